@@ -1,0 +1,169 @@
+//! Wire types of Ringproof's public HTTP API.
+//!
+//! Shared by the widget (which sends and reads them in the browser), the edge (which serves them)
+//! and site-owner code. Serde only: nothing here may pull in I/O or a runtime.
+
+use serde::{Deserialize, Serialize};
+
+/// How a visitor proves they hold a number. The identifiers are part of the API and of site
+/// configuration, so they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The visitor calls an inbound number we show; the call is rejected unanswered.
+    MissedCall,
+    /// We call the visitor from a number whose last digits are the code.
+    FlashCall,
+    /// We text a code.
+    Sms,
+    /// We call and speak a code.
+    VoiceCall,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::MissedCall => "missed_call",
+            Channel::FlashCall => "flash_call",
+            Channel::Sms => "sms",
+            Channel::VoiceCall => "voice_call",
+        }
+    }
+}
+
+/// Where a verification stands. `Expired` is never stored: it is what `Pending` becomes once
+/// its deadline has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    Pending,
+    Verified,
+    Expired,
+    Failed,
+}
+
+impl VerificationStatus {
+    /// A final status never changes again, so the widget stops polling.
+    pub fn is_final(self) -> bool {
+        !matches!(self, VerificationStatus::Pending)
+    }
+}
+
+/// `POST /v1/verifications`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateVerification {
+    pub site_key: String,
+    pub phone: String,
+    pub channel: Channel,
+    /// ISO 3166-1 alpha-2 region used to read a number typed in national format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_transaction_id: Option<String>,
+}
+
+/// `201` answer to `POST /v1/verifications`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedVerification {
+    pub verification_id: String,
+    pub status: VerificationStatus,
+    pub channel: Channel,
+    /// An image of the number to call; the number itself is never sent as text to the page.
+    pub number_image_url: String,
+    /// `tel:` URI, for visitors on a phone to tap.
+    pub call_to_uri: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+}
+
+/// `GET /v1/verifications/{id}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationView {
+    pub verification_id: String,
+    pub status: VerificationStatus,
+    pub channel: Channel,
+    pub expires_at: String,
+    /// Present once verified: the single-use proof the page hands to its server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `POST /v1/providers/missed-call/{provider_secret}`: what a missed-call provider reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissedCallWebhook {
+    /// The visitor's number, as the network presented it.
+    pub caller: String,
+    /// Our inbound number that was called.
+    pub called: String,
+    /// RFC 3339.
+    pub call_time: String,
+}
+
+/// `POST /v1/sandbox/missed-call`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SandboxMissedCall {
+    pub verification_id: String,
+}
+
+/// `POST /v1/siteverify`, with the field names Turnstile and reCAPTCHA use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteverifyRequest {
+    #[serde(default)]
+    pub secret: String,
+    #[serde(default)]
+    pub response: String,
+}
+
+/// The answer to `POST /v1/siteverify`. Always HTTP 200, like Turnstile: `success` says it all.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SiteverifyResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_transaction_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
+}
+
+/// Every error answer: `{"error":{"code":"snake_case","message":"..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable.
+    pub code: String,
+    /// For humans; may change.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_identifiers_are_the_documented_ones() {
+        for (c, s) in [
+            (Channel::MissedCall, "missed_call"),
+            (Channel::FlashCall, "flash_call"),
+            (Channel::Sms, "sms"),
+            (Channel::VoiceCall, "voice_call"),
+        ] {
+            assert_eq!(c.as_str(), s);
+            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{s}\""));
+        }
+    }
+
+    #[test]
+    fn siteverify_request_tolerates_missing_fields() {
+        let r: SiteverifyRequest = serde_json::from_str("{}").unwrap();
+        assert!(r.secret.is_empty() && r.response.is_empty());
+    }
+}

@@ -1,0 +1,102 @@
+//! Errors a caller can cause or see, each with a stable code and an HTTP status.
+
+use thiserror::Error;
+
+/// Every error the public API answers with. The `code` is stable; the message is for humans.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ApiError {
+    #[error("The request body is not valid: {0}")]
+    InvalidRequest(String),
+    #[error("{0}")]
+    InvalidPhone(String),
+    #[error("No site has this site key.")]
+    UnknownSite,
+    #[error("This page's origin is not allowed to use this site key.")]
+    OriginNotAllowed,
+    #[error("The {0} channel is not available for this site.")]
+    ChannelNotAvailable(&'static str),
+    #[error("No verification has this id, or it has been deleted.")]
+    VerificationNotFound,
+    #[error("The provider secret is not valid.")]
+    Unauthorized,
+    #[error("The sandbox provider is switched off on this deployment.")]
+    SandboxDisabled,
+    #[error("This verification can no longer receive calls: it is {0}.")]
+    NotPending(&'static str),
+    #[error("No such endpoint.")]
+    NotFound,
+    #[error("This endpoint does not accept that method.")]
+    MethodNotAllowed,
+    /// Our fault. The detail is logged, never sent to the caller.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::InvalidPhone(_) => "invalid_phone",
+            ApiError::UnknownSite => "unknown_site",
+            ApiError::OriginNotAllowed => "origin_not_allowed",
+            ApiError::ChannelNotAvailable(_) => "channel_not_available",
+            ApiError::VerificationNotFound => "verification_not_found",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::SandboxDisabled => "sandbox_disabled",
+            ApiError::NotPending(_) => "not_pending",
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidRequest(_)
+            | ApiError::InvalidPhone(_)
+            | ApiError::ChannelNotAvailable(_) => 400,
+            ApiError::Unauthorized => 401,
+            ApiError::OriginNotAllowed | ApiError::SandboxDisabled => 403,
+            ApiError::UnknownSite | ApiError::VerificationNotFound | ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::NotPending(_) => 409,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// The body sent to the caller. Internal details stay out of it.
+    pub fn body(&self) -> ringproof_api::ErrorBody {
+        ringproof_api::ErrorBody {
+            error: ringproof_api::ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_never_reach_the_body() {
+        let e = ApiError::Internal("kv binding SITES missing".into());
+        let body = serde_json::to_string(&e.body()).unwrap();
+        assert!(!body.contains("SITES"), "{body}");
+        assert_eq!(e.status(), 500);
+    }
+
+    #[test]
+    fn caller_errors_are_4xx() {
+        for e in [
+            ApiError::InvalidRequest("x".into()),
+            ApiError::InvalidPhone("x".into()),
+            ApiError::UnknownSite,
+            ApiError::OriginNotAllowed,
+            ApiError::Unauthorized,
+        ] {
+            assert!((400..500).contains(&e.status()), "{e:?}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Ringproof's verification engine.
+//!
+//! Everything that can be decided without the network lives here: phone normalisation, sites
+//! and their origin rules, the verification state machine, tokens, the number image. Time and
+//! randomness are passed in, so the same code runs natively in tests and in the Worker.
+
+pub mod error;
+pub mod image;
+pub mod keys;
+pub mod phone;
+pub mod random;
+pub mod secret;
+pub mod session;
+pub mod site;
+pub mod time;
+pub mod token;
+
+pub use error::ApiError;
+pub use random::Randomness;
+pub use time::Timestamp;

@@ -1,0 +1,148 @@
+//! Sites: who may embed the widget, and where their verifications go.
+
+use crate::random::Randomness;
+use crate::secret;
+use ringproof_api::Channel;
+use serde::{Deserialize, Serialize};
+
+/// A site's configuration as stored in KV under its site key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub site_key: String,
+    pub title: String,
+    /// SHA-256 of the site secret; the secret itself is shown once and never stored.
+    pub secret_hash: String,
+    /// Origins whose pages may use this site key: `https://shop.example`, `https://*.example`
+    /// (any subdomain) or `http://localhost:*` (any port).
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub callback_url: Option<String>,
+    /// Channels offered, in order.
+    pub channels: Vec<Channel>,
+    /// Inbound numbers (E.164) a visitor may be asked to call for a missed-call verification.
+    pub inbound_numbers: Vec<String>,
+}
+
+/// A newly minted site key and secret. The secret must be shown to the owner once, then dropped.
+pub struct Credentials {
+    pub site_key: String,
+    pub secret: String,
+}
+
+impl Credentials {
+    pub fn generate(rng: &mut impl Randomness) -> Self {
+        Credentials {
+            site_key: format!("rp_site_{}", rng.token(16)),
+            secret: format!("rp_secret_{}", rng.token(32)),
+        }
+    }
+}
+
+impl Site {
+    pub fn secret_matches(&self, candidate: &str) -> bool {
+        secret::matches_hash(candidate, &self.secret_hash)
+    }
+
+    pub fn offers(&self, channel: Channel) -> bool {
+        self.channels.contains(&channel)
+    }
+
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|p| origin_matches(p, origin))
+    }
+
+    /// Picks the inbound number for a new missed-call verification.
+    pub fn pick_inbound_number(&self, rng: &mut impl Randomness) -> Option<&str> {
+        let n = u32::try_from(self.inbound_numbers.len()).ok().filter(|&n| n > 0)?;
+        Some(&self.inbound_numbers[rng.below(n) as usize])
+    }
+}
+
+/// Matches a browser `Origin` (`scheme://host[:port]`) against one allowed-origin pattern.
+fn origin_matches(pattern: &str, origin: &str) -> bool {
+    let (Some((p_scheme, p_rest)), Some((o_scheme, o_rest))) =
+        (pattern.split_once("://"), origin.split_once("://"))
+    else {
+        return false;
+    };
+    if !p_scheme.eq_ignore_ascii_case(o_scheme) || o_rest.contains('/') {
+        return false;
+    }
+    let split_port = |s: &str| match s.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() => (h.to_ascii_lowercase(), Some(p.to_owned())),
+        _ => (s.to_ascii_lowercase(), None),
+    };
+    let (p_host, p_port) = split_port(p_rest);
+    let (o_host, o_port) = split_port(o_rest);
+    let port_ok = match p_port.as_deref() {
+        Some("*") => true,
+        p => p == o_port.as_deref(),
+    };
+    let host_ok = match p_host.strip_prefix("*.") {
+        // The dot in the suffix stops `evilexample.com` passing for `*.example.com`.
+        Some(parent) => o_host.ends_with(&format!(".{parent}")),
+        None => p_host == o_host,
+    };
+    port_ok && host_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::testing::Seeded;
+
+    fn site(origins: &[&str]) -> Site {
+        Site {
+            site_key: "k".into(),
+            title: "t".into(),
+            secret_hash: secret::hash("s"),
+            allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
+            callback_url: None,
+            channels: vec![Channel::MissedCall],
+            inbound_numbers: vec!["+442079460001".into(), "+442079460002".into()],
+        }
+    }
+
+    #[test]
+    fn exact_origins() {
+        let s = site(&["https://shop.example"]);
+        assert!(s.origin_allowed("https://shop.example"));
+        assert!(s.origin_allowed("https://SHOP.example"));
+        assert!(!s.origin_allowed("http://shop.example"));
+        assert!(!s.origin_allowed("https://shop.example:8443"));
+        assert!(!s.origin_allowed("https://shop.example.evil"));
+        assert!(!s.origin_allowed("null"));
+    }
+
+    #[test]
+    fn any_port_and_subdomain_wildcards() {
+        let s = site(&["http://localhost:*", "https://*.example.com"]);
+        assert!(s.origin_allowed("http://localhost:3000"));
+        assert!(s.origin_allowed("http://localhost"));
+        assert!(!s.origin_allowed("http://localhost.evil:3000"));
+        assert!(s.origin_allowed("https://a.b.example.com"));
+        assert!(!s.origin_allowed("https://example.com"));
+        assert!(!s.origin_allowed("https://evilexample.com"));
+    }
+
+    #[test]
+    fn credentials_are_distinct_and_secret_checks() {
+        let mut rng = Seeded(3);
+        let a = Credentials::generate(&mut rng);
+        let b = Credentials::generate(&mut rng);
+        assert_ne!(a.site_key, b.site_key);
+        let mut s = site(&[]);
+        s.secret_hash = secret::hash(&a.secret);
+        assert!(s.secret_matches(&a.secret));
+        assert!(!s.secret_matches(&b.secret));
+    }
+
+    #[test]
+    fn inbound_number_comes_from_the_pool() {
+        let s = site(&[]);
+        let n = s.pick_inbound_number(&mut Seeded(9)).unwrap();
+        assert!(s.inbound_numbers.iter().any(|x| x == n));
+        let empty = Site { inbound_numbers: vec![], ..s };
+        assert!(empty.pick_inbound_number(&mut Seeded(9)).is_none());
+    }
+}
