@@ -7,6 +7,7 @@
 pub mod error;
 pub mod image;
 pub mod keys;
+pub mod line;
 pub mod phone;
 pub mod random;
 pub mod secret;

@@ -22,14 +22,20 @@ impl E164 {
 pub fn normalise(input: &str, country: Option<&str>) -> Result<E164, ApiError> {
     let input = input.trim();
     if input.is_empty() {
-        return Err(ApiError::InvalidPhone("Please enter a phone number.".into()));
+        return Err(ApiError::InvalidPhone(
+            "Please enter a phone number.".into(),
+        ));
     }
     if input.len() > 64 {
-        return Err(ApiError::InvalidPhone("That is too long to be a phone number.".into()));
+        return Err(ApiError::InvalidPhone(
+            "That is too long to be a phone number.".into(),
+        ));
     }
     let region = match country.map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => Some(c.to_ascii_uppercase().parse::<country::Id>().map_err(|_| {
-            ApiError::InvalidRequest(format!("`country` must be an ISO 3166-1 alpha-2 code, not {c:?}."))
+            ApiError::InvalidRequest(format!(
+                "`country` must be an ISO 3166-1 alpha-2 code, not {c:?}."
+            ))
         })?),
         None => None,
     };
@@ -47,7 +53,11 @@ pub fn normalise(input: &str, country: Option<&str>) -> Result<E164, ApiError> {
         ));
     }
     match number.number_type(&phonenumber::metadata::DATABASE) {
-        Type::Mobile | Type::FixedLineOrMobile | Type::FixedLine | Type::PersonalNumber | Type::Voip => {}
+        Type::Mobile
+        | Type::FixedLineOrMobile
+        | Type::FixedLine
+        | Type::PersonalNumber
+        | Type::Voip => {}
         _ => {
             return Err(ApiError::InvalidPhone(
                 "Please enter a personal phone number, not a service or premium number.".into(),
@@ -61,7 +71,11 @@ pub fn normalise(input: &str, country: Option<&str>) -> Result<E164, ApiError> {
 /// Returns `None` for anything unreadable (withheld caller IDs, for one).
 pub fn from_network(reported: &str) -> Option<E164> {
     let digits: String = reported.chars().filter(|c| !c.is_whitespace()).collect();
-    let with_plus = if digits.starts_with('+') { digits } else { format!("+{digits}") };
+    let with_plus = if digits.starts_with('+') {
+        digits
+    } else {
+        format!("+{digits}")
+    };
     let number = phonenumber::parse(None, &with_plus).ok()?;
     Some(E164(number.format().mode(Mode::E164).to_string()))
 }
@@ -82,7 +96,12 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_number() {
-        for (input, country) in [("", None), ("hello", None), ("+44 12", None), ("07400 123456", None)] {
+        for (input, country) in [
+            ("", None),
+            ("hello", None),
+            ("+44 12", None),
+            ("07400 123456", None),
+        ] {
             let e = normalise(input, country).unwrap_err();
             assert_eq!(e.code(), "invalid_phone", "{input}");
         }
@@ -102,8 +121,14 @@ mod tests {
 
     #[test]
     fn network_numbers_may_lack_the_plus() {
-        assert_eq!(from_network("447400123456").unwrap().as_str(), "+447400123456");
-        assert_eq!(from_network("+44 7400 123456").unwrap().as_str(), "+447400123456");
+        assert_eq!(
+            from_network("447400123456").unwrap().as_str(),
+            "+447400123456"
+        );
+        assert_eq!(
+            from_network("+44 7400 123456").unwrap().as_str(),
+            "+447400123456"
+        );
         assert_eq!(from_network("anonymous"), None);
     }
 }

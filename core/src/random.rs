@@ -54,7 +54,9 @@ mod tests {
     fn tokens_have_the_expected_length_and_alphabet() {
         let t = Seeded(7).token(16);
         assert_eq!(t.len(), 22);
-        assert!(t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(t
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(t, Seeded(8).token(16));
     }
 

@@ -329,8 +329,15 @@ mod tests {
         assert!(ok.success);
         assert_eq!(ok.phone.as_deref(), Some("+447400123456"));
         assert_eq!(ok.client_transaction_id.as_deref(), Some("ctx-9"));
-        assert_eq!(s.redeem(KEY, &t, at.plus_secs(11)), Err(RedeemError::TimeoutOrDuplicate));
-        assert_eq!(s.view(KEY, at.plus_secs(12)).token, None, "a spent token is not shown again");
+        assert_eq!(
+            s.redeem(KEY, &t, at.plus_secs(11)),
+            Err(RedeemError::TimeoutOrDuplicate)
+        );
+        assert_eq!(
+            s.view(KEY, at.plus_secs(12)).token,
+            None,
+            "a spent token is not shown again"
+        );
         assert_eq!(
             late.redeem(KEY, &t, at.plus_secs(TOKEN_TTL_SECS)),
             Err(RedeemError::TimeoutOrDuplicate)
@@ -341,10 +348,16 @@ mod tests {
     fn forged_or_premature_tokens_fail() {
         let mut s = session();
         let forged = token::issue(b"wrong key", "v1", T0);
-        assert_eq!(s.redeem(KEY, &forged, T0), Err(RedeemError::InvalidResponse));
+        assert_eq!(
+            s.redeem(KEY, &forged, T0),
+            Err(RedeemError::InvalidResponse)
+        );
         let at = T0.plus_secs(30);
         s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
-        assert_eq!(s.redeem(KEY, &forged, at), Err(RedeemError::InvalidResponse));
+        assert_eq!(
+            s.redeem(KEY, &forged, at),
+            Err(RedeemError::InvalidResponse)
+        );
     }
 
     #[test]
@@ -352,7 +365,12 @@ mod tests {
         let mut s = session();
         assert!(s.retain_until() > s.expires_at);
         let at = s.expires_at.plus_secs(0).millis() - 1000;
-        s.on_missed_call(&n("447400123456"), &n("442079460001"), Timestamp(at), Timestamp(at));
+        s.on_missed_call(
+            &n("447400123456"),
+            &n("442079460001"),
+            Timestamp(at),
+            Timestamp(at),
+        );
         assert!(s.retain_until() >= Timestamp(at).plus_secs(TOKEN_TTL_SECS));
     }
 }

@@ -48,12 +48,16 @@ impl Site {
     }
 
     pub fn origin_allowed(&self, origin: &str) -> bool {
-        self.allowed_origins.iter().any(|p| origin_matches(p, origin))
+        self.allowed_origins
+            .iter()
+            .any(|p| origin_matches(p, origin))
     }
 
     /// Picks the inbound number for a new missed-call verification.
     pub fn pick_inbound_number(&self, rng: &mut impl Randomness) -> Option<&str> {
-        let n = u32::try_from(self.inbound_numbers.len()).ok().filter(|&n| n > 0)?;
+        let n = u32::try_from(self.inbound_numbers.len())
+            .ok()
+            .filter(|&n| n > 0)?;
         Some(&self.inbound_numbers[rng.below(n) as usize])
     }
 }
@@ -142,7 +146,10 @@ mod tests {
         let s = site(&[]);
         let n = s.pick_inbound_number(&mut Seeded(9)).unwrap();
         assert!(s.inbound_numbers.iter().any(|x| x == n));
-        let empty = Site { inbound_numbers: vec![], ..s };
+        let empty = Site {
+            inbound_numbers: vec![],
+            ..s
+        };
         assert!(empty.pick_inbound_number(&mut Seeded(9)).is_none());
     }
 }

@@ -145,7 +145,13 @@ mod tests {
 
     #[test]
     fn parse_rejects_garbage() {
-        for s in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-23T06:05:08", "2026-11-23T6:05:08Z"] {
+        for s in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-23T06:05:08",
+            "2026-11-23T6:05:08Z",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(s), None, "{s}");
         }
     }

@@ -13,7 +13,10 @@ use crate::time::Timestamp;
 const PREFIX: &str = "rp1";
 
 pub fn issue(key: &[u8], verification_id: &str, verified_at: Timestamp) -> String {
-    format!("{PREFIX}.{verification_id}.{}", URL_SAFE_NO_PAD.encode(mac(key, verification_id, verified_at)))
+    format!(
+        "{PREFIX}.{verification_id}.{}",
+        URL_SAFE_NO_PAD.encode(mac(key, verification_id, verified_at))
+    )
 }
 
 /// The verification id a token names, if it has the shape of a token at all.

@@ -1,1 +1,93 @@
-fn main(){}
+//! `cargo xtask setup | dev | test | bench`: the project's only entry points.
+
+mod build;
+mod cmd;
+mod setup;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  setup   install every tool the project needs (idempotent; cached in ~/.cache/ringproof)
+  build   set up and build the widget and the edge
+  dev     set up, build, and serve the demo at http://127.0.0.1:8787/ with the sandbox provider
+  test    set up, build, and run every test, unit to end-to-end
+  bench   build and print size and latency figures";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(setup::Needs::All).map(|_| ()),
+        Some("build") => setup::run(setup::Needs::Dev).and_then(|t| build::all(&t)),
+        Some("dev") => dev(),
+        Some("test") => test(),
+        Some("bench") => bench(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dev() -> Result<(), String> {
+    let tools = setup::run(setup::Needs::Dev)?;
+    build::all(&tools)?;
+    let edge = ringproof_tests::harness::LocalEdge::start_dev(&tools.harness_env())
+        .map_err(|e| format!("could not start the edge: {e}"))?;
+    println!(
+        "\nRingproof demo is running (sandbox provider on):\n\n  demo      {url}/\n  site key  {key}\n  secret    {secret}\n\nPress Ctrl-C to stop.",
+        url = edge.base_url,
+        key = edge.sandbox.site_key,
+        secret = edge.sandbox.secret,
+    );
+    edge.wait();
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    let tools = setup::run(setup::Needs::All)?;
+    build::all(&tools)?;
+    cmd::step("checking formatting", || {
+        cmd::run(cmd::cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    cmd::step("running clippy", || {
+        cmd::run(cmd::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    cmd::step("running all tests (unit, HTTP, browser)", || {
+        let mut c = cmd::cargo();
+        c.args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "ringproof-edge",
+            "--exclude",
+            "ringproof-widget",
+        ]);
+        for (k, v) in tools.harness_env() {
+            c.env(k, v);
+        }
+        cmd::run(&mut c)
+    })
+}
+
+fn bench() -> Result<(), String> {
+    let tools = setup::run(setup::Needs::All)?;
+    build::all(&tools)?;
+    build::report_sizes()?;
+    let env = tools.harness_env();
+    ringproof_tests::bench::latency(&env).map_err(|e| format!("latency bench failed: {e}"))
+}

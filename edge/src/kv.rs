@@ -1,0 +1,23 @@
+//! Typed access to the KV namespace: a key kind fixes both the prefix and the value type.
+
+use crate::error::Outcome;
+use ringproof_core::keys::KvKey;
+use worker::Env;
+
+const BINDING: &str = "KV";
+
+pub async fn get<K: KvKey>(env: &Env, key: &K) -> Outcome<Option<K::Value>> {
+    Ok(env.kv(BINDING)?.get(&key.key()).json::<K::Value>().await?)
+}
+
+pub async fn put<K: KvKey>(env: &Env, key: &K, value: &K::Value) -> Outcome<()> {
+    let mut put = env.kv(BINDING)?.put(
+        &key.key(),
+        serde_json::to_string(value)
+            .map_err(|e| ringproof_core::ApiError::Internal(e.to_string()))?,
+    )?;
+    if let Some(ttl) = key.ttl_secs() {
+        put = put.expiration_ttl(ttl);
+    }
+    Ok(put.execute().await?)
+}

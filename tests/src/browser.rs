@@ -1,0 +1,187 @@
+//! Headless Chromium through ChromeDriver, spoken to in plain W3C WebDriver.
+
+use crate::harness::free_port;
+use crate::http;
+use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52f-4f3a2b8f6b6c";
+const SHADOW: &str = "shadow-6066-11e4-a52f-4f3a2b8f6b6c";
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    profile: std::path::PathBuf,
+}
+
+impl Browser {
+    pub fn start() -> Result<Self, String> {
+        let chromedriver = std::env::var("RINGPROOF_CHROMEDRIVER")
+            .map_err(|_| "RINGPROOF_CHROMEDRIVER is not set: run through `cargo xtask test`")?;
+        let port = free_port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start chromedriver: {e}"))?;
+        let profile = std::env::temp_dir().join(format!("ringproof-chromium-{port}"));
+        let mut b = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            profile,
+        };
+        let start = Instant::now();
+        while http::get(&format!("{}/status", b.base)).is_err() {
+            if start.elapsed() > Duration::from_secs(20) {
+                return Err("chromedriver did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", b.profile.display())]
+            }
+        }}});
+        let v = b.send("POST", "/session", Some(caps))?;
+        let sid = v["sessionId"].as_str().ok_or("no session id")?.to_owned();
+        b.base = format!("{}/session/{sid}", b.base);
+        Ok(b)
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}{path}", self.base);
+        let r = match method {
+            "GET" => http::get(&url)?,
+            _ => http::post_json(&url, &body.unwrap_or(json!({})), &[])?,
+        };
+        let v: Value = serde_json::from_str(&r.body).map_err(|e| e.to_string())?;
+        if r.status != 200 {
+            return Err(format!("webdriver {path}: {}", v["value"]["message"]));
+        }
+        Ok(v["value"].clone())
+    }
+
+    pub fn goto(&self, url: &str) -> Result<(), String> {
+        self.send("POST", "/url", Some(json!({ "url": url })))
+            .map(|_| ())
+    }
+
+    pub fn execute(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.send(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// An element inside the open shadow root of the first `host` element, waiting for it.
+    pub fn in_shadow(&self, host: &str, css: &str) -> Result<Element<'_>, String> {
+        self.wait_for(&format!("{css} inside {host}"), || {
+            let h = self.send(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": host})),
+            )?;
+            let hid = h[ELEMENT].as_str().ok_or("no element")?;
+            let s = self.send("GET", &format!("/element/{hid}/shadow"), None)?;
+            let sid = s[SHADOW].as_str().ok_or("no shadow root")?;
+            let e = self.send(
+                "POST",
+                &format!("/shadow/{sid}/element"),
+                Some(json!({"using": "css selector", "value": css})),
+            )?;
+            Ok(Element {
+                browser: self,
+                id: e[ELEMENT].as_str().ok_or("no element")?.to_owned(),
+            })
+        })
+    }
+
+    /// Retries `f` for up to 20 s.
+    pub fn wait_for<T>(
+        &self,
+        what: &str,
+        mut f: impl FnMut() -> Result<T, String>,
+    ) -> Result<T, String> {
+        let start = Instant::now();
+        loop {
+            match f() {
+                Ok(v) => return Ok(v),
+                Err(e) if start.elapsed() > Duration::from_secs(20) => {
+                    return Err(format!("waiting for {what}: {e}"))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = ureq_delete(&self.base);
+        let _ = Command::new("kill")
+            .args(["-TERM", &format!("-{}", self.driver.id())])
+            .status();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn ureq_delete(url: &str) -> Result<(), String> {
+    ureq::delete(url)
+        .call()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+pub struct Element<'b> {
+    browser: &'b Browser,
+    id: String,
+}
+
+impl Element<'_> {
+    pub fn type_text(&self, text: &str) -> Result<(), String> {
+        self.browser
+            .send(
+                "POST",
+                &format!("/element/{}/value", self.id),
+                Some(json!({ "text": text })),
+            )
+            .map(|_| ())
+    }
+
+    pub fn click(&self) -> Result<(), String> {
+        self.browser
+            .send(
+                "POST",
+                &format!("/element/{}/click", self.id),
+                Some(json!({})),
+            )
+            .map(|_| ())
+    }
+
+    pub fn text(&self) -> Result<String, String> {
+        let v = self
+            .browser
+            .send("GET", &format!("/element/{}/text", self.id), None)?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    pub fn attribute(&self, name: &str) -> Result<Option<String>, String> {
+        let v = self.browser.send(
+            "GET",
+            &format!("/element/{}/attribute/{name}", self.id),
+            None,
+        )?;
+        Ok(v.as_str().map(str::to_owned))
+    }
+}

@@ -1,0 +1,307 @@
+//! Starting and seeding a local edge.
+
+use ringproof_api::Channel;
+use ringproof_core::site::{Credentials, Site};
+use ringproof_core::Randomness;
+use std::io::Read;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The inbound numbers of the sandbox site: Ofcom's range for drama (never a real line).
+pub const SANDBOX_NUMBERS: &[&str] = &["+442079460000", "+442079460001", "+442079460002"];
+
+/// `crypto`-grade bytes on the host, for credentials.
+pub struct OsRandom;
+
+impl Randomness for OsRandom {
+    fn fill(&mut self, buf: &mut [u8]) {
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(buf))
+            .expect("/dev/urandom is readable");
+    }
+}
+
+/// The secrets a local edge runs with. In production they are `wrangler secret put`.
+#[derive(Debug, Clone)]
+pub struct DevSecrets {
+    pub token_key: String,
+    pub provider_secret: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SandboxSite {
+    pub site_key: String,
+    pub secret: String,
+}
+
+pub struct LocalEdge {
+    child: Child,
+    pub base_url: String,
+    pub port: u16,
+    pub sandbox: SandboxSite,
+    pub secrets: DevSecrets,
+    edge_dir: PathBuf,
+    persist: PathBuf,
+    wrangler: PathBuf,
+    log: Option<PathBuf>,
+}
+
+fn env_path(name: &str) -> Result<PathBuf, String> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .ok_or_else(|| format!("{name} is not set: run the tests through `cargo xtask test`"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl LocalEdge {
+    /// The demo: port 8787, state kept in `edge/.wrangler/state`, credentials kept stable
+    /// across runs in `edge/.wrangler/ringproof-dev.txt`.
+    pub fn start_dev(env: &[(String, String)]) -> Result<Self, String> {
+        let get = |k: &str| {
+            env.iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| PathBuf::from(v))
+                .ok_or_else(|| format!("{k} missing"))
+        };
+        let edge_dir = get("RINGPROOF_EDGE_DIR")?;
+        let state = edge_dir.join(".wrangler");
+        std::fs::create_dir_all(&state).map_err(|e| e.to_string())?;
+        let creds_file = state.join("ringproof-dev.txt");
+        let saved = std::fs::read_to_string(&creds_file).unwrap_or_default();
+        let lines: Vec<&str> = saved.lines().collect();
+        let (sandbox, secrets) = if let [key, secret, token, provider] = lines[..] {
+            (
+                SandboxSite {
+                    site_key: key.into(),
+                    secret: secret.into(),
+                },
+                DevSecrets {
+                    token_key: token.into(),
+                    provider_secret: provider.into(),
+                },
+            )
+        } else {
+            let (s, d) = fresh_credentials();
+            let text = format!(
+                "{}\n{}\n{}\n{}\n",
+                s.site_key, s.secret, d.token_key, d.provider_secret
+            );
+            std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
+            (s, d)
+        };
+        Self::start(
+            get("RINGPROOF_WRANGLER")?,
+            edge_dir,
+            8787,
+            state.join("state"),
+            sandbox,
+            secrets,
+            None,
+        )
+    }
+
+    /// A fresh edge for a test run: a free port and empty state of its own.
+    pub fn start_for_tests() -> Result<Self, String> {
+        let wrangler = env_path("RINGPROOF_WRANGLER")?;
+        let edge_dir = env_path("RINGPROOF_EDGE_DIR")?;
+        let port = free_port();
+        let persist =
+            std::env::temp_dir().join(format!("ringproof-test-{}-{port}", std::process::id()));
+        let (sandbox, secrets) = fresh_credentials();
+        let log = persist.with_extension("log");
+        Self::start(
+            wrangler,
+            edge_dir,
+            port,
+            persist,
+            sandbox,
+            secrets,
+            Some(log),
+        )
+    }
+
+    fn start(
+        wrangler: PathBuf,
+        edge_dir: PathBuf,
+        port: u16,
+        persist: PathBuf,
+        sandbox: SandboxSite,
+        secrets: DevSecrets,
+        log: Option<PathBuf>,
+    ) -> Result<Self, String> {
+        if !edge_dir.join("build/index.js").exists() {
+            return Err(
+                "the edge is not built: run `cargo xtask dev` or `cargo xtask test`".into(),
+            );
+        }
+        std::fs::create_dir_all(&persist).map_err(|e| e.to_string())?;
+        let mut c = Command::new(&wrangler);
+        c.current_dir(&edge_dir)
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--persist-to")
+            .arg(&persist)
+            .args([
+                "--show-interactive-dev-session=false",
+                "--var",
+                "SANDBOX:true",
+            ])
+            .arg("--var")
+            .arg(format!("TOKEN_KEY:{}", secrets.token_key))
+            .arg("--var")
+            .arg(format!("SANDBOX_SITE_KEY:{}", sandbox.site_key))
+            .arg("--var")
+            .arg(format!(
+                "MISSED_CALL_PROVIDER_SECRET:{}",
+                secrets.provider_secret
+            ))
+            .envs(quiet_wrangler())
+            // Its own process group, so stopping it also stops the workerd it spawns.
+            .process_group(0)
+            .stdin(Stdio::null());
+        if let Some(log) = &log {
+            let f = std::fs::File::create(log).map_err(|e| e.to_string())?;
+            c.stdout(f.try_clone().map_err(|e| e.to_string())?)
+                .stderr(f);
+        }
+        let child = c
+            .spawn()
+            .map_err(|e| format!("cannot start wrangler: {e}"))?;
+        let mut edge = LocalEdge {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            sandbox,
+            secrets,
+            edge_dir,
+            persist,
+            wrangler,
+            log,
+        };
+        let site = edge.site(
+            &edge.sandbox.clone(),
+            "Ringproof sandbox",
+            &["http://localhost:*", "http://127.0.0.1:*"],
+        );
+        edge.put_site(&site)?;
+        edge.wait_ready(Duration::from_secs(90))?;
+        Ok(edge)
+    }
+
+    /// A site record with the sandbox's inbound numbers and the missed-call channel.
+    pub fn site(&self, creds: &SandboxSite, title: &str, origins: &[&str]) -> Site {
+        Site {
+            site_key: creds.site_key.clone(),
+            title: title.into(),
+            secret_hash: ringproof_core::secret::hash(&creds.secret),
+            allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
+            callback_url: None,
+            channels: vec![Channel::MissedCall],
+            inbound_numbers: SANDBOX_NUMBERS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// Writes a site into the edge's local KV, as an operator's tooling would.
+    pub fn put_site(&self, site: &Site) -> Result<(), String> {
+        let json = serde_json::to_string(site).map_err(|e| e.to_string())?;
+        let out = Command::new(&self.wrangler)
+            .current_dir(&self.edge_dir)
+            .args(["kv", "key", "put", "--binding", "KV", "--local"])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .arg(format!("site:{}", site.site_key))
+            .arg(json)
+            .envs(quiet_wrangler())
+            .output()
+            .map_err(|e| format!("cannot run wrangler kv: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "wrangler kv key put failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+
+    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("wrangler dev exited ({status}){}", self.log_tail()));
+            }
+            if crate::http::get(&format!("{}/", self.base_url)).is_ok_and(|r| r.status == 200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Err(format!(
+            "wrangler dev did not answer within {limit:?}{}",
+            self.log_tail()
+        ))
+    }
+
+    pub fn log_tail(&self) -> String {
+        self.log
+            .as_deref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| {
+                let lines: Vec<&str> = t.lines().collect();
+                format!(
+                    "\n--- wrangler log (tail) ---\n{}",
+                    lines[lines.len().saturating_sub(40)..].join("\n")
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    /// For `cargo xtask dev`: runs until wrangler stops (Ctrl-C stops both).
+    pub fn wait(mut self) {
+        let _ = self.child.wait();
+    }
+
+    pub fn persist_dir(&self) -> &Path {
+        &self.persist
+    }
+}
+
+impl Drop for LocalEdge {
+    fn drop(&mut self) {
+        let pgid = self.child.id().to_string();
+        let _ = Command::new("kill")
+            .args(["-TERM", &format!("-{pgid}")])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn fresh_credentials() -> (SandboxSite, DevSecrets) {
+    let mut rng = OsRandom;
+    let c = Credentials::generate(&mut rng);
+    (
+        SandboxSite {
+            site_key: c.site_key,
+            secret: c.secret,
+        },
+        DevSecrets {
+            token_key: rng.token(32),
+            provider_secret: rng.token(24),
+        },
+    )
+}
+
+fn quiet_wrangler() -> [(&'static str, &'static str); 3] {
+    [
+        ("WRANGLER_SEND_METRICS", "false"),
+        ("WRANGLER_SEND_ERROR_REPORTS", "false"),
+        ("CLOUDFLARE_CF_FETCH_ENABLED", "false"),
+    ]
+}

@@ -1,0 +1,53 @@
+//! A site owner's page on another origin, served from the test process: the widget must work
+//! embedded with nothing but its two tags.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+
+pub struct HostPage {
+    pub url: String,
+}
+
+impl HostPage {
+    /// Serves `html` at `http://localhost:<port>/` (a different origin from the edge's
+    /// `127.0.0.1`) on a background thread for the life of the process.
+    pub fn serve(html: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind host page");
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(&stream);
+                let mut line = String::new();
+                // Drain the request head; every path gets the page.
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let mut s = &stream;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+            }
+        });
+        HostPage {
+            url: format!("http://localhost:{port}/"),
+        }
+    }
+
+    /// The embedding a site owner pastes: the script tag and the element inside their form.
+    pub fn embedding(edge: &str, site_key: &str) -> String {
+        format!(
+            r#"<!doctype html><html><head><title>Shop checkout</title></head><body>
+<form id="checkout" action="/order" method="post">
+  <ringproof-verify site-key="{site_key}"></ringproof-verify>
+</form>
+<script>
+  window.ringproofEvents = [];
+  document.addEventListener('ringproof-verified', e => window.ringproofEvents.push(e.detail.token));
+</script>
+<script src="{edge}/v1/widget.js" async></script>
+</body></html>"#
+        )
+    }
+}

@@ -1,0 +1,110 @@
+//! Building the two wasm outputs and assembling what the edge serves.
+
+use crate::cmd::{self, step};
+use crate::setup::Tools;
+use std::path::Path;
+use std::process::Command;
+
+pub fn all(tools: &Tools) -> Result<(), String> {
+    step("fetching crates", || {
+        cmd::run(cmd::cargo().args(["fetch", "--quiet"]))
+    })?;
+    step("building the widget (trunk, release)", || widget(tools))?;
+    step("assembling the edge's static files", assets)?;
+    step("building the edge worker (worker-build, release)", || {
+        edge(tools)
+    })
+}
+
+fn wasm_command(tools: &Tools, program: &Path, dir: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir)
+        .env("PATH", tools.path_env())
+        // Shared by every clone on this machine: dependency builds are the slow part.
+        .env("CARGO_TARGET_DIR", tools.cache.join("target-wasm"));
+    match &tools.wasm_toolchain {
+        Some(t) => c.env("RUSTUP_TOOLCHAIN", t),
+        None => c.env_remove("RUSTUP_TOOLCHAIN"),
+    };
+    c
+}
+
+fn widget(tools: &Tools) -> Result<(), String> {
+    let dir = cmd::root().join("widget");
+    cmd::run(wasm_command(tools, &tools.trunk, &dir).args([
+        "build",
+        "--release",
+        "--offline",
+        "--filehash",
+        "false",
+        "--public-url",
+        "/v1/widget/",
+    ]))
+}
+
+/// `edge/public`: the demo page, the loader at `/v1/widget.js` and the widget's module and wasm
+/// under `/v1/widget/`.
+fn assets() -> Result<(), String> {
+    let root = cmd::root();
+    let public = root.join("edge/public");
+    let _ = std::fs::remove_dir_all(&public);
+    let widget_dir = public.join("v1/widget");
+    std::fs::create_dir_all(&widget_dir).map_err(|e| e.to_string())?;
+    let copy = |from: &Path, to: &Path| {
+        std::fs::copy(from, to)
+            .map(|_| ())
+            .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+    };
+    copy(&root.join("index.html"), &public.join("index.html"))?;
+    copy(&root.join("widget/loader.js"), &public.join("v1/widget.js"))?;
+    copy(&root.join("widget/_headers"), &public.join("_headers"))?;
+    for f in ["ringproof-widget.js", "ringproof-widget_bg.wasm"] {
+        copy(&root.join("widget/dist").join(f), &widget_dir.join(f))?;
+    }
+    Ok(())
+}
+
+fn edge(tools: &Tools) -> Result<(), String> {
+    let dir = cmd::root().join("edge");
+    cmd::run(
+        wasm_command(tools, &tools.worker_build, &dir)
+            .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen_bin)
+            .env("ESBUILD_BIN", &tools.esbuild)
+            .env("WASM_OPT_BIN", tools.wasm_opt())
+            .arg("--release"),
+    )
+}
+
+/// Sizes users pay for: what a page downloads for the widget, and the worker's wasm.
+pub fn report_sizes() -> Result<(), String> {
+    let root = cmd::root();
+    let gz = |p: &Path| -> Result<(u64, u64), String> {
+        let raw = std::fs::metadata(p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .len();
+        let out = cmd::output(
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("gzip -9 -c '{}' | wc -c", p.display())),
+        )?;
+        Ok((raw, out.trim().parse().unwrap_or(0)))
+    };
+    println!("\nSizes (raw / gzip -9):");
+    let mut total = 0;
+    for f in [
+        "edge/public/v1/widget.js",
+        "edge/public/v1/widget/ringproof-widget.js",
+        "edge/public/v1/widget/ringproof-widget_bg.wasm",
+    ] {
+        let (raw, z) = gz(&root.join(f))?;
+        total += z;
+        println!("  {f:<50} {raw:>9} B / {z:>8} B");
+    }
+    println!("  {:<50} {:>9}   / {total:>8} B", "widget total", "");
+    let (raw, z) = gz(&root.join("edge/build/index_bg.wasm"))?;
+    println!(
+        "  {:<50} {raw:>9} B / {z:>8} B",
+        "edge/build/index_bg.wasm (worker)"
+    );
+    Ok(())
+}
