@@ -7,8 +7,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ELEMENT: &str = "element-6066-11e4-a52f-4f3a2b8f6b6c";
-const SHADOW: &str = "shadow-6066-11e4-a52f-4f3a2b8f6b6c";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+const SHADOW: &str = "shadow-6066-11e4-a52e-4f735466cecf";
 
 pub struct Browser {
     driver: Child,
@@ -128,10 +128,7 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = ureq_delete(&self.base);
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.driver.id())])
-            .status();
-        let _ = self.driver.wait();
+        crate::harness::stop_group(&mut self.driver);
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

@@ -164,9 +164,12 @@ impl LocalEdge {
                 secrets.provider_secret
             ))
             .envs(quiet_wrangler())
-            // Its own process group, so stopping it also stops the workerd it spawns.
-            .process_group(0)
             .stdin(Stdio::null());
+        if log.is_some() {
+            // Tests: its own process group, so stopping it also stops the workerd it spawns.
+            // The demo stays in the terminal's group so Ctrl-C reaches it.
+            c.process_group(0);
+        }
         if let Some(log) = &log {
             let f = std::fs::File::create(log).map_err(|e| e.to_string())?;
             c.stdout(f.try_clone().map_err(|e| e.to_string())?)
@@ -275,11 +278,12 @@ impl LocalEdge {
 
 impl Drop for LocalEdge {
     fn drop(&mut self) {
-        let pgid = self.child.id().to_string();
-        let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{pgid}")])
-            .status();
-        let _ = self.child.wait();
+        if self.log.is_some() {
+            stop_group(&mut self.child);
+        } else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -304,4 +308,25 @@ fn quiet_wrangler() -> [(&'static str, &'static str); 3] {
         ("WRANGLER_SEND_ERROR_REPORTS", "false"),
         ("CLOUDFLARE_CF_FETCH_ENABLED", "false"),
     ]
+}
+
+/// Stops a child started in its own process group, with everything it spawned.
+pub fn stop_group(child: &mut Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // The child leads its own group (see `process_group(0)`), so -pid names only it and
+        // its descendants: workerd under wrangler, Chromium under ChromeDriver.
+        if pid > 1 {
+            // SIGKILL: test state is throwaway, and a slow shutdown must not hang the run.
+            // SAFETY: kill(2) with a negative pid signals a process group; no memory is shared.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+    for _ in 0..50 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

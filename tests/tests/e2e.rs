@@ -1,0 +1,585 @@
+//! End to end: the real edge under `wrangler dev`, a fake missed-call provider speaking the
+//! webhook format over HTTP, and headless Chromium driving the real widget on another origin.
+
+// Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
+#![allow(clippy::disallowed_methods)]
+
+use ringproof_tests::browser::Browser;
+use ringproof_tests::harness::{LocalEdge, SandboxSite, SANDBOX_NUMBERS};
+use ringproof_tests::host_page::HostPage;
+use ringproof_tests::http::{self, Reply};
+use serde_json::{json, Value};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const PHONE: &str = "+44 7400 123456";
+const PHONE_E164: &str = "+447400123456";
+const ORIGIN: &str = "http://localhost:3000";
+
+struct Ctx {
+    edge: LocalEdge,
+}
+
+impl Ctx {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.edge.base_url)
+    }
+
+    fn create(&self, body: Value, origin: Option<&str>) -> Reply {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+        http::post_json(&self.url("/v1/verifications"), &body, &headers).unwrap()
+    }
+
+    fn start(&self) -> Value {
+        let r = self.create(
+            json!({"site_key": self.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call",
+                   "client_transaction_id": format!("ctx-{}", now_secs())}),
+            Some(ORIGIN),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    }
+
+    fn status(&self, id: &str) -> Value {
+        let r = http::get_with(
+            &self.url(&format!("/v1/verifications/{id}")),
+            &[("Origin", ORIGIN)],
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
+    /// What a missed-call provider sends: the caller as the network presents it (no `+`).
+    fn provider_webhook(&self, secret: &str, caller: &str, called: &str) -> Reply {
+        http::post_json(
+            &self.url(&format!("/v1/providers/missed-call/{secret}")),
+            &json!({"caller": caller, "called": called, "call_time": rfc3339_now()}),
+            &[],
+        )
+        .unwrap()
+    }
+
+    /// The visitor calls the number they were shown, and the provider reports it.
+    fn call(&self, created: &Value) -> String {
+        let called = assigned_number(created["call_to_uri"].as_str().unwrap());
+        let r = self.provider_webhook(
+            &self.edge.secrets.provider_secret,
+            &PHONE_E164[1..],
+            &called,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+        called
+    }
+
+    fn siteverify(&self, secret: &str, token: &str) -> Value {
+        let r = http::post_json(
+            &self.url("/v1/siteverify"),
+            &json!({"secret": secret, "response": token}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+}
+
+fn assigned_number(tel_uri: &str) -> String {
+    tel_uri.strip_prefix("tel:").expect("a tel: URI").to_owned()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn rfc3339_now() -> String {
+    ringproof_core::Timestamp::from_secs(now_secs()).to_rfc3339()
+}
+
+// ---------------------------------------------------------------- the whole flow in a browser
+
+fn browser_flow_on_another_origin(ctx: &Ctx) {
+    let page = HostPage::serve(HostPage::embedding(
+        &ctx.edge.base_url,
+        &ctx.edge.sandbox.site_key,
+    ));
+    let b = Browser::start().expect("browser");
+    b.goto(&page.url).unwrap();
+    let host = "ringproof-verify";
+    b.in_shadow(host, "[data-testid=phone]")
+        .unwrap()
+        .type_text(PHONE)
+        .unwrap();
+    b.in_shadow(host, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+
+    let img = b.in_shadow(host, "[data-testid=number-image]").unwrap();
+    let src = img.attribute("src").unwrap().unwrap();
+    assert!(
+        src.starts_with(&ctx.edge.base_url) && src.ends_with("/number.svg"),
+        "{src}"
+    );
+    let id = src.split('/').rev().nth(1).unwrap().to_owned();
+    let link = b.in_shadow(host, "[data-testid=call-link]").unwrap();
+    let tel = link.attribute("href").unwrap().unwrap();
+    assert!(tel.starts_with("tel:+44"), "{tel}");
+    let countdown = b
+        .in_shadow(host, "[data-testid=countdown]")
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        countdown == "10:00 left" || (countdown.starts_with("9:") && countdown.ends_with(" left")),
+        "the countdown starts at the 10-minute window: {countdown}"
+    );
+    let shadow_text: String = b
+        .execute(
+            "return document.querySelector('ringproof-verify').shadowRoot.textContent",
+            vec![],
+        )
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !shadow_text.contains("7946"),
+        "the number to call must not be text: {shadow_text}"
+    );
+
+    // Server side, as the site's backend would ask: no Origin header.
+    let pending = http::get(&ctx.url(&format!("/v1/verifications/{id}")))
+        .unwrap()
+        .json();
+    assert_eq!(pending["status"], "pending");
+    let r = ctx.provider_webhook(
+        &ctx.edge.secrets.provider_secret,
+        &PHONE_E164[1..],
+        &assigned_number(&tel),
+    );
+    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+
+    let status = b.in_shadow(host, "[data-testid=status]").unwrap();
+    b.wait_for("verified status", || {
+        let t = status.text()?;
+        t.starts_with("Verified").then_some(()).ok_or(t)
+    })
+    .unwrap();
+    let form_token = b
+        .execute(
+            "return document.querySelector('#checkout input[name=\"ringproof-response\"]').value",
+            vec![],
+        )
+        .unwrap();
+    let event_tokens = b.execute("return window.ringproofEvents", vec![]).unwrap();
+    let token = form_token.as_str().expect("token in the form").to_owned();
+    assert_eq!(
+        event_tokens,
+        json!([token]),
+        "one event, carrying the same token"
+    );
+    assert!(token.len() <= 2048);
+
+    let ok = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
+    assert_eq!(ok["success"], true, "{ok}");
+    assert_eq!(ok["phone"], PHONE_E164);
+    assert_eq!(ok["channel"], "missed_call");
+    let replay = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
+    assert_eq!(replay["success"], false);
+    assert_eq!(replay["error_codes"], json!(["timeout-or-duplicate"]));
+}
+
+fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
+    let page = HostPage::serve(HostPage::embedding(
+        &ctx.edge.base_url,
+        &ctx.edge.sandbox.site_key,
+    ));
+    let b = Browser::start().expect("browser");
+    b.goto(&page.url).unwrap();
+    let host = "ringproof-verify";
+    b.in_shadow(host, "[data-testid=phone]")
+        .unwrap()
+        .type_text("12345")
+        .unwrap();
+    b.in_shadow(host, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    let err = b.in_shadow(host, "[data-testid=error]").unwrap();
+    b.wait_for("an error message", || {
+        let t = err.text()?;
+        (!t.is_empty()).then_some(t.clone()).ok_or(t)
+    })
+    .map(|t| assert!(t.contains("international form"), "{t}"))
+    .unwrap();
+}
+
+// ---------------------------------------------------------------- HTTP contract
+
+fn create_answers_201_with_image_and_tel(ctx: &Ctx) {
+    let v = ctx.start();
+    assert_eq!(v["status"], "pending");
+    assert_eq!(v["channel"], "missed_call");
+    assert!(v["call_to_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("tel:+4420794600"));
+    assert!(v["expires_at"].as_str().unwrap().ends_with('Z'));
+    let img = http::get(v["number_image_url"].as_str().unwrap()).unwrap();
+    assert_eq!(img.status, 200);
+    assert_eq!(img.header("content-type"), Some("image/svg+xml"));
+    assert!(img.body.starts_with("<svg") && !img.body.contains("<text"));
+    assert!(!img.body.contains("7946"));
+}
+
+fn cors_allows_the_sites_origins_only(ctx: &Ctx) {
+    let ok = ctx.create(
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        Some("http://127.0.0.1:5555"),
+    );
+    assert_eq!(ok.status, 201);
+    assert_eq!(
+        ok.header("access-control-allow-origin"),
+        Some("http://127.0.0.1:5555")
+    );
+    let bad = ctx.create(
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        Some("https://evil.example"),
+    );
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (403, "origin_not_allowed")
+    );
+    let none = ctx.create(
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        None,
+    );
+    assert_eq!(
+        (none.status, none.error_code().as_str()),
+        (403, "origin_not_allowed")
+    );
+    // Following a verification from another page is refused too.
+    let id = ctx.start()["verification_id"].as_str().unwrap().to_owned();
+    let other = http::get_with(
+        &ctx.url(&format!("/v1/verifications/{id}")),
+        &[("Origin", "http://localhost:9")],
+    )
+    .unwrap();
+    assert_eq!(
+        (other.status, other.error_code().as_str()),
+        (403, "origin_not_allowed")
+    );
+}
+
+fn a_site_bound_to_its_domain_refuses_localhost(ctx: &Ctx) {
+    let creds = SandboxSite {
+        site_key: "rp_site_shop".into(),
+        secret: "rp_secret_shop".into(),
+    };
+    let site = ctx.edge.site(&creds, "Shop", &["https://shop.example"]);
+    ctx.edge.put_site(&site).unwrap();
+    let body = json!({"site_key": "rp_site_shop", "phone": PHONE, "channel": "missed_call"});
+    let r = ctx.create(body.clone(), Some(ORIGIN));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "origin_not_allowed")
+    );
+    let r = ctx.create(body, Some("https://shop.example"));
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
+    let key = ctx.edge.sandbox.site_key.clone();
+    let cases = [
+        (
+            json!({"site_key": "rp_site_nope", "phone": PHONE, "channel": "missed_call"}),
+            404,
+            "unknown_site",
+        ),
+        (
+            json!({"site_key": key, "phone": "not a phone", "channel": "missed_call"}),
+            400,
+            "invalid_phone",
+        ),
+        (
+            json!({"site_key": key, "phone": "07400 123456", "channel": "missed_call"}),
+            400,
+            "invalid_phone",
+        ),
+        (
+            json!({"site_key": key, "phone": "07400 123456", "country": "GB", "channel": "sms"}),
+            400,
+            "channel_not_available",
+        ),
+        (
+            json!({"site_key": key, "phone": PHONE, "channel": "carrier_pigeon"}),
+            400,
+            "invalid_request",
+        ),
+        (json!({"site_key": key}), 400, "invalid_request"),
+    ];
+    for (body, status, code) in cases {
+        let r = ctx.create(body.clone(), Some(ORIGIN));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{body} -> {}",
+            r.body
+        );
+        assert!(!r.json()["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let r = http::post(
+        &ctx.url("/v1/verifications"),
+        "application/json",
+        "{not json",
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "invalid_request")
+    );
+    let national = ctx.create(
+        json!({"site_key": key, "phone": "07400 123456", "country": "GB", "channel": "missed_call"}),
+        Some(ORIGIN),
+    );
+    assert_eq!(
+        national.status, 201,
+        "a country hint reads national numbers: {}",
+        national.body
+    );
+    let missing = http::get(&ctx.url("/v1/verifications/nope")).unwrap();
+    assert_eq!(
+        (missing.status, missing.error_code().as_str()),
+        (404, "verification_not_found")
+    );
+    let nowhere = http::get(&ctx.url("/v1/nowhere")).unwrap();
+    assert_eq!(
+        (nowhere.status, nowhere.error_code().as_str()),
+        (404, "not_found")
+    );
+}
+
+fn webhook_needs_the_provider_secret(ctx: &Ctx) {
+    let id = ctx.start()["verification_id"].as_str().unwrap().to_owned();
+    for called in SANDBOX_NUMBERS {
+        let r = ctx.provider_webhook("wrong-secret", &PHONE_E164[1..], called);
+        assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
+    }
+    assert_eq!(ctx.status(&id)["status"], "pending");
+}
+
+fn unmatched_calls_change_nothing_and_repeats_are_harmless(ctx: &Ctx) {
+    let created = ctx.start();
+    let id = created["verification_id"].as_str().unwrap().to_owned();
+    let secret = ctx.edge.secrets.provider_secret.clone();
+    for called in SANDBOX_NUMBERS {
+        let r = ctx.provider_webhook(&secret, "447400999999", called);
+        assert_eq!(r.json()["outcome"], "unmatched");
+    }
+    let bad = http::post_json(
+        &ctx.url(&format!("/v1/providers/missed-call/{secret}")),
+        &json!({"caller": "1"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (bad.status, bad.error_code().as_str()),
+        (400, "invalid_request")
+    );
+    assert_eq!(ctx.status(&id)["status"], "pending");
+    assert!(ctx.status(&id).get("token").is_none());
+
+    let called = ctx.call(&created);
+    let first = ctx.status(&id);
+    assert_eq!(first["status"], "verified");
+    let again = ctx.provider_webhook(&secret, &PHONE_E164[1..], &called);
+    assert_eq!(again.json()["outcome"], "repeat");
+    assert_eq!(ctx.status(&id), first, "a repeated webhook changes nothing");
+}
+
+fn siteverify_checks_secret_and_accepts_forms(ctx: &Ctx) {
+    let created = ctx.start();
+    let id = created["verification_id"].as_str().unwrap().to_owned();
+    ctx.call(&created);
+    let token = ctx.status(&id)["token"].as_str().unwrap().to_owned();
+
+    let wrong = ctx.siteverify("rp_secret_wrong", &token);
+    assert_eq!(wrong["error_codes"], json!(["invalid-input-secret"]));
+    assert_eq!(
+        ctx.siteverify(&ctx.edge.sandbox.secret, "rp1.x.y")["error_codes"],
+        json!(["invalid-input-response"])
+    );
+    assert_eq!(
+        ctx.siteverify("", &token)["error_codes"],
+        json!(["missing-input-secret"])
+    );
+    assert_eq!(
+        ctx.siteverify(&ctx.edge.sandbox.secret, "")["error_codes"],
+        json!(["missing-input-response"])
+    );
+
+    // A refused check did not spend the token; a form-encoded check (reCAPTCHA style) can.
+    let form = format!("secret={}&response={}", ctx.edge.sandbox.secret, token);
+    let r = http::post(
+        &ctx.url("/v1/siteverify"),
+        "application/x-www-form-urlencoded",
+        &form,
+        &[],
+    )
+    .unwrap();
+    let v = r.json();
+    assert_eq!(v["success"], true, "{v}");
+    assert!(v["client_transaction_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("ctx-"));
+    assert!(v["verified_at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        ctx.status(&id).get("token").is_none(),
+        "a spent token is not shown again"
+    );
+}
+
+fn concurrent_siteverify_succeeds_once(ctx: &Ctx) {
+    let created = ctx.start();
+    let id = created["verification_id"].as_str().unwrap().to_owned();
+    ctx.call(&created);
+    let token = ctx.status(&id)["token"].as_str().unwrap().to_owned();
+    let url = ctx.url("/v1/siteverify");
+    let secret = ctx.edge.sandbox.secret.clone();
+    let handles: Vec<_> = (0..10)
+        .map(|_| {
+            let (url, secret, token) = (url.clone(), secret.clone(), token.clone());
+            std::thread::spawn(move || {
+                let r = http::post_json(&url, &json!({"secret": secret, "response": token}), &[])
+                    .unwrap();
+                r.json()["success"] == true
+            })
+        })
+        .collect();
+    let wins = handles
+        .into_iter()
+        .filter_map(|h| h.join().ok())
+        .filter(|won| *won)
+        .count();
+    assert_eq!(
+        wins, 1,
+        "a token is spent exactly once, even under concurrent checks"
+    );
+}
+
+fn sandbox_goes_through_the_webhook_path(ctx: &Ctx) {
+    let info = http::get(&ctx.url("/v1/sandbox")).unwrap().json();
+    assert_eq!(info["site_key"], ctx.edge.sandbox.site_key.as_str());
+    let id = ctx.start()["verification_id"].as_str().unwrap().to_owned();
+    let r = http::post_json(
+        &ctx.url("/v1/sandbox/missed-call"),
+        &json!({"verification_id": id}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+    assert_eq!(ctx.status(&id)["status"], "verified");
+}
+
+fn production_config_has_no_sandbox(_ctx: &Ctx) {
+    let dir = std::env::var("RINGPROOF_EDGE_DIR").unwrap();
+    let toml = std::fs::read_to_string(format!("{dir}/wrangler.toml")).unwrap();
+    assert!(
+        toml.contains("SANDBOX = \"false\""),
+        "wrangler.toml must keep the sandbox off"
+    );
+}
+
+/// A named end-to-end check against the shared edge.
+type Scenario = fn(&Ctx);
+
+fn main() {
+    let edge = match LocalEdge::start_for_tests() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cannot start the edge: {e}");
+            std::process::exit(1);
+        }
+    };
+    let ctx = Ctx { edge };
+    let tests: &[(&str, Scenario)] = &[
+        (
+            "create_answers_201_with_image_and_tel",
+            create_answers_201_with_image_and_tel,
+        ),
+        (
+            "cors_allows_the_sites_origins_only",
+            cors_allows_the_sites_origins_only,
+        ),
+        (
+            "a_site_bound_to_its_domain_refuses_localhost",
+            a_site_bound_to_its_domain_refuses_localhost,
+        ),
+        (
+            "bad_input_gets_stable_4xx_codes",
+            bad_input_gets_stable_4xx_codes,
+        ),
+        (
+            "webhook_needs_the_provider_secret",
+            webhook_needs_the_provider_secret,
+        ),
+        (
+            "unmatched_calls_change_nothing_and_repeats_are_harmless",
+            unmatched_calls_change_nothing_and_repeats_are_harmless,
+        ),
+        (
+            "siteverify_checks_secret_and_accepts_forms",
+            siteverify_checks_secret_and_accepts_forms,
+        ),
+        (
+            "concurrent_siteverify_succeeds_once",
+            concurrent_siteverify_succeeds_once,
+        ),
+        (
+            "sandbox_goes_through_the_webhook_path",
+            sandbox_goes_through_the_webhook_path,
+        ),
+        (
+            "production_config_has_no_sandbox",
+            production_config_has_no_sandbox,
+        ),
+        (
+            "browser_flow_on_another_origin",
+            browser_flow_on_another_origin,
+        ),
+        (
+            "browser_shows_errors_in_plain_words",
+            browser_shows_errors_in_plain_words,
+        ),
+    ];
+    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
+    let mut failed = Vec::new();
+    for (name, test) in tests {
+        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&ctx)));
+        let secs = started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => println!("test {name} ... ok ({secs:.1}s)"),
+            Err(_) => {
+                println!("test {name} ... FAILED ({secs:.1}s)");
+                failed.push(*name);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        eprintln!("{}", ctx.edge.log_tail());
+        eprintln!("\nfailed: {}", failed.join(", "));
+        drop(ctx);
+        std::thread::sleep(Duration::from_millis(100));
+        std::process::exit(1);
+    }
+}
