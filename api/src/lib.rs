@@ -54,7 +54,9 @@ impl VerificationStatus {
 pub struct CreateVerification {
     pub site_key: String,
     pub phone: String,
-    pub channel: Channel,
+    /// The channel to start with; the site's first channel when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
     /// ISO 3166-1 alpha-2 region used to read a number typed in national format.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -62,30 +64,78 @@ pub struct CreateVerification {
     pub client_transaction_id: Option<String>,
 }
 
-/// `201` answer to `POST /v1/verifications`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CreatedVerification {
-    pub verification_id: String,
-    pub status: VerificationStatus,
-    pub channel: Channel,
-    /// An image of the number to call; the number itself is never sent as text to the page.
-    pub number_image_url: String,
-    /// `tel:` URI, for visitors on a phone to tap.
-    pub call_to_uri: String,
-    /// RFC 3339, UTC.
-    pub expires_at: String,
+/// How far a code or a call has got on its way to the visitor, as the provider reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// The provider accepted the request.
+    Sent,
+    /// The text reached the handset, or the call was answered.
+    Delivered,
+    /// The call rang out unanswered: its number is still in the visitor's call log.
+    NotAnswered,
 }
 
-/// `GET /v1/verifications/{id}`
+/// `GET /v1/verifications/{id}`, and the `201` answer to `POST /v1/verifications` (as
+/// [`CreatedVerification`]). Fields that do not apply to the current channel are absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerificationView {
     pub verification_id: String,
     pub status: VerificationStatus,
     pub channel: Channel,
+    /// RFC 3339, UTC: when the current attempt stops being accepted.
     pub expires_at: String,
+    /// The site's other channels, in its order: what "try another way" may offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_channels: Vec<Channel>,
+    /// Missed call: an image of the number to call; the number is never sent as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_image_url: Option<String>,
+    /// Missed call: `tel:` URI, for visitors on a phone to tap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_to_uri: Option<String>,
+    /// Flash call: the calling number with its last digits (the code) masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_hint: Option<String>,
+    /// Code channels: how many digits the visitor types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_length: Option<u8>,
+    /// Code channels: wrong codes the visitor may still try.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks_left: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+    /// RFC 3339: the earliest time a resend or a switch is accepted, while pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend_at: Option<String>,
+    /// Why the verification failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ErrorDetail>,
     /// Present once verified: the single-use proof the page hands to its server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+/// The `201` answer to `POST /v1/verifications`: the verification as it stands.
+pub type CreatedVerification = VerificationView;
+
+/// `POST /v1/verifications/{id}/check`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckCode {
+    pub code: String,
+}
+
+/// The answer to a check: `verified`, or still `pending` with fewer checks left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub status: VerificationStatus,
+    pub checks_left: u32,
+}
+
+/// `POST /v1/verifications/{id}/switch`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwitchChannel {
+    pub channel: Channel,
 }
 
 /// `POST /v1/providers/missed-call/{provider_secret}`: what a missed-call provider reports.
@@ -142,6 +192,9 @@ pub struct ErrorDetail {
     pub code: String,
     /// For humans; may change.
     pub message: String,
+    /// Seconds to wait before trying again, where waiting helps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 #[cfg(test)]

@@ -21,8 +21,20 @@ pub enum ApiError {
     Unauthorized,
     #[error("The sandbox provider is switched off on this deployment.")]
     SandboxDisabled,
-    #[error("This verification can no longer receive calls: it is {0}.")]
+    #[error("This verification is already {0}.")]
     NotPending(&'static str),
+    #[error("This verification has expired. Please start again.")]
+    Expired,
+    #[error("Too many wrong codes. Please try another way or start again.")]
+    TooManyAttempts,
+    #[error("Please wait {0} seconds before asking again.")]
+    ResendTooSoon(u64),
+    #[error(
+        "This verification has sent as many codes and calls as it may. Please start again later."
+    )]
+    TooManySends,
+    #[error("This channel does not use a code: {0}.")]
+    CodeNotExpected(&'static str),
     #[error("No such endpoint.")]
     NotFound,
     #[error("This endpoint does not accept that method.")]
@@ -44,6 +56,11 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::SandboxDisabled => "sandbox_disabled",
             ApiError::NotPending(_) => "not_pending",
+            ApiError::Expired => "expired",
+            ApiError::TooManyAttempts => "too_many_attempts",
+            ApiError::ResendTooSoon(_) => "resend_too_soon",
+            ApiError::TooManySends => "too_many_sends",
+            ApiError::CodeNotExpected(_) => "code_not_expected",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Internal(_) => "internal_error",
@@ -59,7 +76,9 @@ impl ApiError {
             ApiError::OriginNotAllowed | ApiError::SandboxDisabled => 403,
             ApiError::UnknownSite | ApiError::VerificationNotFound | ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
-            ApiError::NotPending(_) => 409,
+            ApiError::NotPending(_) | ApiError::CodeNotExpected(_) => 409,
+            ApiError::Expired => 410,
+            ApiError::TooManyAttempts | ApiError::ResendTooSoon(_) | ApiError::TooManySends => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -70,6 +89,10 @@ impl ApiError {
             error: ringproof_api::ErrorDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
+                retry_after: match self {
+                    ApiError::ResendTooSoon(secs) => Some(*secs),
+                    _ => None,
+                },
             },
         }
     }
@@ -85,6 +108,17 @@ mod tests {
         let body = serde_json::to_string(&e.body()).unwrap();
         assert!(!body.contains("SITES"), "{body}");
         assert_eq!(e.status(), 500);
+    }
+
+    #[test]
+    fn waiting_errors_say_how_long() {
+        let body = ApiError::ResendTooSoon(17).body();
+        assert_eq!(body.error.code, "resend_too_soon");
+        assert_eq!(body.error.retry_after, Some(17));
+        assert_eq!(ApiError::ResendTooSoon(17).status(), 429);
+        assert_eq!(ApiError::TooManyAttempts.status(), 429);
+        assert_eq!(ApiError::Expired.status(), 410);
+        assert_eq!(ApiError::TooManyAttempts.body().error.retry_after, None);
     }
 
     #[test]

@@ -4,11 +4,14 @@
 //! and their origin rules, the verification state machine, tokens, the number image. Time and
 //! randomness are passed in, so the same code runs natively in tests and in the Worker.
 
+pub mod code;
 pub mod error;
+pub mod failure;
 pub mod image;
 pub mod keys;
 pub mod line;
 pub mod phone;
+pub mod providers;
 pub mod random;
 pub mod secret;
 pub mod session;

@@ -67,6 +67,19 @@ pub fn normalise(input: &str, country: Option<&str>) -> Result<E164, ApiError> {
     Ok(E164(number.format().mode(Mode::E164).to_string()))
 }
 
+impl E164 {
+    /// The digits without the `+`, as most provider APIs want them.
+    pub fn digits(&self) -> &str {
+        self.0.trim_start_matches('+')
+    }
+
+    /// The country calling code and the national significant number (`44`, `7400123456`).
+    pub fn split(&self) -> Option<(u16, String)> {
+        let n = phonenumber::parse(None, &self.0).ok()?;
+        Some((n.code().value(), n.national().value().to_string()))
+    }
+}
+
 /// Reads a number as a telephony provider reports it: E.164, perhaps without its `+`.
 /// Returns `None` for anything unreadable (withheld caller IDs, for one).
 pub fn from_network(reported: &str) -> Option<E164> {
@@ -117,6 +130,13 @@ mod tests {
     fn bad_country_hint_is_a_request_error() {
         let e = normalise("07400 123456", Some("Britain")).unwrap_err();
         assert_eq!(e.code(), "invalid_request");
+    }
+
+    #[test]
+    fn splits_into_country_code_and_national_number() {
+        let n = normalise("+44 7400 123456", None).unwrap();
+        assert_eq!(n.digits(), "447400123456");
+        assert_eq!(n.split(), Some((44, "7400123456".to_owned())));
     }
 
     #[test]

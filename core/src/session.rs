@@ -1,37 +1,101 @@
-//! A verification's life: created pending, verified by the matching call, or left to expire.
+//! A verification's life. It is made of attempts, one channel each: the visitor may resend or
+//! switch to another of the site's channels without retyping the number. The verification is
+//! pending while its current attempt is; it becomes verified by the matching call or code,
+//! failed when the provider or the checks give out, or expired when the attempt's time is up.
 //!
 //! The Worker keeps each session in a Durable Object of its own, which runs these transitions
 //! one at a time; this module decides them.
 
+use crate::code::{self, StoredCode};
+use crate::error::ApiError;
+use crate::failure::FailureReason;
 use crate::phone::E164;
+use crate::providers::Sent;
+use crate::random::Randomness;
 use crate::time::Timestamp;
 use crate::token;
-use ringproof_api::{Channel, SiteverifyResponse, VerificationStatus, VerificationView};
+use ringproof_api::{
+    Channel, CheckResult, Delivery, SiteverifyResponse, VerificationStatus, VerificationView,
+};
 use serde::{Deserialize, Serialize};
 
-/// How long a visitor has to place the missed call.
-pub const MISSED_CALL_WINDOW_SECS: u64 = 10 * 60;
+/// How long an attempt lasts: the missed-call window, and how long a code is valid.
+pub const ATTEMPT_SECS: u64 = 10 * 60;
 /// How long a token may wait before the site checks it (Turnstile's figure).
 pub const TOKEN_TTL_SECS: u64 = 5 * 60;
+/// Codes and calls one verification may send, all channels together.
+pub const MAX_SENDS: u32 = 5;
 /// A provider's clock may run a little ahead of ours.
 const CLOCK_SKEW_SECS: u64 = 60;
+
+/// The rules a deployment may tune.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// While an attempt is pending, a resend or a switch waits this long after it started.
+    pub resend_cooldown_secs: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            resend_cooldown_secs: 30,
+        }
+    }
+}
+
+/// Digits and allowed checks for a channel's code. The flash-call code is the caller number's
+/// last four digits: 13 bits, below the 20 NIST SP 800-63B asks for, so it gets fewer checks.
+fn code_shape(channel: Channel) -> Option<(u8, u32)> {
+    match channel {
+        Channel::MissedCall => None,
+        Channel::FlashCall => Some((4, 3)),
+        Channel::Sms | Channel::VoiceCall => Some((6, 5)),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
     pub site_key: String,
     pub phone: String,
-    pub channel: Channel,
-    /// The inbound number the visitor must call (E.164).
-    pub assigned_number: String,
     /// The page origin that started it; status reads must come from the same origin.
     pub origin: String,
     pub client_transaction_id: Option<String>,
     pub created_at: Timestamp,
-    pub expires_at: Timestamp,
+    /// The site's channels, in its order.
+    pub channels: Vec<Channel>,
+    pub attempt: Attempt,
+    /// Codes and calls sent so far, across attempts.
+    pub sends: u32,
     pub state: State,
     /// Calls to our number from other callers while this session was pending: kept for review.
     pub unmatched_calls: u32,
+    /// What providers charged, where they say (TeleSign's callback does): for the site's reports.
+    #[serde(default)]
+    pub costs: Vec<Cost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1 for the first attempt, then counting.
+    pub number: u32,
+    pub channel: Channel,
+    pub started_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// While pending, a resend or a switch is refused before this.
+    pub resend_at: Timestamp,
+    /// Missed call: the inbound number (E.164) the visitor must call.
+    #[serde(default)]
+    pub assigned_number: Option<String>,
+    #[serde(default)]
+    pub code: Option<StoredCode>,
+    /// The provider's id for the call or message, once it has accepted it.
+    #[serde(default)]
+    pub provider_ref: Option<String>,
+    #[serde(default)]
+    pub caller_hint: Option<String>,
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,12 +104,60 @@ pub enum State {
     Pending,
     Verified {
         at: Timestamp,
-        call_time: Timestamp,
+        /// Missed call: when the call was placed, as the provider reports it.
+        #[serde(default)]
+        call_time: Option<Timestamp>,
         token_spent: bool,
+    },
+    Failed {
+        at: Timestamp,
+        reason: FailureReason,
     },
 }
 
-/// What a reported call did to a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cost {
+    pub reference: String,
+    pub price: Option<String>,
+    pub currency: Option<String>,
+    pub mcc: Option<String>,
+    pub mnc: Option<String>,
+    pub message_parts_count: Option<u32>,
+}
+
+/// What the Worker must do to start an attempt. The code travels only here, once, on its way
+/// to the provider; the session keeps its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispatch {
+    pub verification_id: String,
+    pub attempt: u32,
+    pub channel: Channel,
+    pub phone: String,
+    pub origin: String,
+    pub expires_at: Timestamp,
+    /// Missed call: the number the visitor calls. Code channels: the code to send.
+    pub payload: Payload,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Payload {
+    AwaitCall { number: String },
+    SendCode { code: String },
+}
+
+/// A provider's report on a call or message, whatever the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "reason", rename_all = "snake_case")]
+pub enum DeliveryEvent {
+    Delivered,
+    NotAnswered,
+    /// Nothing final yet.
+    InProgress,
+    Failed(FailureReason),
+}
+
+/// What a reported missed call did to a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallOutcome {
     /// This call verified the session.
@@ -56,6 +168,20 @@ pub enum CallOutcome {
     Unmatched,
     /// The call came after the deadline.
     TooLate,
+}
+
+/// What a code check needs next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum CheckStep {
+    Done(CheckResult),
+    /// Voice call: Phone Confirm must verify the code too. A check has been spent already.
+    AskProvider {
+        attempt: u32,
+        transaction_number: String,
+        code: String,
+        local_match: bool,
+    },
 }
 
 /// Why siteverify refused a token, with Turnstile's error codes.
@@ -84,43 +210,197 @@ pub struct FinishedRecord {
     pub phone: String,
     pub channel: Channel,
     pub status: VerificationStatus,
+    #[serde(default)]
+    pub failure: Option<FailureReason>,
     pub client_transaction_id: Option<String>,
     pub created_at: Timestamp,
     pub finished_at: Timestamp,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default)]
+    pub costs: Vec<Cost>,
 }
 
 pub struct NewSession {
     pub id: String,
     pub site_key: String,
     pub phone: E164,
-    pub assigned_number: String,
     pub origin: String,
     pub client_transaction_id: Option<String>,
+    pub channels: Vec<Channel>,
+}
+
+/// Secrets and tools a transition that issues a code needs.
+pub struct Issuer<'a, R: Randomness> {
+    pub rng: &'a mut R,
+    pub code_key: &'a [u8],
+    pub policy: Policy,
 }
 
 impl Session {
-    pub fn start(new: NewSession, now: Timestamp) -> Self {
-        Session {
+    /// A new session and its first attempt on `channel`. `inbound` is the number to call, for
+    /// a missed call.
+    pub fn start<R: Randomness>(
+        new: NewSession,
+        channel: Channel,
+        inbound: Option<String>,
+        issuer: &mut Issuer<'_, R>,
+        now: Timestamp,
+    ) -> Result<(Session, Dispatch), ApiError> {
+        let mut s = Session {
             id: new.id,
             site_key: new.site_key,
             phone: new.phone.into_string(),
-            channel: Channel::MissedCall,
-            assigned_number: new.assigned_number,
             origin: new.origin,
             client_transaction_id: new.client_transaction_id,
             created_at: now,
-            expires_at: now.plus_secs(MISSED_CALL_WINDOW_SECS),
+            channels: new.channels,
+            attempt: Attempt {
+                number: 0,
+                channel,
+                started_at: now,
+                expires_at: now,
+                resend_at: now,
+                assigned_number: None,
+                code: None,
+                provider_ref: None,
+                caller_hint: None,
+                delivery: None,
+            },
+            sends: 0,
             state: State::Pending,
             unmatched_calls: 0,
+            costs: vec![],
+        };
+        let dispatch = s.begin(channel, inbound, issuer, now)?;
+        Ok((s, dispatch))
+    }
+
+    /// A new attempt: a resend on the same channel, or a switch to another. While the current
+    /// attempt is pending this waits for the cool-down; after a failure or expiry it does not,
+    /// since nothing is on its way to the visitor.
+    pub fn begin<R: Randomness>(
+        &mut self,
+        channel: Channel,
+        inbound: Option<String>,
+        issuer: &mut Issuer<'_, R>,
+        now: Timestamp,
+    ) -> Result<Dispatch, ApiError> {
+        if let State::Verified { .. } = self.state {
+            return Err(ApiError::NotPending("verified"));
         }
+        if !self.channels.contains(&channel) {
+            return Err(ApiError::ChannelNotAvailable(channel.as_str()));
+        }
+        if self.sends >= MAX_SENDS {
+            return Err(ApiError::TooManySends);
+        }
+        if self.status(now) == VerificationStatus::Pending && now < self.attempt.resend_at {
+            // Rounded up, so waiting the advertised time is always enough.
+            let wait_ms = self.attempt.resend_at.millis() - now.millis();
+            return Err(ApiError::ResendTooSoon(wait_ms.div_ceil(1000)));
+        }
+        let number = self.attempt.number + 1;
+        let binding = format!("{}/{number}", self.id);
+        let (code, stored) = match code_shape(channel) {
+            Some((len, checks)) => {
+                let (c, s) = code::issue(issuer.rng, issuer.code_key, &binding, len, checks);
+                (Some(c), Some(s))
+            }
+            None => (None, None),
+        };
+        let payload = match (code, inbound.clone()) {
+            (Some(code), _) => Payload::SendCode { code },
+            (None, Some(number)) => Payload::AwaitCall { number },
+            (None, None) => {
+                return Err(ApiError::Internal(format!(
+                    "site {} has no inbound numbers for missed calls",
+                    self.site_key
+                )))
+            }
+        };
+        self.attempt = Attempt {
+            number,
+            channel,
+            started_at: now,
+            expires_at: now.plus_secs(ATTEMPT_SECS),
+            resend_at: now.plus_secs(issuer.policy.resend_cooldown_secs),
+            assigned_number: if channel == Channel::MissedCall {
+                inbound
+            } else {
+                None
+            },
+            code: stored,
+            provider_ref: None,
+            caller_hint: None,
+            delivery: None,
+        };
+        self.sends += 1;
+        self.state = State::Pending;
+        Ok(Dispatch {
+            verification_id: self.id.clone(),
+            attempt: number,
+            channel,
+            phone: self.phone.clone(),
+            origin: self.origin.clone(),
+            expires_at: self.attempt.expires_at,
+            payload,
+        })
     }
 
     pub fn status(&self, now: Timestamp) -> VerificationStatus {
         match self.state {
             State::Verified { .. } => VerificationStatus::Verified,
-            State::Pending if now >= self.expires_at => VerificationStatus::Expired,
+            State::Failed { .. } => VerificationStatus::Failed,
+            State::Pending if now >= self.attempt.expires_at => VerificationStatus::Expired,
             State::Pending => VerificationStatus::Pending,
         }
+    }
+
+    fn is_current_and_pending(&self, attempt: u32, now: Timestamp) -> bool {
+        attempt == self.attempt.number && self.status(now) == VerificationStatus::Pending
+    }
+
+    /// The provider's answer to the send of attempt `attempt`.
+    pub fn on_sent(&mut self, attempt: u32, result: Result<Sent, FailureReason>, now: Timestamp) {
+        if !self.is_current_and_pending(attempt, now) {
+            return;
+        }
+        match result {
+            Ok(sent) => {
+                self.attempt.provider_ref = Some(sent.reference);
+                self.attempt.caller_hint = sent.caller_hint;
+                self.attempt.delivery = Some(Delivery::Sent);
+            }
+            Err(reason) => self.state = State::Failed { at: now, reason },
+        }
+    }
+
+    /// A provider's webhook about the call or message it knows as `reference`. Reports about
+    /// an earlier attempt, or after the outcome, change nothing: webhooks may repeat or arrive
+    /// late. Returns whether it changed anything.
+    pub fn on_delivery(&mut self, reference: &str, event: DeliveryEvent, now: Timestamp) -> bool {
+        let current = self.attempt.provider_ref.as_deref() == Some(reference);
+        if !current || !self.is_current_and_pending(self.attempt.number, now) {
+            return false;
+        }
+        let before = (self.attempt.delivery, self.state.clone());
+        match event {
+            DeliveryEvent::Delivered => self.attempt.delivery = Some(Delivery::Delivered),
+            // "Answered" may already have been reported; a late "not answered" must not undo it.
+            DeliveryEvent::NotAnswered if self.attempt.delivery != Some(Delivery::Delivered) => {
+                self.attempt.delivery = Some(Delivery::NotAnswered)
+            }
+            DeliveryEvent::NotAnswered | DeliveryEvent::InProgress => {}
+            DeliveryEvent::Failed(reason) => self.state = State::Failed { at: now, reason },
+        }
+        before != (self.attempt.delivery, self.state.clone())
+    }
+
+    /// Records what a provider charged for `cost.reference`, once per reference.
+    pub fn record_cost(&mut self, cost: Cost) {
+        self.costs.retain(|c| c.reference != cost.reference);
+        self.costs.push(cost);
     }
 
     /// A provider reports that `caller` called `called` at `call_time`; `now` is when we heard.
@@ -131,24 +411,27 @@ impl Session {
         call_time: Timestamp,
         now: Timestamp,
     ) -> CallOutcome {
-        let matches = caller.as_str() == self.phone && called.as_str() == self.assigned_number;
+        let matches = self.attempt.channel == Channel::MissedCall
+            && caller.as_str() == self.phone
+            && self.attempt.assigned_number.as_deref() == Some(called.as_str());
         match self.state {
             State::Verified { .. } if matches => CallOutcome::Repeat,
-            State::Verified { .. } => CallOutcome::Unmatched,
+            State::Verified { .. } | State::Failed { .. } => CallOutcome::Unmatched,
             State::Pending if !matches => {
                 self.unmatched_calls += 1;
                 CallOutcome::Unmatched
             }
             State::Pending => {
-                // A call placed before the session existed cannot prove anything about it.
-                let placed_in_window = call_time.plus_secs(CLOCK_SKEW_SECS) >= self.created_at
-                    && call_time < self.expires_at;
+                // A call placed before the attempt began cannot prove anything about it.
+                let placed_in_window = call_time.plus_secs(CLOCK_SKEW_SECS)
+                    >= self.attempt.started_at
+                    && call_time < self.attempt.expires_at;
                 if !placed_in_window || self.status(now) != VerificationStatus::Pending {
                     return CallOutcome::TooLate;
                 }
                 self.state = State::Verified {
                     at: now,
-                    call_time,
+                    call_time: Some(call_time),
                     token_spent: false,
                 };
                 CallOutcome::Verified
@@ -156,8 +439,106 @@ impl Session {
         }
     }
 
-    /// What the widget sees. The token is shown while it can still be spent.
-    pub fn view(&self, token_key: &[u8], now: Timestamp) -> VerificationView {
+    /// A code the visitor typed. A check is spent before the code is compared, so concurrent
+    /// checks can never try more codes than allowed.
+    pub fn check_code(
+        &mut self,
+        typed: &str,
+        code_key: &[u8],
+        now: Timestamp,
+    ) -> Result<CheckStep, ApiError> {
+        match self.state {
+            State::Verified { .. } => return Err(ApiError::NotPending("verified")),
+            State::Failed {
+                reason: FailureReason::TooManyAttempts,
+                ..
+            } => return Err(ApiError::TooManyAttempts),
+            State::Failed { .. } => return Err(ApiError::NotPending("failed")),
+            State::Pending => {}
+        }
+        let channel = self.attempt.channel;
+        let binding = format!("{}/{}", self.id, self.attempt.number);
+        let Some(stored) = self.attempt.code.as_mut() else {
+            return Err(ApiError::CodeNotExpected(channel.as_str()));
+        };
+        if now >= self.attempt.expires_at {
+            return Err(ApiError::Expired);
+        }
+        if stored.checks_left == 0 {
+            return Err(ApiError::TooManyAttempts);
+        }
+        let Some(typed) = code::normalise(typed, stored.length) else {
+            return Err(ApiError::InvalidRequest(format!(
+                "the code is {} digits",
+                stored.length
+            )));
+        };
+        stored.checks_left -= 1;
+        let local_match = stored.matches(code_key, &binding, &typed);
+        if channel == Channel::VoiceCall {
+            let Some(transaction_number) = self.attempt.provider_ref.clone() else {
+                // The call was never placed, so no code can be right.
+                return Ok(CheckStep::Done(self.settle(false, now)));
+            };
+            return Ok(CheckStep::AskProvider {
+                attempt: self.attempt.number,
+                transaction_number,
+                code: typed,
+                local_match,
+            });
+        }
+        Ok(CheckStep::Done(self.settle(local_match, now)))
+    }
+
+    /// The provider's verdict on a voice-call code (see [`CheckStep::AskProvider`]); the
+    /// caller has already required our own hash to agree. A provider that cannot say fails the
+    /// attempt, so the visitor is offered another way rather than left guessing.
+    pub fn on_verdict(
+        &mut self,
+        attempt: u32,
+        verdict: Result<bool, FailureReason>,
+        now: Timestamp,
+    ) -> CheckResult {
+        if self.is_current_and_pending(attempt, now) {
+            match verdict {
+                Ok(valid) => return self.settle(valid, now),
+                Err(reason) => self.state = State::Failed { at: now, reason },
+            }
+        }
+        CheckResult {
+            status: self.status(now),
+            checks_left: self.checks_left(),
+        }
+    }
+
+    fn checks_left(&self) -> u32 {
+        self.attempt.code.as_ref().map_or(0, |c| c.checks_left)
+    }
+
+    fn settle(&mut self, right: bool, now: Timestamp) -> CheckResult {
+        if right {
+            self.state = State::Verified {
+                at: now,
+                call_time: None,
+                token_spent: false,
+            };
+        } else if self.checks_left() == 0 {
+            self.state = State::Failed {
+                at: now,
+                reason: FailureReason::TooManyAttempts,
+            };
+        }
+        CheckResult {
+            status: self.status(now),
+            checks_left: self.checks_left(),
+        }
+    }
+
+    /// What the widget sees. `base` is the edge's origin, for the number image's URL. The
+    /// token is shown while it can still be spent.
+    pub fn view(&self, token_key: &[u8], base: &str, now: Timestamp) -> VerificationView {
+        let status = self.status(now);
+        let a = &self.attempt;
         let token = match self.state {
             State::Verified {
                 at,
@@ -166,11 +547,32 @@ impl Session {
             } if now < at.plus_secs(TOKEN_TTL_SECS) => Some(token::issue(token_key, &self.id, at)),
             _ => None,
         };
+        let pending = status == VerificationStatus::Pending;
         VerificationView {
             verification_id: self.id.clone(),
-            status: self.status(now),
-            channel: self.channel,
-            expires_at: self.expires_at.to_rfc3339(),
+            status,
+            channel: a.channel,
+            expires_at: a.expires_at.to_rfc3339(),
+            other_channels: self
+                .channels
+                .iter()
+                .copied()
+                .filter(|c| *c != a.channel)
+                .collect(),
+            number_image_url: a
+                .assigned_number
+                .as_ref()
+                .map(|_| format!("{base}/v1/verifications/{}/number.svg", self.id)),
+            call_to_uri: a.assigned_number.as_ref().map(|n| format!("tel:{n}")),
+            caller_hint: a.caller_hint.clone(),
+            code_length: a.code.as_ref().map(|c| c.length),
+            checks_left: a.code.as_ref().map(|c| c.checks_left),
+            delivery: a.delivery,
+            resend_at: pending.then(|| a.resend_at.to_rfc3339()),
+            failure: match self.state {
+                State::Failed { reason, .. } => Some(reason.detail()),
+                _ => None,
+            },
             token,
         }
     }
@@ -200,7 +602,7 @@ impl Session {
         Ok(SiteverifyResponse {
             success: true,
             phone: Some(self.phone.clone()),
-            channel: Some(self.channel),
+            channel: Some(self.attempt.channel),
             verified_at: Some(at.to_rfc3339()),
             client_transaction_id: self.client_transaction_id.clone(),
             error_codes: vec![],
@@ -211,166 +613,33 @@ impl Session {
     /// may delete it.
     pub fn retain_until(&self) -> Timestamp {
         match self.state {
-            State::Verified { at, .. } => at.plus_secs(TOKEN_TTL_SECS).max(self.expires_at),
-            State::Pending => self.expires_at,
+            State::Verified { at, .. } => at.plus_secs(TOKEN_TTL_SECS).max(self.attempt.expires_at),
+            _ => self.attempt.expires_at,
         }
         .plus_secs(CLOCK_SKEW_SECS)
     }
 
     pub fn finished_record(&self, now: Timestamp) -> FinishedRecord {
-        let finished_at = match self.state {
-            State::Verified { at, .. } => at,
-            State::Pending => self.expires_at.min(now),
+        let (finished_at, failure) = match self.state {
+            State::Verified { at, .. } => (at, None),
+            State::Failed { at, reason } => (at, Some(reason)),
+            State::Pending => (self.attempt.expires_at.min(now), None),
         };
         FinishedRecord {
             verification_id: self.id.clone(),
             site_key: self.site_key.clone(),
             phone: self.phone.clone(),
-            channel: self.channel,
+            channel: self.attempt.channel,
             status: self.status(now),
+            failure,
             client_transaction_id: self.client_transaction_id.clone(),
             created_at: self.created_at,
             finished_at,
+            attempts: self.attempt.number,
+            costs: self.costs.clone(),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::phone::{from_network, normalise};
-
-    const KEY: &[u8] = b"token key";
-    const T0: Timestamp = Timestamp(1_795_413_908_000);
-
-    fn session() -> Session {
-        Session::start(
-            NewSession {
-                id: "v1".into(),
-                site_key: "site".into(),
-                phone: normalise("+447400123456", None).unwrap(),
-                assigned_number: "+442079460001".into(),
-                origin: "https://shop.example".into(),
-                client_transaction_id: Some("ctx-9".into()),
-            },
-            T0,
-        )
-    }
-
-    fn n(s: &str) -> E164 {
-        from_network(s).unwrap()
-    }
-
-    #[test]
-    fn the_right_call_verifies_and_yields_a_token() {
-        let mut s = session();
-        assert_eq!(s.status(T0), VerificationStatus::Pending);
-        assert_eq!(s.view(KEY, T0).token, None);
-        let at = T0.plus_secs(30);
-        let out = s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
-        assert_eq!(out, CallOutcome::Verified);
-        let v = s.view(KEY, at);
-        assert_eq!(v.status, VerificationStatus::Verified);
-        assert!(v.token.is_some());
-    }
-
-    #[test]
-    fn repeated_webhook_is_harmless() {
-        let mut s = session();
-        let at = T0.plus_secs(30);
-        s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
-        let before = s.clone();
-        let again = s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at.plus_secs(5));
-        assert_eq!(again, CallOutcome::Repeat);
-        assert_eq!(s, before);
-    }
-
-    #[test]
-    fn other_callers_and_numbers_change_nothing_but_the_count() {
-        let mut s = session();
-        let at = T0.plus_secs(30);
-        assert_eq!(
-            s.on_missed_call(&n("447400999999"), &n("442079460001"), at, at),
-            CallOutcome::Unmatched
-        );
-        assert_eq!(
-            s.on_missed_call(&n("447400123456"), &n("442079460002"), at, at),
-            CallOutcome::Unmatched
-        );
-        assert_eq!(s.status(at), VerificationStatus::Pending);
-        assert_eq!(s.unmatched_calls, 2);
-    }
-
-    #[test]
-    fn late_or_early_calls_do_not_verify() {
-        let mut s = session();
-        let late = s.expires_at.plus_secs(1);
-        assert_eq!(
-            s.on_missed_call(&n("447400123456"), &n("442079460001"), late, late),
-            CallOutcome::TooLate
-        );
-        assert_eq!(s.status(late), VerificationStatus::Expired);
-        let mut s = session();
-        let early = Timestamp(T0.millis() - 10 * 60 * 1000);
-        assert_eq!(
-            s.on_missed_call(&n("447400123456"), &n("442079460001"), early, T0),
-            CallOutcome::TooLate
-        );
-    }
-
-    #[test]
-    fn token_redeems_once_within_five_minutes() {
-        let mut s = session();
-        let at = T0.plus_secs(30);
-        s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
-        let t = s.view(KEY, at).token.unwrap();
-        let mut late = s.clone();
-        let ok = s.redeem(KEY, &t, at.plus_secs(10)).unwrap();
-        assert!(ok.success);
-        assert_eq!(ok.phone.as_deref(), Some("+447400123456"));
-        assert_eq!(ok.client_transaction_id.as_deref(), Some("ctx-9"));
-        assert_eq!(
-            s.redeem(KEY, &t, at.plus_secs(11)),
-            Err(RedeemError::TimeoutOrDuplicate)
-        );
-        assert_eq!(
-            s.view(KEY, at.plus_secs(12)).token,
-            None,
-            "a spent token is not shown again"
-        );
-        assert_eq!(
-            late.redeem(KEY, &t, at.plus_secs(TOKEN_TTL_SECS)),
-            Err(RedeemError::TimeoutOrDuplicate)
-        );
-    }
-
-    #[test]
-    fn forged_or_premature_tokens_fail() {
-        let mut s = session();
-        let forged = token::issue(b"wrong key", "v1", T0);
-        assert_eq!(
-            s.redeem(KEY, &forged, T0),
-            Err(RedeemError::InvalidResponse)
-        );
-        let at = T0.plus_secs(30);
-        s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
-        assert_eq!(
-            s.redeem(KEY, &forged, at),
-            Err(RedeemError::InvalidResponse)
-        );
-    }
-
-    #[test]
-    fn retention_covers_the_token_window() {
-        let mut s = session();
-        assert!(s.retain_until() > s.expires_at);
-        let at = s.expires_at.plus_secs(0).millis() - 1000;
-        s.on_missed_call(
-            &n("447400123456"),
-            &n("442079460001"),
-            Timestamp(at),
-            Timestamp(at),
-        );
-        assert!(s.retain_until() >= Timestamp(at).plus_secs(TOKEN_TTL_SECS));
-    }
-}
+mod tests;

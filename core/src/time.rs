@@ -25,11 +25,6 @@ impl Timestamp {
         Timestamp(self.0 + s * 1000)
     }
 
-    /// Seconds from `self` until `later`, zero if `later` has passed.
-    pub fn secs_until(self, later: Timestamp) -> u64 {
-        later.0.saturating_sub(self.0) / 1000
-    }
-
     /// RFC 3339 in UTC with second precision, e.g. `2026-11-23T06:05:08Z`.
     pub fn to_rfc3339(self) -> String {
         let secs = self.secs();
@@ -37,6 +32,26 @@ impl Timestamp {
         let (y, m, d) = civil_from_days(days as i64);
         format!(
             "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        )
+    }
+
+    /// RFC 2616 (HTTP) date, e.g. `Mon, 23 Nov 2026 06:05:08 GMT`: what TeleSign signs.
+    pub fn to_rfc2616(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let secs = self.secs();
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (y, m, d) = civil_from_days(days as i64);
+        format!(
+            "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+            // 1970-01-01 was a Thursday.
+            DAYS[(days % 7) as usize],
+            MONTHS[(m - 1) as usize],
             rem / 3600,
             (rem % 3600) / 60,
             rem % 60
@@ -140,6 +155,19 @@ mod tests {
         assert_eq!(
             Timestamp::parse_rfc3339("2026-11-23T11:35:08.123+05:30"),
             Timestamp::parse_rfc3339("2026-11-23T06:05:08Z")
+        );
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(
+            Timestamp::from_secs(0).to_rfc2616(),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        // Checked against Python's email.utils.formatdate(1795413908, usegmt=True).
+        assert_eq!(
+            Timestamp::from_secs(1_795_413_908).to_rfc2616(),
+            "Mon, 23 Nov 2026 06:05:08 GMT"
         );
     }
 

@@ -1,0 +1,120 @@
+//! Why an attempt failed, in words a visitor understands and with a code a program can rely on.
+
+use ringproof_api::ErrorDetail;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// Timed out, could not connect, or answered 5xx.
+    ProviderUnavailable,
+    /// Refused the request (4xx), or answered something we could not read.
+    ProviderError,
+    /// Our credentials are missing or were refused: the operator must fix the deployment.
+    ProviderMisconfigured,
+    /// Phone Confirm's 503: the configured domain is not one of the account's trusted domains.
+    ProviderDomainUnauthorized,
+    /// MCN's q931 41: the account could not pay for the call. Ours, not the visitor's.
+    ProviderBilling,
+    LineBusy,
+    /// MCN's q931 31: the visitor's operator rejected the call.
+    CallRejected,
+    NumberUnavailable,
+    SmsUndelivered,
+    TooManyAttempts,
+}
+
+impl FailureReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            FailureReason::ProviderUnavailable => "provider_unavailable",
+            FailureReason::ProviderError => "provider_error",
+            FailureReason::ProviderMisconfigured => "provider_misconfigured",
+            FailureReason::ProviderDomainUnauthorized => "provider_domain_unauthorized",
+            FailureReason::ProviderBilling => "provider_billing",
+            FailureReason::LineBusy => "line_busy",
+            FailureReason::CallRejected => "call_rejected",
+            FailureReason::NumberUnavailable => "number_unavailable",
+            FailureReason::SmsUndelivered => "sms_undelivered",
+            FailureReason::TooManyAttempts => "too_many_attempts",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            FailureReason::ProviderUnavailable => {
+                "The service that places this call or sends this code did not respond. Please try another way."
+            }
+            FailureReason::ProviderError => {
+                "The service that places this call or sends this code could not do it. Please try another way."
+            }
+            FailureReason::ProviderMisconfigured | FailureReason::ProviderDomainUnauthorized => {
+                "This way of verifying is not set up correctly on our side. Please try another way."
+            }
+            FailureReason::ProviderBilling => {
+                "The call could not be placed because of a problem on our side, not yours. Please try another way."
+            }
+            FailureReason::LineBusy => {
+                "Your line was busy, so the call did not get through. Please try again or try another way."
+            }
+            FailureReason::CallRejected => {
+                "Your mobile operator rejected the call. Please try another way."
+            }
+            FailureReason::NumberUnavailable => {
+                "We could not reach your number. Check it, or try another way."
+            }
+            FailureReason::SmsUndelivered => {
+                "The text message could not be delivered to your phone. Please try another way."
+            }
+            FailureReason::TooManyAttempts => {
+                "Too many wrong codes. Please try another way."
+            }
+        }
+    }
+
+    /// Failures that are ours to fix are logged for the operator.
+    pub fn is_operator_fault(self) -> bool {
+        matches!(
+            self,
+            FailureReason::ProviderMisconfigured
+                | FailureReason::ProviderDomainUnauthorized
+                | FailureReason::ProviderBilling
+        )
+    }
+
+    pub fn detail(self) -> ErrorDetail {
+        ErrorDetail {
+            code: self.code().to_owned(),
+            message: self.message().to_owned(),
+            retry_after: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_serialised_names() {
+        for r in [
+            FailureReason::ProviderUnavailable,
+            FailureReason::ProviderDomainUnauthorized,
+            FailureReason::LineBusy,
+            FailureReason::TooManyAttempts,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.code())
+            );
+        }
+    }
+
+    #[test]
+    fn billing_does_not_blame_the_visitor() {
+        let m = FailureReason::ProviderBilling.message();
+        assert!(m.contains("not yours"), "{m}");
+        assert!(FailureReason::ProviderBilling.is_operator_fault());
+        assert!(!FailureReason::LineBusy.is_operator_fault());
+    }
+}

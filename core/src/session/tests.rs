@@ -1,0 +1,537 @@
+use super::*;
+use crate::phone::{from_network, normalise};
+use crate::random::testing::Seeded;
+
+const KEY: &[u8] = b"token key";
+const CODE_KEY: &[u8] = b"code key";
+const T0: Timestamp = Timestamp(1_795_413_908_000);
+const ALL: [Channel; 4] = [
+    Channel::MissedCall,
+    Channel::FlashCall,
+    Channel::Sms,
+    Channel::VoiceCall,
+];
+
+fn new_session() -> NewSession {
+    NewSession {
+        id: "v1".into(),
+        site_key: "site".into(),
+        phone: normalise("+447400123456", None).unwrap(),
+        origin: "https://shop.example".into(),
+        client_transaction_id: Some("ctx-9".into()),
+        channels: ALL.to_vec(),
+    }
+}
+
+fn start(channel: Channel) -> (Session, Dispatch) {
+    let mut rng = Seeded(42);
+    let mut issuer = Issuer {
+        rng: &mut rng,
+        code_key: CODE_KEY,
+        policy: Policy::default(),
+    };
+    Session::start(
+        new_session(),
+        channel,
+        Some("+442079460001".into()),
+        &mut issuer,
+        T0,
+    )
+    .unwrap()
+}
+
+fn begin(s: &mut Session, channel: Channel, now: Timestamp) -> Result<Dispatch, ApiError> {
+    let mut rng = Seeded(now.millis());
+    let mut issuer = Issuer {
+        rng: &mut rng,
+        code_key: CODE_KEY,
+        policy: Policy::default(),
+    };
+    s.begin(channel, Some("+442079460002".into()), &mut issuer, now)
+}
+
+fn code_of(d: &Dispatch) -> String {
+    match &d.payload {
+        Payload::SendCode { code } => code.clone(),
+        other => panic!("no code: {other:?}"),
+    }
+}
+
+fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| if c == '0' { '1' } else { '0' })
+        .collect()
+}
+
+fn n(s: &str) -> E164 {
+    from_network(s).unwrap()
+}
+
+fn done(step: CheckStep) -> CheckResult {
+    match step {
+        CheckStep::Done(r) => r,
+        other => panic!("expected a result: {other:?}"),
+    }
+}
+
+fn sent(s: &mut Session, reference: &str) {
+    let attempt = s.attempt.number;
+    s.on_sent(
+        attempt,
+        Ok(Sent {
+            reference: reference.into(),
+            caller_hint: None,
+        }),
+        T0,
+    );
+}
+
+// ------------------------------------------------------------------ missed call
+
+#[test]
+fn the_right_call_verifies_and_yields_a_token() {
+    let (mut s, d) = start(Channel::MissedCall);
+    assert_eq!(
+        d.payload,
+        Payload::AwaitCall {
+            number: "+442079460001".into()
+        }
+    );
+    assert_eq!(s.status(T0), VerificationStatus::Pending);
+    assert_eq!(s.view(KEY, "https://e", T0).token, None);
+    let at = T0.plus_secs(30);
+    let out = s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    assert_eq!(out, CallOutcome::Verified);
+    let v = s.view(KEY, "https://e", at);
+    assert_eq!(v.status, VerificationStatus::Verified);
+    assert!(v.token.is_some());
+}
+
+#[test]
+fn repeated_webhook_is_harmless() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    let before = s.clone();
+    let again = s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at.plus_secs(5));
+    assert_eq!(again, CallOutcome::Repeat);
+    assert_eq!(s, before);
+}
+
+#[test]
+fn other_callers_and_numbers_change_nothing_but_the_count() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let at = T0.plus_secs(30);
+    assert_eq!(
+        s.on_missed_call(&n("447400999999"), &n("442079460001"), at, at),
+        CallOutcome::Unmatched
+    );
+    assert_eq!(
+        s.on_missed_call(&n("447400123456"), &n("442079460002"), at, at),
+        CallOutcome::Unmatched
+    );
+    assert_eq!(s.status(at), VerificationStatus::Pending);
+    assert_eq!(s.unmatched_calls, 2);
+}
+
+#[test]
+fn late_or_early_calls_do_not_verify() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let late = s.attempt.expires_at.plus_secs(1);
+    assert_eq!(
+        s.on_missed_call(&n("447400123456"), &n("442079460001"), late, late),
+        CallOutcome::TooLate
+    );
+    assert_eq!(s.status(late), VerificationStatus::Expired);
+    let (mut s, _) = start(Channel::MissedCall);
+    let early = Timestamp(T0.millis() - 10 * 60 * 1000);
+    assert_eq!(
+        s.on_missed_call(&n("447400123456"), &n("442079460001"), early, T0),
+        CallOutcome::TooLate
+    );
+}
+
+#[test]
+fn a_missed_call_does_not_verify_a_code_attempt() {
+    let (mut s, _) = start(Channel::Sms);
+    let at = T0.plus_secs(30);
+    assert_eq!(
+        s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at),
+        CallOutcome::Unmatched
+    );
+    assert_eq!(s.status(at), VerificationStatus::Pending);
+}
+
+#[test]
+fn missed_call_view_has_the_image_and_no_code() {
+    let (s, _) = start(Channel::MissedCall);
+    let v = s.view(KEY, "https://edge.example", T0);
+    assert_eq!(
+        v.number_image_url.as_deref(),
+        Some("https://edge.example/v1/verifications/v1/number.svg")
+    );
+    assert_eq!(v.call_to_uri.as_deref(), Some("tel:+442079460001"));
+    assert_eq!((v.code_length, v.checks_left), (None, None));
+    assert_eq!(
+        v.other_channels,
+        [Channel::FlashCall, Channel::Sms, Channel::VoiceCall]
+    );
+}
+
+// ------------------------------------------------------------------ codes
+
+#[test]
+fn right_code_verifies_once() {
+    let (mut s, d) = start(Channel::Sms);
+    let code = code_of(&d);
+    assert_eq!(code.len(), 6);
+    let v = s.view(KEY, "https://e", T0);
+    assert_eq!((v.code_length, v.checks_left), (Some(6), Some(5)));
+    assert_eq!(v.number_image_url, None);
+    assert!(
+        !serde_json::to_string(&s).unwrap().contains(&code),
+        "the code is never stored"
+    );
+    let r = done(s.check_code(&code, CODE_KEY, T0.plus_secs(20)).unwrap());
+    assert_eq!(r.status, VerificationStatus::Verified);
+    assert_eq!(r.checks_left, 4);
+    assert!(s.view(KEY, "https://e", T0.plus_secs(21)).token.is_some());
+    assert_eq!(
+        s.check_code(&code, CODE_KEY, T0.plus_secs(22)),
+        Err(ApiError::NotPending("verified")),
+        "single use"
+    );
+}
+
+#[test]
+fn wrong_codes_spend_checks_until_none_are_left() {
+    let (mut s, d) = start(Channel::Sms);
+    let bad = wrong(&code_of(&d));
+    for left in (1..5).rev() {
+        let r = done(s.check_code(&bad, CODE_KEY, T0).unwrap());
+        assert_eq!(
+            (r.status, r.checks_left),
+            (VerificationStatus::Pending, left)
+        );
+    }
+    let r = done(s.check_code(&bad, CODE_KEY, T0).unwrap());
+    assert_eq!((r.status, r.checks_left), (VerificationStatus::Failed, 0));
+    assert_eq!(
+        s.check_code(&code_of(&d), CODE_KEY, T0),
+        Err(ApiError::TooManyAttempts),
+        "even the right code is refused once the checks are spent"
+    );
+    assert_eq!(
+        s.view(KEY, "https://e", T0).failure.unwrap().code,
+        "too_many_attempts"
+    );
+}
+
+#[test]
+fn flash_call_code_has_four_digits_and_three_checks() {
+    let (mut s, d) = start(Channel::FlashCall);
+    let code = code_of(&d);
+    assert_eq!(code.len(), 4);
+    let bad = wrong(&code);
+    for _ in 0..2 {
+        done(s.check_code(&bad, CODE_KEY, T0).unwrap());
+    }
+    let r = done(s.check_code(&bad, CODE_KEY, T0).unwrap());
+    assert_eq!((r.status, r.checks_left), (VerificationStatus::Failed, 0));
+}
+
+#[test]
+fn malformed_codes_cost_nothing() {
+    let (mut s, _) = start(Channel::Sms);
+    assert!(matches!(
+        s.check_code("12345", CODE_KEY, T0),
+        Err(ApiError::InvalidRequest(_))
+    ));
+    assert_eq!(s.attempt.code.as_ref().unwrap().checks_left, 5);
+}
+
+#[test]
+fn expired_codes_are_refused() {
+    let (mut s, d) = start(Channel::Sms);
+    let late = T0.plus_secs(ATTEMPT_SECS);
+    assert_eq!(
+        s.check_code(&code_of(&d), CODE_KEY, late),
+        Err(ApiError::Expired)
+    );
+}
+
+#[test]
+fn missed_call_takes_no_code() {
+    let (mut s, _) = start(Channel::MissedCall);
+    assert_eq!(
+        s.check_code("123456", CODE_KEY, T0),
+        Err(ApiError::CodeNotExpected("missed_call"))
+    );
+}
+
+#[test]
+fn voice_codes_go_to_the_provider_after_spending_a_check() {
+    let (mut s, d) = start(Channel::VoiceCall);
+    sent(&mut s, "778899");
+    let code = code_of(&d);
+    let step = s.check_code(&code, CODE_KEY, T0).unwrap();
+    assert_eq!(
+        step,
+        CheckStep::AskProvider {
+            attempt: 1,
+            transaction_number: "778899".into(),
+            code: code.clone(),
+            local_match: true
+        }
+    );
+    assert_eq!(s.attempt.code.as_ref().unwrap().checks_left, 4);
+    let r = s.on_verdict(1, Ok(true), T0);
+    assert_eq!(r.status, VerificationStatus::Verified);
+    assert_eq!(
+        s.on_verdict(1, Ok(false), T0).status,
+        VerificationStatus::Verified,
+        "a late verdict changes nothing"
+    );
+}
+
+#[test]
+fn voice_verify_fault_fails_the_attempt() {
+    let (mut s, d) = start(Channel::VoiceCall);
+    sent(&mut s, "778899");
+    s.check_code(&code_of(&d), CODE_KEY, T0).unwrap();
+    let r = s.on_verdict(1, Err(FailureReason::ProviderUnavailable), T0);
+    assert_eq!(r.status, VerificationStatus::Failed);
+    assert_eq!(
+        s.view(KEY, "e", T0).failure.unwrap().code,
+        "provider_unavailable"
+    );
+}
+
+#[test]
+fn voice_code_without_a_placed_call_is_wrong() {
+    let (mut s, d) = start(Channel::VoiceCall);
+    let r = done(s.check_code(&code_of(&d), CODE_KEY, T0).unwrap());
+    assert_eq!(r.status, VerificationStatus::Pending);
+    assert_eq!(r.checks_left, 4);
+}
+
+// ------------------------------------------------------------------ providers' reports
+
+#[test]
+fn provider_failure_fails_the_attempt_with_its_reason() {
+    let (mut s, _) = start(Channel::Sms);
+    s.on_sent(1, Err(FailureReason::ProviderUnavailable), T0);
+    assert_eq!(s.status(T0), VerificationStatus::Failed);
+    let v = s.view(KEY, "https://e", T0);
+    assert_eq!(v.failure.unwrap().code, "provider_unavailable");
+    assert_eq!(v.resend_at, None, "nothing to wait for");
+}
+
+#[test]
+fn deliveries_apply_to_the_current_attempt_only_and_once() {
+    let (mut s, _) = start(Channel::FlashCall);
+    s.on_sent(
+        1,
+        Ok(Sent {
+            reference: "uuid-1".into(),
+            caller_hint: Some("+42122220••••".into()),
+        }),
+        T0,
+    );
+    assert_eq!(s.attempt.delivery, Some(Delivery::Sent));
+    assert!(!s.on_delivery("other", DeliveryEvent::Delivered, T0));
+    assert!(s.on_delivery("uuid-1", DeliveryEvent::Delivered, T0));
+    assert!(
+        !s.on_delivery("uuid-1", DeliveryEvent::Delivered, T0),
+        "a repeat changes nothing"
+    );
+    assert!(!s.on_delivery("uuid-1", DeliveryEvent::NotAnswered, T0));
+    assert_eq!(s.attempt.delivery, Some(Delivery::Delivered));
+    assert_eq!(
+        s.view(KEY, "https://e", T0).caller_hint.as_deref(),
+        Some("+42122220••••")
+    );
+    assert!(s.on_delivery("uuid-1", DeliveryEvent::Failed(FailureReason::LineBusy), T0));
+    assert_eq!(s.status(T0), VerificationStatus::Failed);
+}
+
+#[test]
+fn costs_are_kept_once_per_reference() {
+    let (mut s, _) = start(Channel::Sms);
+    let cost = Cost {
+        reference: "R".into(),
+        price: Some("0.5112".into()),
+        currency: Some("USD".into()),
+        mcc: Some("220".into()),
+        mnc: Some("03".into()),
+        message_parts_count: Some(1),
+    };
+    s.record_cost(cost.clone());
+    s.record_cost(cost.clone());
+    assert_eq!(s.costs, vec![cost]);
+    assert_eq!(s.finished_record(T0).costs.len(), 1);
+}
+
+// ------------------------------------------------------------------ resend and switch
+
+#[test]
+fn resend_waits_for_the_cool_down_while_pending() {
+    let (mut s, _) = start(Channel::Sms);
+    assert_eq!(
+        begin(&mut s, Channel::Sms, T0.plus_secs(10)),
+        Err(ApiError::ResendTooSoon(20))
+    );
+    assert_eq!(
+        begin(&mut s, Channel::VoiceCall, T0.plus_secs(29)),
+        Err(ApiError::ResendTooSoon(1))
+    );
+    let d = begin(&mut s, Channel::Sms, T0.plus_secs(30)).unwrap();
+    assert_eq!(d.attempt, 2);
+    assert_eq!(s.attempt.code.as_ref().unwrap().checks_left, 5);
+}
+
+#[test]
+fn the_old_code_dies_with_its_attempt() {
+    let (mut s, first) = start(Channel::Sms);
+    let second = begin(&mut s, Channel::Sms, T0.plus_secs(30)).unwrap();
+    let old = code_of(&first);
+    if old != code_of(&second) {
+        let r = done(s.check_code(&old, CODE_KEY, T0.plus_secs(31)).unwrap());
+        assert_eq!(r.status, VerificationStatus::Pending);
+    }
+}
+
+#[test]
+fn switch_after_failure_needs_no_wait_and_keeps_the_number() {
+    let (mut s, _) = start(Channel::FlashCall);
+    s.on_sent(1, Err(FailureReason::ProviderError), T0);
+    let d = begin(&mut s, Channel::Sms, T0.plus_secs(1)).unwrap();
+    assert_eq!(d.phone, "+447400123456");
+    assert_eq!(d.channel, Channel::Sms);
+    assert_eq!(s.status(T0.plus_secs(1)), VerificationStatus::Pending);
+    assert_eq!(s.view(KEY, "e", T0.plus_secs(1)).failure, None);
+}
+
+#[test]
+fn switch_to_missed_call_assigns_a_number() {
+    let (mut s, _) = start(Channel::Sms);
+    let d = begin(&mut s, Channel::MissedCall, T0.plus_secs(30)).unwrap();
+    assert_eq!(
+        d.payload,
+        Payload::AwaitCall {
+            number: "+442079460002".into()
+        }
+    );
+    assert_eq!(s.attempt.code, None);
+}
+
+#[test]
+fn channels_the_site_does_not_offer_are_refused() {
+    let (mut s, _) = start(Channel::Sms);
+    s.channels = vec![Channel::Sms];
+    assert_eq!(
+        begin(&mut s, Channel::VoiceCall, T0.plus_secs(60)),
+        Err(ApiError::ChannelNotAvailable("voice_call"))
+    );
+}
+
+#[test]
+fn sends_are_capped() {
+    let (mut s, _) = start(Channel::Sms);
+    let mut t = T0;
+    for _ in 1..MAX_SENDS {
+        t = t.plus_secs(30);
+        begin(&mut s, Channel::Sms, t).unwrap();
+    }
+    assert_eq!(
+        begin(&mut s, Channel::Sms, t.plus_secs(30)),
+        Err(ApiError::TooManySends)
+    );
+}
+
+#[test]
+fn nothing_begins_after_verification() {
+    let (mut s, d) = start(Channel::Sms);
+    done(s.check_code(&code_of(&d), CODE_KEY, T0).unwrap());
+    assert_eq!(
+        begin(&mut s, Channel::Sms, T0.plus_secs(60)),
+        Err(ApiError::NotPending("verified"))
+    );
+}
+
+// ------------------------------------------------------------------ tokens and retention
+
+#[test]
+fn token_redeems_once_within_five_minutes() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    let t = s.view(KEY, "e", at).token.unwrap();
+    let mut late = s.clone();
+    let ok = s.redeem(KEY, &t, at.plus_secs(10)).unwrap();
+    assert!(ok.success);
+    assert_eq!(ok.phone.as_deref(), Some("+447400123456"));
+    assert_eq!(ok.channel, Some(Channel::MissedCall));
+    assert_eq!(ok.client_transaction_id.as_deref(), Some("ctx-9"));
+    assert_eq!(
+        s.redeem(KEY, &t, at.plus_secs(11)),
+        Err(RedeemError::TimeoutOrDuplicate)
+    );
+    assert_eq!(
+        s.view(KEY, "e", at.plus_secs(12)).token,
+        None,
+        "a spent token is not shown again"
+    );
+    assert_eq!(
+        late.redeem(KEY, &t, at.plus_secs(TOKEN_TTL_SECS)),
+        Err(RedeemError::TimeoutOrDuplicate)
+    );
+}
+
+#[test]
+fn siteverify_names_the_code_channel() {
+    let (mut s, d) = start(Channel::VoiceCall);
+    sent(&mut s, "t1");
+    s.check_code(&code_of(&d), CODE_KEY, T0).unwrap();
+    s.on_verdict(1, Ok(true), T0);
+    let t = s.view(KEY, "e", T0).token.unwrap();
+    assert_eq!(
+        s.redeem(KEY, &t, T0).unwrap().channel,
+        Some(Channel::VoiceCall)
+    );
+}
+
+#[test]
+fn forged_or_premature_tokens_fail() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let forged = token::issue(b"wrong key", "v1", T0);
+    assert_eq!(
+        s.redeem(KEY, &forged, T0),
+        Err(RedeemError::InvalidResponse)
+    );
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    assert_eq!(
+        s.redeem(KEY, &forged, at),
+        Err(RedeemError::InvalidResponse)
+    );
+}
+
+#[test]
+fn retention_covers_the_token_window() {
+    let (mut s, _) = start(Channel::MissedCall);
+    assert!(s.retain_until() > s.attempt.expires_at);
+    let at = Timestamp(s.attempt.expires_at.millis() - 1000);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    assert!(s.retain_until() >= at.plus_secs(TOKEN_TTL_SECS));
+}
+
+#[test]
+fn finished_record_names_the_failure() {
+    let (mut s, _) = start(Channel::FlashCall);
+    s.on_sent(1, Err(FailureReason::ProviderBilling), T0);
+    let r = s.finished_record(T0.plus_secs(1000));
+    assert_eq!(r.status, VerificationStatus::Failed);
+    assert_eq!(r.failure, Some(FailureReason::ProviderBilling));
+    assert_eq!(r.attempts, 1);
+}
