@@ -1,5 +1,7 @@
 //! The Worker's configuration, its clock and its randomness.
 
+use ringproof_core::providers::{mcn, phone_confirm, telesign, Config};
+use ringproof_core::session::Policy;
 use ringproof_core::{ApiError, Randomness, Timestamp};
 use worker::Env;
 
@@ -39,4 +41,50 @@ pub fn sandbox_enabled(env: &Env) -> bool {
     env.var("SANDBOX")
         .map(|v| v.to_string() == "true")
         .unwrap_or(false)
+}
+
+/// Codes are hashed under the token key; `ringproof_core::code` separates the two uses.
+pub fn code_key(env: &Env) -> Result<Vec<u8>, ApiError> {
+    token_key(env)
+}
+
+/// `RESEND_COOLDOWN_SECS` shortens the cool-down for tests; production keeps the default.
+pub fn policy(env: &Env) -> Policy {
+    let mut p = Policy::default();
+    if let Some(secs) = optional(env, "RESEND_COOLDOWN_SECS").and_then(|v| v.parse().ok()) {
+        p.resend_cooldown_secs = secs;
+    }
+    p
+}
+
+/// A provider is configured when its base URL (a variable) and its credentials (secrets) are
+/// all present; a channel whose provider is not fails with `provider_misconfigured`.
+pub fn providers(env: &Env) -> Config {
+    let get = |name: &str| optional(env, name);
+    Config {
+        mcn: (|| {
+            Some(mcn::Credentials {
+                base_url: get("MCN_BASE_URL")?,
+                token: get("MCN_TOKEN")?,
+            })
+        })(),
+        telesign: (|| {
+            Some(telesign::Credentials {
+                base_url: get("TELESIGN_BASE_URL")?,
+                customer_id: get("TELESIGN_CUSTOMER_ID")?,
+                api_key: get("TELESIGN_API_KEY")?,
+            })
+        })(),
+        phone_confirm: (|| {
+            Some(phone_confirm::Credentials {
+                base_url: get("PHONE_CONFIRM_BASE_URL")?,
+                api_key: get("PHONE_CONFIRM_API_KEY")?,
+                domain: get("PHONE_CONFIRM_DOMAIN")?,
+            })
+        })(),
+    }
+}
+
+fn optional(env: &Env, name: &str) -> Option<String> {
+    secret(env, name).ok()
 }

@@ -10,10 +10,13 @@ mod http;
 mod kv;
 mod line_object;
 mod objects;
+mod providers;
+mod reference_object;
 mod routes;
 mod verification_object;
 
 pub use line_object::LineObject;
+pub use reference_object::ReferenceObject;
 pub use verification_object::VerificationObject;
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -4,7 +4,7 @@
 use crate::env::now;
 use crate::error::Outcome;
 use crate::http;
-use crate::objects::LineOp;
+use crate::objects::{serve, LineOp};
 use ringproof_core::line::Line;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -13,21 +13,15 @@ const KEY: &str = "line";
 #[durable_object]
 pub struct LineObject {
     state: State,
-    #[allow(dead_code)]
-    env: Env,
 }
 
 impl DurableObject for LineObject {
-    fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+    fn new(state: State, _env: Env) -> Self {
+        Self { state }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let text = req.text().await?;
-        Ok(match self.dispatch(&text).await {
-            Ok(r) => r,
-            Err(f) => http::failure(f),
-        })
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        serve(req, |text| async move { self.dispatch(&text).await }).await
     }
 
     async fn alarm(&self) -> Result<Response> {

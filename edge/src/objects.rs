@@ -1,30 +1,56 @@
 //! The messages the Worker sends its Durable Objects, and the one way it sends them.
 
 use crate::error::{Failure, Outcome};
-use ringproof_core::session::Session;
+use ringproof_api::Channel;
+use ringproof_core::failure::FailureReason;
+use ringproof_core::providers::Sent;
+use ringproof_core::session::{Cost, DeliveryEvent, Session};
 use ringproof_core::{ApiError, Timestamp};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use worker::{Env, Method, Request, RequestInit};
 
 pub const VERIFICATIONS: &str = "VERIFICATIONS";
 pub const LINES: &str = "LINES";
+pub const REFERENCES: &str = "REFERENCES";
 
 /// To the Durable Object of one verification (named by its id).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum VerificationOp {
-    Start {
-        session: Session,
-    },
+    /// Answers `()`.
+    Start { session: Session },
+    /// Answers the `Session`.
     Get,
+    /// A reported missed call. Answers the outcome's name.
     Call {
         caller: String,
         called: String,
         call_time: Timestamp,
     },
-    Redeem {
-        token: String,
-        secret: String,
+    /// Siteverify. Answers a `SiteverifyResponse`.
+    Redeem { token: String, secret: String },
+    /// A resend or a switch. Answers the `Dispatch`.
+    Begin {
+        channel: Channel,
+        inbound: Option<String>,
+    },
+    /// The provider's answer to a send. Answers the `Session`.
+    Sent {
+        attempt: u32,
+        result: Result<Sent, FailureReason>,
+    },
+    /// A provider's webhook. Answers whether it changed anything.
+    Delivery {
+        reference: String,
+        event: DeliveryEvent,
+        cost: Option<Cost>,
+    },
+    /// A typed code. Answers a `CheckStep`.
+    Check { code: String },
+    /// Phone Confirm's verdict on a voice code. Answers a `CheckResult`.
+    Verdict {
+        attempt: u32,
+        verdict: Result<bool, FailureReason>,
     },
 }
 
@@ -40,6 +66,18 @@ pub enum LineOp {
     Route {
         caller: String,
     },
+}
+
+/// To the Durable Object of one provider reference (named `<provider>:<reference>`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ReferenceOp {
+    Bind {
+        verification_id: String,
+        until: Timestamp,
+    },
+    /// Answers the verification id, if the reference is known.
+    Resolve,
 }
 
 /// Sends `op` to the object `name` of `binding`. An error answer from the object is relayed to
@@ -66,4 +104,14 @@ pub async fn call<Op: Serialize, Res: DeserializeOwned>(
     }
     serde_json::from_str(&text)
         .map_err(|e| ApiError::Internal(format!("object {binding} answered badly: {e}")).into())
+}
+
+/// Reads an object's request and answers it, errors included, in the public format.
+pub async fn serve<F, Fut>(mut req: Request, dispatch: F) -> worker::Result<worker::Response>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Outcome<worker::Response>>,
+{
+    let text = req.text().await?;
+    Ok(dispatch(text).await.unwrap_or_else(crate::http::failure))
 }

@@ -1,16 +1,21 @@
 //! The public HTTP API.
 
-use crate::env::{now, sandbox_enabled, secret, token_key, CryptoRng};
+use crate::env::{code_key, now, policy, sandbox_enabled, secret, token_key, CryptoRng};
 use crate::error::{Failure, Outcome};
 use crate::http::{self, allow_origin, parse_json, preflight};
 use crate::kv;
-use crate::objects::{call, LineOp, VerificationOp, LINES, VERIFICATIONS};
+use crate::objects::{call, LineOp, ReferenceOp, VerificationOp, LINES, REFERENCES, VERIFICATIONS};
+use crate::providers;
 use ringproof_api::{
-    Channel, CreateVerification, CreatedVerification, MissedCallWebhook, SandboxMissedCall,
-    SiteverifyRequest, SiteverifyResponse,
+    Channel, CheckCode, CheckResult, CreateVerification, MissedCallWebhook, SandboxMissedCall,
+    SiteverifyRequest, SiteverifyResponse, SwitchChannel,
 };
 use ringproof_core::keys::SiteByKey;
-use ringproof_core::session::{NewSession, Session};
+use ringproof_core::providers::{mcn, telesign};
+use ringproof_core::session::{
+    CheckStep, Cost, DeliveryEvent, Dispatch, Issuer, NewSession, Payload, Session,
+};
+use ringproof_core::site::Site;
 use ringproof_core::{image, phone, secret as secrets, token, ApiError, Randomness, Timestamp};
 use worker::{Env, Method, Request, Response, Url};
 
@@ -33,19 +38,34 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
     if method == Method::Options && browser_facing {
         return preflight(origin.as_deref());
     }
+    let base = base_of(&url);
+    let origin = origin.as_deref();
     let result = match (method, segs.as_slice()) {
-        (Method::Post, ["v1", "verifications"]) => {
-            create(&mut req, env, &url, origin.as_deref()).await
-        }
-        (Method::Get, ["v1", "verifications", id]) => status(env, id, origin.as_deref()).await,
+        (Method::Post, ["v1", "verifications"]) => create(&mut req, env, &base, origin).await,
+        (Method::Get, ["v1", "verifications", id]) => status(env, id, &base, origin).await,
         (Method::Get, ["v1", "verifications", id, "number.svg"]) => number_image(env, id).await,
+        (Method::Post, ["v1", "verifications", id, "check"]) => {
+            check(&mut req, env, id, origin).await
+        }
+        (Method::Post, ["v1", "verifications", id, "resend"]) => {
+            resend(env, id, &base, origin).await
+        }
+        (Method::Post, ["v1", "verifications", id, "switch"]) => {
+            switch(&mut req, env, id, &base, origin).await
+        }
         (Method::Post, ["v1", "providers", "missed-call", given]) => {
             missed_call_webhook(&mut req, env, given).await
+        }
+        (Method::Post, ["v1", "providers", "mcn", given]) => {
+            mcn_webhook(&mut req, env, given).await
+        }
+        (Method::Post, ["v1", "providers", "telesign", given]) => {
+            telesign_webhook(&mut req, env, given).await
         }
         (Method::Post, ["v1", "siteverify"]) => siteverify(&mut req, env).await,
         (Method::Get, ["v1", "sandbox"]) => sandbox_info(env),
         (Method::Post, ["v1", "sandbox", "missed-call"]) => {
-            sandbox_missed_call(&mut req, env, origin.as_deref()).await
+            sandbox_missed_call(&mut req, env, origin).await
         }
         (_, ["v1", "verifications"] | ["v1", "verifications", ..] | ["v1", "siteverify"]) => {
             Err(ApiError::MethodNotAllowed.into())
@@ -55,7 +75,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
     let response = result.unwrap_or_else(http::failure);
     // Browser-facing errors carry CORS too, so the widget can show what went wrong.
     if browser_facing {
-        allow_origin(response, origin.as_deref())
+        allow_origin(response, origin)
     } else {
         response
     }
@@ -67,11 +87,20 @@ async fn body_text(req: &mut Request) -> Outcome<String> {
         .map_err(|_| ApiError::InvalidRequest("the body is not readable text".into()).into())
 }
 
+/// `scheme://host[:port]` of the edge itself, for the URLs it hands out.
+fn base_of(url: &Url) -> String {
+    let base = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    match url.port() {
+        Some(p) => format!("{base}:{p}"),
+        None => base,
+    }
+}
+
 /// `POST /v1/verifications`
 async fn create(
     req: &mut Request,
     env: &Env,
-    url: &Url,
+    base: &str,
     origin: Option<&str>,
 ) -> Outcome<Response> {
     let input: CreateVerification = parse_json(&body_text(req).await?)?;
@@ -81,8 +110,12 @@ async fn create(
     let origin = origin
         .filter(|o| site.origin_allowed(o))
         .ok_or(ApiError::OriginNotAllowed)?;
-    if input.channel != Channel::MissedCall || !site.offers(input.channel) {
-        return Err(ApiError::ChannelNotAvailable(input.channel.as_str()).into());
+    let channel = input
+        .channel
+        .or_else(|| site.channels.first().copied())
+        .ok_or(ApiError::ChannelNotAvailable("any"))?;
+    if !site.offers(channel) {
+        return Err(ApiError::ChannelNotAvailable(channel.as_str()).into());
     }
     let phone = phone::normalise(&input.phone, input.country.as_deref())?;
     if let Some(id) = &input.client_transaction_id {
@@ -94,60 +127,102 @@ async fn create(
         }
     }
     let mut rng = CryptoRng;
-    let assigned = site
-        .pick_inbound_number(&mut rng)
-        .ok_or_else(|| {
-            ApiError::Internal(format!("site {} has no inbound numbers", site.site_key))
-        })?
-        .to_owned();
-    let session = Session::start(
+    let inbound = inbound_for(&site, channel)?;
+    let key = code_key(env)?;
+    let mut issuer = Issuer {
+        rng: &mut CryptoRng,
+        code_key: &key,
+        policy: policy(env),
+    };
+    let (session, dispatch) = Session::start(
         NewSession {
             id: rng.token(16),
             site_key: site.site_key.clone(),
             phone,
-            assigned_number: assigned.clone(),
             origin: origin.to_owned(),
             client_transaction_id: input.client_transaction_id,
+            channels: site.channels.clone(),
         },
+        channel,
+        inbound,
+        &mut issuer,
         now(),
-    );
+    )?;
     let id = session.id.clone();
-    let _: () = call(
-        env,
-        VERIFICATIONS,
-        &id,
-        &VerificationOp::Start {
-            session: session.clone(),
-        },
-    )
-    .await?;
-    let _: Option<String> = call(
-        env,
-        LINES,
-        &assigned,
-        &LineOp::Expect {
-            caller: session.phone.clone(),
-            verification_id: id.clone(),
-            until: session.expires_at,
-        },
-    )
-    .await?;
-    let base = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
-    let base = match url.port() {
-        Some(p) => format!("{base}:{p}"),
-        None => base,
-    };
+    let _: () = call(env, VERIFICATIONS, &id, &VerificationOp::Start { session }).await?;
+    let session = carry_out(env, &dispatch).await?;
     Ok(http::json(
         201,
-        &CreatedVerification {
-            verification_id: id.clone(),
-            status: session.status(now()),
-            channel: session.channel,
-            number_image_url: format!("{base}/v1/verifications/{id}/number.svg"),
-            call_to_uri: format!("tel:{assigned}"),
-            expires_at: session.expires_at.to_rfc3339(),
-        },
+        &session.view(&token_key(env)?, base, now()),
     ))
+}
+
+/// The number a missed-call attempt asks the visitor to call.
+fn inbound_for(site: &Site, channel: Channel) -> Outcome<Option<String>> {
+    if channel != Channel::MissedCall {
+        return Ok(None);
+    }
+    site.pick_inbound_number(&mut CryptoRng)
+        .map(|n| Some(n.to_owned()))
+        .ok_or_else(|| {
+            ApiError::Internal(format!("site {} has no inbound numbers", site.site_key)).into()
+        })
+}
+
+/// Starts what an attempt needs outside its object: the line's switchboard for a missed call,
+/// the provider's call or message for a code. A provider's failure is recorded on the session
+/// (the visitor is offered another way), not answered as an error.
+async fn carry_out(env: &Env, dispatch: &Dispatch) -> Outcome<Session> {
+    let id = &dispatch.verification_id;
+    match &dispatch.payload {
+        Payload::AwaitCall { number } => {
+            let _: Option<String> = call(
+                env,
+                LINES,
+                number,
+                &LineOp::Expect {
+                    caller: dispatch.phone.clone(),
+                    verification_id: id.clone(),
+                    until: dispatch.expires_at,
+                },
+            )
+            .await?;
+            call(env, VERIFICATIONS, id, &VerificationOp::Get).await
+        }
+        Payload::SendCode { code } => {
+            let result = providers::send_code(env, dispatch, code).await;
+            if let (Ok(sent), Channel::FlashCall | Channel::Sms) = (&result, dispatch.channel) {
+                // Bound before the session learns of the send, so a webhook can never find a
+                // reference its session does not know yet.
+                let name =
+                    reference_name(providers::provider_name(dispatch.channel), &sent.reference);
+                let _: () = call(
+                    env,
+                    REFERENCES,
+                    &name,
+                    &ReferenceOp::Bind {
+                        verification_id: id.clone(),
+                        until: dispatch.expires_at,
+                    },
+                )
+                .await?;
+            }
+            call(
+                env,
+                VERIFICATIONS,
+                id,
+                &VerificationOp::Sent {
+                    attempt: dispatch.attempt,
+                    result,
+                },
+            )
+            .await
+        }
+    }
+}
+
+fn reference_name(provider: &str, reference: &str) -> String {
+    format!("{provider}:{reference}")
 }
 
 async fn session(env: &Env, id: &str) -> Outcome<Session> {
@@ -167,52 +242,216 @@ fn check_origin(session: &Session, origin: Option<&str>) -> Outcome<()> {
 }
 
 /// `GET /v1/verifications/{id}`
-async fn status(env: &Env, id: &str, origin: Option<&str>) -> Outcome<Response> {
+async fn status(env: &Env, id: &str, base: &str, origin: Option<&str>) -> Outcome<Response> {
     let session = session(env, id).await?;
     check_origin(&session, origin)?;
-    Ok(http::json(200, &session.view(&token_key(env)?, now())))
+    Ok(http::json(
+        200,
+        &session.view(&token_key(env)?, base, now()),
+    ))
 }
 
 /// `GET /v1/verifications/{id}/number.svg`
 async fn number_image(env: &Env, id: &str) -> Outcome<Response> {
     let session = session(env, id).await?;
-    let display = phonenumber::parse(None, &session.assigned_number)
+    let number = session
+        .attempt
+        .assigned_number
+        .ok_or(ApiError::VerificationNotFound)?;
+    let display = phonenumber::parse(None, &number)
         .map(|n| {
             n.format()
                 .mode(phonenumber::Mode::International)
                 .to_string()
         })
-        .unwrap_or(session.assigned_number);
+        .unwrap_or(number);
     Ok(http::svg(image::number_svg(&display, &mut CryptoRng)))
+}
+
+/// `POST /v1/verifications/{id}/check`
+async fn check(req: &mut Request, env: &Env, id: &str, origin: Option<&str>) -> Outcome<Response> {
+    let input: CheckCode = parse_json(&body_text(req).await?)?;
+    check_origin(&session(env, id).await?, origin)?;
+    let step: CheckStep = call(
+        env,
+        VERIFICATIONS,
+        id,
+        &VerificationOp::Check { code: input.code },
+    )
+    .await?;
+    let result: CheckResult = match step {
+        CheckStep::Done(result) => result,
+        CheckStep::AskProvider {
+            attempt,
+            transaction_number,
+            code,
+            local_match,
+        } => {
+            let verdict = providers::verify_voice_code(env, &transaction_number, &code)
+                .await
+                .map(|valid| valid && local_match);
+            call(
+                env,
+                VERIFICATIONS,
+                id,
+                &VerificationOp::Verdict { attempt, verdict },
+            )
+            .await?
+        }
+    };
+    Ok(http::json(200, &result))
+}
+
+/// `POST /v1/verifications/{id}/resend`: the same channel again.
+async fn resend(env: &Env, id: &str, base: &str, origin: Option<&str>) -> Outcome<Response> {
+    let session = session(env, id).await?;
+    check_origin(&session, origin)?;
+    let channel = session.attempt.channel;
+    begin(env, session, channel, base).await
+}
+
+/// `POST /v1/verifications/{id}/switch`: another of the site's channels.
+async fn switch(
+    req: &mut Request,
+    env: &Env,
+    id: &str,
+    base: &str,
+    origin: Option<&str>,
+) -> Outcome<Response> {
+    let input: SwitchChannel = parse_json(&body_text(req).await?)?;
+    let session = session(env, id).await?;
+    check_origin(&session, origin)?;
+    begin(env, session, input.channel, base).await
+}
+
+async fn begin(env: &Env, session: Session, channel: Channel, base: &str) -> Outcome<Response> {
+    let inbound = if channel == Channel::MissedCall {
+        let site = kv::get(env, &SiteByKey(&session.site_key))
+            .await?
+            .ok_or(ApiError::UnknownSite)?;
+        inbound_for(&site, channel)?
+    } else {
+        None
+    };
+    let dispatch: Dispatch = call(
+        env,
+        VERIFICATIONS,
+        &session.id,
+        &VerificationOp::Begin { channel, inbound },
+    )
+    .await?;
+    let session = carry_out(env, &dispatch).await?;
+    Ok(http::json(
+        200,
+        &session.view(&token_key(env)?, base, now()),
+    ))
+}
+
+/// A webhook's path carries its provider's secret: anything else is refused before the body is
+/// read.
+fn authenticate(env: &Env, secret_name: &str, given: &str) -> Outcome<()> {
+    let expected = secret(env, secret_name)?;
+    if secrets::equal(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized.into())
+    }
+}
+
+/// `POST /v1/providers/mcn/{secret}`: the CDR of a flash call.
+async fn mcn_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Response> {
+    authenticate(env, "MCN_WEBHOOK_SECRET", given)?;
+    let cdr: mcn::Cdr = parse_json(&body_text(req).await?)?;
+    let outcome = report(
+        env,
+        "mcn",
+        &cdr.verification_call_uuid,
+        cdr.result().event(),
+        None,
+    )
+    .await?;
+    Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
+}
+
+/// `POST /v1/providers/telesign/{secret}`: an SMS delivery callback.
+async fn telesign_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Response> {
+    authenticate(env, "TELESIGN_WEBHOOK_SECRET", given)?;
+    let cb: telesign::Callback = parse_json(&body_text(req).await?)?;
+    let cost = cb.additional_info.clone().map(|i| Cost {
+        reference: cb.reference_id.clone(),
+        price: i.price,
+        currency: i.currency,
+        mcc: i.mcc,
+        mnc: i.mnc,
+        message_parts_count: i.message_parts_count,
+    });
+    let outcome = report(env, "telesign", &cb.reference_id, cb.event(), cost).await?;
+    Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
+}
+
+/// Hands a provider's report to the verification it concerns. Unknown references answer 200
+/// too: a provider retrying them forever helps no one.
+async fn report(
+    env: &Env,
+    provider: &str,
+    reference: &str,
+    event: DeliveryEvent,
+    cost: Option<Cost>,
+) -> Outcome<&'static str> {
+    if reference.is_empty() || reference.len() > 200 {
+        return Ok("unknown_reference");
+    }
+    let name = reference_name(provider, reference);
+    let id: Option<String> = call(env, REFERENCES, &name, &ReferenceOp::Resolve).await?;
+    let Some(id) = id else {
+        return Ok("unknown_reference");
+    };
+    let changed: bool = call(
+        env,
+        VERIFICATIONS,
+        &id,
+        &VerificationOp::Delivery {
+            reference: reference.to_owned(),
+            event,
+            cost,
+        },
+    )
+    .await?;
+    Ok(if changed { "applied" } else { "unchanged" })
 }
 
 /// `POST /v1/providers/missed-call/{provider_secret}`
 async fn missed_call_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Response> {
-    let expected = secret(env, "MISSED_CALL_PROVIDER_SECRET")?;
-    if !secrets::equal(given.as_bytes(), expected.as_bytes()) {
-        return Err(ApiError::Unauthorized.into());
-    }
+    authenticate(env, "MISSED_CALL_PROVIDER_SECRET", given)?;
     let call: MissedCallWebhook = parse_json(&body_text(req).await?)?;
     let outcome = deliver_missed_call(env, &call).await?;
     Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
 }
 
 /// The one path every reported missed call takes, from a real provider or from the sandbox.
-async fn deliver_missed_call(env: &Env, call: &MissedCallWebhook) -> Outcome<String> {
-    let call_time = Timestamp::parse_rfc3339(&call.call_time).ok_or_else(|| {
+async fn deliver_missed_call(env: &Env, reported: &MissedCallWebhook) -> Outcome<String> {
+    let call_time = Timestamp::parse_rfc3339(&reported.call_time).ok_or_else(|| {
         ApiError::InvalidRequest("call_time must be an RFC 3339 date-time".into())
     })?;
     let (Some(caller), Some(called)) = (
-        phone::from_network(&call.caller),
-        phone::from_network(&call.called),
+        phone::from_network(&reported.caller),
+        phone::from_network(&reported.called),
     ) else {
         return Ok("unmatched".into());
     };
-    let routed: Option<String> = call_line(env, called.as_str(), caller.as_str()).await?;
+    let routed: Option<String> = call(
+        env,
+        LINES,
+        called.as_str(),
+        &LineOp::Route {
+            caller: caller.as_str().to_owned(),
+        },
+    )
+    .await?;
     let Some(id) = routed else {
         return Ok("unmatched".into());
     };
-    let outcome: String = crate::objects::call(
+    let outcome: String = call(
         env,
         VERIFICATIONS,
         &id,
@@ -226,30 +465,17 @@ async fn deliver_missed_call(env: &Env, call: &MissedCallWebhook) -> Outcome<Str
     Ok(outcome)
 }
 
-async fn call_line(env: &Env, called: &str, caller: &str) -> Outcome<Option<String>> {
-    call(
-        env,
-        LINES,
-        called,
-        &LineOp::Route {
-            caller: caller.to_owned(),
-        },
-    )
-    .await
-}
-
 /// `GET /v1/sandbox`: tells the demo page whether the sandbox is on, and its site key.
 fn sandbox_info(env: &Env) -> Outcome<Response> {
     if !sandbox_enabled(env) {
         return Err(ApiError::SandboxDisabled.into());
     }
-    let site_key = env
-        .var("SANDBOX_SITE_KEY")
-        .map(|v| v.to_string())
-        .unwrap_or_default();
+    // Both come from the local development configuration, so either may be a var or a secret.
+    let site_key = secret(env, "SANDBOX_SITE_KEY").unwrap_or_default();
+    let phone_url = secret(env, "SANDBOX_PHONE_URL").ok();
     Ok(http::json(
         200,
-        &serde_json::json!({ "enabled": true, "site_key": site_key }),
+        &serde_json::json!({ "enabled": true, "site_key": site_key, "phone_url": phone_url }),
     ))
 }
 
@@ -265,9 +491,14 @@ async fn sandbox_missed_call(
     let input: SandboxMissedCall = parse_json(&body_text(req).await?)?;
     let session = session(env, &input.verification_id).await?;
     check_origin(&session, origin)?;
+    let called = session
+        .attempt
+        .assigned_number
+        .clone()
+        .ok_or_else(|| ApiError::CodeNotExpected(session.attempt.channel.as_str()))?;
     let call = MissedCallWebhook {
         caller: session.phone.clone(),
-        called: session.assigned_number.clone(),
+        called,
         call_time: now().to_rfc3339(),
     };
     let outcome = deliver_missed_call(env, &call).await?;

@@ -1,16 +1,16 @@
 //! One verification's Durable Object. It runs every change to its session one at a time, which
-//! is what makes "verified once" and "token spent once" hold under concurrent requests, and
-//! gives the polling widget read-after-write consistency.
+//! is what makes "verified once", "token spent once" and "at most N checks" hold under
+//! concurrent requests, and gives the polling widget read-after-write consistency.
 
-use crate::env::{now, token_key};
+use crate::env::{code_key, now, policy, token_key, CryptoRng};
 use crate::error::Outcome;
 use crate::http;
 use crate::kv;
-use crate::objects::VerificationOp;
+use crate::objects::{serve, VerificationOp};
 use ringproof_api::SiteverifyResponse;
 use ringproof_core::keys::{FinishedVerification, SiteByKey};
 use ringproof_core::phone::from_network;
-use ringproof_core::session::{CallOutcome, RedeemError, Session};
+use ringproof_core::session::{CallOutcome, Issuer, RedeemError, Session};
 use ringproof_core::ApiError;
 use serde::Serialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -28,12 +28,8 @@ impl DurableObject for VerificationObject {
         Self { state, env }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let text = req.text().await?;
-        Ok(match self.dispatch(&text).await {
-            Ok(r) => r,
-            Err(f) => http::failure(f),
-        })
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        serve(req, |text| async move { self.dispatch(&text).await }).await
     }
 
     /// Every session has a deadline; past it the object records the outcome and forgets all.
@@ -67,8 +63,13 @@ impl VerificationObject {
         self.state.storage().get::<Session>(KEY).await
     }
 
+    /// Saves the session and moves its alarm to its new end: a resend or a switch extends it.
     async fn save(&self, session: &Session) -> Result<()> {
-        self.state.storage().put(KEY, session).await
+        let storage = self.state.storage();
+        storage.put(KEY, session).await?;
+        storage
+            .set_alarm(session.retain_until().millis() as i64)
+            .await
     }
 
     async fn loaded(&self) -> Outcome<Session> {
@@ -85,6 +86,14 @@ impl VerificationObject {
         .await
     }
 
+    /// The live state is the truth; the KV record is for reporting, and the alarm writes it
+    /// again when the session ends.
+    async fn record_best_effort(&self, session: &Session) {
+        if let Err(e) = self.record(session).await {
+            worker::console_error!("recording verification outcome failed: {e:?}");
+        }
+    }
+
     async fn dispatch(&self, text: &str) -> Outcome<Response> {
         match http::parse_json::<VerificationOp>(text)? {
             VerificationOp::Start { session } => {
@@ -94,10 +103,6 @@ impl VerificationObject {
                     );
                 }
                 self.save(&session).await?;
-                self.state
-                    .storage()
-                    .set_alarm(session.retain_until().millis() as i64)
-                    .await?;
                 ok(&())
             }
             VerificationOp::Get => ok(&self.loaded().await?),
@@ -116,11 +121,7 @@ impl VerificationObject {
                     self.save(&session).await?;
                 }
                 if outcome == CallOutcome::Verified {
-                    // The live state above is the truth; the KV record is for reporting, and the
-                    // alarm writes it again when the session ends.
-                    if let Err(e) = self.record(&session).await {
-                        worker::console_error!("recording verified session failed: {e:?}");
-                    }
+                    self.record_best_effort(&session).await;
                 }
                 ok(&match outcome {
                     CallOutcome::Verified => "verified",
@@ -129,32 +130,82 @@ impl VerificationObject {
                     CallOutcome::TooLate => "too_late",
                 })
             }
-            VerificationOp::Redeem { token, secret } => {
-                let refuse = |codes: &[&str]| SiteverifyResponse {
-                    success: false,
-                    error_codes: codes.iter().map(|c| c.to_string()).collect(),
-                    ..Default::default()
+            VerificationOp::Redeem { token, secret } => self.redeem(&token, &secret).await,
+            VerificationOp::Begin { channel, inbound } => {
+                let mut session = self.loaded().await?;
+                let key = code_key(&self.env)?;
+                let mut rng = CryptoRng;
+                let mut issuer = Issuer {
+                    rng: &mut rng,
+                    code_key: &key,
+                    policy: policy(&self.env),
                 };
-                let Some(first) = self.load().await? else {
-                    return ok(&refuse(&[RedeemError::InvalidResponse.code()]));
-                };
-                let site = kv::get(&self.env, &SiteByKey(&first.site_key)).await?;
-                if !site.is_some_and(|s| s.secret_matches(&secret)) {
-                    return ok(&refuse(&["invalid-input-secret"]));
-                }
-                // Read again after the KV round trip: the check-and-spend below then runs with no
-                // other event in between, so two concurrent checks cannot both succeed.
-                let Some(mut session) = self.load().await? else {
-                    return ok(&refuse(&[RedeemError::InvalidResponse.code()]));
-                };
-                match session.redeem(&token_key(&self.env)?, &token, now()) {
-                    Ok(answer) => {
-                        self.save(&session).await?;
-                        ok(&answer)
-                    }
-                    Err(e) => ok(&refuse(&[e.code()])),
-                }
+                let dispatch = session.begin(channel, inbound, &mut issuer, now())?;
+                self.save(&session).await?;
+                ok(&dispatch)
             }
+            VerificationOp::Sent { attempt, result } => {
+                let mut session = self.loaded().await?;
+                session.on_sent(attempt, result, now());
+                self.save(&session).await?;
+                ok(&session)
+            }
+            VerificationOp::Delivery {
+                reference,
+                event,
+                cost,
+            } => {
+                let mut session = self.loaded().await?;
+                let changed = session.on_delivery(&reference, event, now());
+                if let Some(cost) = cost {
+                    session.record_cost(cost);
+                }
+                self.save(&session).await?;
+                if changed {
+                    self.record_best_effort(&session).await;
+                }
+                ok(&changed)
+            }
+            VerificationOp::Check { code } => {
+                // Spent and saved before anything else can run: a concurrent check sees it.
+                let mut session = self.loaded().await?;
+                let step = session.check_code(&code, &code_key(&self.env)?, now())?;
+                self.save(&session).await?;
+                ok(&step)
+            }
+            VerificationOp::Verdict { attempt, verdict } => {
+                let mut session = self.loaded().await?;
+                let result = session.on_verdict(attempt, verdict, now());
+                self.save(&session).await?;
+                ok(&result)
+            }
+        }
+    }
+
+    async fn redeem(&self, token: &str, secret: &str) -> Outcome<Response> {
+        let refuse = |codes: &[&str]| SiteverifyResponse {
+            success: false,
+            error_codes: codes.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
+        };
+        let Some(first) = self.load().await? else {
+            return ok(&refuse(&[RedeemError::InvalidResponse.code()]));
+        };
+        let site = kv::get(&self.env, &SiteByKey(&first.site_key)).await?;
+        if !site.is_some_and(|s| s.secret_matches(secret)) {
+            return ok(&refuse(&["invalid-input-secret"]));
+        }
+        // Read again after the KV round trip: the check-and-spend below then runs with no
+        // other event in between, so two concurrent checks cannot both succeed.
+        let Some(mut session) = self.load().await? else {
+            return ok(&refuse(&[RedeemError::InvalidResponse.code()]));
+        };
+        match session.redeem(&token_key(&self.env)?, token, now()) {
+            Ok(answer) => {
+                self.save(&session).await?;
+                ok(&answer)
+            }
+            Err(e) => ok(&refuse(&[e.code()])),
         }
     }
 }
