@@ -5,11 +5,12 @@
 
 mod api;
 mod host;
+mod text;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringproof_api::{
-    Channel, CreateVerification, CreatedVerification, VerificationStatus, VerificationView,
+    CheckCode, CheckResult, CreateVerification, SwitchChannel, VerificationStatus, VerificationView,
 };
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -30,60 +31,69 @@ pub fn mount(shadow: web_sys::ShadowRoot, host: web_sys::HtmlElement, api_base: 
     handle.forget();
 }
 
-#[derive(Clone, PartialEq)]
-enum Stage {
-    Form,
-    Pending(CreatedVerification),
-    Done(VerificationStatus),
-}
-
 #[component]
 fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> impl IntoView {
-    let (stage, set_stage) = signal(Stage::Form);
+    // `None` while the visitor types their number; then the verification as last seen.
+    let (current, set_current) = signal(None::<VerificationView>);
     let (phone, set_phone) = signal(String::new());
+    let (code, set_code) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let (now_ms, set_now_ms) = signal(js_sys::Date::now());
     let host = StoredValue::new_local(host);
     let api_base = StoredValue::new(api_base);
     let site_key = StoredValue::new(site_key);
+    let delivered = StoredValue::new(None::<String>);
+    let polling = StoredValue::new(false);
+
+    let url = move |path: &str| format!("{}/v1/verifications{path}", api_base.get_value());
+
+    // Every change of view goes through here, so the token reaches the page exactly once.
+    let show = move |view: VerificationView| {
+        if let (VerificationStatus::Verified, Some(token)) = (view.status, view.token.as_deref()) {
+            if delivered.get_value().as_deref() != Some(token) {
+                delivered.set_value(Some(token.to_owned()));
+                host.with_value(|h| host::deliver_token(h, token));
+            }
+        }
+        set_current.set(Some(view));
+    };
+
+    let poll_now = move || {
+        let Some(v) = current.get_untracked() else {
+            return;
+        };
+        if v.status.is_final() || polling.get_value() {
+            return;
+        }
+        polling.set_value(true);
+        let url = url(&format!("/{}", v.verification_id));
+        spawn_local(async move {
+            // A lost poll is retried on the next tick.
+            if let Ok(view) = api::get::<VerificationView>(&url).await {
+                // A switch may have replaced the verification's attempt meanwhile.
+                if current
+                    .get_untracked()
+                    .is_some_and(|c| c.verification_id == view.verification_id)
+                {
+                    show(view);
+                }
+            }
+            polling.set_value(false);
+        });
+    };
 
     let tick = set_interval_with_handle(
         move || set_now_ms.set(js_sys::Date::now()),
         Duration::from_secs(1),
     )
     .ok();
+    let poller = set_interval_with_handle(poll_now, POLL_EVERY).ok();
     on_cleanup(move || {
-        if let Some(t) = tick {
+        for t in [tick, poller].into_iter().flatten() {
             t.clear();
         }
     });
-
-    let poll = move |id: String| {
-        let url = format!("{}/v1/verifications/{id}", api_base.get_value());
-        let handle = StoredValue::new(None::<IntervalHandle>);
-        let check = move || {
-            let url = url.clone();
-            spawn_local(async move {
-                let Ok(view) = api::get::<VerificationView>(&url).await else {
-                    // A lost poll is retried on the next tick.
-                    return;
-                };
-                if view.status.is_final() {
-                    if let Some(h) = handle.get_value() {
-                        h.clear();
-                    }
-                    if let (VerificationStatus::Verified, Some(token)) =
-                        (view.status, view.token.as_deref())
-                    {
-                        host.with_value(|h| host::deliver_token(h, token));
-                    }
-                    set_stage.set(Stage::Done(view.status));
-                }
-            });
-        };
-        handle.set_value(set_interval_with_handle(check, POLL_EVERY).ok());
-    };
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -95,17 +105,16 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         let body = CreateVerification {
             site_key: site_key.get_value(),
             phone: phone.get_untracked(),
-            channel: Channel::MissedCall,
+            channel: None,
             country: None,
             client_transaction_id: None,
         };
-        let url = format!("{}/v1/verifications", api_base.get_value());
+        let url = url("");
         spawn_local(async move {
-            match api::post::<_, CreatedVerification>(&url, &body).await {
+            match api::post::<_, VerificationView>(&url, &body).await {
                 Ok(created) => {
                     host.with_value(|h| host::announce_pending(h, &created.verification_id));
-                    poll(created.verification_id.clone());
-                    set_stage.set(Stage::Pending(created));
+                    show(created);
                 }
                 Err(f) => set_error.set(Some(f.message)),
             }
@@ -113,24 +122,83 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         });
     };
 
+    let check = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(v) = current.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        let body = CheckCode {
+            code: code.get_untracked(),
+        };
+        let url = url(&format!("/{}/check", v.verification_id));
+        spawn_local(async move {
+            match api::post::<_, CheckResult>(&url, &body).await {
+                Ok(r) => {
+                    set_code.set(String::new());
+                    if r.status == VerificationStatus::Pending {
+                        set_error.set(Some(format!(
+                            "That code is not right. {} {} left.",
+                            r.checks_left,
+                            if r.checks_left == 1 { "try" } else { "tries" }
+                        )));
+                    }
+                    // The token and the final state come with the full view.
+                    set_current.update(|c| {
+                        if let Some(c) = c {
+                            c.checks_left = Some(r.checks_left);
+                            c.status = VerificationStatus::Pending;
+                        }
+                    });
+                    poll_now();
+                }
+                Err(f) => set_error.set(Some(f.message)),
+            }
+            set_busy.set(false);
+        });
+    };
+
+    // A resend (`None`) or a switch to another channel, keeping the number typed.
+    let again = move |channel: Option<ringproof_api::Channel>| {
+        let Some(v) = current.get_untracked() else {
+            return;
+        };
+        set_busy.set(true);
+        set_error.set(None);
+        set_code.set(String::new());
+        spawn_local(async move {
+            let result = match channel {
+                Some(channel) => {
+                    let url = url(&format!("/{}/switch", v.verification_id));
+                    api::post::<_, VerificationView>(&url, &SwitchChannel { channel }).await
+                }
+                None => {
+                    let url = url(&format!("/{}/resend", v.verification_id));
+                    api::post::<_, VerificationView>(&url, &()).await
+                }
+            };
+            match result {
+                Ok(view) => show(view),
+                Err(f) => set_error.set(Some(f.message)),
+            }
+            set_busy.set(false);
+        });
+    };
+
     let restart = move |_| {
-        set_stage.set(Stage::Form);
+        set_current.set(None);
         set_error.set(None);
     };
 
-    let status_text = move || match stage.get() {
-        Stage::Form => String::new(),
-        Stage::Pending(_) => "Waiting for your call…".into(),
-        Stage::Done(VerificationStatus::Verified) => "Verified: your number is confirmed.".into(),
-        Stage::Done(VerificationStatus::Expired) => {
-            "Time is up and no call arrived. Please try again.".into()
-        }
-        Stage::Done(_) => "The verification failed. Please try again.".into(),
-    };
+    let status_text = move || current.get().map(|v| text::status(&v)).unwrap_or_default();
 
     view! {
         <div class="rp" data-testid="widget">
-            <Show when=move || matches!(stage.get(), Stage::Form)>
+            <Show when=move || current.get().is_none()>
                 <form on:submit=submit novalidate>
                     <label for="rp-phone">"Your mobile number"</label>
                     <input id="rp-phone" data-testid="phone" type="tel" autocomplete="tel"
@@ -138,33 +206,77 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                         prop:value=move || phone.get()
                         on:input=move |ev| set_phone.set(event_target_value(&ev))/>
                     <button type="submit" data-testid="submit" disabled=move || busy.get()>
-                        {move || if busy.get() { "Starting…" } else { "Verify by missed call" }}
+                        {move || if busy.get() { "Starting…" } else { "Verify my number" }}
                     </button>
-                    <p class="error" role="alert" data-testid="error">{move || error.get()}</p>
                 </form>
             </Show>
-            {move || match stage.get() {
-                Stage::Pending(created) => {
-                    let expires = js_sys::Date::parse(&created.expires_at);
-                    let left = move || {
-                        let secs = ((expires - now_ms.get()) / 1000.0).max(0.0) as u64;
-                        format!("{}:{:02} left", secs / 60, secs % 60)
-                    };
-                    view! {
-                        <div class="pending">
-                            <p>"Call this number from the phone you entered. It will ring once and hang up, so the call is free."</p>
-                            <img data-testid="number-image" src=created.number_image_url.clone()
+            {move || current.get().map(|v| {
+                let pending = v.status == VerificationStatus::Pending;
+                let expires = js_sys::Date::parse(&v.expires_at);
+                let resend_at = v.resend_at.as_deref().map(js_sys::Date::parse).unwrap_or(0.0);
+                let wait = move || resend_at - now_ms.get();
+                let next = v.other_channels.first().copied();
+                let has_code = v.code_length.is_some();
+                let length = v.code_length.unwrap_or(6);
+                let instructions = text::instructions(&v);
+                let verified = v.status == VerificationStatus::Verified;
+                view! {
+                    <div class="active">
+                        <Show when=move || pending>
+                            <p data-testid="instructions">{instructions.clone()}</p>
+                        </Show>
+                        {(pending && v.number_image_url.is_some()).then(|| view! {
+                            <img data-testid="number-image" src=v.number_image_url.clone()
                                 alt="The number to call, shown as an image"/>
-                            <a data-testid="call-link" href=created.call_to_uri.clone()>"Tap to call from this phone"</a>
-                            <p class="countdown" data-testid="countdown">{left}</p>
+                            <a data-testid="call-link" href=v.call_to_uri.clone()>"Tap to call from this phone"</a>
+                        })}
+                        {(pending && has_code).then(|| view! {
+                            <form class="code" on:submit=check novalidate>
+                                <label for="rp-code">{format!("The {length}-digit code")}</label>
+                                <input id="rp-code" data-testid="code" type="text"
+                                    inputmode="numeric" autocomplete="one-time-code"
+                                    maxlength=length.to_string() pattern="[0-9]*"
+                                    prop:value=move || code.get()
+                                    on:input=move |ev| set_code.set(event_target_value(&ev))/>
+                                <button type="submit" data-testid="check" disabled=move || busy.get()>"Check the code"</button>
+                                <p class="hint" data-testid="checks-left">
+                                    {v.checks_left.map(|n| format!("{n} {} left", if n == 1 { "try" } else { "tries" }))}
+                                </p>
+                            </form>
+                        })}
+                        <p class="hint" data-testid="delivery">{text::delivery(v.channel, v.delivery)}</p>
+                        <Show when=move || pending>
+                            <p class="countdown" data-testid="countdown">
+                                {move || format!("{} left", text::clock(expires - now_ms.get()))}
+                            </p>
+                        </Show>
+                        <div class="actions">
+                            {(has_code && !verified).then(|| view! {
+                                <button type="button" class="secondary" data-testid="resend"
+                                    disabled=move || busy.get() || (pending && wait() > 0.0)
+                                    on:click=move |_| again(None)>
+                                    {move || if pending && wait() > 0.0 {
+                                        format!("Send again in {}", text::clock(wait()))
+                                    } else {
+                                        "Send again".to_owned()
+                                    }}
+                                </button>
+                            })}
+                            {(!verified).then(|| next.map(|c| view! {
+                                <button type="button" class="secondary" data-testid="switch"
+                                    disabled=move || busy.get() || (pending && wait() > 0.0)
+                                    on:click=move |_| again(Some(c))>
+                                    {text::switch_label(c)}
+                                </button>
+                            })).flatten()}
+                            {(!pending && !verified).then(|| view! {
+                                <button type="button" class="secondary" data-testid="restart" on:click=restart>"Start again"</button>
+                            })}
                         </div>
-                    }.into_any()
+                    </div>
                 }
-                Stage::Done(status) if status != VerificationStatus::Verified => view! {
-                    <button type="button" data-testid="restart" on:click=restart>"Try again"</button>
-                }.into_any(),
-                _ => ().into_any(),
-            }}
+            })}
+            <p class="error" role="alert" data-testid="error">{move || error.get()}</p>
             <p class="status" aria-live="polite" data-testid="status">{status_text}</p>
         </div>
     }
