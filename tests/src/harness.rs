@@ -1,12 +1,13 @@
 //! Starting and seeding a local edge.
 
+use crate::fake_providers::{FakeConfig, FakeProviders};
 use ringproof_api::Channel;
 use ringproof_core::site::{Credentials, Site};
 use ringproof_core::Randomness;
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,8 @@ pub struct LocalEdge {
     pub port: u16,
     pub sandbox: SandboxSite,
     pub secrets: DevSecrets,
+    /// The telephony providers this edge talks to.
+    pub fakes: FakeProviders,
     edge_dir: PathBuf,
     persist: PathBuf,
     wrangler: PathBuf,
@@ -101,7 +104,10 @@ impl LocalEdge {
         Self::start(
             get("RINGPROOF_WRANGLER")?,
             edge_dir,
-            8787,
+            Ports {
+                edge: 8787,
+                fakes: Some(8788),
+            },
             state.join("state"),
             sandbox,
             secrets,
@@ -121,7 +127,10 @@ impl LocalEdge {
         Self::start(
             wrangler,
             edge_dir,
-            port,
+            Ports {
+                edge: port,
+                fakes: None,
+            },
             persist,
             sandbox,
             secrets,
@@ -129,10 +138,11 @@ impl LocalEdge {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn start(
         wrangler: PathBuf,
         edge_dir: PathBuf,
-        port: u16,
+        ports: Ports,
         persist: PathBuf,
         sandbox: SandboxSite,
         secrets: DevSecrets,
@@ -144,25 +154,53 @@ impl LocalEdge {
             );
         }
         std::fs::create_dir_all(&persist).map_err(|e| e.to_string())?;
+        let port = ports.edge;
+        // Tests fire webhooks themselves, one variant at a time; the demo gets them by itself.
+        let mut fake_config = FakeConfig::generate();
+        fake_config.auto_webhooks = log.is_none();
+        let fakes = FakeProviders::start(fake_config.clone(), ports.fakes)
+            .or_else(|_| FakeProviders::start(fake_config.clone(), None))
+            .map_err(|e| format!("cannot start the fake providers: {e}"))?;
+        // Secrets go in a file, not on the command line, where any local user could read them.
+        let env_file = persist.with_extension("env");
+        let cooldown = if log.is_some() { "3" } else { "30" };
+        let vars = [
+            ("TOKEN_KEY", secrets.token_key.as_str()),
+            ("SANDBOX_SITE_KEY", sandbox.site_key.as_str()),
+            ("SANDBOX_PHONE_URL", fakes.base_url.as_str()),
+            (
+                "MISSED_CALL_PROVIDER_SECRET",
+                secrets.provider_secret.as_str(),
+            ),
+            ("MCN_BASE_URL", &fakes.mcn_base()),
+            ("MCN_TOKEN", &fake_config.mcn_token),
+            ("MCN_WEBHOOK_SECRET", &fake_config.mcn_webhook_secret),
+            ("TELESIGN_BASE_URL", &fakes.telesign_base()),
+            ("TELESIGN_CUSTOMER_ID", &fake_config.telesign_customer_id),
+            ("TELESIGN_API_KEY", &fake_config.telesign_api_key),
+            (
+                "TELESIGN_WEBHOOK_SECRET",
+                &fake_config.telesign_webhook_secret,
+            ),
+            ("PHONE_CONFIRM_BASE_URL", &fakes.phoneconfirm_base()),
+            ("PHONE_CONFIRM_API_KEY", &fake_config.phoneconfirm_api_key),
+            ("PHONE_CONFIRM_DOMAIN", &fake_config.phoneconfirm_domain),
+            ("RESEND_COOLDOWN_SECS", cooldown),
+        ];
+        let text: String = vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect();
+        std::fs::write(&env_file, text).map_err(|e| e.to_string())?;
         let mut c = Command::new(&wrangler);
         c.current_dir(&edge_dir)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .arg("--persist-to")
             .arg(&persist)
+            .arg("--env-file")
+            .arg(&env_file)
             .args([
                 "--show-interactive-dev-session=false",
                 "--var",
                 "SANDBOX:true",
             ])
-            .arg("--var")
-            .arg(format!("TOKEN_KEY:{}", secrets.token_key))
-            .arg("--var")
-            .arg(format!("SANDBOX_SITE_KEY:{}", sandbox.site_key))
-            .arg("--var")
-            .arg(format!(
-                "MISSED_CALL_PROVIDER_SECRET:{}",
-                secrets.provider_secret
-            ))
             .envs(quiet_wrangler())
             .stdin(Stdio::null());
         if log.is_some() {
@@ -184,11 +222,13 @@ impl LocalEdge {
             port,
             sandbox,
             secrets,
+            fakes,
             edge_dir,
             persist,
             wrangler,
             log,
         };
+        edge.fakes.set_edge_base(&edge.base_url);
         let site = edge.site(
             &edge.sandbox.clone(),
             "Ringproof sandbox",
@@ -199,7 +239,7 @@ impl LocalEdge {
         Ok(edge)
     }
 
-    /// A site record with the sandbox's inbound numbers and the missed-call channel.
+    /// A site record with the sandbox's inbound numbers and every channel, missed call first.
     pub fn site(&self, creds: &SandboxSite, title: &str, origins: &[&str]) -> Site {
         Site {
             site_key: creds.site_key.clone(),
@@ -207,7 +247,12 @@ impl LocalEdge {
             secret_hash: ringproof_core::secret::hash(&creds.secret),
             allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
             callback_url: None,
-            channels: vec![Channel::MissedCall],
+            channels: vec![
+                Channel::MissedCall,
+                Channel::FlashCall,
+                Channel::Sms,
+                Channel::VoiceCall,
+            ],
             inbound_numbers: SANDBOX_NUMBERS.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -233,6 +278,21 @@ impl LocalEdge {
                 String::from_utf8_lossy(&out.stderr)
             ))
         }
+    }
+
+    /// Reads a key from the edge's local KV, as an operator's tooling would.
+    pub fn kv_get(&self, key: &str) -> Option<String> {
+        let out = Command::new(&self.wrangler)
+            .current_dir(&self.edge_dir)
+            .args(["kv", "key", "get", "--binding", "KV", "--local"])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .arg(key)
+            .envs(quiet_wrangler())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        (out.status.success() && text.starts_with('{')).then_some(text)
     }
 
     fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
@@ -270,10 +330,6 @@ impl LocalEdge {
     pub fn wait(mut self) {
         let _ = self.child.wait();
     }
-
-    pub fn persist_dir(&self) -> &Path {
-        &self.persist
-    }
 }
 
 impl Drop for LocalEdge {
@@ -285,6 +341,12 @@ impl Drop for LocalEdge {
             let _ = self.child.wait();
         }
     }
+}
+
+struct Ports {
+    edge: u16,
+    /// `None`: any free port.
+    fakes: Option<u16>,
 }
 
 fn fresh_credentials() -> (SandboxSite, DevSecrets) {

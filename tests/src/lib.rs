@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod browser;
+pub mod fake_providers;
 pub mod harness;
 pub mod host_page;
 pub mod http;

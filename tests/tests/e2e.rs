@@ -4,18 +4,24 @@
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
 
+mod e2e {
+    pub mod channels;
+}
+
+use ringproof_api::Channel;
+use ringproof_core::site::Credentials;
 use ringproof_tests::browser::Browser;
-use ringproof_tests::harness::{LocalEdge, SandboxSite, SANDBOX_NUMBERS};
+use ringproof_tests::harness::{LocalEdge, OsRandom, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::host_page::HostPage;
 use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const PHONE: &str = "+44 7400 123456";
-const PHONE_E164: &str = "+447400123456";
-const ORIGIN: &str = "http://localhost:3000";
+pub const PHONE: &str = "+44 7400 123456";
+pub const PHONE_E164: &str = "+447400123456";
+pub const ORIGIN: &str = "http://localhost:3000";
 
-struct Ctx {
+pub struct Ctx {
     edge: LocalEdge,
 }
 
@@ -72,6 +78,51 @@ impl Ctx {
         called
     }
 
+    /// A site of its own with these channels, in this order, for pages on localhost.
+    fn site_with(&self, channels: &[Channel]) -> SandboxSite {
+        let c = Credentials::generate(&mut OsRandom);
+        let creds = SandboxSite {
+            site_key: c.site_key,
+            secret: c.secret,
+        };
+        let mut site = self.edge.site(
+            &creds,
+            "Channels",
+            &["http://localhost:*", "http://127.0.0.1:*"],
+        );
+        site.channels = channels.to_vec();
+        self.edge.put_site(&site).unwrap();
+        creds
+    }
+
+    /// Starts a verification on `site` with `channel` from the test origin.
+    fn start_on(&self, site: &SandboxSite, channel: Channel) -> Value {
+        let r = self.create(
+            json!({"site_key": site.site_key, "phone": PHONE, "channel": channel}),
+            Some(ORIGIN),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    }
+
+    /// `POST /v1/verifications/{id}/{action}` from the test origin.
+    fn act(&self, id: &str, action: &str, body: Value) -> Reply {
+        http::post_json(
+            &self.url(&format!("/v1/verifications/{id}/{action}")),
+            &body,
+            &[("Origin", ORIGIN)],
+        )
+        .unwrap()
+    }
+
+    /// A page on another origin embedding `site_key`, open in a fresh browser.
+    fn open_widget(&self, site_key: &str) -> (HostPage, Browser) {
+        let page = HostPage::serve(HostPage::embedding(&self.edge.base_url, site_key));
+        let b = Browser::start().expect("browser");
+        b.goto(&page.url).unwrap();
+        (page, b)
+    }
+
     fn siteverify(&self, secret: &str, token: &str) -> Value {
         let r = http::post_json(
             &self.url("/v1/siteverify"),
@@ -102,12 +153,7 @@ fn rfc3339_now() -> String {
 // ---------------------------------------------------------------- the whole flow in a browser
 
 fn browser_flow_on_another_origin(ctx: &Ctx) {
-    let page = HostPage::serve(HostPage::embedding(
-        &ctx.edge.base_url,
-        &ctx.edge.sandbox.site_key,
-    ));
-    let b = Browser::start().expect("browser");
-    b.goto(&page.url).unwrap();
+    let (_page, b) = ctx.open_widget(&ctx.edge.sandbox.site_key);
     let host = "ringproof-verify";
     b.in_shadow(host, "[data-testid=phone]")
         .unwrap()
@@ -194,12 +240,7 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
 }
 
 fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
-    let page = HostPage::serve(HostPage::embedding(
-        &ctx.edge.base_url,
-        &ctx.edge.sandbox.site_key,
-    ));
-    let b = Browser::start().expect("browser");
-    b.goto(&page.url).unwrap();
+    let (_page, b) = ctx.open_widget(&ctx.edge.sandbox.site_key);
     let host = "ringproof-verify";
     b.in_shadow(host, "[data-testid=phone]")
         .unwrap()
@@ -294,6 +335,7 @@ fn a_site_bound_to_its_domain_refuses_localhost(ctx: &Ctx) {
 
 fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
     let key = ctx.edge.sandbox.site_key.clone();
+    let missed_call_only = ctx.site_with(&[Channel::MissedCall]).site_key;
     let cases = [
         (
             json!({"site_key": "rp_site_nope", "phone": PHONE, "channel": "missed_call"}),
@@ -311,7 +353,7 @@ fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
             "invalid_phone",
         ),
         (
-            json!({"site_key": key, "phone": "07400 123456", "country": "GB", "channel": "sms"}),
+            json!({"site_key": missed_call_only, "phone": "07400 123456", "country": "GB", "channel": "sms"}),
             400,
             "channel_not_available",
         ),
@@ -497,7 +539,7 @@ fn production_config_has_no_sandbox(_ctx: &Ctx) {
 }
 
 /// A named end-to-end check against the shared edge.
-type Scenario = fn(&Ctx);
+pub type Scenario = fn(&Ctx);
 
 fn main() {
     let edge = match LocalEdge::start_for_tests() {
@@ -558,9 +600,14 @@ fn main() {
             browser_shows_errors_in_plain_words,
         ),
     ];
+    let tests: Vec<(&str, Scenario)> = tests
+        .iter()
+        .copied()
+        .chain(e2e::channels::SCENARIOS.iter().copied())
+        .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();
-    for (name, test) in tests {
+    for (name, test) in &tests {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }

@@ -45,10 +45,11 @@ fn dev() -> Result<(), String> {
     let edge = ringproof_tests::harness::LocalEdge::start_dev(&tools.harness_env())
         .map_err(|e| format!("could not start the edge: {e}"))?;
     println!(
-        "\nRingproof demo is running (sandbox provider on):\n\n  demo      {url}/\n  site key  {key}\n  secret    {secret}\n\nPress Ctrl-C to stop.",
+        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  fake providers  {fakes}/__fake/requests\n\nPress Ctrl-C to stop.",
         url = edge.base_url,
         key = edge.sandbox.site_key,
         secret = edge.sandbox.secret,
+        fakes = edge.fakes.base_url,
     );
     edge.wait();
     Ok(())

@@ -36,6 +36,8 @@ pub struct Tools {
     pub esbuild: PathBuf,
     pub cache: PathBuf,
     pub chromedriver: Option<PathBuf>,
+    /// A Python with the official TeleSign SDK, for the test that checks our signing against it.
+    pub python: Option<PathBuf>,
 }
 
 impl Tools {
@@ -75,6 +77,9 @@ impl Tools {
         ];
         if let Some(d) = &self.chromedriver {
             v.push(("RINGPROOF_CHROMEDRIVER".into(), d.display().to_string()));
+        }
+        if let Some(p) = &self.python {
+            v.push(("RINGPROOF_PYTHON".into(), p.display().to_string()));
         }
         v
     }
@@ -124,10 +129,16 @@ pub fn run(needs: Needs) -> Result<Tools, String> {
         .parent()
         .unwrap()
         .join("@esbuild/linux-x64/bin/esbuild");
-    let chromedriver = if needs == Needs::All {
-        Some(step("Chromium and ChromeDriver", browser)?)
+    let (chromedriver, python) = if needs == Needs::All {
+        (
+            Some(step("Chromium and ChromeDriver", browser)?),
+            Some(step(
+                "Python with the official TeleSign SDK (a few seconds the first time)",
+                || python_tools(&cache),
+            )?),
+        )
     } else {
-        None
+        (None, None)
     };
     Ok(Tools {
         wasm_toolchain,
@@ -138,6 +149,7 @@ pub fn run(needs: Needs) -> Result<Tools, String> {
         esbuild,
         cache,
         chromedriver,
+        python,
     })
 }
 
@@ -292,6 +304,43 @@ fn npm_tools(cache: &Path) -> Result<PathBuf, String> {
     ]))
     .map_err(|e| format!("{e}\n    check that the npm registry is reachable"))?;
     Ok(bin)
+}
+
+/// The official TeleSign SDK for the test that checks our TSA signing against it, pinned with
+/// its dependencies in `xtask/python/requirements.txt`, in a virtualenv named after that file's
+/// hash: a changed pin gets a fresh venv, never one with old packages mixed in.
+fn python_tools(cache: &Path) -> Result<PathBuf, String> {
+    let requirements = cmd::root().join("xtask/python/requirements.txt");
+    let pinned = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let hash = ringproof_core::secret::hash(&pinned);
+    let dir = cache.join(format!("python-{}", &hash[..16]));
+    let python = dir.join("bin/python");
+    // Written last, so a venv left by an interrupted run is made again rather than trusted.
+    let done = dir.join(".installed");
+    if done.exists() && python.exists() {
+        println!("    cached: {}", dir.display());
+        return Ok(python);
+    }
+    let version = cmd::output(Command::new("python3").arg("--version")).map_err(|_| {
+        "Python 3 is not installed: install Python 3.9 or newer with venv (e.g. apt-get install python3 python3-venv)".to_string()
+    })?;
+    println!("    {}", version.trim());
+    let _ = std::fs::remove_dir_all(&dir);
+    cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&dir)).map_err(|e| {
+        format!("{e}\n    Debian packages venv separately: apt-get install python3-venv")
+    })?;
+    cmd::run(
+        Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--no-input"])
+            .args(["--disable-pip-version-check", "-r"])
+            .arg(&requirements),
+    )
+    .map_err(|e| {
+        format!("{e}\n    check that PyPI is reachable, then run `cargo xtask setup` again")
+    })?;
+    std::fs::write(&done, &pinned).map_err(|e| e.to_string())?;
+    Ok(python)
 }
 
 fn browser() -> Result<PathBuf, String> {

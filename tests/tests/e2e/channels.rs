@@ -1,0 +1,616 @@
+//! Issue 3: flash call, SMS and voice codes through fake providers that speak the real wire
+//! formats; every provider outcome, resend and switch, and the check limits under concurrency.
+
+use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
+use ringproof_api::Channel;
+use ringproof_tests::browser::Browser;
+use ringproof_tests::fake_providers::{McnOutcome, Mode, PhoneMessage, Provider, SmsOutcome};
+use ringproof_tests::http;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const SCENARIOS: &[(&str, Scenario)] = &[
+    ("sms_in_the_browser", sms_in_the_browser),
+    ("flash_call_in_the_browser", flash_call_in_the_browser),
+    ("voice_call_in_the_browser", voice_call_in_the_browser),
+    (
+        "browser_offers_another_way_after_a_failure",
+        browser_offers_another_way_after_a_failure,
+    ),
+    ("flash_call_cdr_statuses_map", flash_call_cdr_statuses_map),
+    ("sms_delivery_callbacks", sms_delivery_callbacks),
+    ("provider_faults_fail_cleanly", provider_faults_fail_cleanly),
+    ("wrong_codes_are_limited", wrong_codes_are_limited),
+    (
+        "fifty_concurrent_wrong_checks_never_exceed_the_limit",
+        fifty_concurrent_wrong_checks_never_exceed_the_limit,
+    ),
+    ("resend_and_switch_rules", resend_and_switch_rules),
+];
+
+const HOST: &str = "ringproof-verify";
+
+/// What the visitor's phone received last on `channel`, waiting a little for it to arrive.
+fn phone_got(ctx: &Ctx, channel: &str) -> PhoneMessage {
+    let start = std::time::Instant::now();
+    loop {
+        let m = ctx.edge.fakes.last_message(PHONE_E164);
+        match m {
+            Some(m) if m.channel == channel => return m,
+            other if start.elapsed() > Duration::from_secs(10) => {
+                panic!("the phone got no {channel}: {other:?}")
+            }
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+fn wrong(code: &str) -> String {
+    code.chars()
+        .map(|c| if c == '0' { '1' } else { '0' })
+        .collect()
+}
+
+fn query(r: &ringproof_tests::fake_providers::Recorded) -> HashMap<String, String> {
+    r.query.iter().cloned().collect()
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    serde_urlencoded::from_str(body).expect("a form body")
+}
+
+fn header<'a>(r: &'a ringproof_tests::fake_providers::Recorded, name: &str) -> Option<&'a str> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn submit_number(b: &Browser) {
+    b.in_shadow(HOST, "[data-testid=phone]")
+        .unwrap()
+        .type_text(PHONE)
+        .unwrap();
+    b.in_shadow(HOST, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+}
+
+fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let el = b
+        .in_shadow(HOST, &format!("[data-testid={testid}]"))
+        .unwrap();
+    b.wait_for(what, || {
+        let t = el.text()?;
+        ok(&t).then(|| t.clone()).ok_or(t)
+    })
+    .unwrap()
+}
+
+fn type_code(b: &Browser, code: &str) {
+    b.in_shadow(HOST, "[data-testid=code]")
+        .unwrap()
+        .type_text(code)
+        .unwrap();
+    b.in_shadow(HOST, "[data-testid=check]")
+        .unwrap()
+        .click()
+        .unwrap();
+}
+
+/// The token in the page's form, checked once with the site's secret.
+fn token_checks_out(ctx: &Ctx, b: &Browser, secret: &str, channel: &str) {
+    wait_text(b, "status", "verified", |t| t.starts_with("Verified"));
+    let token = b
+        .execute(
+            "return document.querySelector('#checkout input[name=\"ringproof-response\"]').value",
+            vec![],
+        )
+        .unwrap();
+    let ok = ctx.siteverify(secret, token.as_str().unwrap());
+    assert_eq!(ok["success"], true, "{ok}");
+    assert_eq!(ok["channel"], channel);
+    assert_eq!(ok["phone"], PHONE_E164);
+}
+
+fn shadow_text(b: &Browser) -> String {
+    b.execute(
+        "return document.querySelector('ringproof-verify').shadowRoot.textContent",
+        vec![],
+    )
+    .unwrap()
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+// ---------------------------------------------------------------- happy paths in Chromium
+
+fn sms_in_the_browser(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::VoiceCall]);
+    ctx.edge.fakes.clear();
+    let (_page, b) = ctx.open_widget(&site.site_key);
+    submit_number(&b);
+    wait_text(&b, "checks-left", "checks left", |t| t == "5 tries left");
+    let got = phone_got(ctx, "sms");
+
+    // The request, field by field, as TeleSign documents it.
+    let sent = ctx.edge.fakes.requests_to(Provider::TeleSign);
+    assert_eq!(sent.len(), 1, "one send");
+    let r = &sent[0];
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("POST", "/telesign/v1/verify/sms")
+    );
+    assert!(r.auth_ok, "TSA signature verified by the fake");
+    assert!(header(r, "authorization").unwrap().starts_with("TSA "));
+    assert_eq!(header(r, "x-ts-auth-method"), Some("HMAC-SHA256"));
+    assert!(header(r, "x-ts-nonce").is_some_and(|n| n.len() >= 16));
+    assert!(header(r, "date").is_some_and(|d| d.ends_with(" GMT")));
+    assert_eq!(
+        header(r, "content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let f = form(&r.body);
+    assert_eq!(f["phone_number"], &PHONE_E164[1..]);
+    assert_eq!(f["verify_code"], got.code);
+    assert_eq!(f["verify_code"].len(), 6);
+    assert!(
+        f["template"].ends_with("\n\n@localhost #$$CODE$$"),
+        "WebOTP line: {:?}",
+        f["template"]
+    );
+
+    let reference = got.reference.clone();
+    let fired = ctx
+        .edge
+        .fakes
+        .fire_sms(&reference, SmsOutcome::Delivered)
+        .unwrap();
+    assert_eq!(fired.json()["outcome"], "applied", "{}", fired.body);
+    wait_text(&b, "delivery", "delivered", |t| t.contains("delivered"));
+    assert!(
+        !shadow_text(&b).contains(&got.code),
+        "the widget never shows the code"
+    );
+    type_code(&b, &wrong(&got.code));
+    wait_text(&b, "error", "wrong code message", |t| {
+        t.contains("4 tries left")
+    });
+    type_code(&b, &got.code);
+    token_checks_out(ctx, &b, &site.secret, "sms");
+}
+
+fn flash_call_in_the_browser(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::FlashCall, Channel::Sms]);
+    ctx.edge.fakes.clear();
+    let (_page, b) = ctx.open_widget(&site.site_key);
+    submit_number(&b);
+    let got = phone_got(ctx, "flash_call");
+    let caller = got.caller.clone().expect("a caller number");
+    assert!(caller.ends_with(&got.code) && got.code.len() == 4);
+    let text = wait_text(&b, "instructions", "the masked caller", |t| {
+        t.contains("••••")
+    });
+    assert!(
+        text.contains(&format!(
+            "+{}••••",
+            &caller.trim_start_matches('+')[..caller.trim_start_matches('+').len() - 4]
+        )),
+        "{text}"
+    );
+    assert!(!shadow_text(&b).contains(&caller.trim_start_matches('+').to_string()));
+    wait_text(&b, "checks-left", "three checks", |t| t == "3 tries left");
+
+    let sent = ctx.edge.fakes.requests_to(Provider::Mcn);
+    assert_eq!(sent.len(), 1);
+    let r = &sent[0];
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("POST", "/mcn/api/protected/api/auth/passwordcall")
+    );
+    assert!(r.auth_ok, "Bearer token");
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        body,
+        json!({"phone_number": &PHONE_E164[1..], "verification_code": got.code, "is_with_redirect": false})
+    );
+
+    ctx.edge
+        .fakes
+        .fire_mcn(&got.reference, McnOutcome::NotAnswered)
+        .unwrap();
+    wait_text(&b, "delivery", "not answered", |t| t.contains("call log"));
+    type_code(&b, &got.code);
+    token_checks_out(ctx, &b, &site.secret, "flash_call");
+}
+
+fn voice_call_in_the_browser(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::VoiceCall]);
+    ctx.edge.fakes.clear();
+    let (_page, b) = ctx.open_widget(&site.site_key);
+    submit_number(&b);
+    wait_text(&b, "instructions", "voice instructions", |t| {
+        t.contains("listen")
+    });
+    let got = phone_got(ctx, "voice_call");
+    let placed = ctx.edge.fakes.requests_to(Provider::PhoneConfirm);
+    assert_eq!(placed.len(), 1);
+    let q = query(&placed[0]);
+    assert_eq!(placed[0].path, "/phoneconfirm/api/call");
+    assert_eq!(q["phone"], "7400123456");
+    assert_eq!(q["country_code"], "44");
+    assert_eq!(q["type"], "json");
+    assert_eq!(q["code"], got.code);
+    assert_eq!(
+        (q["redial_count"].as_str(), q["redial_interval"].as_str()),
+        ("2", "60")
+    );
+    assert!(placed[0].auth_ok, "APIkey");
+    assert!(q.contains_key("domain"));
+    assert!(!q.contains_key("call_place_time"), "the call is placed now");
+
+    type_code(&b, &got.code);
+    token_checks_out(ctx, &b, &site.secret, "voice_call");
+    let verify: Vec<_> = ctx
+        .edge
+        .fakes
+        .requests_to(Provider::PhoneConfirm)
+        .into_iter()
+        .filter(|r| r.path == "/phoneconfirm/api/verify")
+        .collect();
+    assert_eq!(
+        verify.len(),
+        1,
+        "the code was checked through Phone Confirm"
+    );
+    let q = query(&verify[0]);
+    assert_eq!(q["code"], got.code);
+    assert!(!q["transaction_number"].is_empty());
+    assert!(q.contains_key("APIkey") && q.contains_key("domain"));
+}
+
+fn browser_offers_another_way_after_a_failure(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::FlashCall, Channel::Sms]);
+    ctx.edge.fakes.set_mode(Provider::Mcn, Mode::ServerError);
+    let (_page, b) = ctx.open_widget(&site.site_key);
+    submit_number(&b);
+    let said = wait_text(&b, "status", "the failure in words", |t| {
+        t.contains("did not respond")
+    });
+    assert!(
+        !said.contains("500") && !said.contains("provider_"),
+        "{said}"
+    );
+    ctx.edge.fakes.set_mode(Provider::Mcn, Mode::Ok);
+    ctx.edge.fakes.clear();
+    let switch = b.in_shadow(HOST, "[data-testid=switch]").unwrap();
+    assert_eq!(switch.text().unwrap(), "Text me a code instead");
+    switch.click().unwrap();
+    wait_text(&b, "checks-left", "an SMS code form", |t| {
+        t == "5 tries left"
+    });
+    let got = phone_got(ctx, "sms");
+    type_code(&b, &got.code);
+    token_checks_out(ctx, &b, &site.secret, "sms");
+}
+
+// ---------------------------------------------------------------- provider outcomes over HTTP
+
+fn flash_call_cdr_statuses_map(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::FlashCall]);
+    for (outcome, status, delivery, failure) in [
+        (McnOutcome::Answered, "pending", Some("delivered"), None),
+        (
+            McnOutcome::NotAnswered,
+            "pending",
+            Some("not_answered"),
+            None,
+        ),
+        (McnOutcome::Busy, "failed", None, Some("line_busy")),
+        (McnOutcome::Rejected, "failed", None, Some("call_rejected")),
+        (
+            McnOutcome::Billing,
+            "failed",
+            None,
+            Some("provider_billing"),
+        ),
+        (
+            McnOutcome::Other,
+            "failed",
+            None,
+            Some("number_unavailable"),
+        ),
+    ] {
+        let v = ctx.start_on(&site, Channel::FlashCall);
+        let id = v["verification_id"].as_str().unwrap();
+        let got = phone_got(ctx, "flash_call");
+        let r = ctx.edge.fakes.fire_mcn(&got.reference, outcome).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["outcome"], "applied", "{outcome:?}");
+        let again = ctx.edge.fakes.fire_mcn(&got.reference, outcome).unwrap();
+        assert_eq!(again.json()["outcome"], "unchanged", "repeats are harmless");
+        let v = ctx.status(id);
+        assert_eq!(v["status"], status, "{outcome:?}: {v}");
+        if let Some(d) = delivery {
+            assert_eq!(v["delivery"], d, "{outcome:?}");
+        }
+        if let Some(code) = failure {
+            assert_eq!(v["failure"]["code"], code, "{outcome:?}");
+            assert!(
+                v.get("other_channels").is_none(),
+                "the site has no other channel"
+            );
+        }
+        if outcome == McnOutcome::Billing {
+            let m = v["failure"]["message"].as_str().unwrap();
+            assert!(m.contains("not yours"), "the visitor is not blamed: {m}");
+        }
+    }
+    let unknown = ctx
+        .edge
+        .fakes
+        .fire_mcn("nobody_1", McnOutcome::Answered)
+        .unwrap();
+    assert_eq!(unknown.json()["outcome"], "unknown_reference");
+    let forged = http::post_json(
+        &ctx.url("/v1/providers/mcn/not-the-secret"),
+        &json!({"verification_call_uuid": "x", "q931_status": 16, "final_status": "ANSWER"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(forged.status, 401);
+    assert_eq!(forged.error_code(), "unauthorized");
+}
+
+fn sms_delivery_callbacks(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::VoiceCall]);
+    let v = ctx.start_on(&site, Channel::Sms);
+    let id = v["verification_id"].as_str().unwrap().to_owned();
+    assert_eq!(v["delivery"], "sent");
+    let got = phone_got(ctx, "sms");
+    ctx.edge
+        .fakes
+        .fire_sms(&got.reference, SmsOutcome::Delivered)
+        .unwrap();
+    assert_eq!(ctx.status(&id)["delivery"], "delivered");
+    // The cost from the callback's additional_info is kept for the site's reports.
+    let record = ctx
+        .edge
+        .kv_get(&format!("verification:{id}"))
+        .expect("the outcome is recorded");
+    let record: Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(record["costs"][0]["price"], "0.5112", "{record}");
+    assert_eq!(record["costs"][0]["currency"], "USD");
+    assert_eq!(record["costs"][0]["mcc"], "220");
+
+    let v = ctx.start_on(&site, Channel::Sms);
+    let id = v["verification_id"].as_str().unwrap().to_owned();
+    let got = phone_got(ctx, "sms");
+    let r = ctx
+        .edge
+        .fakes
+        .fire_sms(&got.reference, SmsOutcome::Undelivered)
+        .unwrap();
+    assert_eq!(r.json()["outcome"], "applied");
+    let v = ctx.status(&id);
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["failure"]["code"], "sms_undelivered");
+    assert_eq!(v["other_channels"], json!(["voice_call"]));
+}
+
+fn provider_faults_fail_cleanly(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::FlashCall, Channel::VoiceCall]);
+    let cases = [
+        (
+            Provider::TeleSign,
+            Channel::Sms,
+            Mode::Hang,
+            "provider_unavailable",
+        ),
+        (
+            Provider::TeleSign,
+            Channel::Sms,
+            Mode::ServerError,
+            "provider_unavailable",
+        ),
+        (
+            Provider::TeleSign,
+            Channel::Sms,
+            Mode::ClientError,
+            "provider_error",
+        ),
+        (
+            Provider::TeleSign,
+            Channel::Sms,
+            Mode::Malformed,
+            "provider_error",
+        ),
+        (
+            Provider::Mcn,
+            Channel::FlashCall,
+            Mode::Refuse,
+            "provider_error",
+        ),
+        (
+            Provider::Mcn,
+            Channel::FlashCall,
+            Mode::Malformed,
+            "provider_error",
+        ),
+        (
+            Provider::PhoneConfirm,
+            Channel::VoiceCall,
+            Mode::Refuse,
+            "provider_error",
+        ),
+        (
+            Provider::PhoneConfirm,
+            Channel::VoiceCall,
+            Mode::UnauthorizedDomain,
+            "provider_domain_unauthorized",
+        ),
+    ];
+    for (provider, channel, mode, code) in cases {
+        ctx.edge.fakes.set_mode(provider, mode);
+        let started = std::time::Instant::now();
+        let v = ctx.start_on(&site, channel);
+        ctx.edge.fakes.set_mode(provider, Mode::Ok);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "a hanging provider is given up on"
+        );
+        assert_eq!(v["status"], "failed", "{provider:?} {mode:?}: {v}");
+        assert_eq!(v["failure"]["code"], code, "{provider:?} {mode:?}");
+        assert!(!v["failure"]["message"].as_str().unwrap().is_empty());
+        // Another way works at once, with the number already known.
+        let id = v["verification_id"].as_str().unwrap();
+        let other = v["other_channels"][0].clone();
+        let r = ctx.act(id, "switch", json!({ "channel": other }));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["status"], "pending");
+    }
+}
+
+// ---------------------------------------------------------------- checks, resends, switches
+
+fn wrong_codes_are_limited(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::MissedCall]);
+    let v = ctx.start_on(&site, Channel::Sms);
+    let id = v["verification_id"].as_str().unwrap();
+    let bad = wrong(&phone_got(ctx, "sms").code);
+    let r = ctx.act(id, "check", json!({"code": "12"}));
+    assert_eq!((r.status, r.error_code()), (400, "invalid_request".into()));
+    for left in (0..5).rev() {
+        let r = ctx.act(id, "check", json!({ "code": bad }));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let status = if left == 0 { "failed" } else { "pending" };
+        assert_eq!(r.json(), json!({"status": status, "checks_left": left}));
+    }
+    let r = ctx.act(id, "check", json!({ "code": bad }));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (429, "too_many_attempts".into())
+    );
+
+    let v = ctx.start_on(&site, Channel::MissedCall);
+    let r = ctx.act(
+        v["verification_id"].as_str().unwrap(),
+        "check",
+        json!({"code": "123456"}),
+    );
+    assert_eq!(
+        (r.status, r.error_code()),
+        (409, "code_not_expected".into())
+    );
+    let r = http::post_json(
+        &ctx.url(&format!("/v1/verifications/{id}/check")),
+        &json!({"code": "123456"}),
+        &[("Origin", "http://localhost:9")],
+    )
+    .unwrap();
+    assert_eq!(r.status, 403, "another page may not check codes");
+}
+
+/// 50 wrong codes at once against one verification: exactly the limit is evaluated. For the
+/// voice channel the count is also taken where it matters, at the provider's verify endpoint.
+fn fifty_concurrent_wrong_checks_never_exceed_the_limit(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::FlashCall, Channel::VoiceCall]);
+    for (channel, limit) in [
+        (Channel::Sms, 5),
+        (Channel::FlashCall, 3),
+        (Channel::VoiceCall, 5),
+    ] {
+        ctx.edge.fakes.clear();
+        let v = ctx.start_on(&site, channel);
+        let id = v["verification_id"].as_str().unwrap().to_owned();
+        let bad = wrong(&ctx.edge.fakes.last_message(PHONE_E164).unwrap().code);
+        let url = ctx.url(&format!("/v1/verifications/{id}/check"));
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..50)
+                .map(|_| {
+                    let (url, bad) = (url.clone(), bad.clone());
+                    s.spawn(move || {
+                        http::post_json(&url, &json!({ "code": bad }), &[("Origin", ORIGIN)])
+                            .unwrap()
+                            .status
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let evaluated = statuses.iter().filter(|&&s| s == 200).count();
+        let refused = statuses.iter().filter(|&&s| s == 429).count();
+        assert_eq!(
+            (evaluated, refused),
+            (limit, 50 - limit),
+            "{channel:?}: {statuses:?}"
+        );
+        let v = ctx.status(&id);
+        assert_eq!(
+            (v["status"].as_str(), v["checks_left"].as_u64()),
+            (Some("failed"), Some(0))
+        );
+        if channel == Channel::VoiceCall {
+            let verifies = ctx
+                .edge
+                .fakes
+                .requests_to(Provider::PhoneConfirm)
+                .iter()
+                .filter(|r| r.path.ends_with("/verify"))
+                .count();
+            assert_eq!(verifies, limit, "codes the provider was asked about");
+        }
+    }
+}
+
+fn resend_and_switch_rules(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::VoiceCall, Channel::MissedCall]);
+    ctx.edge.fakes.clear();
+    let v = ctx.start_on(&site, Channel::Sms);
+    let id = v["verification_id"].as_str().unwrap();
+    assert!(v["resend_at"].as_str().is_some());
+    let first = phone_got(ctx, "sms").code;
+
+    let r = ctx.act(id, "resend", json!({}));
+    assert_eq!((r.status, r.error_code()), (429, "resend_too_soon".into()));
+    let wait = r.json()["error"]["retry_after"].as_u64().unwrap();
+    assert!(
+        (1..=3).contains(&wait),
+        "the test edge's cool-down is 3 s: {wait}"
+    );
+    let r = ctx.act(id, "switch", json!({"channel": "voice_call"}));
+    assert_eq!(r.error_code(), "resend_too_soon", "a switch waits too");
+    std::thread::sleep(Duration::from_secs(wait));
+
+    let r = ctx.act(id, "resend", json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["checks_left"], 5);
+    let second = phone_got(ctx, "sms").code;
+    assert_eq!(ctx.edge.fakes.requests_to(Provider::TeleSign).len(), 2);
+    if first != second {
+        let r = ctx.act(id, "check", json!({ "code": first }));
+        assert_eq!(
+            r.json()["status"],
+            "pending",
+            "the first code died with its attempt"
+        );
+    }
+    let r = ctx.act(id, "switch", json!({"channel": "flash_call"}));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "channel_not_available".into())
+    );
+
+    std::thread::sleep(Duration::from_secs(3));
+    let r = ctx.act(id, "switch", json!({"channel": "missed_call"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["channel"], "missed_call");
+    assert!(v["number_image_url"].as_str().is_some() && v["code_length"].is_null());
+    ctx.call(&v);
+    let r = ctx.act(id, "resend", json!({}));
+    assert_eq!((r.status, r.error_code()), (409, "not_pending".into()));
+}
