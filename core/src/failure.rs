@@ -22,6 +22,8 @@ pub enum FailureReason {
     NumberUnavailable,
     SmsUndelivered,
     TooManyAttempts,
+    /// The number has been sent as many codes as the site allows in an hour.
+    NumberRateLimited,
 }
 
 impl FailureReason {
@@ -37,6 +39,7 @@ impl FailureReason {
             FailureReason::NumberUnavailable => "number_unavailable",
             FailureReason::SmsUndelivered => "sms_undelivered",
             FailureReason::TooManyAttempts => "too_many_attempts",
+            FailureReason::NumberRateLimited => "number_rate_limited",
         }
     }
 
@@ -68,6 +71,9 @@ impl FailureReason {
             }
             FailureReason::TooManyAttempts => {
                 "Too many wrong codes. Please try another way."
+            }
+            FailureReason::NumberRateLimited => {
+                "Too many codes were sent to this number recently. Please try another way, or try again later."
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod random;
 pub mod secret;
 pub mod session;
 pub mod site;
+pub mod throttle;
 pub mod time;
 pub mod token;
 

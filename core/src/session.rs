@@ -73,6 +73,13 @@ pub struct Session {
     /// What providers charged, where they say (TeleSign's callback does): for the site's reports.
     #[serde(default)]
     pub costs: Vec<Cost>,
+    /// The site's cap on codes sent to one number per hour (see `throttle`).
+    #[serde(default = "default_send_limit")]
+    pub sends_per_number_per_hour: u32,
+}
+
+fn default_send_limit() -> u32 {
+    crate::site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +144,8 @@ pub struct Dispatch {
     pub expires_at: Timestamp,
     /// Missed call: the number the visitor calls. Code channels: the code to send.
     pub payload: Payload,
+    /// Codes one number may be sent per hour, from the site.
+    pub sends_per_number_per_hour: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +237,7 @@ pub struct NewSession {
     pub origin: String,
     pub client_transaction_id: Option<String>,
     pub channels: Vec<Channel>,
+    pub sends_per_number_per_hour: u32,
 }
 
 /// Secrets and tools a transition that issues a code needs.
@@ -271,6 +281,7 @@ impl Session {
             state: State::Pending,
             unmatched_calls: 0,
             costs: vec![],
+            sends_per_number_per_hour: new.sends_per_number_per_hour,
         };
         let dispatch = s.begin(channel, inbound, issuer, now)?;
         Ok((s, dispatch))
@@ -345,6 +356,7 @@ impl Session {
             origin: self.origin.clone(),
             expires_at: self.attempt.expires_at,
             payload,
+            sends_per_number_per_hour: self.sends_per_number_per_hour,
         })
     }
 

@@ -21,6 +21,16 @@ pub struct Site {
     pub channels: Vec<Channel>,
     /// Inbound numbers (E.164) a visitor may be asked to call for a missed-call verification.
     pub inbound_numbers: Vec<String>,
+    /// Codes (SMS, calls) one number may be sent in an hour, whatever page starts them.
+    #[serde(default = "default_sends_per_number")]
+    pub sends_per_number_per_hour: u32,
+}
+
+/// Enough for a visitor who mistypes and retries a few times; far too few to pump.
+pub const DEFAULT_SENDS_PER_NUMBER_PER_HOUR: u32 = 10;
+
+fn default_sends_per_number() -> u32 {
+    DEFAULT_SENDS_PER_NUMBER_PER_HOUR
 }
 
 /// A newly minted site key and secret. The secret must be shown to the owner once, then dropped.
@@ -104,7 +114,21 @@ mod tests {
             callback_url: None,
             channels: vec![Channel::MissedCall],
             inbound_numbers: vec!["+442079460001".into(), "+442079460002".into()],
+            sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
         }
+    }
+
+    #[test]
+    fn older_records_get_the_default_send_limit() {
+        let mut v = serde_json::to_value(site(&[])).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .remove("sends_per_number_per_hour");
+        let s: Site = serde_json::from_value(v).unwrap();
+        assert_eq!(
+            s.sends_per_number_per_hour,
+            DEFAULT_SENDS_PER_NUMBER_PER_HOUR
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use worker::{Env, Method, Request, RequestInit};
 pub const VERIFICATIONS: &str = "VERIFICATIONS";
 pub const LINES: &str = "LINES";
 pub const REFERENCES: &str = "REFERENCES";
+pub const THROTTLES: &str = "THROTTLES";
 
 /// To the Durable Object of one verification (named by its id).
 #[derive(Debug, Serialize, Deserialize)]
@@ -78,6 +79,14 @@ pub enum ReferenceOp {
     },
     /// Answers the verification id, if the reference is known.
     Resolve,
+}
+
+/// To the Durable Object of one phone number's send window (named by the number).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ThrottleOp {
+    /// Answers `Ok(())`, or `Err(seconds until a send frees up)`.
+    Take { limit: u32 },
 }
 
 /// Sends `op` to the object `name` of `binding`. An error answer from the object is relayed to

@@ -4,12 +4,16 @@ use crate::env::{code_key, now, policy, sandbox_enabled, secret, token_key, Cryp
 use crate::error::{Failure, Outcome};
 use crate::http::{self, allow_origin, parse_json, preflight};
 use crate::kv;
-use crate::objects::{call, LineOp, ReferenceOp, VerificationOp, LINES, REFERENCES, VERIFICATIONS};
+use crate::objects::{
+    call, LineOp, ReferenceOp, ThrottleOp, VerificationOp, LINES, REFERENCES, THROTTLES,
+    VERIFICATIONS,
+};
 use crate::providers;
 use ringproof_api::{
     Channel, CheckCode, CheckResult, CreateVerification, MissedCallWebhook, SandboxMissedCall,
     SiteverifyRequest, SiteverifyResponse, SwitchChannel,
 };
+use ringproof_core::failure::FailureReason;
 use ringproof_core::keys::SiteByKey;
 use ringproof_core::providers::{mcn, telesign};
 use ringproof_core::session::{
@@ -142,6 +146,7 @@ async fn create(
             origin: origin.to_owned(),
             client_transaction_id: input.client_transaction_id,
             channels: site.channels.clone(),
+            sends_per_number_per_hour: site.sends_per_number_per_hour,
         },
         channel,
         inbound,
@@ -190,7 +195,20 @@ async fn carry_out(env: &Env, dispatch: &Dispatch) -> Outcome<Session> {
             call(env, VERIFICATIONS, id, &VerificationOp::Get).await
         }
         Payload::SendCode { code } => {
-            let result = providers::send_code(env, dispatch, code).await;
+            // Counted before the provider is asked: a refused or failed send may still cost.
+            let taken: Result<(), u64> = call(
+                env,
+                THROTTLES,
+                &dispatch.phone,
+                &ThrottleOp::Take {
+                    limit: dispatch.sends_per_number_per_hour,
+                },
+            )
+            .await?;
+            let result = match taken {
+                Ok(()) => providers::send_code(env, dispatch, code).await,
+                Err(_) => Err(FailureReason::NumberRateLimited),
+            };
             if let (Ok(sent), Channel::FlashCall | Channel::Sms) = (&result, dispatch.channel) {
                 // Bound before the session learns of the send, so a webhook can never find a
                 // reference its session does not know yet.

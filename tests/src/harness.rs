@@ -254,6 +254,8 @@ impl LocalEdge {
                 Channel::VoiceCall,
             ],
             inbound_numbers: SANDBOX_NUMBERS.iter().map(|s| s.to_string()).collect(),
+            // Tests and the demo send many codes to one test number.
+            sends_per_number_per_hour: 1000,
         }
     }
 

@@ -20,6 +20,7 @@ fn new_session() -> NewSession {
         origin: "https://shop.example".into(),
         client_transaction_id: Some("ctx-9".into()),
         channels: ALL.to_vec(),
+        sends_per_number_per_hour: 10,
     }
 }
 

@@ -27,6 +27,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         fifty_concurrent_wrong_checks_never_exceed_the_limit,
     ),
     ("resend_and_switch_rules", resend_and_switch_rules),
+    (
+        "sends_to_one_number_are_capped_across_verifications",
+        sends_to_one_number_are_capped_across_verifications,
+    ),
 ];
 
 const HOST: &str = "ringproof-verify";
@@ -613,4 +617,37 @@ fn resend_and_switch_rules(ctx: &Ctx) {
     ctx.call(&v);
     let r = ctx.act(id, "resend", json!({}));
     assert_eq!((r.status, r.error_code()), (409, "not_pending".into()));
+}
+
+/// SMS pumping: each verification caps its own sends, and the number's hourly window caps them
+/// across verifications. The refusal is a failed attempt, so the free missed call stays open.
+fn sends_to_one_number_are_capped_across_verifications(ctx: &Ctx) {
+    let creds = ctx.site_with(&[Channel::Sms, Channel::MissedCall]);
+    let mut site = ctx.edge.site(&creds, "Capped", &["http://localhost:*"]);
+    site.channels = vec![Channel::Sms, Channel::MissedCall];
+    site.sends_per_number_per_hour = 2;
+    ctx.edge.put_site(&site).unwrap();
+    ctx.edge.fakes.clear();
+    let start = || {
+        let r = ctx.create(
+            json!({"site_key": creds.site_key, "phone": "+44 7400 999001", "channel": "sms"}),
+            Some(ORIGIN),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()
+    };
+    assert_eq!(start()["status"], "pending");
+    assert_eq!(start()["status"], "pending");
+    let third = start();
+    assert_eq!(third["status"], "failed");
+    assert_eq!(third["failure"]["code"], "number_rate_limited");
+    assert_eq!(third["other_channels"], json!(["missed_call"]));
+    assert_eq!(
+        ctx.edge.fakes.requests_to(Provider::TeleSign).len(),
+        2,
+        "the provider was not asked a third time"
+    );
+    let id = third["verification_id"].as_str().unwrap();
+    let r = ctx.act(id, "switch", json!({"channel": "missed_call"}));
+    assert_eq!(r.json()["status"], "pending", "{}", r.body);
 }
