@@ -197,6 +197,86 @@ pub struct ErrorDetail {
     pub retry_after: Option<u64>,
 }
 
+/// How a site wants to hear about results at its callback URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackFormat {
+    /// A signed JSON POST, Standard Webhooks style.
+    #[default]
+    Json,
+    /// OneRing's signed GET with query parameters.
+    OneringGet,
+}
+
+/// `POST /v1/admin/sites`: a new site ("activity" in OneRing's words).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteInput {
+    pub title: String,
+    /// Where the widget may run: `shop.example` (https), `https://*.shop.example`,
+    /// `http://localhost:*`.
+    pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default)]
+    pub callback_format: CallbackFormat,
+    /// In the order the widget offers them; all four when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<Channel>>,
+    /// ISO 3166-1 alpha-2 regions whose numbers may verify; any when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_countries: Vec<String>,
+}
+
+/// `PATCH /v1/admin/sites/{site_key}`: only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+    /// `""` removes the callback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_format: Option<CallbackFormat>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<Channel>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_countries: Option<Vec<String>>,
+}
+
+/// A site as the admin API shows it: never a secret or a hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteView {
+    pub site_key: String,
+    pub title: String,
+    pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    pub callback_format: CallbackFormat,
+    pub channels: Vec<Channel>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_countries: Vec<String>,
+    /// OneRing's public id of the activity.
+    pub activity_token_id: String,
+}
+
+/// The `201` answer to `POST /v1/admin/sites`. The secrets are shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedSite {
+    pub site: SiteView,
+    /// For siteverify and for checking callback signatures.
+    pub secret: String,
+    /// OneRing's `ApiKey`, for the OneRing-compatible endpoint.
+    pub api_key: String,
+}
+
+/// `POST /v1/admin/sites/{site_key}/rotate-secret`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RotatedSecret {
+    pub secret: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

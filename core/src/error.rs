@@ -17,8 +17,12 @@ pub enum ApiError {
     ChannelNotAvailable(&'static str),
     #[error("No verification has this id, or it has been deleted.")]
     VerificationNotFound,
-    #[error("The provider secret is not valid.")]
+    #[error("The credentials are missing or not valid.")]
     Unauthorized,
+    #[error("Numbers from this country cannot be verified on this site.")]
+    CountryNotAllowed,
+    #[error("No site has this site key.")]
+    SiteNotFound,
     #[error("The sandbox provider is switched off on this deployment.")]
     SandboxDisabled,
     #[error("This verification is already {0}.")]
@@ -54,6 +58,8 @@ impl ApiError {
             ApiError::ChannelNotAvailable(_) => "channel_not_available",
             ApiError::VerificationNotFound => "verification_not_found",
             ApiError::Unauthorized => "unauthorized",
+            ApiError::CountryNotAllowed => "country_not_allowed",
+            ApiError::SiteNotFound => "site_not_found",
             ApiError::SandboxDisabled => "sandbox_disabled",
             ApiError::NotPending(_) => "not_pending",
             ApiError::Expired => "expired",
@@ -71,10 +77,14 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest(_)
             | ApiError::InvalidPhone(_)
-            | ApiError::ChannelNotAvailable(_) => 400,
+            | ApiError::ChannelNotAvailable(_)
+            | ApiError::CountryNotAllowed => 400,
             ApiError::Unauthorized => 401,
             ApiError::OriginNotAllowed | ApiError::SandboxDisabled => 403,
-            ApiError::UnknownSite | ApiError::VerificationNotFound | ApiError::NotFound => 404,
+            ApiError::UnknownSite
+            | ApiError::SiteNotFound
+            | ApiError::VerificationNotFound
+            | ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
             ApiError::NotPending(_) | ApiError::CodeNotExpected(_) => 409,
             ApiError::Expired => 410,

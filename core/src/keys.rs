@@ -25,6 +25,19 @@ impl KvKey for SiteByKey<'_> {
     }
 }
 
+/// Which site an OneRing `ActivityTokenId` names.
+pub struct SiteByActivity<'a>(pub &'a str);
+
+impl KvKey for SiteByActivity<'_> {
+    type Value = String;
+    fn key(&self) -> String {
+        format!("activity:{}", self.0)
+    }
+    fn ttl_secs(&self) -> Option<u64> {
+        None
+    }
+}
+
 /// The record of a finished verification, kept for the site's reporting.
 pub struct FinishedVerification<'a>(pub &'a str);
 
@@ -49,6 +62,7 @@ mod tests {
     fn prefixes_keep_kinds_apart() {
         assert_eq!(SiteByKey("rp_site_x").key(), "site:rp_site_x");
         assert_eq!(FinishedVerification("abc").key(), "verification:abc");
+        assert_eq!(SiteByActivity("rp_act_x").key(), "activity:rp_act_x");
         assert!(FinishedVerification("abc").ttl_secs().unwrap() >= 60);
     }
 }

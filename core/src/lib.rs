@@ -4,6 +4,7 @@
 //! and their origin rules, the verification state machine, tokens, the number image. Time and
 //! randomness are passed in, so the same code runs natively in tests and in the Worker.
 
+pub mod admin;
 pub mod code;
 pub mod error;
 pub mod failure;

@@ -73,6 +73,12 @@ impl E164 {
         self.0.trim_start_matches('+')
     }
 
+    /// The ISO 3166-1 region the number belongs to (`GB`), where the numbering plan says.
+    pub fn region(&self) -> Option<String> {
+        let n = phonenumber::parse(None, &self.0).ok()?;
+        n.country().id().map(|id| id.as_ref().to_owned())
+    }
+
     /// The country calling code and the national significant number (`44`, `7400123456`).
     pub fn split(&self) -> Option<(u16, String)> {
         let n = phonenumber::parse(None, &self.0).ok()?;
@@ -137,6 +143,7 @@ mod tests {
         let n = normalise("+44 7400 123456", None).unwrap();
         assert_eq!(n.digits(), "447400123456");
         assert_eq!(n.split(), Some((44, "7400123456".to_owned())));
+        assert_eq!(n.region().as_deref(), Some("GB"));
     }
 
     #[test]

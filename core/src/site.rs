@@ -2,7 +2,7 @@
 
 use crate::random::Randomness;
 use crate::secret;
-use ringproof_api::Channel;
+use ringproof_api::{CallbackFormat, Channel};
 use serde::{Deserialize, Serialize};
 
 /// A site's configuration as stored in KV under its site key.
@@ -17,6 +17,17 @@ pub struct Site {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub callback_url: Option<String>,
+    #[serde(default)]
+    pub callback_format: CallbackFormat,
+    /// ISO 3166-1 alpha-2 regions whose numbers may verify; any when empty.
+    #[serde(default)]
+    pub allowed_countries: Vec<String>,
+    /// OneRing's public id of this activity.
+    #[serde(default)]
+    pub activity_token_id: String,
+    /// SHA-256 of OneRing's `ApiKey`; like the secret, shown once and never stored.
+    #[serde(default)]
+    pub api_key_hash: String,
     /// Channels offered, in order.
     pub channels: Vec<Channel>,
     /// Inbound numbers (E.164) a visitor may be asked to call for a missed-call verification.
@@ -51,6 +62,16 @@ impl Credentials {
 impl Site {
     pub fn secret_matches(&self, candidate: &str) -> bool {
         secret::matches_hash(candidate, &self.secret_hash)
+    }
+
+    /// Whether a number of `region` may verify here.
+    pub fn accepts_region(&self, region: Option<&str>) -> bool {
+        self.allowed_countries.is_empty()
+            || region.is_some_and(|r| {
+                self.allowed_countries
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(r))
+            })
     }
 
     pub fn offers(&self, channel: Channel) -> bool {
@@ -112,6 +133,10 @@ mod tests {
             secret_hash: secret::hash("s"),
             allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
             callback_url: None,
+            callback_format: CallbackFormat::Json,
+            allowed_countries: vec![],
+            activity_token_id: String::new(),
+            api_key_hash: String::new(),
             channels: vec![Channel::MissedCall],
             inbound_numbers: vec!["+442079460001".into(), "+442079460002".into()],
             sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,

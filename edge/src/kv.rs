@@ -21,3 +21,26 @@ pub async fn put<K: KvKey>(env: &Env, key: &K, value: &K::Value) -> Outcome<()> 
     }
     Ok(put.execute().await?)
 }
+
+pub async fn delete<K: KvKey>(env: &Env, key: &K) -> Outcome<()> {
+    Ok(env.kv(BINDING)?.delete(&key.key()).await?)
+}
+
+/// Every key under `prefix`, page by page.
+pub async fn keys_with_prefix(env: &Env, prefix: &str) -> Outcome<Vec<String>> {
+    let store = env.kv(BINDING)?;
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut list = store.list().prefix(prefix.to_owned());
+        if let Some(c) = cursor.take() {
+            list = list.cursor(c);
+        }
+        let page = list.execute().await?;
+        keys.extend(page.keys.into_iter().map(|k| k.name));
+        match page.cursor.filter(|_| !page.list_complete) {
+            Some(c) => cursor = Some(c),
+            None => return Ok(keys),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 //! sites and finished records in KV, and runs each live verification (and each inbound number's
 //! switchboard) in a Durable Object of its own.
 
+mod admin;
 mod env;
 mod error;
 mod http;

@@ -19,7 +19,7 @@ pub const THROTTLES: &str = "THROTTLES";
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum VerificationOp {
     /// Answers `()`.
-    Start { session: Session },
+    Start { session: Box<Session> },
     /// Answers the `Session`.
     Get,
     /// A reported missed call. Answers the outcome's name.

@@ -67,6 +67,9 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
             telesign_webhook(&mut req, env, given).await
         }
         (Method::Post, ["v1", "siteverify"]) => siteverify(&mut req, env).await,
+        (m, ["v1", "admin", "sites", rest @ ..]) => {
+            crate::admin::handle(&mut req, env, m, rest).await
+        }
         (Method::Get, ["v1", "sandbox"]) => sandbox_info(env),
         (Method::Post, ["v1", "sandbox", "missed-call"]) => {
             sandbox_missed_call(&mut req, env, origin).await
@@ -122,6 +125,9 @@ async fn create(
         return Err(ApiError::ChannelNotAvailable(channel.as_str()).into());
     }
     let phone = phone::normalise(&input.phone, input.country.as_deref())?;
+    if !site.accepts_region(phone.region().as_deref()) {
+        return Err(ApiError::CountryNotAllowed.into());
+    }
     if let Some(id) = &input.client_transaction_id {
         if id.is_empty() || id.len() > 128 {
             return Err(ApiError::InvalidRequest(
@@ -154,7 +160,15 @@ async fn create(
         now(),
     )?;
     let id = session.id.clone();
-    let _: () = call(env, VERIFICATIONS, &id, &VerificationOp::Start { session }).await?;
+    let _: () = call(
+        env,
+        VERIFICATIONS,
+        &id,
+        &VerificationOp::Start {
+            session: Box::new(session),
+        },
+    )
+    .await?;
     let session = carry_out(env, &dispatch).await?;
     Ok(http::json(
         201,

@@ -30,6 +30,8 @@ impl Randomness for OsRandom {
 pub struct DevSecrets {
     pub token_key: String,
     pub provider_secret: String,
+    /// `Authorization: Bearer` for `/v1/admin/sites`.
+    pub admin_token: String,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +83,7 @@ impl LocalEdge {
         let creds_file = state.join("ringproof-dev.txt");
         let saved = std::fs::read_to_string(&creds_file).unwrap_or_default();
         let lines: Vec<&str> = saved.lines().collect();
-        let (sandbox, secrets) = if let [key, secret, token, provider] = lines[..] {
+        let (sandbox, secrets) = if let [key, secret, token, provider, admin] = lines[..] {
             (
                 SandboxSite {
                     site_key: key.into(),
@@ -90,13 +92,14 @@ impl LocalEdge {
                 DevSecrets {
                     token_key: token.into(),
                     provider_secret: provider.into(),
+                    admin_token: admin.into(),
                 },
             )
         } else {
             let (s, d) = fresh_credentials();
             let text = format!(
-                "{}\n{}\n{}\n{}\n",
-                s.site_key, s.secret, d.token_key, d.provider_secret
+                "{}\n{}\n{}\n{}\n{}\n",
+                s.site_key, s.secret, d.token_key, d.provider_secret, d.admin_token
             );
             std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
             (s, d)
@@ -186,6 +189,8 @@ impl LocalEdge {
             ("PHONE_CONFIRM_API_KEY", &fake_config.phoneconfirm_api_key),
             ("PHONE_CONFIRM_DOMAIN", &fake_config.phoneconfirm_domain),
             ("RESEND_COOLDOWN_SECS", cooldown),
+            ("ADMIN_TOKEN", secrets.admin_token.as_str()),
+            ("INBOUND_NUMBERS", &SANDBOX_NUMBERS.join(",")),
         ];
         let text: String = vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect();
         std::fs::write(&env_file, text).map_err(|e| e.to_string())?;
@@ -247,6 +252,10 @@ impl LocalEdge {
             secret_hash: ringproof_core::secret::hash(&creds.secret),
             allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
             callback_url: None,
+            callback_format: Default::default(),
+            allowed_countries: vec![],
+            activity_token_id: String::new(),
+            api_key_hash: String::new(),
             channels: vec![
                 Channel::MissedCall,
                 Channel::FlashCall,
@@ -362,6 +371,7 @@ fn fresh_credentials() -> (SandboxSite, DevSecrets) {
         DevSecrets {
             token_key: rng.token(32),
             provider_secret: rng.token(24),
+            admin_token: format!("rp_admin_{}", rng.token(24)),
         },
     )
 }

@@ -64,6 +64,24 @@ pub fn get_with(url: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
     reply(req.call())
 }
 
+pub fn patch(url: &str, body: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    let mut req = agent()
+        .patch(url)
+        .header("Content-Type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    reply(req.send(body))
+}
+
+pub fn delete_with(url: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    let mut req = agent().delete(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    reply(req.call())
+}
+
 pub fn post(
     url: &str,
     content_type: &str,

@@ -6,6 +6,7 @@
 
 mod e2e {
     pub mod channels;
+    pub mod sites;
 }
 
 use ringproof_api::Channel;
@@ -604,6 +605,7 @@ fn main() {
         .iter()
         .copied()
         .chain(e2e::channels::SCENARIOS.iter().copied())
+        .chain(e2e::sites::SCENARIOS.iter().copied())
         .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();

@@ -20,13 +20,22 @@ fn wasm_command(tools: &Tools, program: &Path, dir: &Path) -> Command {
     let mut c = Command::new(program);
     c.current_dir(dir)
         .env("PATH", tools.path_env())
-        // Shared by every clone on this machine: dependency builds are the slow part.
-        .env("CARGO_TARGET_DIR", tools.cache.join("target-wasm"));
+        .env("CARGO_TARGET_DIR", wasm_target_dir(tools));
     match &tools.wasm_toolchain {
         Some(t) => c.env("RUSTUP_TOOLCHAIN", t),
         None => c.env_remove("RUSTUP_TOOLCHAIN"),
     };
     c
+}
+
+/// Outside the checkout, so a fresh clone on this machine reuses a build of the same path; one
+/// per checkout, because cargo names workspace crates' artifacts by their path *within* the
+/// workspace: two clones sharing a directory overwrite each other's crates and can link stale
+/// ones.
+fn wasm_target_dir(tools: &Tools) -> std::path::PathBuf {
+    let root = cmd::root().display().to_string();
+    let hash = ringproof_core::secret::hash(&root);
+    tools.cache.join(format!("target-wasm-{}", &hash[..12]))
 }
 
 fn widget(tools: &Tools) -> Result<(), String> {

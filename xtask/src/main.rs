@@ -6,6 +6,7 @@
 mod build;
 mod cmd;
 mod setup;
+mod site;
 
 use std::process::ExitCode;
 
@@ -15,7 +16,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   build   set up and build the widget and the edge
   dev     set up, build, and serve the demo at http://127.0.0.1:8787/ with the sandbox provider
   test    set up, build, and run every test, unit to end-to-end
-  bench   build and print size and latency figures";
+  bench   build and print size and latency figures
+  site    manage sites through an edge's admin API (cargo xtask site --help)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +27,11 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("site") if args.get(1).is_some_and(|a| a == "--help") => {
+            println!("{}", site::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Some("site") => site::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -45,10 +52,11 @@ fn dev() -> Result<(), String> {
     let edge = ringproof_tests::harness::LocalEdge::start_dev(&tools.harness_env())
         .map_err(|e| format!("could not start the edge: {e}"))?;
     println!(
-        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  fake providers  {fakes}/__fake/requests\n\nPress Ctrl-C to stop.",
+        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nPress Ctrl-C to stop.",
         url = edge.base_url,
         key = edge.sandbox.site_key,
         secret = edge.sandbox.secret,
+        admin = edge.secrets.admin_token,
         fakes = edge.fakes.base_url,
     );
     edge.wait();
@@ -81,6 +89,10 @@ fn test() -> Result<(), String> {
             "--exclude",
             "ringproof-widget",
         ]);
+        if let Ok(me) = std::env::current_exe() {
+            // The e2e tests drive `cargo xtask site` as an operator would.
+            c.env("RINGPROOF_XTASK", me);
+        }
         for (k, v) in tools.harness_env() {
             c.env(k, v);
         }

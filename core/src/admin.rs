@@ -1,0 +1,290 @@
+//! Sites as the admin API makes and changes them: every input is checked here, so a site in KV
+//! is always one the edge can serve.
+
+use crate::error::ApiError;
+use crate::random::Randomness;
+use crate::secret;
+use crate::site::{Credentials, Site, DEFAULT_SENDS_PER_NUMBER_PER_HOUR};
+use ringproof_api::{Channel, CreatedSite, SiteInput, SiteUpdate, SiteView};
+
+const ALL_CHANNELS: [Channel; 4] = [
+    Channel::MissedCall,
+    Channel::FlashCall,
+    Channel::Sms,
+    Channel::VoiceCall,
+];
+
+/// A new site and what its owner is shown once. `inbound_numbers` is the deployment's pool.
+pub fn create(
+    input: SiteInput,
+    inbound_numbers: Vec<String>,
+    rng: &mut impl Randomness,
+) -> Result<(Site, CreatedSite), ApiError> {
+    let creds = Credentials::generate(rng);
+    let api_key = format!("rp_api_{}", rng.token(24));
+    let site = Site {
+        site_key: creds.site_key,
+        title: title(&input.title)?,
+        secret_hash: secret::hash(&creds.secret),
+        allowed_origins: domains(&input.domains)?,
+        callback_url: callback(input.callback_url.as_deref())?,
+        callback_format: input.callback_format,
+        allowed_countries: countries(&input.allowed_countries)?,
+        activity_token_id: format!("rp_act_{}", rng.token(12)),
+        api_key_hash: secret::hash(&api_key),
+        channels: channels(input.channels.unwrap_or_else(|| ALL_CHANNELS.to_vec()))?,
+        inbound_numbers,
+        sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
+    };
+    let created = CreatedSite {
+        site: view(&site),
+        secret: creds.secret,
+        api_key,
+    };
+    Ok((site, created))
+}
+
+/// Applies the fields present in `update`; on any invalid field nothing changes.
+pub fn update(site: &Site, update: SiteUpdate) -> Result<Site, ApiError> {
+    let mut next = site.clone();
+    if let Some(t) = update.title {
+        next.title = title(&t)?;
+    }
+    if let Some(d) = update.domains {
+        next.allowed_origins = domains(&d)?;
+    }
+    if let Some(c) = update.callback_url {
+        next.callback_url = callback(Some(c.as_str()).filter(|c| !c.is_empty()))?;
+    }
+    if let Some(f) = update.callback_format {
+        next.callback_format = f;
+    }
+    if let Some(c) = update.channels {
+        next.channels = channels(c)?;
+    }
+    if let Some(c) = update.allowed_countries {
+        next.allowed_countries = countries(&c)?;
+    }
+    Ok(next)
+}
+
+/// A new secret; the old one stops working at once.
+pub fn rotate_secret(site: &mut Site, rng: &mut impl Randomness) -> String {
+    let fresh = Credentials::generate(rng).secret;
+    site.secret_hash = secret::hash(&fresh);
+    fresh
+}
+
+pub fn view(site: &Site) -> SiteView {
+    SiteView {
+        site_key: site.site_key.clone(),
+        title: site.title.clone(),
+        domains: site.allowed_origins.clone(),
+        callback_url: site.callback_url.clone(),
+        callback_format: site.callback_format,
+        channels: site.channels.clone(),
+        allowed_countries: site.allowed_countries.clone(),
+        activity_token_id: site.activity_token_id.clone(),
+    }
+}
+
+fn invalid(what: &str) -> ApiError {
+    ApiError::InvalidRequest(what.to_owned())
+}
+
+fn title(t: &str) -> Result<String, ApiError> {
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 100 {
+        return Err(invalid("title must be 1 to 100 characters"));
+    }
+    Ok(t.to_owned())
+}
+
+fn is_local(host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    name == "localhost" || name == "127.0.0.1"
+}
+
+/// `shop.example` means `https://shop.example`. Plain http is for local development only: a
+/// token on an http page could be read on the way.
+fn domains(list: &[String]) -> Result<Vec<String>, ApiError> {
+    if list.is_empty() {
+        return Err(invalid("domains must name at least one domain"));
+    }
+    list.iter()
+        .map(|d| {
+            let d = d.trim().trim_end_matches('/').to_ascii_lowercase();
+            let (scheme, host) = d.split_once("://").unwrap_or(("https", d.as_str()));
+            let host_ok = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-*:".contains(c))
+                && !host.starts_with('.');
+            match scheme {
+                "https" if host_ok => Ok(format!("https://{host}")),
+                "http" if host_ok && is_local(host) => Ok(format!("http://{host}")),
+                _ => Err(invalid(&format!(
+                    "domain {d:?} is not a host name (http only for localhost)"
+                ))),
+            }
+        })
+        .collect()
+}
+
+fn callback(url: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let url = url.trim();
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| {
+            url.strip_prefix("http://")
+                .filter(|rest| is_local(rest.split('/').next().unwrap_or_default()))
+        })
+        .map(|rest| rest.split(['/', '?']).next().unwrap_or_default());
+    match host {
+        Some(h) if !h.is_empty() && !url.contains(char::is_whitespace) && url.len() <= 2048 => {
+            Ok(Some(url.to_owned()))
+        }
+        _ => Err(invalid(
+            "callback_url must be an https URL (http only for localhost)",
+        )),
+    }
+}
+
+fn channels(list: Vec<Channel>) -> Result<Vec<Channel>, ApiError> {
+    let mut seen = Vec::new();
+    for c in list {
+        if seen.contains(&c) {
+            return Err(invalid(&format!("channel {} is listed twice", c.as_str())));
+        }
+        seen.push(c);
+    }
+    if seen.is_empty() {
+        return Err(invalid("channels must name at least one channel"));
+    }
+    Ok(seen)
+}
+
+fn countries(list: &[String]) -> Result<Vec<String>, ApiError> {
+    list.iter()
+        .map(|c| {
+            let c = c.trim().to_ascii_uppercase();
+            if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+                Ok(c)
+            } else {
+                Err(invalid(&format!("{c:?} is not an ISO 3166-1 alpha-2 code")))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::testing::Seeded;
+    use ringproof_api::CallbackFormat;
+
+    fn input() -> SiteInput {
+        SiteInput {
+            title: " Shop ".into(),
+            domains: vec!["Shop.example".into(), "http://localhost:*".into()],
+            callback_url: Some("https://shop.example/hooks/ringproof".into()),
+            callback_format: CallbackFormat::OneringGet,
+            channels: None,
+            allowed_countries: vec!["gb".into()],
+        }
+    }
+
+    #[test]
+    fn create_normalises_and_shows_secrets_once() {
+        let (site, created) =
+            create(input(), vec!["+442079460001".into()], &mut Seeded(4)).unwrap();
+        assert_eq!(site.title, "Shop");
+        assert_eq!(
+            site.allowed_origins,
+            ["https://shop.example", "http://localhost:*"]
+        );
+        assert_eq!(site.allowed_countries, ["GB"]);
+        assert_eq!(site.channels.len(), 4);
+        assert!(site.secret_matches(&created.secret));
+        assert!(secret::matches_hash(&created.api_key, &site.api_key_hash));
+        let shown = serde_json::to_string(&created.site).unwrap();
+        assert!(!shown.contains(&site.secret_hash) && !shown.contains(&site.api_key_hash));
+        assert!(site.origin_allowed("http://localhost:5173"));
+    }
+
+    #[test]
+    fn bad_inputs_are_refused_with_a_reason() {
+        type Change = Box<dyn Fn(&mut SiteInput)>;
+        let cases: Vec<Change> = vec![
+            Box::new(|i| i.title = "  ".into()),
+            Box::new(|i| i.domains = vec![]),
+            Box::new(|i| i.domains = vec!["http://shop.example".into()]),
+            Box::new(|i| i.domains = vec!["https://shop.example/path".into()]),
+            Box::new(|i| i.domains = vec!["ftp://shop.example".into()]),
+            Box::new(|i| i.callback_url = Some("http://shop.example/hook".into())),
+            Box::new(|i| i.callback_url = Some("not a url".into())),
+            Box::new(|i| i.channels = Some(vec![])),
+            Box::new(|i| i.channels = Some(vec![Channel::Sms, Channel::Sms])),
+            Box::new(|i| i.allowed_countries = vec!["GBR".into()]),
+        ];
+        for (n, change) in cases.iter().enumerate() {
+            let mut i = input();
+            change(&mut i);
+            assert!(
+                matches!(
+                    create(i, vec![], &mut Seeded(1)),
+                    Err(ApiError::InvalidRequest(_))
+                ),
+                "case {n}"
+            );
+        }
+        let mut local = input();
+        local.callback_url = Some("http://127.0.0.1:9000/hook".into());
+        assert!(create(local, vec![], &mut Seeded(1)).is_ok());
+    }
+
+    #[test]
+    fn update_changes_only_what_is_given_and_all_or_nothing() {
+        let (site, _) = create(input(), vec![], &mut Seeded(4)).unwrap();
+        let next = update(
+            &site,
+            SiteUpdate {
+                title: Some("Shop 2".into()),
+                callback_url: Some(String::new()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(next.title, "Shop 2");
+        assert_eq!(next.callback_url, None);
+        assert_eq!(next.allowed_origins, site.allowed_origins);
+        let refused = update(
+            &site,
+            SiteUpdate {
+                title: Some("Shop 3".into()),
+                channels: Some(vec![]),
+                ..Default::default()
+            },
+        );
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn rotation_retires_the_old_secret() {
+        let (mut site, created) = create(input(), vec![], &mut Seeded(4)).unwrap();
+        let fresh = rotate_secret(&mut site, &mut Seeded(9));
+        assert!(site.secret_matches(&fresh));
+        assert!(!site.secret_matches(&created.secret));
+    }
+
+    #[test]
+    fn countries_restrict_numbers() {
+        let (site, _) = create(input(), vec![], &mut Seeded(4)).unwrap();
+        assert!(site.accepts_region(Some("GB")));
+        assert!(!site.accepts_region(Some("FR")));
+        assert!(!site.accepts_region(None));
+    }
+}

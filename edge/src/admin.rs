@@ -1,0 +1,118 @@
+//! `/v1/admin/sites`: the operator's API for sites, guarded by the `ADMIN_TOKEN` secret.
+
+use crate::env::{secret, CryptoRng};
+use crate::error::Outcome;
+use crate::http::{self, parse_json};
+use crate::kv;
+use ringproof_api::{RotatedSecret, SiteInput, SiteUpdate, SiteView};
+use ringproof_core::admin;
+use ringproof_core::keys::{SiteByActivity, SiteByKey};
+use ringproof_core::site::Site;
+use ringproof_core::{secret as secrets, ApiError};
+use worker::{Env, Method, Request, Response};
+
+/// Routes an admin request; `rest` is the path after `/v1/admin/sites`.
+pub async fn handle(
+    req: &mut Request,
+    env: &Env,
+    method: Method,
+    rest: &[&str],
+) -> Outcome<Response> {
+    authorise(req, env)?;
+    match (method, rest) {
+        (Method::Get, []) => list(env).await,
+        (Method::Post, []) => create(req, env).await,
+        (Method::Get, [key]) => Ok(http::json(200, &admin::view(&load(env, key).await?))),
+        (Method::Patch, [key]) => {
+            let change: SiteUpdate = parse_json(&text(req).await?)?;
+            let site = admin::update(&load(env, key).await?, change)?;
+            kv::put(env, &SiteByKey(&site.site_key), &site).await?;
+            Ok(http::json(200, &admin::view(&site)))
+        }
+        (Method::Delete, [key]) => {
+            let site = load(env, key).await?;
+            kv::delete(env, &SiteByKey(&site.site_key)).await?;
+            if !site.activity_token_id.is_empty() {
+                kv::delete(env, &SiteByActivity(&site.activity_token_id)).await?;
+            }
+            Ok(http::json(
+                200,
+                &serde_json::json!({ "deleted": site.site_key }),
+            ))
+        }
+        (Method::Post, [key, "rotate-secret"]) => {
+            let mut site = load(env, key).await?;
+            let fresh = admin::rotate_secret(&mut site, &mut CryptoRng);
+            kv::put(env, &SiteByKey(&site.site_key), &site).await?;
+            Ok(http::json(200, &RotatedSecret { secret: fresh }))
+        }
+        (_, [] | [_] | [_, "rotate-secret"]) => Err(ApiError::MethodNotAllowed.into()),
+        _ => Err(ApiError::NotFound.into()),
+    }
+}
+
+/// `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. A deployment without the
+/// secret has no admin API at all.
+fn authorise(req: &Request, env: &Env) -> Outcome<()> {
+    let expected = secret(env, "ADMIN_TOKEN").map_err(|_| ApiError::Unauthorized)?;
+    let given = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .unwrap_or_default();
+    if secrets::equal(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized.into())
+    }
+}
+
+async fn text(req: &mut Request) -> Outcome<String> {
+    req.text()
+        .await
+        .map_err(|_| ApiError::InvalidRequest("the body is not readable text".into()).into())
+}
+
+async fn load(env: &Env, key: &str) -> Outcome<Site> {
+    Ok(kv::get(env, &SiteByKey(key))
+        .await?
+        .ok_or(ApiError::SiteNotFound)?)
+}
+
+async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
+    let input: SiteInput = parse_json(&text(req).await?)?;
+    let (site, created) = admin::create(input, inbound_pool(env), &mut CryptoRng)?;
+    kv::put(env, &SiteByKey(&site.site_key), &site).await?;
+    kv::put(
+        env,
+        &SiteByActivity(&site.activity_token_id),
+        &site.site_key,
+    )
+    .await?;
+    Ok(http::json(201, &created))
+}
+
+async fn list(env: &Env) -> Outcome<Response> {
+    let mut sites: Vec<SiteView> = Vec::new();
+    for key in kv::keys_with_prefix(env, "site:").await? {
+        if let Some(site) = kv::get(env, &SiteByKey(&key["site:".len()..])).await? {
+            sites.push(admin::view(&site));
+        }
+    }
+    Ok(http::json(200, &sites))
+}
+
+/// The deployment's inbound numbers for missed calls (`INBOUND_NUMBERS`, comma-separated
+/// E.164), given to every new site.
+fn inbound_pool(env: &Env) -> Vec<String> {
+    secret(env, "INBOUND_NUMBERS")
+        .map(|v| {
+            v.split(',')
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}

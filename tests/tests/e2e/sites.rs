@@ -1,0 +1,176 @@
+//! Issue 4: sites through the admin API and `cargo xtask site`.
+
+use crate::{Ctx, Scenario, ORIGIN, PHONE};
+use ringproof_tests::http::{self, Reply};
+use serde_json::{json, Value};
+use std::process::Command;
+
+pub const SCENARIOS: &[(&str, Scenario)] = &[
+    (
+        "admin_api_manages_sites_behind_its_token",
+        admin_api_manages_sites_behind_its_token,
+    ),
+    (
+        "xtask_site_cli_talks_to_the_admin_api",
+        xtask_site_cli_talks_to_the_admin_api,
+    ),
+];
+
+fn admin(ctx: &Ctx, method: &str, path: &str, body: Option<Value>) -> Reply {
+    let url = ctx.url(&format!("/v1/admin/sites{path}"));
+    let auth = format!("Bearer {}", ctx.edge.secrets.admin_token);
+    let h = [("Authorization", auth.as_str())];
+    match (method, body) {
+        ("GET", _) => http::get_with(&url, &h),
+        ("DELETE", _) => http::delete_with(&url, &h),
+        (m, b) => {
+            let text = b.unwrap_or(json!({})).to_string();
+            if m == "PATCH" {
+                http::patch(&url, &text, &h)
+            } else {
+                http::post(&url, "application/json", &text, &h)
+            }
+        }
+    }
+    .unwrap()
+}
+
+fn admin_api_manages_sites_behind_its_token(ctx: &Ctx) {
+    let body = json!({"title": "Shop", "domains": ["http://localhost:*"], "channels": ["missed_call", "sms"],
+                      "allowed_countries": ["GB"], "callback_url": "https://shop.example/hooks"});
+    for auth in [None, Some("Bearer wrong")] {
+        let h: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+        let r = http::post_json(&ctx.url("/v1/admin/sites"), &body, &h).unwrap();
+        assert_eq!((r.status, r.error_code()), (401, "unauthorized".into()));
+    }
+    let r = admin(ctx, "POST", "", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let key = created["site"]["site_key"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(created["api_key"].as_str().unwrap().starts_with("rp_api_"));
+    assert!(created["site"]["activity_token_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("rp_act_"));
+
+    // The new site works at once: its key starts verifications from its domains.
+    let start = |phone: &str| {
+        ctx.create(
+            json!({"site_key": key, "phone": phone, "channel": "missed_call"}),
+            Some(ORIGIN),
+        )
+    };
+    let v = start(PHONE);
+    assert_eq!(v.status, 201, "{}", v.body);
+    let r = start("+33 6 12 34 56 78");
+    assert_eq!(
+        (r.status, r.error_code()),
+        (400, "country_not_allowed".into())
+    );
+
+    let shown = admin(ctx, "GET", &format!("/{key}"), None);
+    assert_eq!(shown.status, 200);
+    assert!(!shown.body.contains("hash") && !shown.body.contains(&secret));
+    assert_eq!(shown.json()["channels"], json!(["missed_call", "sms"]));
+    let listed = admin(ctx, "GET", "", None).json();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["site_key"] == key.as_str()));
+
+    let r = admin(
+        ctx,
+        "PATCH",
+        &format!("/{key}"),
+        Some(json!({"title": "Shop 2", "channels": ["sms"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["title"], "Shop 2");
+    let r = start(PHONE);
+    assert_eq!(
+        r.error_code(),
+        "channel_not_available",
+        "the change applies at once"
+    );
+    let r = admin(
+        ctx,
+        "PATCH",
+        &format!("/{key}"),
+        Some(json!({"domains": ["http://shop.example"]})),
+    );
+    assert_eq!((r.status, r.error_code()), (400, "invalid_request".into()));
+
+    let rotated = admin(ctx, "POST", &format!("/{key}/rotate-secret"), None);
+    assert_eq!(rotated.status, 200);
+    assert_ne!(rotated.json()["secret"], secret.as_str());
+
+    assert_eq!(admin(ctx, "DELETE", &format!("/{key}"), None).status, 200);
+    assert_eq!(
+        admin(ctx, "GET", &format!("/{key}"), None).error_code(),
+        "site_not_found"
+    );
+    assert_eq!(start(PHONE).error_code(), "unknown_site");
+    assert_eq!(admin(ctx, "DELETE", "", None).status, 405);
+}
+
+fn xtask(ctx: &Ctx, args: &[&str]) -> (bool, String) {
+    let exe = std::env::var("RINGPROOF_XTASK")
+        .expect("RINGPROOF_XTASK is not set: run the tests through `cargo xtask test`");
+    let out = Command::new(exe)
+        .arg("site")
+        .args(args)
+        .args([
+            "--edge",
+            &ctx.edge.base_url,
+            "--admin-token",
+            &ctx.edge.secrets.admin_token,
+        ])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn xtask_site_cli_talks_to_the_admin_api(ctx: &Ctx) {
+    let (ok, text) = xtask(
+        ctx,
+        &[
+            "create",
+            "--title",
+            "CLI shop",
+            "--domain",
+            "localhost:3000",
+            "--domain",
+            "http://localhost:*",
+            "--channel",
+            "sms",
+            "--callback",
+            "https://cli.example/hook",
+        ],
+    );
+    assert!(ok, "{text}");
+    let created: Value = serde_json::from_str(&text).unwrap();
+    let key = created["site"]["site_key"].as_str().unwrap();
+    assert_eq!(
+        created["site"]["domains"],
+        json!(["https://localhost:3000", "http://localhost:*"])
+    );
+    let (ok, text) = xtask(ctx, &["show", key]);
+    assert!(ok && text.contains("CLI shop"), "{text}");
+    let (ok, text) = xtask(ctx, &["list"]);
+    assert!(ok && text.contains(key), "{text}");
+    let (ok, text) = xtask(ctx, &["rotate-secret", key]);
+    assert!(ok && text.contains("rp_secret_"), "{text}");
+    let (ok, text) = xtask(ctx, &["create", "--title", "x", "--domain", "ftp://nope"]);
+    assert!(
+        !ok && text.contains("invalid_request"),
+        "errors are shown: {text}"
+    );
+    let (ok, text) = xtask(ctx, &["delete", key]);
+    assert!(ok, "{text}");
+    let (ok, text) = xtask(ctx, &["show", key]);
+    assert!(!ok && text.contains("site_not_found"), "{text}");
+}
