@@ -197,6 +197,24 @@ pub struct ErrorDetail {
     pub retry_after: Option<u64>,
 }
 
+/// `GET /v1/transactions/{client_transaction_id}`: a verification as its site sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionView {
+    pub verification_id: String,
+    pub client_transaction_id: String,
+    pub status: VerificationStatus,
+    pub channel: Channel,
+    pub phone: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, once verified or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// The failure code, when it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
 /// How a site wants to hear about results at its callback URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -23,6 +23,10 @@ pub enum ApiError {
     CountryNotAllowed,
     #[error("No site has this site key.")]
     SiteNotFound,
+    #[error("This ClientTransactionId has been used already on this site.")]
+    DuplicateTransaction,
+    #[error("No verification has this ClientTransactionId on this site.")]
+    TransactionNotFound,
     #[error("The sandbox provider is switched off on this deployment.")]
     SandboxDisabled,
     #[error("This verification is already {0}.")]
@@ -60,6 +64,8 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::CountryNotAllowed => "country_not_allowed",
             ApiError::SiteNotFound => "site_not_found",
+            ApiError::DuplicateTransaction => "duplicate_transaction",
+            ApiError::TransactionNotFound => "transaction_not_found",
             ApiError::SandboxDisabled => "sandbox_disabled",
             ApiError::NotPending(_) => "not_pending",
             ApiError::Expired => "expired",
@@ -83,10 +89,13 @@ impl ApiError {
             ApiError::OriginNotAllowed | ApiError::SandboxDisabled => 403,
             ApiError::UnknownSite
             | ApiError::SiteNotFound
+            | ApiError::TransactionNotFound
             | ApiError::VerificationNotFound
             | ApiError::NotFound => 404,
             ApiError::MethodNotAllowed => 405,
-            ApiError::NotPending(_) | ApiError::CodeNotExpected(_) => 409,
+            ApiError::NotPending(_)
+            | ApiError::CodeNotExpected(_)
+            | ApiError::DuplicateTransaction => 409,
             ApiError::Expired => 410,
             ApiError::TooManyAttempts | ApiError::ResendTooSoon(_) | ApiError::TooManySends => 429,
             ApiError::Internal(_) => 500,

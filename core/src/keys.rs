@@ -38,6 +38,20 @@ impl KvKey for SiteByActivity<'_> {
     }
 }
 
+/// Which site a secret belongs to, by the secret's SHA-256: the secret alone identifies the site
+/// on the server-to-server endpoints.
+pub struct SiteBySecret<'a>(pub &'a str);
+
+impl KvKey for SiteBySecret<'_> {
+    type Value = String;
+    fn key(&self) -> String {
+        format!("secret:{}", self.0)
+    }
+    fn ttl_secs(&self) -> Option<u64> {
+        None
+    }
+}
+
 /// The record of a finished verification, kept for the site's reporting.
 pub struct FinishedVerification<'a>(pub &'a str);
 

@@ -15,7 +15,8 @@ use crate::random::Randomness;
 use crate::time::Timestamp;
 use crate::token;
 use ringproof_api::{
-    Channel, CheckResult, Delivery, SiteverifyResponse, VerificationStatus, VerificationView,
+    Channel, CheckResult, Delivery, SiteverifyResponse, TransactionView, VerificationStatus,
+    VerificationView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -228,6 +229,22 @@ pub struct FinishedRecord {
     pub attempts: u32,
     #[serde(default)]
     pub costs: Vec<Cost>,
+}
+
+impl FinishedRecord {
+    /// `None` for a verification started without a ClientTransactionId.
+    pub fn transaction_view(&self, finished: bool) -> Option<TransactionView> {
+        Some(TransactionView {
+            verification_id: self.verification_id.clone(),
+            client_transaction_id: self.client_transaction_id.clone()?,
+            status: self.status,
+            channel: self.channel,
+            phone: self.phone.clone(),
+            created_at: self.created_at.to_rfc3339(),
+            finished_at: finished.then(|| self.finished_at.to_rfc3339()),
+            failure: self.failure.map(|f| f.code().to_owned()),
+        })
+    }
 }
 
 pub struct NewSession {
@@ -629,6 +646,12 @@ impl Session {
             _ => self.attempt.expires_at,
         }
         .plus_secs(CLOCK_SKEW_SECS)
+    }
+
+    /// What the site's server sees when it looks up its ClientTransactionId.
+    pub fn transaction_view(&self, now: Timestamp) -> Option<TransactionView> {
+        self.finished_record(now)
+            .transaction_view(self.status(now).is_final())
     }
 
     pub fn finished_record(&self, now: Timestamp) -> FinishedRecord {

@@ -6,7 +6,7 @@ use crate::http::{self, parse_json};
 use crate::kv;
 use ringproof_api::{RotatedSecret, SiteInput, SiteUpdate, SiteView};
 use ringproof_core::admin;
-use ringproof_core::keys::{SiteByActivity, SiteByKey};
+use ringproof_core::keys::{SiteByActivity, SiteByKey, SiteBySecret};
 use ringproof_core::site::Site;
 use ringproof_core::{secret as secrets, ApiError};
 use worker::{Env, Method, Request, Response};
@@ -32,6 +32,7 @@ pub async fn handle(
         (Method::Delete, [key]) => {
             let site = load(env, key).await?;
             kv::delete(env, &SiteByKey(&site.site_key)).await?;
+            kv::delete(env, &SiteBySecret(&site.secret_hash)).await?;
             if !site.activity_token_id.is_empty() {
                 kv::delete(env, &SiteByActivity(&site.activity_token_id)).await?;
             }
@@ -42,8 +43,11 @@ pub async fn handle(
         }
         (Method::Post, [key, "rotate-secret"]) => {
             let mut site = load(env, key).await?;
+            let retired = site.secret_hash.clone();
             let fresh = admin::rotate_secret(&mut site, &mut CryptoRng);
             kv::put(env, &SiteByKey(&site.site_key), &site).await?;
+            kv::put(env, &SiteBySecret(&site.secret_hash), &site.site_key).await?;
+            kv::delete(env, &SiteBySecret(&retired)).await?;
             Ok(http::json(200, &RotatedSecret { secret: fresh }))
         }
         (_, [] | [_] | [_, "rotate-secret"]) => Err(ApiError::MethodNotAllowed.into()),
@@ -91,6 +95,7 @@ async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
         &site.site_key,
     )
     .await?;
+    kv::put(env, &SiteBySecret(&site.secret_hash), &site.site_key).await?;
     Ok(http::json(201, &created))
 }
 

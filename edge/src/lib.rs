@@ -15,11 +15,13 @@ mod providers;
 mod reference_object;
 mod routes;
 mod throttle_object;
+mod transaction_object;
 mod verification_object;
 
 pub use line_object::LineObject;
 pub use reference_object::ReferenceObject;
 pub use throttle_object::ThrottleObject;
+pub use transaction_object::TransactionObject;
 pub use verification_object::VerificationObject;
 
 use worker::{event, Context, Env, Request, Response, Result};

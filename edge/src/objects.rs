@@ -13,6 +13,7 @@ pub const VERIFICATIONS: &str = "VERIFICATIONS";
 pub const LINES: &str = "LINES";
 pub const REFERENCES: &str = "REFERENCES";
 pub const THROTTLES: &str = "THROTTLES";
+pub const TRANSACTIONS: &str = "TRANSACTIONS";
 
 /// To the Durable Object of one verification (named by its id).
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,6 +88,19 @@ pub enum ReferenceOp {
 pub enum ThrottleOp {
     /// Answers `Ok(())`, or `Err(seconds until a send frees up)`.
     Take { limit: u32 },
+}
+
+/// To the Durable Object of one site's ClientTransactionId (named `<site key>:<id>`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum TransactionOp {
+    /// Answers `Ok(())`, or `Err(the verification that holds it)`.
+    Claim {
+        verification_id: String,
+        now: Timestamp,
+    },
+    /// Answers the verification id, if claimed.
+    Get,
 }
 
 /// Sends `op` to the object `name` of `binding`. An error answer from the object is relayed to

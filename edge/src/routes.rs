@@ -5,8 +5,8 @@ use crate::error::{Failure, Outcome};
 use crate::http::{self, allow_origin, parse_json, preflight};
 use crate::kv;
 use crate::objects::{
-    call, LineOp, ReferenceOp, ThrottleOp, VerificationOp, LINES, REFERENCES, THROTTLES,
-    VERIFICATIONS,
+    call, LineOp, ReferenceOp, ThrottleOp, TransactionOp, VerificationOp, LINES, REFERENCES,
+    THROTTLES, TRANSACTIONS, VERIFICATIONS,
 };
 use crate::providers;
 use ringproof_api::{
@@ -14,7 +14,7 @@ use ringproof_api::{
     SiteverifyRequest, SiteverifyResponse, SwitchChannel,
 };
 use ringproof_core::failure::FailureReason;
-use ringproof_core::keys::SiteByKey;
+use ringproof_core::keys::{FinishedVerification, SiteByKey, SiteBySecret};
 use ringproof_core::providers::{mcn, telesign};
 use ringproof_core::session::{
     CheckStep, Cost, DeliveryEvent, Dispatch, Issuer, NewSession, Payload, Session,
@@ -67,6 +67,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
             telesign_webhook(&mut req, env, given).await
         }
         (Method::Post, ["v1", "siteverify"]) => siteverify(&mut req, env).await,
+        (Method::Get, ["v1", "transactions", ctid]) => transaction(&req, env, ctid).await,
         (m, ["v1", "admin", "sites", rest @ ..]) => {
             crate::admin::handle(&mut req, env, m, rest).await
         }
@@ -137,6 +138,21 @@ async fn create(
         }
     }
     let mut rng = CryptoRng;
+    let id = rng.token(16);
+    if let Some(ctid) = &input.client_transaction_id {
+        // Claimed before anything is sent: a repeat gets a clear refusal, not a second call.
+        let claimed: Result<(), String> = call(
+            env,
+            TRANSACTIONS,
+            &format!("{}:{ctid}", site.site_key),
+            &TransactionOp::Claim {
+                verification_id: id.clone(),
+                now: now(),
+            },
+        )
+        .await?;
+        claimed.map_err(|_| ApiError::DuplicateTransaction)?;
+    }
     let inbound = inbound_for(&site, channel)?;
     let key = code_key(env)?;
     let mut issuer = Issuer {
@@ -146,7 +162,7 @@ async fn create(
     };
     let (session, dispatch) = Session::start(
         NewSession {
-            id: rng.token(16),
+            id,
             site_key: site.site_key.clone(),
             phone,
             origin: origin.to_owned(),
@@ -377,6 +393,42 @@ async fn begin(env: &Env, session: Session, channel: Channel, base: &str) -> Out
         200,
         &session.view(&token_key(env)?, base, now()),
     ))
+}
+
+/// `GET /v1/transactions/{client_transaction_id}`, with the site's secret as a bearer token:
+/// the verification's state at any time, live or finished.
+async fn transaction(req: &Request, env: &Env, ctid: &str) -> Outcome<Response> {
+    let given = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .unwrap_or_default();
+    let site_key = kv::get(env, &SiteBySecret(&secrets::hash(&given)))
+        .await?
+        .filter(|_| !given.is_empty())
+        .ok_or(ApiError::Unauthorized)?;
+    if ctid.is_empty() || ctid.len() > 128 {
+        return Err(ApiError::TransactionNotFound.into());
+    }
+    let id: Option<String> = call(
+        env,
+        TRANSACTIONS,
+        &format!("{site_key}:{ctid}"),
+        &TransactionOp::Get,
+    )
+    .await?;
+    let id = id.ok_or(ApiError::TransactionNotFound)?;
+    let live: Outcome<Session> = call(env, VERIFICATIONS, &id, &VerificationOp::Get).await;
+    let view = match live {
+        Ok(session) => session.transaction_view(now()),
+        // The live object is gone once the verification has ended: its record remains.
+        Err(_) => kv::get(env, &FinishedVerification(&id))
+            .await?
+            .and_then(|r| r.transaction_view(r.status.is_final())),
+    };
+    Ok(http::json(200, &view.ok_or(ApiError::TransactionNotFound)?))
 }
 
 /// A webhook's path carries its provider's secret: anything else is refused before the body is

@@ -271,13 +271,20 @@ impl LocalEdge {
     /// Writes a site into the edge's local KV, as an operator's tooling would.
     pub fn put_site(&self, site: &Site) -> Result<(), String> {
         let json = serde_json::to_string(site).map_err(|e| e.to_string())?;
+        self.kv_put(&format!("site:{}", site.site_key), &json)?;
+        // The secret alone names the site on server-to-server endpoints.
+        let key = serde_json::to_string(&site.site_key).map_err(|e| e.to_string())?;
+        self.kv_put(&format!("secret:{}", site.secret_hash), &key)
+    }
+
+    fn kv_put(&self, key: &str, value: &str) -> Result<(), String> {
         let out = Command::new(&self.wrangler)
             .current_dir(&self.edge_dir)
             .args(["kv", "key", "put", "--binding", "KV", "--local"])
             .arg("--persist-to")
             .arg(&self.persist)
-            .arg(format!("site:{}", site.site_key))
-            .arg(json)
+            .arg(key)
+            .arg(value)
             .envs(quiet_wrangler())
             .output()
             .map_err(|e| format!("cannot run wrangler kv: {e}"))?;

@@ -39,7 +39,7 @@ impl Ctx {
     fn start(&self) -> Value {
         let r = self.create(
             json!({"site_key": self.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call",
-                   "client_transaction_id": format!("ctx-{}", now_secs())}),
+                   "client_transaction_id": unique_ctid()}),
             Some(ORIGIN),
         );
         assert_eq!(r.status, 201, "{}", r.body);
@@ -140,7 +140,14 @@ fn assigned_number(tel_uri: &str) -> String {
     tel_uri.strip_prefix("tel:").expect("a tel: URI").to_owned()
 }
 
-fn now_secs() -> u64 {
+/// ClientTransactionIds are unique per site, so each test start needs its own.
+fn unique_ctid() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("ctx-{}-{n}", now_secs())
+}
+
+pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

@@ -528,6 +528,24 @@ fn retention_covers_the_token_window() {
 }
 
 #[test]
+fn the_site_can_look_up_its_transaction() {
+    let (mut s, d) = start(Channel::Sms);
+    let open = s.transaction_view(T0).unwrap();
+    assert_eq!(open.client_transaction_id, "ctx-9");
+    assert_eq!(
+        (open.status, open.finished_at),
+        (VerificationStatus::Pending, None)
+    );
+    s.check_code(&code_of(&d), CODE_KEY, T0.plus_secs(5))
+        .unwrap();
+    let done = s.transaction_view(T0.plus_secs(6)).unwrap();
+    assert_eq!(done.status, VerificationStatus::Verified);
+    assert_eq!(done.finished_at, Some(T0.plus_secs(5).to_rfc3339()));
+    s.client_transaction_id = None;
+    assert_eq!(s.transaction_view(T0), None);
+}
+
+#[test]
 fn finished_record_names_the_failure() {
     let (mut s, _) = start(Channel::FlashCall);
     s.on_sent(1, Err(FailureReason::ProviderBilling), T0);

@@ -1,6 +1,7 @@
 //! Issue 4: sites through the admin API and `cargo xtask site`.
 
-use crate::{Ctx, Scenario, ORIGIN, PHONE};
+use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
+use ringproof_api::Channel;
 use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -13,6 +14,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     (
         "xtask_site_cli_talks_to_the_admin_api",
         xtask_site_cli_talks_to_the_admin_api,
+    ),
+    (
+        "client_transaction_ids_are_unique_and_can_be_looked_up",
+        client_transaction_ids_are_unique_and_can_be_looked_up,
     ),
 ];
 
@@ -173,4 +178,55 @@ fn xtask_site_cli_talks_to_the_admin_api(ctx: &Ctx) {
     assert!(ok, "{text}");
     let (ok, text) = xtask(ctx, &["show", key]);
     assert!(!ok && text.contains("site_not_found"), "{text}");
+}
+
+fn lookup(ctx: &Ctx, ctid: &str, secret: &str) -> Reply {
+    let auth = format!("Bearer {secret}");
+    http::get_with(
+        &ctx.url(&format!("/v1/transactions/{ctid}")),
+        &[("Authorization", auth.as_str())],
+    )
+    .unwrap()
+}
+
+fn client_transaction_ids_are_unique_and_can_be_looked_up(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms]);
+    let ctid = format!("order-{}", crate::now_secs());
+    let body = json!({"site_key": site.site_key, "phone": PHONE, "client_transaction_id": ctid});
+    let first = ctx.create(body.clone(), Some(ORIGIN));
+    assert_eq!(first.status, 201, "{}", first.body);
+    let id = first.json()["verification_id"].as_str().unwrap().to_owned();
+    let again = ctx.create(body, Some(ORIGIN));
+    assert_eq!(
+        (again.status, again.error_code()),
+        (409, "duplicate_transaction".into()),
+        "a repeat is refused, not a second transaction"
+    );
+
+    let t = lookup(ctx, &ctid, &site.secret);
+    assert_eq!(t.status, 200, "{}", t.body);
+    let t = t.json();
+    assert_eq!(t["verification_id"], id.as_str());
+    assert_eq!(
+        (t["status"].as_str(), t["channel"].as_str()),
+        (Some("pending"), Some("sms"))
+    );
+    assert_eq!(t["phone"], PHONE_E164);
+    assert!(t.get("finished_at").is_none());
+
+    let code = ctx.edge.fakes.last_message(PHONE_E164).unwrap().code;
+    let r = ctx.act(&id, "check", json!({ "code": code }));
+    assert_eq!(r.json()["status"], "verified", "{}", r.body);
+    let t = lookup(ctx, &ctid, &site.secret).json();
+    assert_eq!(t["status"], "verified");
+    assert!(t["finished_at"].as_str().is_some());
+
+    assert_eq!(lookup(ctx, &ctid, "rp_secret_wrong").status, 401);
+    assert_eq!(lookup(ctx, &ctid, "").status, 401);
+    let other = lookup(ctx, &ctid, &ctx.edge.sandbox.secret);
+    assert_eq!(
+        (other.status, other.error_code()),
+        (404, "transaction_not_found".into()),
+        "ids are per site"
+    );
 }
