@@ -59,13 +59,7 @@ pub async fn handle(
 /// secret has no admin API at all.
 fn authorise(req: &Request, env: &Env) -> Outcome<()> {
     let expected = secret(env, "ADMIN_TOKEN").map_err(|_| ApiError::Unauthorized)?;
-    let given = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
-        .unwrap_or_default();
+    let given = http::bearer(req);
     if secrets::equal(given.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {

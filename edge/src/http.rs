@@ -43,6 +43,16 @@ pub fn failure(f: Failure) -> Response {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`, empty when absent.
+pub fn bearer(req: &worker::Request) -> String {
+    req.headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
+        .unwrap_or_default()
+}
+
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::InvalidRequest(e.to_string()))
 }

@@ -11,6 +11,7 @@ mod http;
 mod kv;
 mod line_object;
 mod objects;
+mod onering;
 mod providers;
 mod reference_object;
 mod routes;

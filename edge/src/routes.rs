@@ -37,7 +37,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     let browser_facing = matches!(
         segs.as_slice(),
-        ["v1", "verifications", ..] | ["v1", "sandbox", ..]
+        ["v1", "verifications", ..] | ["v1", "sandbox", ..] | ["Apps", "Plugin", ..]
     );
     if method == Method::Options && browser_facing {
         return preflight(origin.as_deref());
@@ -68,6 +68,9 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         }
         (Method::Post, ["v1", "siteverify"]) => siteverify(&mut req, env).await,
         (Method::Get, ["v1", "transactions", ctid]) => transaction(&req, env, ctid).await,
+        (Method::Get, ["Apps", "Plugin", "NewMobileRecorded.ashx"]) => {
+            Ok(crate::onering::new_mobile_recorded(&req, env, &url, &base, origin).await)
+        }
         (m, ["v1", "admin", "sites", rest @ ..]) => {
             crate::admin::handle(&mut req, env, m, rest).await
         }
@@ -118,6 +121,41 @@ async fn create(
     let origin = origin
         .filter(|o| site.origin_allowed(o))
         .ok_or(ApiError::OriginNotAllowed)?;
+    let session = start_verification(
+        env,
+        &site,
+        origin,
+        Start {
+            phone: &input.phone,
+            country: input.country.as_deref(),
+            channel: input.channel,
+            client_transaction_id: input.client_transaction_id,
+        },
+    )
+    .await?;
+    Ok(http::json(
+        201,
+        &session.view(&token_key(env)?, base, now()),
+    ))
+}
+
+/// What a caller asks to start, whichever API it came through.
+pub struct Start<'a> {
+    pub phone: &'a str,
+    pub country: Option<&'a str>,
+    /// The site's first channel when `None`.
+    pub channel: Option<Channel>,
+    pub client_transaction_id: Option<String>,
+}
+
+/// Starts a verification for `site` from a page at `origin` (already checked against the site):
+/// the one path the JSON API and the OneRing-compatible API share.
+pub async fn start_verification(
+    env: &Env,
+    site: &Site,
+    origin: &str,
+    input: Start<'_>,
+) -> Outcome<Session> {
     let channel = input
         .channel
         .or_else(|| site.channels.first().copied())
@@ -125,7 +163,7 @@ async fn create(
     if !site.offers(channel) {
         return Err(ApiError::ChannelNotAvailable(channel.as_str()).into());
     }
-    let phone = phone::normalise(&input.phone, input.country.as_deref())?;
+    let phone = phone::normalise(input.phone, input.country)?;
     if !site.accepts_region(phone.region().as_deref()) {
         return Err(ApiError::CountryNotAllowed.into());
     }
@@ -153,7 +191,7 @@ async fn create(
         .await?;
         claimed.map_err(|_| ApiError::DuplicateTransaction)?;
     }
-    let inbound = inbound_for(&site, channel)?;
+    let inbound = inbound_for(site, channel)?;
     let key = code_key(env)?;
     let mut issuer = Issuer {
         rng: &mut CryptoRng,
@@ -185,11 +223,7 @@ async fn create(
         },
     )
     .await?;
-    let session = carry_out(env, &dispatch).await?;
-    Ok(http::json(
-        201,
-        &session.view(&token_key(env)?, base, now()),
-    ))
+    carry_out(env, &dispatch).await
 }
 
 /// The number a missed-call attempt asks the visitor to call.
@@ -398,13 +432,7 @@ async fn begin(env: &Env, session: Session, channel: Channel, base: &str) -> Out
 /// `GET /v1/transactions/{client_transaction_id}`, with the site's secret as a bearer token:
 /// the verification's state at any time, live or finished.
 async fn transaction(req: &Request, env: &Env, ctid: &str) -> Outcome<Response> {
-    let given = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
-        .unwrap_or_default();
+    let given = http::bearer(req);
     let site_key = kv::get(env, &SiteBySecret(&secrets::hash(&given)))
         .await?
         .filter(|_| !given.is_empty())

@@ -19,6 +19,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         "client_transaction_ids_are_unique_and_can_be_looked_up",
         client_transaction_ids_are_unique_and_can_be_looked_up,
     ),
+    (
+        "onering_integration_works_by_changing_the_host",
+        onering_integration_works_by_changing_the_host,
+    ),
 ];
 
 fn admin(ctx: &Ctx, method: &str, path: &str, body: Option<Value>) -> Reply {
@@ -229,4 +233,74 @@ fn client_transaction_ids_are_unique_and_can_be_looked_up(ctx: &Ctx) {
         (404, "transaction_not_found".into()),
         "ids are per site"
     );
+}
+
+/// Written from the OneRing seed alone: the page's button calls NewMobileRecorded.ashx.
+fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
+    let r = admin(
+        ctx,
+        "POST",
+        "",
+        Some(
+            json!({"title": "OneRing shop", "domains": ["http://localhost:*"],
+                    "channels": ["missed_call"], "allowed_countries": ["GB"]}),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let api_key = created["api_key"].as_str().unwrap().to_owned();
+    let activity = created["site"]["activity_token_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ctid = format!("onering-{}", crate::now_secs());
+    let ask = |key: &str, mobile: &str, ctid: &str, page: &str| -> Value {
+        let url = ctx.url(&format!(
+            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={key}&ActivityTokenId={activity}&MobileNumber={mobile}&ClientTransactionId={ctid}"
+        ));
+        let r = http::get_with(&url, &[("Referer", page)]).unwrap();
+        assert_eq!(
+            r.status, 200,
+            "OneRing answers 200 even to refuse: {}",
+            r.body
+        );
+        r.json()
+    };
+    let page = "http://localhost:3000/signup";
+    let ok = ask(&api_key, "07400123456", &ctid, page);
+    assert_eq!(ok["Message"], "Success", "{ok}");
+    assert_eq!(ok["ClientTransactionId"], ctid.as_str());
+    let token_id = ok["ActivityTokenId"].as_str().unwrap();
+    assert_ne!(token_id, activity, "a new ActivityTokenId per transaction");
+    let img = http::get(ok["img"].as_str().unwrap()).unwrap();
+    assert_eq!(img.header("content-type"), Some("image/svg+xml"));
+
+    // The visitor's missed call verifies it, and the site can look the transaction up.
+    let view = ctx.status(token_id);
+    ctx.call(&view);
+    let t = lookup(ctx, &ctid, created["secret"].as_str().unwrap()).json();
+    assert_eq!(t["status"], "verified", "{t}");
+
+    for (key, mobile, id, from, reason) in [
+        (
+            api_key.as_str(),
+            "07400123456",
+            ctid.as_str(),
+            page,
+            "DuplicateClientTransactionId",
+        ),
+        ("wrong-key", "07400123456", "t-2", page, "InvalidApiKey"),
+        (
+            api_key.as_str(),
+            "07400123456",
+            "t-3",
+            "https://evil.example/",
+            "DomainNotAllowed",
+        ),
+        (api_key.as_str(), "12", "t-4", page, "InvalidMobileNumber"),
+        (api_key.as_str(), "", "t-5", page, "MissingParameter"),
+    ] {
+        let r = ask(key, mobile, id, from);
+        assert_eq!(r["Message"], format!("Failed#{reason}"), "{r}");
+    }
 }

@@ -1,0 +1,140 @@
+//! OneRing's API, field for field (`shared/seeds/onering-missed-call.txt`), so an existing
+//! OneRing integration works by changing only the host name. It answers 200 with OneRing's
+//! `Message`: `Success`, or `Failed#<reason>` with one of [`Refusal`]'s reasons.
+
+use crate::error::{Failure, Outcome};
+use crate::http;
+use crate::kv;
+use crate::routes::{start_verification, Start};
+use ringproof_api::Channel;
+use ringproof_core::keys::{SiteByActivity, SiteByKey};
+use ringproof_core::site::Site;
+use ringproof_core::{secret, ApiError};
+use serde_json::json;
+use std::collections::HashMap;
+use worker::{Env, Request, Response, Url};
+
+/// The reasons a OneRing request can fail with, as `Failed#<reason>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    MissingParameter,
+    InvalidApiKey,
+    DomainNotAllowed,
+    InvalidMobileNumber,
+    CountryNotAllowed,
+    DuplicateClientTransactionId,
+    ChannelNotAvailable,
+    ServiceUnavailable,
+}
+
+impl Refusal {
+    fn name(self) -> &'static str {
+        match self {
+            Refusal::MissingParameter => "MissingParameter",
+            Refusal::InvalidApiKey => "InvalidApiKey",
+            Refusal::DomainNotAllowed => "DomainNotAllowed",
+            Refusal::InvalidMobileNumber => "InvalidMobileNumber",
+            Refusal::CountryNotAllowed => "CountryNotAllowed",
+            Refusal::DuplicateClientTransactionId => "DuplicateClientTransactionId",
+            Refusal::ChannelNotAvailable => "ChannelNotAvailable",
+            Refusal::ServiceUnavailable => "ServiceUnavailable",
+        }
+    }
+
+    fn from_failure(f: Failure) -> Self {
+        match f {
+            Failure::Api(ApiError::InvalidPhone(_)) => Refusal::InvalidMobileNumber,
+            Failure::Api(ApiError::CountryNotAllowed) => Refusal::CountryNotAllowed,
+            Failure::Api(ApiError::DuplicateTransaction) => Refusal::DuplicateClientTransactionId,
+            Failure::Api(ApiError::ChannelNotAvailable(_)) => Refusal::ChannelNotAvailable,
+            other => {
+                worker::console_error!("OneRing request failed: {other:?}");
+                Refusal::ServiceUnavailable
+            }
+        }
+    }
+}
+
+/// `GET /Apps/Plugin/NewMobileRecorded.ashx?ApiKey=&ActivityTokenId=&MobileNumber=&ClientTransactionId=`
+pub async fn new_mobile_recorded(
+    req: &Request,
+    env: &Env,
+    url: &Url,
+    base: &str,
+    origin: Option<&str>,
+) -> Response {
+    let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+    let ctid = q.get("ClientTransactionId").cloned().unwrap_or_default();
+    let page = origin.map(str::to_owned).or_else(|| referer_origin(req));
+    let body = match start(env, &q, &ctid, page.as_deref()).await {
+        Ok(id) => json!({
+            "Message": "Success",
+            "ClientTransactionId": ctid,
+            // OneRing names each transaction with a new ActivityTokenId: ours is the
+            // verification id, which the widget's status endpoint also takes.
+            "ActivityTokenId": id,
+            "img": format!("{base}/v1/verifications/{id}/number.svg"),
+        }),
+        Err(r) => json!({ "Message": format!("Failed#{}", r.name()), "ClientTransactionId": ctid }),
+    };
+    http::json(200, &body)
+}
+
+async fn start(
+    env: &Env,
+    q: &HashMap<String, String>,
+    ctid: &str,
+    page: Option<&str>,
+) -> Result<String, Refusal> {
+    let param = |name: &str| {
+        q.get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .ok_or(Refusal::MissingParameter)
+    };
+    let (api_key, activity, mobile) = (
+        param("ApiKey")?,
+        param("ActivityTokenId")?,
+        param("MobileNumber")?,
+    );
+    param("ClientTransactionId")?;
+    let site = site(env, activity, api_key)
+        .await
+        .map_err(Refusal::from_failure)?
+        .ok_or(Refusal::InvalidApiKey)?;
+    // The seed's "your domain ... for validating your request": the page must be one of them.
+    let page = page
+        .filter(|o| site.origin_allowed(o))
+        .ok_or(Refusal::DomainNotAllowed)?;
+    let session = start_verification(
+        env,
+        &site,
+        page,
+        Start {
+            phone: mobile,
+            // OneRing's numbers are national: read them in the site's first country.
+            country: site.allowed_countries.first().map(String::as_str),
+            channel: Some(Channel::MissedCall),
+            client_transaction_id: Some(ctid.to_owned()),
+        },
+    )
+    .await
+    .map_err(Refusal::from_failure)?;
+    Ok(session.id)
+}
+
+async fn site(env: &Env, activity: &str, api_key: &str) -> Outcome<Option<Site>> {
+    let Some(key) = kv::get(env, &SiteByActivity(activity)).await? else {
+        return Ok(None);
+    };
+    let site = kv::get(env, &SiteByKey(&key)).await?;
+    Ok(site.filter(|s| secret::matches_hash(api_key, &s.api_key_hash)))
+}
+
+/// A page's origin from its `Referer`, for requests that carry no `Origin` (plain GETs).
+fn referer_origin(req: &Request) -> Option<String> {
+    let referer = req.headers().get("Referer").ok().flatten()?;
+    let url = Url::parse(&referer).ok()?;
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
