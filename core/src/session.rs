@@ -233,7 +233,8 @@ pub struct FinishedRecord {
 
 impl FinishedRecord {
     /// `None` for a verification started without a ClientTransactionId.
-    pub fn transaction_view(&self, finished: bool) -> Option<TransactionView> {
+    pub fn transaction_view(&self) -> Option<TransactionView> {
+        let finished = self.status.is_final();
         Some(TransactionView {
             verification_id: self.verification_id.clone(),
             client_transaction_id: self.client_transaction_id.clone()?,
@@ -650,8 +651,7 @@ impl Session {
 
     /// What the site's server sees when it looks up its ClientTransactionId.
     pub fn transaction_view(&self, now: Timestamp) -> Option<TransactionView> {
-        self.finished_record(now)
-            .transaction_view(self.status(now).is_final())
+        self.finished_record(now).transaction_view()
     }
 
     pub fn finished_record(&self, now: Timestamp) -> FinishedRecord {

@@ -24,7 +24,7 @@ pub async fn handle(
         (Method::Post, []) => create(req, env).await,
         (Method::Get, [key]) => Ok(http::json(200, &admin::view(&load(env, key).await?))),
         (Method::Patch, [key]) => {
-            let change: SiteUpdate = parse_json(&text(req).await?)?;
+            let change: SiteUpdate = parse_json(&http::body_text(req).await?)?;
             let site = admin::update(&load(env, key).await?, change)?;
             kv::put(env, &SiteByKey(&site.site_key), &site).await?;
             Ok(http::json(200, &admin::view(&site)))
@@ -67,12 +67,6 @@ fn authorise(req: &Request, env: &Env) -> Outcome<()> {
     }
 }
 
-async fn text(req: &mut Request) -> Outcome<String> {
-    req.text()
-        .await
-        .map_err(|_| ApiError::InvalidRequest("the body is not readable text".into()).into())
-}
-
 async fn load(env: &Env, key: &str) -> Outcome<Site> {
     Ok(kv::get(env, &SiteByKey(key))
         .await?
@@ -80,7 +74,7 @@ async fn load(env: &Env, key: &str) -> Outcome<Site> {
 }
 
 async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
-    let input: SiteInput = parse_json(&text(req).await?)?;
+    let input: SiteInput = parse_json(&http::body_text(req).await?)?;
     let (site, created) = admin::create(input, inbound_pool(env), &mut CryptoRng)?;
     kv::put(env, &SiteByKey(&site.site_key), &site).await?;
     kv::put(

@@ -43,6 +43,12 @@ pub fn failure(f: Failure) -> Response {
     }
 }
 
+pub async fn body_text(req: &mut worker::Request) -> Result<String, Failure> {
+    req.text()
+        .await
+        .map_err(|_| ApiError::InvalidRequest("the body is not readable text".into()).into())
+}
+
 /// The token of `Authorization: Bearer <token>`, empty when absent.
 pub fn bearer(req: &worker::Request) -> String {
     req.headers()

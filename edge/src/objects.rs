@@ -47,8 +47,11 @@ pub enum VerificationOp {
         event: DeliveryEvent,
         cost: Option<Cost>,
     },
-    /// A typed code. Answers a `CheckStep`.
-    Check { code: String },
+    /// A typed code, from a page at `origin`. Answers a `CheckStep`.
+    Check {
+        code: String,
+        origin: Option<String>,
+    },
     /// Phone Confirm's verdict on a voice code. Answers a `CheckResult`.
     Verdict {
         attempt: u32,

@@ -92,12 +92,6 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
     }
 }
 
-async fn body_text(req: &mut Request) -> Outcome<String> {
-    req.text()
-        .await
-        .map_err(|_| ApiError::InvalidRequest("the body is not readable text".into()).into())
-}
-
 /// `scheme://host[:port]` of the edge itself, for the URLs it hands out.
 fn base_of(url: &Url) -> String {
     let base = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
@@ -114,7 +108,7 @@ async fn create(
     base: &str,
     origin: Option<&str>,
 ) -> Outcome<Response> {
-    let input: CreateVerification = parse_json(&body_text(req).await?)?;
+    let input: CreateVerification = parse_json(&http::body_text(req).await?)?;
     let site = kv::get(env, &SiteByKey(&input.site_key))
         .await?
         .ok_or(ApiError::UnknownSite)?;
@@ -352,13 +346,19 @@ async fn number_image(env: &Env, id: &str) -> Outcome<Response> {
 
 /// `POST /v1/verifications/{id}/check`
 async fn check(req: &mut Request, env: &Env, id: &str, origin: Option<&str>) -> Outcome<Response> {
-    let input: CheckCode = parse_json(&body_text(req).await?)?;
-    check_origin(&session(env, id).await?, origin)?;
+    let input: CheckCode = parse_json(&http::body_text(req).await?)?;
+    if id.is_empty() || id.len() > 64 {
+        return Err(ApiError::VerificationNotFound.into());
+    }
+    // The origin travels with the check, so the object checks it in the same round trip.
     let step: CheckStep = call(
         env,
         VERIFICATIONS,
         id,
-        &VerificationOp::Check { code: input.code },
+        &VerificationOp::Check {
+            code: input.code,
+            origin: origin.map(str::to_owned),
+        },
     )
     .await?;
     let result: CheckResult = match step {
@@ -400,7 +400,7 @@ async fn switch(
     base: &str,
     origin: Option<&str>,
 ) -> Outcome<Response> {
-    let input: SwitchChannel = parse_json(&body_text(req).await?)?;
+    let input: SwitchChannel = parse_json(&http::body_text(req).await?)?;
     let session = session(env, id).await?;
     check_origin(&session, origin)?;
     begin(env, session, input.channel, base).await
@@ -454,7 +454,7 @@ async fn transaction(req: &Request, env: &Env, ctid: &str) -> Outcome<Response> 
         // The live object is gone once the verification has ended: its record remains.
         Err(_) => kv::get(env, &FinishedVerification(&id))
             .await?
-            .and_then(|r| r.transaction_view(r.status.is_final())),
+            .and_then(|r| r.transaction_view()),
     };
     Ok(http::json(200, &view.ok_or(ApiError::TransactionNotFound)?))
 }
@@ -473,7 +473,7 @@ fn authenticate(env: &Env, secret_name: &str, given: &str) -> Outcome<()> {
 /// `POST /v1/providers/mcn/{secret}`: the CDR of a flash call.
 async fn mcn_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Response> {
     authenticate(env, "MCN_WEBHOOK_SECRET", given)?;
-    let cdr: mcn::Cdr = parse_json(&body_text(req).await?)?;
+    let cdr: mcn::Cdr = parse_json(&http::body_text(req).await?)?;
     let outcome = report(
         env,
         "mcn",
@@ -488,7 +488,7 @@ async fn mcn_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Respo
 /// `POST /v1/providers/telesign/{secret}`: an SMS delivery callback.
 async fn telesign_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Response> {
     authenticate(env, "TELESIGN_WEBHOOK_SECRET", given)?;
-    let cb: telesign::Callback = parse_json(&body_text(req).await?)?;
+    let cb: telesign::Callback = parse_json(&http::body_text(req).await?)?;
     let cost = cb.additional_info.clone().map(|i| Cost {
         reference: cb.reference_id.clone(),
         price: i.price,
@@ -535,7 +535,7 @@ async fn report(
 /// `POST /v1/providers/missed-call/{provider_secret}`
 async fn missed_call_webhook(req: &mut Request, env: &Env, given: &str) -> Outcome<Response> {
     authenticate(env, "MISSED_CALL_PROVIDER_SECRET", given)?;
-    let call: MissedCallWebhook = parse_json(&body_text(req).await?)?;
+    let call: MissedCallWebhook = parse_json(&http::body_text(req).await?)?;
     let outcome = deliver_missed_call(env, &call).await?;
     Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
 }
@@ -600,7 +600,7 @@ async fn sandbox_missed_call(
     if !sandbox_enabled(env) {
         return Err(ApiError::SandboxDisabled.into());
     }
-    let input: SandboxMissedCall = parse_json(&body_text(req).await?)?;
+    let input: SandboxMissedCall = parse_json(&http::body_text(req).await?)?;
     let session = session(env, &input.verification_id).await?;
     check_origin(&session, origin)?;
     let called = session
@@ -625,7 +625,7 @@ async fn siteverify(req: &mut Request, env: &Env) -> Outcome<Response> {
         .ok()
         .flatten()
         .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/json"));
-    let text = body_text(req).await?;
+    let text = http::body_text(req).await?;
     let input: Option<SiteverifyRequest> = if is_json {
         serde_json::from_str(&text).ok()
     } else {

@@ -166,9 +166,12 @@ impl VerificationObject {
                 }
                 ok(&changed)
             }
-            VerificationOp::Check { code } => {
+            VerificationOp::Check { code, origin } => {
                 // Spent and saved before anything else can run: a concurrent check sees it.
                 let mut session = self.loaded().await?;
+                if origin.is_some_and(|o| o != session.origin) {
+                    return Err(ApiError::OriginNotAllowed.into());
+                }
                 let step = session.check_code(&code, &code_key(&self.env)?, now())?;
                 self.save(&session).await?;
                 ok(&step)

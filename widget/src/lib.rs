@@ -151,7 +151,6 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                     set_current.update(|c| {
                         if let Some(c) = c {
                             c.checks_left = Some(r.checks_left);
-                            c.status = VerificationStatus::Pending;
                         }
                     });
                     poll_now();

@@ -137,6 +137,10 @@ fn sms_in_the_browser(ctx: &Ctx) {
     ctx.edge.fakes.clear();
     let (_page, b) = ctx.open_widget(&site.site_key);
     submit_number(&b);
+    // The resend cool-down (3 s on the test edge) is shown as a countdown.
+    wait_text(&b, "resend", "the resend countdown", |t| {
+        t.starts_with("Send again in 0:0")
+    });
     wait_text(&b, "checks-left", "checks left", |t| t == "5 tries left");
     let got = phone_got(ctx, "sms");
 
