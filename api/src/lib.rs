@@ -283,8 +283,11 @@ pub struct SiteView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedSite {
     pub site: SiteView,
-    /// For siteverify and for checking callback signatures.
+    /// For siteverify, transaction lookups and checking callback signatures.
     pub secret: String,
+    /// The same key in Standard Webhooks' encoding (`whsec_` + base64 of the secret's bytes),
+    /// for the libraries that verify that scheme.
+    pub webhook_secret: String,
     /// OneRing's `ApiKey`, for the OneRing-compatible endpoint.
     pub api_key: String,
 }
@@ -293,6 +296,139 @@ pub struct CreatedSite {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RotatedSecret {
     pub secret: String,
+    pub webhook_secret: String,
+}
+
+/// What a site's callback is about: a verification reached an outcome that will not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CallbackType {
+    #[serde(rename = "verification.verified")]
+    Verified,
+    /// Failed or expired, with no attempt left to make.
+    #[serde(rename = "verification.failed")]
+    Failed,
+}
+
+impl CallbackType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallbackType::Verified => "verification.verified",
+            CallbackType::Failed => "verification.failed",
+        }
+    }
+}
+
+/// The body of a JSON callback (Standard Webhooks' `type`, `timestamp`, `data` envelope).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallbackEvent {
+    #[serde(rename = "type")]
+    pub kind: CallbackType,
+    /// RFC 3339: when the outcome was reached.
+    pub timestamp: String,
+    pub data: VerificationOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationOutcome {
+    pub verification_id: String,
+    #[serde(default)]
+    pub client_transaction_id: Option<String>,
+    /// E.164.
+    pub phone: String,
+    /// The channel of the last attempt: the one that verified, for a verified number.
+    pub channel: Channel,
+    pub status: VerificationStatus,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub finished_at: String,
+    /// Missed call: when the visitor placed the call, as the provider reports it (RFC 3339).
+    #[serde(default)]
+    pub call_time: Option<String>,
+    /// Why it failed, when it did.
+    #[serde(default)]
+    pub failure: Option<ErrorDetail>,
+    /// Attempts made (sends and calls), all channels together.
+    pub attempts: u32,
+    /// What providers charged, where they report it (TeleSign's delivery callback does).
+    #[serde(default)]
+    pub costs: Vec<ProviderCost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderCost {
+    /// The provider's id of the message or call.
+    pub reference: String,
+    /// A decimal string, as the provider sends it.
+    pub price: Option<String>,
+    /// ISO 4217.
+    pub currency: Option<String>,
+}
+
+/// OneRing's callback query, field for field; a signed GET carries these plus `EventId`,
+/// `SignedAt` and `Signature`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OneRingCallback {
+    /// Digits, country code first, no `+` (OneRing's `91XXXXXXX`).
+    pub verified_mobile_number: String,
+    /// The number the visitor called, as OneRing sends it; for other channels, the channel's
+    /// identifier.
+    pub verification_channel: String,
+    /// The per-transaction ActivityTokenId `NewMobileRecorded.ashx` answered.
+    pub activity_token_id: String,
+    pub client_transaction_id: String,
+    /// Always `verified`: OneRing calls back only for verified numbers.
+    pub mobile_status: String,
+    /// RFC 3339: when the verification was recorded as verified.
+    pub transaction_time: String,
+    /// RFC 3339: when the visitor called, as the provider reports it.
+    pub customer_call_time: String,
+}
+
+/// The delivery of a verification's callback to its site, as `GET
+/// /v1/verifications/{id}/callbacks` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    /// Also the idempotency key: the `webhook-id` header, or the `EventId` query parameter.
+    pub event_id: String,
+    pub event_type: CallbackType,
+    pub format: CallbackFormat,
+    pub state: DeliveryState,
+    pub attempts: Vec<DeliveryAttempt>,
+    /// RFC 3339, while pending.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not yet accepted; another attempt is scheduled.
+    Pending,
+    /// The site answered 2xx.
+    Delivered,
+    /// Every scheduled attempt failed (about 27 hours), or the site no longer has a callback.
+    GaveUp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// RFC 3339.
+    pub at: String,
+    /// The site's HTTP status, when it answered.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// `timeout`, `connection_failed` or `no_callback_url`, when it did not.
+    #[serde(default)]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// `GET /v1/verifications/{id}/callbacks`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deliveries {
+    pub deliveries: Vec<DeliveryView>,
 }
 
 #[cfg(test)]

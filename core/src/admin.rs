@@ -14,18 +14,21 @@ const ALL_CHANNELS: [Channel; 4] = [
     Channel::VoiceCall,
 ];
 
-/// A new site and what its owner is shown once. `inbound_numbers` is the deployment's pool.
+/// A new site and what its owner is shown once. `inbound_numbers` is the deployment's pool;
+/// `master` its `SITE_SECRET_KEY`.
 pub fn create(
     input: SiteInput,
     inbound_numbers: Vec<String>,
     rng: &mut impl Randomness,
+    master: &[u8],
 ) -> Result<(Site, CreatedSite), ApiError> {
-    let creds = Credentials::generate(rng);
+    let creds = Credentials::generate(rng, master);
     let api_key = format!("rp_api_{}", rng.token(24));
     let site = Site {
         site_key: creds.site_key,
         title: title(&input.title)?,
         secret_hash: secret::hash(&creds.secret),
+        secret_salt: Some(creds.salt),
         allowed_origins: domains(&input.domains)?,
         callback_url: callback(input.callback_url.as_deref())?,
         callback_format: input.callback_format,
@@ -38,6 +41,7 @@ pub fn create(
     };
     let created = CreatedSite {
         site: view(&site),
+        webhook_secret: secret::webhook_secret(&creds.secret),
         secret: creds.secret,
         api_key,
     };
@@ -68,11 +72,12 @@ pub fn update(site: &Site, update: SiteUpdate) -> Result<Site, ApiError> {
     Ok(next)
 }
 
-/// A new secret; the old one stops working at once.
-pub fn rotate_secret(site: &mut Site, rng: &mut impl Randomness) -> String {
-    let fresh = Credentials::generate(rng).secret;
-    site.secret_hash = secret::hash(&fresh);
-    fresh
+/// A new secret; the old one stops working at once, for siteverify and for signatures.
+pub fn rotate_secret(site: &mut Site, rng: &mut impl Randomness, master: &[u8]) -> String {
+    let fresh = Credentials::for_site(site.site_key.clone(), rng, master);
+    site.secret_hash = secret::hash(&fresh.secret);
+    site.secret_salt = Some(fresh.salt);
+    fresh.secret
 }
 
 pub fn view(site: &Site) -> SiteView {
@@ -200,7 +205,7 @@ mod tests {
     #[test]
     fn create_normalises_and_shows_secrets_once() {
         let (site, created) =
-            create(input(), vec!["+442079460001".into()], &mut Seeded(4)).unwrap();
+            create(input(), vec!["+442079460001".into()], &mut Seeded(4), b"m").unwrap();
         assert_eq!(site.title, "Shop");
         assert_eq!(
             site.allowed_origins,
@@ -209,7 +214,15 @@ mod tests {
         assert_eq!(site.allowed_countries, ["GB"]);
         assert_eq!(site.channels.len(), 4);
         assert!(site.secret_matches(&created.secret));
+        // The edge can derive the secret again (to sign callbacks) though KV holds no copy.
+        assert_eq!(site.secret(b"m").as_deref(), Some(created.secret.as_str()));
+        assert_eq!(
+            created.webhook_secret,
+            secret::webhook_secret(&created.secret)
+        );
         assert!(secret::matches_hash(&created.api_key, &site.api_key_hash));
+        let stored = serde_json::to_string(&site).unwrap();
+        assert!(!stored.contains(&created.secret) && !stored.contains(&created.api_key));
         let shown = serde_json::to_string(&created.site).unwrap();
         assert!(!shown.contains(&site.secret_hash) && !shown.contains(&site.api_key_hash));
         assert!(site.origin_allowed("http://localhost:5173"));
@@ -235,7 +248,7 @@ mod tests {
             change(&mut i);
             assert!(
                 matches!(
-                    create(i, vec![], &mut Seeded(1)),
+                    create(i, vec![], &mut Seeded(1), b"m"),
                     Err(ApiError::InvalidRequest(_))
                 ),
                 "case {n}"
@@ -243,12 +256,12 @@ mod tests {
         }
         let mut local = input();
         local.callback_url = Some("http://127.0.0.1:9000/hook".into());
-        assert!(create(local, vec![], &mut Seeded(1)).is_ok());
+        assert!(create(local, vec![], &mut Seeded(1), b"m").is_ok());
     }
 
     #[test]
     fn update_changes_only_what_is_given_and_all_or_nothing() {
-        let (site, _) = create(input(), vec![], &mut Seeded(4)).unwrap();
+        let (site, _) = create(input(), vec![], &mut Seeded(4), b"m").unwrap();
         let next = update(
             &site,
             SiteUpdate {
@@ -274,15 +287,20 @@ mod tests {
 
     #[test]
     fn rotation_retires_the_old_secret() {
-        let (mut site, created) = create(input(), vec![], &mut Seeded(4)).unwrap();
-        let fresh = rotate_secret(&mut site, &mut Seeded(9));
+        let (mut site, created) = create(input(), vec![], &mut Seeded(4), b"m").unwrap();
+        let fresh = rotate_secret(&mut site, &mut Seeded(9), b"m");
         assert!(site.secret_matches(&fresh));
         assert!(!site.secret_matches(&created.secret));
+        assert_eq!(
+            site.secret(b"m"),
+            Some(fresh),
+            "signatures follow the rotation"
+        );
     }
 
     #[test]
     fn countries_restrict_numbers() {
-        let (site, _) = create(input(), vec![], &mut Seeded(4)).unwrap();
+        let (site, _) = create(input(), vec![], &mut Seeded(4), b"m").unwrap();
         assert!(site.accepts_region(Some("GB")));
         assert!(!site.accepts_region(Some("FR")));
         assert!(!site.accepts_region(None));

@@ -5,6 +5,7 @@
 //! randomness are passed in, so the same code runs natively in tests and in the Worker.
 
 pub mod admin;
+pub mod callback;
 pub mod code;
 pub mod error;
 pub mod failure;
@@ -16,6 +17,7 @@ pub mod providers;
 pub mod random;
 pub mod secret;
 pub mod session;
+pub mod signature;
 pub mod site;
 pub mod throttle;
 pub mod time;

@@ -3,9 +3,39 @@
 //! Site secrets and provider secrets are long random strings, so a single SHA-256 is enough to
 //! store them (no password stretching needed); comparisons run in constant time so response
 //! timing reveals nothing about how much of a guess was right.
+//!
+//! A site secret is also the key its callbacks are signed with, so the edge must be able to
+//! produce it again, yet KV must not hold it. It is therefore derived: an HMAC, under the
+//! deployment's `SITE_SECRET_KEY`, of the site key and a random salt that KV does keep. Reading
+//! KV gives neither the secret nor a way to sign; rotating the secret draws a new salt.
 
+use base64::Engine;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// The site secret for `site_key` and `salt` under the deployment's `master` key.
+pub fn derive_site_secret(master: &[u8], site_key: &str, salt: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(master).expect("HMAC takes any key length");
+    // Length-prefixed so no two (site key, salt) pairs share an input.
+    mac.update(b"ringproof site secret v1\0");
+    mac.update(&(site_key.len() as u64).to_be_bytes());
+    mac.update(site_key.as_bytes());
+    mac.update(salt.as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    format!(
+        "rp_secret_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The same key as Standard Webhooks libraries take it: `whsec_` and the base64 of its bytes.
+pub fn webhook_secret(site_secret: &str) -> String {
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(site_secret.as_bytes())
+    )
+}
 
 /// Hex SHA-256 of a secret, as stored.
 pub fn hash(secret: &str) -> String {
@@ -37,6 +67,26 @@ mod tests {
         assert!(matches_hash("s3cret", &h));
         assert!(!matches_hash("s3cres", &h));
         assert!(!matches_hash("", &h));
+    }
+
+    #[test]
+    fn derived_secrets_depend_on_every_input() {
+        let a = derive_site_secret(b"master", "rp_site_a", "salt1");
+        assert!(a.starts_with("rp_secret_") && a.len() == "rp_secret_".len() + 43);
+        assert_eq!(a, derive_site_secret(b"master", "rp_site_a", "salt1"));
+        assert_ne!(a, derive_site_secret(b"master2", "rp_site_a", "salt1"));
+        assert_ne!(a, derive_site_secret(b"master", "rp_site_b", "salt1"));
+        assert_ne!(a, derive_site_secret(b"master", "rp_site_a", "salt2"));
+        // The length prefix keeps the site key and the salt apart.
+        assert_ne!(
+            derive_site_secret(b"m", "ab", "c"),
+            derive_site_secret(b"m", "a", "bc")
+        );
+    }
+
+    #[test]
+    fn webhook_secret_is_the_secret_in_base64() {
+        assert_eq!(webhook_secret("rp_secret_x"), "whsec_cnBfc2VjcmV0X3g=");
     }
 
     #[test]

@@ -639,6 +639,17 @@ impl Session {
         })
     }
 
+    /// Whether the outcome can no longer change, so the site may be told: verified; failed with
+    /// no send left to try another way; or past [`Session::retain_until`], when a failed or
+    /// expired attempt can no longer be followed by another.
+    pub fn is_final(&self, now: Timestamp) -> bool {
+        match self.state {
+            State::Verified { .. } => true,
+            State::Failed { .. } if self.sends >= MAX_SENDS => true,
+            _ => now >= self.retain_until(),
+        }
+    }
+
     /// After this instant nothing about the session can change or be asked: its Durable Object
     /// may delete it.
     pub fn retain_until(&self) -> Timestamp {
@@ -677,4 +688,4 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

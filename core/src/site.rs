@@ -12,6 +12,10 @@ pub struct Site {
     pub title: String,
     /// SHA-256 of the site secret; the secret itself is shown once and never stored.
     pub secret_hash: String,
+    /// With the deployment's `SITE_SECRET_KEY`, gives the secret back for signing callbacks
+    /// (see `secret`). Absent on sites made before callbacks were signed: rotating fixes them.
+    #[serde(default)]
+    pub secret_salt: Option<String>,
     /// Origins whose pages may use this site key: `https://shop.example`, `https://*.example`
     /// (any subdomain) or `http://localhost:*` (any port).
     pub allowed_origins: Vec<String>,
@@ -48,13 +52,23 @@ fn default_sends_per_number() -> u32 {
 pub struct Credentials {
     pub site_key: String,
     pub secret: String,
+    pub salt: String,
 }
 
 impl Credentials {
-    pub fn generate(rng: &mut impl Randomness) -> Self {
+    /// `master` is the deployment's `SITE_SECRET_KEY`.
+    pub fn generate(rng: &mut impl Randomness, master: &[u8]) -> Self {
+        let site_key = format!("rp_site_{}", rng.token(16));
+        Self::for_site(site_key, rng, master)
+    }
+
+    /// A new secret for an existing site key.
+    pub fn for_site(site_key: String, rng: &mut impl Randomness, master: &[u8]) -> Self {
+        let salt = rng.token(22);
         Credentials {
-            site_key: format!("rp_site_{}", rng.token(16)),
-            secret: format!("rp_secret_{}", rng.token(32)),
+            secret: secret::derive_site_secret(master, &site_key, &salt),
+            site_key,
+            salt,
         }
     }
 }
@@ -62,6 +76,12 @@ impl Credentials {
 impl Site {
     pub fn secret_matches(&self, candidate: &str) -> bool {
         secret::matches_hash(candidate, &self.secret_hash)
+    }
+
+    /// The site secret, which signs its callbacks; `None` for a site without a salt.
+    pub fn secret(&self, master: &[u8]) -> Option<String> {
+        let salt = self.secret_salt.as_deref()?;
+        Some(secret::derive_site_secret(master, &self.site_key, salt))
     }
 
     /// Whether a number of `region` may verify here.
@@ -131,6 +151,7 @@ mod tests {
             site_key: "k".into(),
             title: "t".into(),
             secret_hash: secret::hash("s"),
+            secret_salt: None,
             allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
             callback_url: None,
             callback_format: CallbackFormat::Json,
@@ -181,13 +202,18 @@ mod tests {
     #[test]
     fn credentials_are_distinct_and_secret_checks() {
         let mut rng = Seeded(3);
-        let a = Credentials::generate(&mut rng);
-        let b = Credentials::generate(&mut rng);
+        let a = Credentials::generate(&mut rng, b"master");
+        let b = Credentials::generate(&mut rng, b"master");
         assert_ne!(a.site_key, b.site_key);
+        assert_ne!(a.salt, b.salt);
         let mut s = site(&[]);
+        s.site_key = a.site_key.clone();
         s.secret_hash = secret::hash(&a.secret);
         assert!(s.secret_matches(&a.secret));
         assert!(!s.secret_matches(&b.secret));
+        assert_eq!(s.secret(b"master"), None, "no salt, no secret");
+        s.secret_salt = Some(a.salt);
+        assert_eq!(s.secret(b"master"), Some(a.secret));
     }
 
     #[test]

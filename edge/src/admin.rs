@@ -1,6 +1,6 @@
 //! `/v1/admin/sites`: the operator's API for sites, guarded by the `ADMIN_TOKEN` secret.
 
-use crate::env::{secret, CryptoRng};
+use crate::env::{secret, site_secret_key, CryptoRng};
 use crate::error::Outcome;
 use crate::http::{self, parse_json};
 use crate::kv;
@@ -44,11 +44,18 @@ pub async fn handle(
         (Method::Post, [key, "rotate-secret"]) => {
             let mut site = load(env, key).await?;
             let retired = site.secret_hash.clone();
-            let fresh = admin::rotate_secret(&mut site, &mut CryptoRng);
+            let master = site_secret_key(env)?;
+            let fresh = admin::rotate_secret(&mut site, &mut CryptoRng, &master);
             kv::put(env, &SiteByKey(&site.site_key), &site).await?;
             kv::put(env, &SiteBySecret(&site.secret_hash), &site.site_key).await?;
             kv::delete(env, &SiteBySecret(&retired)).await?;
-            Ok(http::json(200, &RotatedSecret { secret: fresh }))
+            Ok(http::json(
+                200,
+                &RotatedSecret {
+                    webhook_secret: secrets::webhook_secret(&fresh),
+                    secret: fresh,
+                },
+            ))
         }
         (_, [] | [_] | [_, "rotate-secret"]) => Err(ApiError::MethodNotAllowed.into()),
         _ => Err(ApiError::NotFound.into()),
@@ -75,7 +82,8 @@ async fn load(env: &Env, key: &str) -> Outcome<Site> {
 
 async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
     let input: SiteInput = parse_json(&http::body_text(req).await?)?;
-    let (site, created) = admin::create(input, inbound_pool(env), &mut CryptoRng)?;
+    let master = site_secret_key(env)?;
+    let (site, created) = admin::create(input, inbound_pool(env), &mut CryptoRng, &master)?;
     kv::put(env, &SiteByKey(&site.site_key), &site).await?;
     kv::put(
         env,

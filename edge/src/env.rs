@@ -35,6 +35,25 @@ pub fn token_key(env: &Env) -> Result<Vec<u8>, ApiError> {
     secret(env, "TOKEN_KEY").map(String::into_bytes)
 }
 
+/// The key site secrets are derived from (see `ringproof_core::secret`). Changing it changes
+/// every site's secret: rotate each site's secret after.
+pub fn site_secret_key(env: &Env) -> Result<Vec<u8>, ApiError> {
+    secret(env, "SITE_SECRET_KEY").map(String::into_bytes)
+}
+
+/// Waits between callback attempts; `CALLBACK_RETRY_SECS` shortens them for tests.
+pub fn callback_schedule(env: &Env) -> Vec<u64> {
+    ringproof_core::callback::schedule(optional(env, "CALLBACK_RETRY_SECS").as_deref())
+}
+
+/// How long a site's callback URL may take to answer (`CALLBACK_TIMEOUT_SECS`, default 10).
+pub fn callback_timeout(env: &Env) -> std::time::Duration {
+    let secs = optional(env, "CALLBACK_TIMEOUT_SECS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    std::time::Duration::from_secs(secs)
+}
+
 /// The sandbox provider answers only where the configuration switches it on: the local
 /// development configuration does, `wrangler.toml` (production) does not.
 pub fn sandbox_enabled(env: &Env) -> bool {

@@ -5,6 +5,7 @@
 //! switchboard) in a Durable Object of its own.
 
 mod admin;
+mod callback_object;
 mod env;
 mod error;
 mod http;
@@ -12,6 +13,7 @@ mod kv;
 mod line_object;
 mod objects;
 mod onering;
+mod outbound;
 mod providers;
 mod reference_object;
 mod routes;
@@ -19,6 +21,7 @@ mod throttle_object;
 mod transaction_object;
 mod verification_object;
 
+pub use callback_object::CallbackObject;
 pub use line_object::LineObject;
 pub use reference_object::ReferenceObject;
 pub use throttle_object::ThrottleObject;

@@ -4,7 +4,7 @@
 use crate::env::now;
 use crate::error::Outcome;
 use crate::http;
-use crate::objects::{serve, LineOp};
+use crate::objects::{serve, wake_at, LineOp};
 use ringproof_core::line::Line;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -48,7 +48,7 @@ impl LineObject {
         match line.next_expiry() {
             Some(at) => {
                 storage.put(KEY, line).await?;
-                storage.set_alarm(at.millis() as i64).await
+                wake_at(&storage, at).await
             }
             None => storage.delete_all().await,
         }

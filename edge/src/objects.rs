@@ -2,18 +2,20 @@
 
 use crate::error::{Failure, Outcome};
 use ringproof_api::Channel;
+use ringproof_core::callback::Event;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::providers::Sent;
 use ringproof_core::session::{Cost, DeliveryEvent, Session};
 use ringproof_core::{ApiError, Timestamp};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use worker::{Env, Method, Request, RequestInit};
+use worker::{Env, Method, Request, RequestInit, Storage};
 
 pub const VERIFICATIONS: &str = "VERIFICATIONS";
 pub const LINES: &str = "LINES";
 pub const REFERENCES: &str = "REFERENCES";
 pub const THROTTLES: &str = "THROTTLES";
 pub const TRANSACTIONS: &str = "TRANSACTIONS";
+pub const CALLBACKS: &str = "CALLBACKS";
 
 /// To the Durable Object of one verification (named by its id).
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,6 +106,27 @@ pub enum TransactionOp {
     },
     /// Answers the verification id, if claimed.
     Get,
+}
+
+/// To the Durable Object of one verification's callback (named by the verification id).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum CallbackOp {
+    /// Starts delivering `event`, once: a repeat is a no-op. Answers whether the site will be
+    /// called (it has a callback URL that takes this kind of event).
+    Enqueue { event: Box<Event> },
+    /// Answers the `Delivery`, if any.
+    Get,
+}
+
+/// Sets an object's alarm for the instant `at`. workers-rs reads a bare integer as an offset
+/// from now, not as an instant, so every alarm is set through here.
+#[allow(clippy::disallowed_methods)]
+pub async fn wake_at(storage: &Storage, at: Timestamp) -> worker::Result<()> {
+    let offset = at.millis().saturating_sub(crate::env::now().millis());
+    storage
+        .set_alarm(std::time::Duration::from_millis(offset))
+        .await
 }
 
 /// Sends `op` to the object `name` of `binding`. An error answer from the object is relayed to

@@ -3,14 +3,14 @@
 //! deadline and turns every way a send can go wrong into a `FailureReason`.
 
 use crate::env::{self, now, CryptoRng};
-use futures_util::future::{select, Either};
+use crate::outbound::{self, SendError};
 use ringproof_api::Channel;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::providers::{mcn, phone_confirm, telesign, Answer, Config, Outgoing, Sent};
 use ringproof_core::session::Dispatch;
 use ringproof_core::{phone, Randomness};
 use std::time::Duration;
-use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::Env;
 
 /// A provider that has not answered in this long will not: the visitor is offered another way.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -106,39 +106,8 @@ fn log_failure(channel: Channel, reason: FailureReason) {
 /// Sends `out`, giving up after [`DEADLINE`]. Connection failures and timeouts mean the
 /// provider is unavailable; reading the answer is left to the provider's codec.
 async fn fetch(out: Outgoing) -> Result<Answer, FailureReason> {
-    let headers = Headers::new();
-    for (k, v) in &out.headers {
-        headers
-            .set(k, v)
-            .map_err(|_| FailureReason::ProviderError)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(if out.method == "GET" {
-        Method::Get
-    } else {
-        Method::Post
+    outbound::send(out, DEADLINE).await.map_err(|e| match e {
+        SendError::Unsendable => FailureReason::ProviderError,
+        SendError::ConnectionFailed | SendError::TimedOut => FailureReason::ProviderUnavailable,
     })
-    .with_headers(headers);
-    if let Some(body) = out.body {
-        init.with_body(Some(body.into()));
-    }
-    let req = Request::new_with_init(&out.url, &init).map_err(|_| FailureReason::ProviderError)?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let exchange = async {
-        let mut res = Fetch::Request(req).send_with_signal(&signal).await?;
-        let status = res.status_code();
-        let body = res.text().await?;
-        Ok::<_, worker::Error>(Answer { status, body })
-    };
-    let deadline = Delay::from(DEADLINE);
-    futures_util::pin_mut!(exchange);
-    match select(exchange, deadline).await {
-        Either::Left((Ok(answer), _)) => Ok(answer),
-        Either::Left((Err(_), _)) => Err(FailureReason::ProviderUnavailable),
-        Either::Right(_) => {
-            controller.abort();
-            Err(FailureReason::ProviderUnavailable)
-        }
-    }
 }

@@ -3,7 +3,7 @@
 //! read-after-write consistency, which KV does not promise.
 
 use crate::http;
-use crate::objects::{serve, ReferenceOp};
+use crate::objects::{serve, wake_at, ReferenceOp};
 use ringproof_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -34,7 +34,7 @@ impl DurableObject for ReferenceObject {
                     until,
                 } => {
                     storage.put(KEY, &Binding { verification_id }).await?;
-                    storage.set_alarm(alarm_at(until)).await?;
+                    wake_at(&storage, alarm_at(until)).await?;
                     Ok(http::json(200, &()))
                 }
                 ReferenceOp::Resolve => {
@@ -53,7 +53,7 @@ impl DurableObject for ReferenceObject {
     }
 }
 
-fn alarm_at(until: Timestamp) -> i64 {
+fn alarm_at(until: Timestamp) -> Timestamp {
     // A day past the attempt: providers report delivery late, and cost is worth keeping.
-    until.plus_secs(24 * 3600).millis() as i64
+    until.plus_secs(24 * 3600)
 }

@@ -5,14 +5,15 @@ use crate::error::{Failure, Outcome};
 use crate::http::{self, allow_origin, parse_json, preflight};
 use crate::kv;
 use crate::objects::{
-    call, LineOp, ReferenceOp, ThrottleOp, TransactionOp, VerificationOp, LINES, REFERENCES,
-    THROTTLES, TRANSACTIONS, VERIFICATIONS,
+    call, CallbackOp, LineOp, ReferenceOp, ThrottleOp, TransactionOp, VerificationOp, CALLBACKS,
+    LINES, REFERENCES, THROTTLES, TRANSACTIONS, VERIFICATIONS,
 };
 use crate::providers;
 use ringproof_api::{
-    Channel, CheckCode, CheckResult, CreateVerification, MissedCallWebhook, SandboxMissedCall,
-    SiteverifyRequest, SiteverifyResponse, SwitchChannel,
+    Channel, CheckCode, CheckResult, CreateVerification, Deliveries, MissedCallWebhook,
+    SandboxMissedCall, SiteverifyRequest, SiteverifyResponse, SwitchChannel,
 };
+use ringproof_core::callback::Delivery;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::keys::{FinishedVerification, SiteByKey, SiteBySecret};
 use ringproof_core::providers::{mcn, telesign};
@@ -68,6 +69,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         }
         (Method::Post, ["v1", "siteverify"]) => siteverify(&mut req, env).await,
         (Method::Get, ["v1", "transactions", ctid]) => transaction(&req, env, ctid).await,
+        (Method::Get, ["v1", "verifications", id, "callbacks"]) => callbacks(&req, env, id).await,
         (Method::Get, ["Apps", "Plugin", "NewMobileRecorded.ashx"]) => {
             Ok(crate::onering::new_mobile_recorded(&req, env, &url, &base, origin).await)
         }
@@ -432,11 +434,7 @@ async fn begin(env: &Env, session: Session, channel: Channel, base: &str) -> Out
 /// `GET /v1/transactions/{client_transaction_id}`, with the site's secret as a bearer token:
 /// the verification's state at any time, live or finished.
 async fn transaction(req: &Request, env: &Env, ctid: &str) -> Outcome<Response> {
-    let given = http::bearer(req);
-    let site_key = kv::get(env, &SiteBySecret(&secrets::hash(&given)))
-        .await?
-        .filter(|_| !given.is_empty())
-        .ok_or(ApiError::Unauthorized)?;
+    let site_key = site_of_bearer(req, env).await?;
     if ctid.is_empty() || ctid.len() > 128 {
         return Err(ApiError::TransactionNotFound.into());
     }
@@ -457,6 +455,29 @@ async fn transaction(req: &Request, env: &Env, ctid: &str) -> Outcome<Response> 
             .and_then(|r| r.transaction_view()),
     };
     Ok(http::json(200, &view.ok_or(ApiError::TransactionNotFound)?))
+}
+
+/// The site whose secret is the request's bearer token; 401 for anything else.
+async fn site_of_bearer(req: &Request, env: &Env) -> Outcome<String> {
+    let given = http::bearer(req);
+    Ok(kv::get(env, &SiteBySecret(&secrets::hash(&given)))
+        .await?
+        .filter(|_| !given.is_empty())
+        .ok_or(ApiError::Unauthorized)?)
+}
+
+/// `GET /v1/verifications/{id}/callbacks`, with the site's secret as a bearer token: the
+/// delivery of the verification's callback, attempt by attempt. Another site's verification
+/// looks like one without a callback.
+async fn callbacks(req: &Request, env: &Env, id: &str) -> Outcome<Response> {
+    let site_key = site_of_bearer(req, env).await?;
+    let delivery: Option<Delivery> = call(env, CALLBACKS, id, &CallbackOp::Get).await?;
+    let deliveries = delivery
+        .filter(|d| d.event.site_key == site_key)
+        .map(|d| d.view())
+        .into_iter()
+        .collect();
+    Ok(http::json(200, &Deliveries { deliveries }))
 }
 
 /// A webhook's path carries its provider's secret: anything else is refused before the body is

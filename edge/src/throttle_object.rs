@@ -3,7 +3,7 @@
 
 use crate::env::now;
 use crate::http;
-use crate::objects::{serve, ThrottleOp};
+use crate::objects::{serve, wake_at, ThrottleOp};
 use ringproof_core::throttle::SendWindow;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -27,7 +27,7 @@ impl DurableObject for ThrottleObject {
             let taken = window.take(limit, now());
             storage.put(KEY, &window).await?;
             if let Some(at) = window.empty_at() {
-                storage.set_alarm(at.millis() as i64).await?;
+                wake_at(&storage, at).await?;
             }
             Ok(http::json(200, &taken))
         })

@@ -2,7 +2,7 @@
 //! verification, atomically, and remembers which for as long as the verification's record.
 
 use crate::http;
-use crate::objects::{serve, TransactionOp};
+use crate::objects::{serve, wake_at, TransactionOp};
 use ringproof_core::keys::FINISHED_TTL_SECS;
 use ringproof_core::Timestamp;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
@@ -32,7 +32,7 @@ impl DurableObject for TransactionObject {
                         return Ok(http::json(200, &Err::<(), String>(existing)));
                     }
                     storage.put(KEY, &verification_id).await?;
-                    storage.set_alarm(alarm_at(now)).await?;
+                    wake_at(&storage, alarm_at(now)).await?;
                     Ok(http::json(200, &Ok::<(), String>(())))
                 }
                 TransactionOp::Get => Ok(http::json(200, &held)),
@@ -48,6 +48,6 @@ impl DurableObject for TransactionObject {
 }
 
 /// As long as the finished record it points to.
-fn alarm_at(now: Timestamp) -> i64 {
-    now.plus_secs(FINISHED_TTL_SECS).millis() as i64
+fn alarm_at(now: Timestamp) -> Timestamp {
+    now.plus_secs(FINISHED_TTL_SECS)
 }

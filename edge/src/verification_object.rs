@@ -6,8 +6,9 @@ use crate::env::{code_key, now, policy, token_key, CryptoRng};
 use crate::error::Outcome;
 use crate::http;
 use crate::kv;
-use crate::objects::{serve, VerificationOp};
+use crate::objects::{self, serve, wake_at, CallbackOp, VerificationOp, CALLBACKS};
 use ringproof_api::SiteverifyResponse;
+use ringproof_core::callback;
 use ringproof_core::keys::{FinishedVerification, SiteByKey};
 use ringproof_core::phone::from_network;
 use ringproof_core::session::{CallOutcome, Issuer, RedeemError, Session};
@@ -16,6 +17,8 @@ use serde::Serialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 const KEY: &str = "session";
+/// Set once the site's callback has been handed to its object.
+const NOTIFIED: &str = "notified";
 
 #[durable_object]
 pub struct VerificationObject {
@@ -37,19 +40,17 @@ impl DurableObject for VerificationObject {
         if let Some(session) = self.load().await? {
             let t = now();
             if t < session.retain_until() {
-                self.state
-                    .storage()
-                    .set_alarm(session.retain_until().millis() as i64)
-                    .await?;
+                wake_at(&self.state.storage(), session.retain_until()).await?;
                 return Response::ok("");
             }
-            if let Err(e) = self.record(&session).await {
+            let done = match self.notify(&session).await {
+                Ok(()) => self.record(&session).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
                 // Keep the session and try again rather than lose its record.
                 worker::console_error!("recording finished verification failed: {e:?}");
-                self.state
-                    .storage()
-                    .set_alarm(t.plus_secs(60).millis() as i64)
-                    .await?;
+                wake_at(&self.state.storage(), t.plus_secs(60)).await?;
                 return Response::ok("");
             }
         }
@@ -64,12 +65,33 @@ impl VerificationObject {
     }
 
     /// Saves the session and moves its alarm to its new end: a resend or a switch extends it.
+    /// A session that has just become final hands its site's callback over; if that fails,
+    /// the alarm hands it over before the session is forgotten.
     async fn save(&self, session: &Session) -> Result<()> {
         let storage = self.state.storage();
         storage.put(KEY, session).await?;
-        storage
-            .set_alarm(session.retain_until().millis() as i64)
-            .await
+        wake_at(&storage, session.retain_until()).await?;
+        if let Err(e) = self.notify(session).await {
+            worker::console_error!("handing over the callback of {} failed: {e:?}", session.id);
+        }
+        Ok(())
+    }
+
+    /// Hands a final outcome to the callback object, once.
+    async fn notify(&self, session: &Session) -> Outcome<()> {
+        let Some(event) = callback::event(session, now()) else {
+            return Ok(());
+        };
+        let storage = self.state.storage();
+        if storage.get::<bool>(NOTIFIED).await?.unwrap_or(false) {
+            return Ok(());
+        }
+        let op = CallbackOp::Enqueue {
+            event: Box::new(event),
+        };
+        let _will_call: bool = objects::call(&self.env, CALLBACKS, &session.id, &op).await?;
+        storage.put(NOTIFIED, &true).await?;
+        Ok(())
     }
 
     async fn loaded(&self) -> Outcome<Session> {

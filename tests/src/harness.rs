@@ -32,12 +32,33 @@ pub struct DevSecrets {
     pub provider_secret: String,
     /// `Authorization: Bearer` for `/v1/admin/sites`.
     pub admin_token: String,
+    /// Site secrets are derived from it (`ringproof_core::secret`).
+    pub site_secret_key: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct SandboxSite {
     pub site_key: String,
     pub secret: String,
+    /// Stored with the site; gives the secret back under the deployment's `SITE_SECRET_KEY`.
+    pub salt: String,
+}
+
+impl SandboxSite {
+    /// A new site key and its secret under `secrets`.
+    pub fn generate(secrets: &DevSecrets) -> Self {
+        let c = Credentials::generate(&mut OsRandom, secrets.site_secret_key.as_bytes());
+        SandboxSite {
+            site_key: c.site_key,
+            secret: c.secret,
+            salt: c.salt,
+        }
+    }
+
+    /// Standard Webhooks' encoding of the secret.
+    pub fn webhook_secret(&self) -> String {
+        ringproof_core::secret::webhook_secret(&self.secret)
+    }
 }
 
 pub struct LocalEdge {
@@ -83,27 +104,38 @@ impl LocalEdge {
         let creds_file = state.join("ringproof-dev.txt");
         let saved = std::fs::read_to_string(&creds_file).unwrap_or_default();
         let lines: Vec<&str> = saved.lines().collect();
-        let (sandbox, secrets) = if let [key, secret, token, provider, admin] = lines[..] {
-            (
-                SandboxSite {
-                    site_key: key.into(),
-                    secret: secret.into(),
-                },
-                DevSecrets {
-                    token_key: token.into(),
-                    provider_secret: provider.into(),
-                    admin_token: admin.into(),
-                },
-            )
-        } else {
-            let (s, d) = fresh_credentials();
-            let text = format!(
-                "{}\n{}\n{}\n{}\n{}\n",
-                s.site_key, s.secret, d.token_key, d.provider_secret, d.admin_token
-            );
-            std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
-            (s, d)
-        };
+        let (sandbox, secrets) =
+            if let [key, secret, salt, token, provider, admin, master] = lines[..] {
+                (
+                    SandboxSite {
+                        site_key: key.into(),
+                        secret: secret.into(),
+                        salt: salt.into(),
+                    },
+                    DevSecrets {
+                        token_key: token.into(),
+                        provider_secret: provider.into(),
+                        admin_token: admin.into(),
+                        site_secret_key: master.into(),
+                    },
+                )
+            } else {
+                let (s, d) = fresh_credentials();
+                let text = [
+                    &s.site_key,
+                    &s.secret,
+                    &s.salt,
+                    &d.token_key,
+                    &d.provider_secret,
+                    &d.admin_token,
+                    &d.site_secret_key,
+                ]
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>();
+                std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
+                (s, d)
+            };
         Self::start(
             get("RINGPROOF_WRANGLER")?,
             edge_dir,
@@ -166,8 +198,14 @@ impl LocalEdge {
             .map_err(|e| format!("cannot start the fake providers: {e}"))?;
         // Secrets go in a file, not on the command line, where any local user could read them.
         let env_file = persist.with_extension("env");
-        let cooldown = if log.is_some() { "3" } else { "30" };
+        let testing = log.is_some();
+        let cooldown = if testing { "3" } else { "30" };
+        // Tests watch callbacks retry within seconds; the demo keeps the real schedule.
+        let (retry_secs, callback_timeout) = if testing { ("1,2,2", "2") } else { ("", "") };
         let vars = [
+            ("SITE_SECRET_KEY", secrets.site_secret_key.as_str()),
+            ("CALLBACK_RETRY_SECS", retry_secs),
+            ("CALLBACK_TIMEOUT_SECS", callback_timeout),
             ("TOKEN_KEY", secrets.token_key.as_str()),
             ("SANDBOX_SITE_KEY", sandbox.site_key.as_str()),
             ("SANDBOX_PHONE_URL", fakes.base_url.as_str()),
@@ -250,6 +288,7 @@ impl LocalEdge {
             site_key: creds.site_key.clone(),
             title: title.into(),
             secret_hash: ringproof_core::secret::hash(&creds.secret),
+            secret_salt: Some(creds.salt.clone()),
             allowed_origins: origins.iter().map(|s| s.to_string()).collect(),
             callback_url: None,
             callback_format: Default::default(),
@@ -369,18 +408,13 @@ struct Ports {
 
 fn fresh_credentials() -> (SandboxSite, DevSecrets) {
     let mut rng = OsRandom;
-    let c = Credentials::generate(&mut rng);
-    (
-        SandboxSite {
-            site_key: c.site_key,
-            secret: c.secret,
-        },
-        DevSecrets {
-            token_key: rng.token(32),
-            provider_secret: rng.token(24),
-            admin_token: format!("rp_admin_{}", rng.token(24)),
-        },
-    )
+    let secrets = DevSecrets {
+        token_key: rng.token(32),
+        provider_secret: rng.token(24),
+        admin_token: format!("rp_admin_{}", rng.token(24)),
+        site_secret_key: rng.token(32),
+    };
+    (SandboxSite::generate(&secrets), secrets)
 }
 
 fn quiet_wrangler() -> [(&'static str, &'static str); 3] {

@@ -7,7 +7,9 @@
 
 pub mod bench;
 pub mod browser;
+pub mod callback_receiver;
 pub mod fake_providers;
 pub mod harness;
 pub mod host_page;
 pub mod http;
+pub mod http_server;

@@ -5,14 +5,16 @@
 #![allow(clippy::disallowed_methods)]
 
 mod e2e {
+    pub mod callbacks;
     pub mod channels;
+    pub mod sdk;
     pub mod sites;
 }
 
 use ringproof_api::Channel;
-use ringproof_core::site::Credentials;
 use ringproof_tests::browser::Browser;
-use ringproof_tests::harness::{LocalEdge, OsRandom, SandboxSite, SANDBOX_NUMBERS};
+use ringproof_tests::callback_receiver::CallbackReceiver;
+use ringproof_tests::harness::{LocalEdge, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::host_page::HostPage;
 use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
@@ -24,6 +26,8 @@ pub const ORIGIN: &str = "http://localhost:3000";
 
 pub struct Ctx {
     edge: LocalEdge,
+    /// Sites' callback URLs point here.
+    receiver: CallbackReceiver,
 }
 
 impl Ctx {
@@ -81,11 +85,7 @@ impl Ctx {
 
     /// A site of its own with these channels, in this order, for pages on localhost.
     fn site_with(&self, channels: &[Channel]) -> SandboxSite {
-        let c = Credentials::generate(&mut OsRandom);
-        let creds = SandboxSite {
-            site_key: c.site_key,
-            secret: c.secret,
-        };
+        let creds = SandboxSite::generate(&self.edge.secrets);
         let mut site = self.edge.site(
             &creds,
             "Channels",
@@ -325,13 +325,10 @@ fn cors_allows_the_sites_origins_only(ctx: &Ctx) {
 }
 
 fn a_site_bound_to_its_domain_refuses_localhost(ctx: &Ctx) {
-    let creds = SandboxSite {
-        site_key: "rp_site_shop".into(),
-        secret: "rp_secret_shop".into(),
-    };
+    let creds = SandboxSite::generate(&ctx.edge.secrets);
     let site = ctx.edge.site(&creds, "Shop", &["https://shop.example"]);
     ctx.edge.put_site(&site).unwrap();
-    let body = json!({"site_key": "rp_site_shop", "phone": PHONE, "channel": "missed_call"});
+    let body = json!({"site_key": creds.site_key, "phone": PHONE, "channel": "missed_call"});
     let r = ctx.create(body.clone(), Some(ORIGIN));
     assert_eq!(
         (r.status, r.error_code().as_str()),
@@ -557,7 +554,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let ctx = Ctx { edge };
+    let receiver = CallbackReceiver::start().expect("callback receiver");
+    let ctx = Ctx { edge, receiver };
     let tests: &[(&str, Scenario)] = &[
         (
             "create_answers_201_with_image_and_tel",
@@ -613,6 +611,8 @@ fn main() {
         .copied()
         .chain(e2e::channels::SCENARIOS.iter().copied())
         .chain(e2e::sites::SCENARIOS.iter().copied())
+        .chain(e2e::callbacks::SCENARIOS.iter().copied())
+        .chain(e2e::sdk::SCENARIOS.iter().copied())
         .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();

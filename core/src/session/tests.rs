@@ -3,8 +3,8 @@ use crate::phone::{from_network, normalise};
 use crate::random::testing::Seeded;
 
 const KEY: &[u8] = b"token key";
-const CODE_KEY: &[u8] = b"code key";
-const T0: Timestamp = Timestamp(1_795_413_908_000);
+pub(crate) const CODE_KEY: &[u8] = b"code key";
+pub(crate) const T0: Timestamp = Timestamp(1_795_413_908_000);
 const ALL: [Channel; 4] = [
     Channel::MissedCall,
     Channel::FlashCall,
@@ -24,7 +24,7 @@ fn new_session() -> NewSession {
     }
 }
 
-fn start(channel: Channel) -> (Session, Dispatch) {
+pub(crate) fn start(channel: Channel) -> (Session, Dispatch) {
     let mut rng = Seeded(42);
     let mut issuer = Issuer {
         rng: &mut rng,
@@ -41,7 +41,11 @@ fn start(channel: Channel) -> (Session, Dispatch) {
     .unwrap()
 }
 
-fn begin(s: &mut Session, channel: Channel, now: Timestamp) -> Result<Dispatch, ApiError> {
+pub(crate) fn begin(
+    s: &mut Session,
+    channel: Channel,
+    now: Timestamp,
+) -> Result<Dispatch, ApiError> {
     let mut rng = Seeded(now.millis());
     let mut issuer = Issuer {
         rng: &mut rng,
@@ -51,31 +55,31 @@ fn begin(s: &mut Session, channel: Channel, now: Timestamp) -> Result<Dispatch, 
     s.begin(channel, Some("+442079460002".into()), &mut issuer, now)
 }
 
-fn code_of(d: &Dispatch) -> String {
+pub(crate) fn code_of(d: &Dispatch) -> String {
     match &d.payload {
         Payload::SendCode { code } => code.clone(),
         other => panic!("no code: {other:?}"),
     }
 }
 
-fn wrong(code: &str) -> String {
+pub(crate) fn wrong(code: &str) -> String {
     code.chars()
         .map(|c| if c == '0' { '1' } else { '0' })
         .collect()
 }
 
-fn n(s: &str) -> E164 {
+pub(crate) fn n(s: &str) -> E164 {
     from_network(s).unwrap()
 }
 
-fn done(step: CheckStep) -> CheckResult {
+pub(crate) fn done(step: CheckStep) -> CheckResult {
     match step {
         CheckStep::Done(r) => r,
         other => panic!("expected a result: {other:?}"),
     }
 }
 
-fn sent(s: &mut Session, reference: &str) {
+pub(crate) fn sent(s: &mut Session, reference: &str) {
     let attempt = s.attempt.number;
     s.on_sent(
         attempt,

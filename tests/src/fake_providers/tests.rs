@@ -4,6 +4,7 @@
 
 use super::*;
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
 use std::process::Command;
 use std::sync::mpsc;
 
@@ -319,6 +320,7 @@ fn tsa_check_accepts_the_sdks_own_signature() {
     let date = "Mon, 23 Nov 2026 06:05:08 GMT";
     let mut req = Request {
         method: "POST".into(),
+        target: "/telesign/v1/verify/sms".into(),
         path: "/telesign/v1/verify/sms".into(),
         query: vec![],
         headers: [

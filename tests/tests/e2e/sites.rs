@@ -2,6 +2,7 @@
 
 use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
 use ringproof_api::Channel;
+use ringproof_core::signature;
 use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -25,7 +26,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
     ),
 ];
 
-fn admin(ctx: &Ctx, method: &str, path: &str, body: Option<Value>) -> Reply {
+pub fn admin(ctx: &Ctx, method: &str, path: &str, body: Option<Value>) -> Reply {
     let url = ctx.url(&format!("/v1/admin/sites{path}"));
     let auth = format!("Bearer {}", ctx.edge.secrets.admin_token);
     let h = [("Authorization", auth.as_str())];
@@ -243,7 +244,9 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
         "",
         Some(
             json!({"title": "OneRing shop", "domains": ["http://localhost:*"],
-                    "channels": ["missed_call"], "allowed_countries": ["GB"]}),
+                    "channels": ["missed_call"], "allowed_countries": ["GB"],
+                    "callback_url": ctx.receiver.url("/callback.aspx?shop=main"),
+                    "callback_format": "onering_get"}),
         ),
     );
     assert_eq!(r.status, 201, "{}", r.body);
@@ -278,8 +281,53 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
     // The visitor's missed call verifies it, and the site can look the transaction up.
     let view = ctx.status(token_id);
     ctx.call(&view);
-    let t = lookup(ctx, &ctid, created["secret"].as_str().unwrap()).json();
+    let secret = created["secret"].as_str().unwrap();
+    let t = lookup(ctx, &ctid, secret).json();
     assert_eq!(t["status"], "verified", "{t}");
+
+    // The seed's GET to the callback URL, signed over its time and its canonical query.
+    let got = ctx
+        .receiver
+        .wait_for("/callback.aspx", 1, std::time::Duration::from_secs(30));
+    assert_eq!(got.len(), 1, "one GET for one verified number");
+    assert_eq!(got[0].method, "GET");
+    assert_eq!(
+        got[0].header("idempotency-key"),
+        Some(format!("evt_{token_id}").as_str())
+    );
+    let now = crate::now_secs();
+    let pairs = signature::verify_query(secret.as_bytes(), &got[0].raw_query, now)
+        .expect("signed with the site secret");
+    let field = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(
+        field("shop"),
+        Some("main"),
+        "the site's own parameter is kept"
+    );
+    assert_eq!(field("VerifiedMobileNumber"), Some(&PHONE_E164[1..]));
+    assert_eq!(field("ActivityTokenId"), Some(token_id));
+    assert_eq!(field("ClientTransactionId"), Some(ctid.as_str()));
+    assert_eq!(field("MobileStatus"), Some("verified"));
+    let called = field("VerificationChannel").unwrap();
+    assert!(
+        ringproof_tests::harness::SANDBOX_NUMBERS.contains(&called),
+        "the number the visitor called: {called}"
+    );
+    for k in ["TransactionTime", "CustomerCallTime", "SignedAt", "EventId"] {
+        assert!(field(k).is_some_and(|v| !v.is_empty()), "{k}");
+    }
+    assert_eq!(
+        signature::verify_query(secret.as_bytes(), &got[0].raw_query, now + 400),
+        Err(signature::SignatureError::Stale),
+        "a replay after 5 minutes is refused"
+    );
+    let forged = got[0]
+        .raw_query
+        .replace("MobileStatus=verified", "MobileStatus=verifiedd");
+    assert_eq!(
+        signature::verify_query(secret.as_bytes(), &forged, now),
+        Err(signature::SignatureError::Mismatch)
+    );
 
     for (key, mobile, id, from, reason) in [
         (

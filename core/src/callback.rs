@@ -1,0 +1,319 @@
+//! Telling a site about a verification's outcome, at least once.
+//!
+//! When a verification can no longer change (see `Session::is_final`) it yields one [`Event`].
+//! A [`Delivery`] carries that event to the site's callback URL: the first attempt at once, then
+//! retries on Standard Webhooks' schedule while the site answers anything but 2xx or does not
+//! answer, for about 27 hours. Every attempt is signed afresh (`signature`), with the same event
+//! id, which is the site's idempotency key. The Worker keeps each delivery in a Durable Object
+//! whose alarm runs the attempts; this module decides what each attempt sends and what follows.
+
+#[cfg(test)]
+mod tests;
+
+use crate::providers::Outgoing;
+use crate::session::{Session, State};
+use crate::signature::{self, EVENT_ID, SIGNATURE, SIGNED_AT};
+use crate::time::Timestamp;
+use ringproof_api::{
+    CallbackEvent, CallbackFormat, CallbackType, DeliveryAttempt, DeliveryState, DeliveryView,
+    ErrorDetail, OneRingCallback, ProviderCost, VerificationOutcome, VerificationStatus,
+};
+use serde::{Deserialize, Serialize};
+
+/// Waits between attempts: Standard Webhooks' schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+/// 10 h). Eight attempts spread over 27 h 35 min, so a site down for a day still hears.
+pub const RETRY_SECS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// A finished delivery's record stays this long for the site to inspect.
+pub const KEEP_SECS: u64 = crate::keys::FINISHED_TTL_SECS;
+
+/// A verification's outcome, as it will be told to its site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// `evt_<verification id>`: one outcome per verification, so one id, whatever the retries.
+    pub id: String,
+    pub kind: CallbackType,
+    pub site_key: String,
+    pub outcome: VerificationOutcome,
+    /// Missed call: the number the visitor called (OneRing's `VerificationChannel`).
+    pub called_number: Option<String>,
+}
+
+/// The event of a verification that has reached its final outcome; `None` while it may still
+/// change.
+pub fn event(session: &Session, now: Timestamp) -> Option<Event> {
+    if !session.is_final(now) {
+        return None;
+    }
+    let record = session.finished_record(now);
+    let (kind, failure, call_time) = match session.state {
+        State::Verified { call_time, .. } => (CallbackType::Verified, None, call_time),
+        State::Failed { reason, .. } => (CallbackType::Failed, Some(reason.detail()), None),
+        State::Pending => (
+            CallbackType::Failed,
+            Some(ErrorDetail {
+                code: "expired".into(),
+                message: "The time to confirm the number ran out.".into(),
+                retry_after: None,
+            }),
+            None,
+        ),
+    };
+    let status = match kind {
+        CallbackType::Verified => VerificationStatus::Verified,
+        CallbackType::Failed if failure.as_ref().is_some_and(|f| f.code == "expired") => {
+            VerificationStatus::Expired
+        }
+        CallbackType::Failed => VerificationStatus::Failed,
+    };
+    Some(Event {
+        id: format!("evt_{}", session.id),
+        kind,
+        site_key: session.site_key.clone(),
+        outcome: VerificationOutcome {
+            verification_id: session.id.clone(),
+            client_transaction_id: session.client_transaction_id.clone(),
+            phone: session.phone.clone(),
+            channel: session.attempt.channel,
+            status,
+            created_at: record.created_at.to_rfc3339(),
+            finished_at: record.finished_at.to_rfc3339(),
+            call_time: call_time.map(Timestamp::to_rfc3339),
+            failure,
+            attempts: record.attempts,
+            costs: record
+                .costs
+                .iter()
+                .map(|c| ProviderCost {
+                    reference: c.reference.clone(),
+                    price: c.price.clone(),
+                    currency: c.currency.clone(),
+                })
+                .collect(),
+        },
+        called_number: session.attempt.assigned_number.clone(),
+    })
+}
+
+/// Whether a site with `format` hears about `kind` at all: OneRing calls back only for
+/// verified numbers, so a OneRing-style site is not sent failures.
+pub fn carries(format: CallbackFormat, kind: CallbackType) -> bool {
+    format == CallbackFormat::Json || kind == CallbackType::Verified
+}
+
+/// The request of one attempt to deliver `event` to `url`, signed with `key` (the site
+/// secret's bytes) at `now`.
+pub fn request(
+    event: &Event,
+    format: CallbackFormat,
+    url: &str,
+    key: &[u8],
+    now: Timestamp,
+) -> Outgoing {
+    match format {
+        CallbackFormat::Json => json_request(event, url, key, now),
+        CallbackFormat::OneringGet => onering_request(event, url, key, now),
+    }
+}
+
+/// The JSON body; the same bytes on every attempt.
+pub fn json_body(event: &Event) -> String {
+    let body = CallbackEvent {
+        kind: event.kind,
+        timestamp: event.outcome.finished_at.clone(),
+        data: event.outcome.clone(),
+    };
+    serde_json::to_string(&body).expect("callback events serialise")
+}
+
+fn json_request(event: &Event, url: &str, key: &[u8], now: Timestamp) -> Outgoing {
+    let body = json_body(event);
+    let ts = now.secs();
+    Outgoing {
+        method: "POST",
+        url: url.to_owned(),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("webhook-id".into(), event.id.clone()),
+            ("webhook-timestamp".into(), ts.to_string()),
+            (
+                "webhook-signature".into(),
+                signature::webhook_signature(key, &event.id, ts, &body),
+            ),
+        ],
+        body: Some(body),
+    }
+}
+
+/// The seed's fields for a verified event.
+pub fn onering_fields(event: &Event) -> OneRingCallback {
+    let o = &event.outcome;
+    OneRingCallback {
+        verified_mobile_number: o.phone.trim_start_matches('+').to_owned(),
+        verification_channel: event
+            .called_number
+            .clone()
+            .unwrap_or_else(|| o.channel.as_str().to_owned()),
+        activity_token_id: o.verification_id.clone(),
+        client_transaction_id: o.client_transaction_id.clone().unwrap_or_default(),
+        mobile_status: "verified".into(),
+        transaction_time: o.finished_at.clone(),
+        customer_call_time: o.call_time.clone().unwrap_or_else(|| o.finished_at.clone()),
+    }
+}
+
+fn onering_request(event: &Event, url: &str, key: &[u8], now: Timestamp) -> Outgoing {
+    let (base, existing) = match url.split_once('?') {
+        Some((b, q)) => (b, q.split('#').next().unwrap_or_default()),
+        None => (url.split('#').next().unwrap_or(url), ""),
+    };
+    // The site sees its own parameters too, so they are signed with ours.
+    let mut all: Vec<(String, String)> = serde_urlencoded::from_str(existing).unwrap_or_default();
+    let fields = serde_urlencoded::to_string(onering_fields(event)).expect("flat struct");
+    let mut ours: Vec<(String, String)> = serde_urlencoded::from_str(&fields).expect("just made");
+    ours.push((EVENT_ID.into(), event.id.clone()));
+    ours.push((SIGNED_AT.into(), now.secs().to_string()));
+    all.extend(ours.iter().cloned());
+    let sig = signature::query_signature(key, &all, now.secs());
+    ours.push((SIGNATURE.into(), sig));
+    let query = serde_urlencoded::to_string(&ours).expect("pairs of strings");
+    let sep = if existing.is_empty() { '?' } else { '&' };
+    let prefix = if existing.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{existing}")
+    };
+    Outgoing {
+        method: "GET",
+        url: format!("{prefix}{sep}{query}"),
+        headers: vec![("idempotency-key".into(), event.id.clone())],
+        body: None,
+    }
+}
+
+/// How one attempt went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", content = "status", rename_all = "snake_case")]
+pub enum AttemptResult {
+    Answered(u16),
+    TimedOut,
+    ConnectionFailed,
+    /// The site no longer has a callback URL, or no longer wants this kind of event.
+    NoCallback,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub at: Timestamp,
+    pub result: AttemptResult,
+    pub duration_ms: u64,
+}
+
+/// One event on its way to one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub event: Event,
+    pub format: CallbackFormat,
+    pub state: DeliveryState,
+    pub attempts: Vec<AttemptRecord>,
+    /// While pending: when the next attempt is due.
+    pub next_at: Option<Timestamp>,
+}
+
+impl Delivery {
+    /// A delivery whose first attempt is due at once.
+    pub fn new(event: Event, format: CallbackFormat, now: Timestamp) -> Self {
+        Delivery {
+            event,
+            format,
+            state: DeliveryState::Pending,
+            attempts: vec![],
+            next_at: Some(now),
+        }
+    }
+
+    pub fn is_due(&self, now: Timestamp) -> bool {
+        self.state == DeliveryState::Pending && self.next_at.is_some_and(|t| now >= t)
+    }
+
+    /// Records an attempt that started at `at`. A 2xx delivers; anything else waits the next
+    /// step of `schedule`, or gives up when the schedule is spent.
+    pub fn record(
+        &mut self,
+        result: AttemptResult,
+        at: Timestamp,
+        now: Timestamp,
+        schedule: &[u64],
+    ) {
+        self.attempts.push(AttemptRecord {
+            at,
+            result,
+            duration_ms: now.millis().saturating_sub(at.millis()),
+        });
+        let failures = self.attempts.len();
+        let (state, next) = match result {
+            AttemptResult::Answered(s) if (200..300).contains(&s) => {
+                (DeliveryState::Delivered, None)
+            }
+            AttemptResult::NoCallback => (DeliveryState::GaveUp, None),
+            _ => match schedule.get(failures - 1) {
+                Some(&wait) => (DeliveryState::Pending, Some(now.plus_secs(wait))),
+                None => (DeliveryState::GaveUp, None),
+            },
+        };
+        self.state = state;
+        self.next_at = next;
+    }
+
+    /// When its object should wake next: for the next attempt, or to forget a finished one.
+    pub fn wake_at(&self) -> Timestamp {
+        match self.next_at {
+            Some(t) => t,
+            None => self
+                .attempts
+                .last()
+                .map_or(Timestamp(0), |a| a.at)
+                .plus_secs(KEEP_SECS),
+        }
+    }
+
+    pub fn view(&self) -> DeliveryView {
+        DeliveryView {
+            event_id: self.event.id.clone(),
+            event_type: self.event.kind,
+            format: self.format,
+            state: self.state,
+            attempts: self
+                .attempts
+                .iter()
+                .map(|a| {
+                    let (status, error) = match a.result {
+                        AttemptResult::Answered(s) => (Some(s), None),
+                        AttemptResult::TimedOut => (None, Some("timeout")),
+                        AttemptResult::ConnectionFailed => (None, Some("connection_failed")),
+                        AttemptResult::NoCallback => (None, Some("no_callback_url")),
+                    };
+                    DeliveryAttempt {
+                        at: a.at.to_rfc3339(),
+                        status,
+                        error: error.map(str::to_owned),
+                        duration_ms: a.duration_ms,
+                    }
+                })
+                .collect(),
+            next_attempt_at: self.next_at.map(Timestamp::to_rfc3339),
+        }
+    }
+}
+
+/// The retry schedule: [`RETRY_SECS`], or a deployment's `CALLBACK_RETRY_SECS` (seconds,
+/// comma-separated), which tests shorten. An unreadable override keeps the default.
+pub fn schedule(configured: Option<&str>) -> Vec<u64> {
+    configured
+        .and_then(|s| {
+            s.split(',')
+                .map(|p| p.trim().parse::<u64>().ok())
+                .collect::<Option<Vec<u64>>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| RETRY_SECS.to_vec())
+}

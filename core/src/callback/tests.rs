@@ -1,0 +1,278 @@
+use super::*;
+use crate::failure::FailureReason;
+use crate::session::tests::{begin, code_of, n, sent, start, CODE_KEY, T0};
+use crate::session::{Cost, MAX_SENDS};
+use crate::signature::{verify_query, verify_webhook};
+use ringproof_api::Channel;
+
+const KEY: &[u8] = b"rp_secret_site";
+
+fn verified_by_call() -> Event {
+    let (mut s, _) = start(Channel::MissedCall);
+    s.on_missed_call(
+        &n("447400123456"),
+        &n("442079460001"),
+        T0.plus_secs(5),
+        T0.plus_secs(7),
+    );
+    event(&s, T0.plus_secs(7)).expect("verified is final")
+}
+
+#[test]
+fn pending_and_retryable_failures_yield_no_event_yet() {
+    let (mut s, _) = start(Channel::Sms);
+    assert_eq!(event(&s, T0), None);
+    s.on_sent(1, Err(FailureReason::ProviderError), T0);
+    // The visitor may still try another way: not final until the session's end.
+    assert_eq!(event(&s, T0.plus_secs(1)), None);
+    let e = event(&s, s.retain_until()).expect("final at the end");
+    assert_eq!(e.kind, CallbackType::Failed);
+    assert_eq!(e.outcome.status, VerificationStatus::Failed);
+    assert_eq!(e.outcome.failure.unwrap().code, "provider_error");
+}
+
+#[test]
+fn a_failure_with_no_send_left_is_final_at_once() {
+    let (mut s, _) = start(Channel::Sms);
+    let mut t = T0;
+    for _ in 1..MAX_SENDS {
+        s.on_sent(s.attempt.number, Err(FailureReason::ProviderError), t);
+        t = t.plus_secs(1);
+        begin(&mut s, Channel::Sms, t).unwrap();
+    }
+    assert_eq!(event(&s, t), None, "the last attempt is still pending");
+    s.on_sent(s.attempt.number, Err(FailureReason::ProviderError), t);
+    let e = event(&s, t).expect("no send left");
+    assert_eq!(e.outcome.attempts, MAX_SENDS);
+}
+
+#[test]
+fn an_expired_verification_is_reported_as_expired() {
+    let (s, _) = start(Channel::Sms);
+    let e = event(&s, s.retain_until()).unwrap();
+    assert_eq!(e.outcome.status, VerificationStatus::Expired);
+    assert_eq!(e.outcome.failure.unwrap().code, "expired");
+}
+
+#[test]
+fn a_verified_code_carries_costs_and_the_transaction() {
+    let (mut s, d) = start(Channel::Sms);
+    sent(&mut s, "ref-1");
+    s.record_cost(Cost {
+        reference: "ref-1".into(),
+        price: Some("0.0065".into()),
+        currency: Some("USD".into()),
+        mcc: None,
+        mnc: None,
+        message_parts_count: Some(1),
+    });
+    s.check_code(&code_of(&d), CODE_KEY, T0.plus_secs(9))
+        .unwrap();
+    let e = event(&s, T0.plus_secs(9)).unwrap();
+    assert_eq!(e.id, "evt_v1");
+    assert_eq!(e.kind, CallbackType::Verified);
+    let o = &e.outcome;
+    assert_eq!(o.client_transaction_id.as_deref(), Some("ctx-9"));
+    assert_eq!(o.phone, "+447400123456");
+    assert_eq!(o.channel, Channel::Sms);
+    assert_eq!(o.failure, None);
+    assert_eq!(o.costs[0].price.as_deref(), Some("0.0065"));
+    assert_eq!(o.costs[0].currency.as_deref(), Some("USD"));
+}
+
+#[test]
+fn json_callbacks_are_standard_webhooks() {
+    let e = verified_by_call();
+    let now = T0.plus_secs(10);
+    let out = request(
+        &e,
+        CallbackFormat::Json,
+        "https://shop.example/hook",
+        KEY,
+        now,
+    );
+    assert_eq!(
+        (out.method, out.url.as_str()),
+        ("POST", "https://shop.example/hook")
+    );
+    let header = |name: &str| {
+        out.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = out.body.as_deref().unwrap();
+    assert_eq!(header("webhook-id"), Some("evt_v1"));
+    assert_eq!(
+        header("webhook-timestamp"),
+        Some(now.secs().to_string().as_str())
+    );
+    assert_eq!(
+        verify_webhook(
+            KEY,
+            header("webhook-id"),
+            header("webhook-timestamp"),
+            header("webhook-signature"),
+            body,
+            now.secs()
+        ),
+        Ok(())
+    );
+    let parsed: CallbackEvent = serde_json::from_str(body).unwrap();
+    assert_eq!(parsed.kind, CallbackType::Verified);
+    assert_eq!(parsed.data, e.outcome);
+    assert_eq!(parsed.data.call_time, Some(T0.plus_secs(5).to_rfc3339()));
+    // A retry sends the same bytes under the same id, signed at its own time.
+    let later = request(
+        &e,
+        CallbackFormat::Json,
+        "https://shop.example/hook",
+        KEY,
+        now.plus_secs(600),
+    );
+    assert_eq!(later.body, out.body);
+    assert_ne!(later.headers[3], out.headers[3]);
+}
+
+#[test]
+fn onering_callbacks_carry_the_seed_fields_signed() {
+    let e = verified_by_call();
+    let now = T0.plus_secs(10);
+    let out = request(
+        &e,
+        CallbackFormat::OneringGet,
+        "https://shop.example/cb.aspx?shop=main%20site",
+        KEY,
+        now,
+    );
+    assert_eq!(out.method, "GET");
+    let (base, query) = out.url.split_once('?').unwrap();
+    assert_eq!(base, "https://shop.example/cb.aspx");
+    let names: Vec<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "shop",
+            "VerifiedMobileNumber",
+            "VerificationChannel",
+            "ActivityTokenId",
+            "ClientTransactionId",
+            "MobileStatus",
+            "TransactionTime",
+            "CustomerCallTime",
+            "EventId",
+            "SignedAt",
+            "Signature"
+        ]
+    );
+    let pairs = verify_query(KEY, query, now.secs() + 60).unwrap();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).unwrap().1.clone();
+    assert_eq!(get("VerifiedMobileNumber"), "447400123456");
+    assert_eq!(get("VerificationChannel"), "+442079460001");
+    assert_eq!(get("ActivityTokenId"), "v1");
+    assert_eq!(get("ClientTransactionId"), "ctx-9");
+    assert_eq!(get("MobileStatus"), "verified");
+    assert_eq!(get("CustomerCallTime"), T0.plus_secs(5).to_rfc3339());
+    assert_eq!(get("shop"), "main site");
+    assert_eq!(
+        verify_query(b"another secret", query, now.secs()),
+        Err(crate::signature::SignatureError::Mismatch)
+    );
+}
+
+#[test]
+fn onering_sites_hear_only_of_verified_numbers() {
+    assert!(carries(CallbackFormat::OneringGet, CallbackType::Verified));
+    assert!(!carries(CallbackFormat::OneringGet, CallbackType::Failed));
+    assert!(carries(CallbackFormat::Json, CallbackType::Failed));
+}
+
+#[test]
+fn deliveries_back_off_and_give_up_after_the_schedule() {
+    let mut d = Delivery::new(verified_by_call(), CallbackFormat::Json, T0);
+    assert!(d.is_due(T0));
+    let mut t = T0;
+    let mut waits = vec![];
+    while d.state == DeliveryState::Pending {
+        assert!(d.is_due(t));
+        d.record(AttemptResult::Answered(500), t, t.plus_secs(1), &RETRY_SECS);
+        if let Some(next) = d.next_at {
+            waits.push(next.secs() - t.secs() - 1);
+            assert!(!d.is_due(
+                next.plus_secs(0)
+                    .millis()
+                    .checked_sub(1)
+                    .map(Timestamp)
+                    .unwrap()
+            ));
+            t = next;
+        }
+    }
+    assert_eq!(waits, RETRY_SECS);
+    assert_eq!(d.state, DeliveryState::GaveUp);
+    assert_eq!(d.attempts.len(), RETRY_SECS.len() + 1);
+    let total: u64 = RETRY_SECS.iter().sum();
+    assert!(total >= 24 * 3600, "retries span at least a day: {total} s");
+    assert_eq!(
+        d.wake_at(),
+        d.attempts.last().unwrap().at.plus_secs(KEEP_SECS)
+    );
+}
+
+#[test]
+fn a_2xx_delivers_and_other_faults_retry() {
+    let mut d = Delivery::new(verified_by_call(), CallbackFormat::Json, T0);
+    d.record(AttemptResult::TimedOut, T0, T0.plus_secs(10), &[1, 2]);
+    assert_eq!(d.next_at, Some(T0.plus_secs(11)));
+    d.record(
+        AttemptResult::ConnectionFailed,
+        T0.plus_secs(11),
+        T0.plus_secs(11),
+        &[1, 2],
+    );
+    assert_eq!(d.next_at, Some(T0.plus_secs(13)));
+    d.record(
+        AttemptResult::Answered(204),
+        T0.plus_secs(13),
+        T0.plus_secs(13),
+        &[1, 2],
+    );
+    assert_eq!(d.state, DeliveryState::Delivered);
+    assert!(!d.is_due(T0.plus_secs(100)));
+    let v = d.view();
+    assert_eq!(v.event_id, "evt_v1");
+    let seen: Vec<_> = v
+        .attempts
+        .iter()
+        .map(|a| (a.status, a.error.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (None, Some("timeout")),
+            (None, Some("connection_failed")),
+            (Some(204), None)
+        ]
+    );
+    assert_eq!(v.attempts[0].duration_ms, 10_000);
+    assert_eq!(v.next_attempt_at, None);
+}
+
+#[test]
+fn a_site_without_a_callback_is_given_up_at_once() {
+    let mut d = Delivery::new(verified_by_call(), CallbackFormat::Json, T0);
+    d.record(AttemptResult::NoCallback, T0, T0, &RETRY_SECS);
+    assert_eq!(d.state, DeliveryState::GaveUp);
+}
+
+#[test]
+fn the_schedule_can_be_shortened_but_not_broken() {
+    assert_eq!(schedule(None), RETRY_SECS);
+    assert_eq!(schedule(Some("1, 2,4")), [1, 2, 4]);
+    assert_eq!(schedule(Some("1,x")), RETRY_SECS);
+    assert_eq!(schedule(Some("")), RETRY_SECS);
+}

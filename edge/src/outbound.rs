@@ -1,0 +1,54 @@
+//! The Worker's outbound HTTP, to providers and to sites' callback URLs: one request with a
+//! deadline. What the answer means is for the caller (and core's codecs) to say.
+
+use futures_util::future::{select, Either};
+use ringproof_core::providers::{Answer, Outgoing};
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The request could not be built (a header or URL the runtime refuses).
+    Unsendable,
+    /// No connection, or it broke.
+    ConnectionFailed,
+    /// No complete answer before the deadline.
+    TimedOut,
+}
+
+/// Sends `out` and reads the whole answer, giving up (and aborting) after `deadline`.
+pub async fn send(out: Outgoing, deadline: Duration) -> Result<Answer, SendError> {
+    let headers = Headers::new();
+    for (k, v) in &out.headers {
+        headers.set(k, v).map_err(|_| SendError::Unsendable)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(if out.method == "GET" {
+        Method::Get
+    } else {
+        Method::Post
+    })
+    .with_headers(headers);
+    if let Some(body) = out.body {
+        init.with_body(Some(body.into()));
+    }
+    let req = Request::new_with_init(&out.url, &init).map_err(|_| SendError::Unsendable)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let exchange = async {
+        let mut res = Fetch::Request(req).send_with_signal(&signal).await?;
+        let status = res.status_code();
+        let body = res.text().await?;
+        Ok::<_, worker::Error>(Answer { status, body })
+    };
+    let timer = Delay::from(deadline);
+    futures_util::pin_mut!(exchange);
+    match select(exchange, timer).await {
+        Either::Left((Ok(answer), _)) => Ok(answer),
+        Either::Left((Err(_), _)) => Err(SendError::ConnectionFailed),
+        Either::Right(_) => {
+            controller.abort();
+            Err(SendError::TimedOut)
+        }
+    }
+}
