@@ -75,6 +75,19 @@ pub async fn new_mobile_recorded(
             "ActivityTokenId": id,
             "img": format!("{base}/v1/verifications/{id}/number.svg"),
         }),
+        // A page off the site's domains gets the 403 every browser-facing endpoint gives,
+        // still with OneRing's Message for integrations that read only that.
+        Err(Refusal::DomainNotAllowed) => {
+            let error = ApiError::OriginNotAllowed;
+            return http::json(
+                error.status(),
+                &json!({
+                    "Message": format!("Failed#{}", Refusal::DomainNotAllowed.name()),
+                    "ClientTransactionId": ctid,
+                    "error": error.body().error,
+                }),
+            );
+        }
         Err(r) => json!({ "Message": format!("Failed#{}", r.name()), "ClientTransactionId": ctid }),
     };
     http::json(200, &body)
@@ -106,14 +119,20 @@ async fn start(
     let page = page
         .filter(|o| site.origin_allowed(o))
         .ok_or(Refusal::DomainNotAllowed)?;
+    // OneRing's numbers are national, read in the site's first country; a site open to every
+    // country gets them with their country code and no `+`, as OneRing's callbacks write them.
+    let country = site.allowed_countries.first().map(String::as_str);
+    let phone = match country {
+        None if mobile.bytes().all(|b| b.is_ascii_digit()) => format!("+{mobile}"),
+        _ => mobile.to_owned(),
+    };
     let session = start_verification(
         env,
         &site,
         page,
         Start {
-            phone: mobile,
-            // OneRing's numbers are national: read them in the site's first country.
-            country: site.allowed_countries.first().map(String::as_str),
+            phone: &phone,
+            country,
             channel: Some(Channel::MissedCall),
             client_transaction_id: Some(ctid.to_owned()),
         },

@@ -435,9 +435,9 @@ async fn begin(env: &Env, session: Session, channel: Channel, base: &str) -> Out
 /// the verification's state at any time, live or finished.
 async fn transaction(req: &Request, env: &Env, ctid: &str) -> Outcome<Response> {
     let site_key = site_of_bearer(req, env).await?;
-    if ctid.is_empty() || ctid.len() > 128 {
-        return Err(ApiError::TransactionNotFound.into());
-    }
+    let ctid = http::decode_segment(ctid)
+        .filter(|c| !c.is_empty() && c.len() <= 128)
+        .ok_or(ApiError::TransactionNotFound)?;
     let id: Option<String> = call(
         env,
         TRANSACTIONS,

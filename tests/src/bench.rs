@@ -1,10 +1,13 @@
 //! Latency figures from a real local edge: the cold first request (which pays for loading the
 //! phone-number metadata in a fresh isolate) against warm ones.
 
-use crate::harness::LocalEdge;
+use crate::callback_receiver::CallbackReceiver;
+use crate::harness::{LocalEdge, SandboxSite};
 use crate::http;
+use ringproof_api::Channel;
+use ringproof_core::Timestamp;
 use serde_json::json;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn latency(env: &[(String, String)]) -> Result<(), String> {
     for (k, v) in env {
@@ -57,5 +60,58 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         "  GET  /v1/verifications/{{id}} (median of 20)       {:>7.1} ms",
         polls[10]
     );
+    let mut callbacks = callback_latency(&edge, origin)?;
+    callbacks.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "  missed call reported -> site's callback received  {:>7.1} ms median, {:.1} ms max (of {})",
+        callbacks[callbacks.len() / 2],
+        callbacks[callbacks.len() - 1],
+        callbacks.len()
+    );
     Ok(())
+}
+
+/// From the provider's webhook to the signed JSON callback arriving at the site: the handover
+/// to the callback object and its alarm.
+fn callback_latency(edge: &LocalEdge, origin: &str) -> Result<Vec<f64>, String> {
+    let receiver = CallbackReceiver::start().map_err(|e| e.to_string())?;
+    let creds = SandboxSite::generate(&edge.secrets);
+    let mut site = edge.site(&creds, "Bench", &[origin]);
+    site.channels = vec![Channel::MissedCall];
+    site.callback_url = Some(receiver.url("/bench"));
+    edge.put_site(&site)?;
+    let mut out = Vec::new();
+    for n in 0..10 {
+        let r = http::post_json(
+            &format!("{}/v1/verifications", edge.base_url),
+            &json!({"site_key": creds.site_key, "phone": "+44 7400 123456", "channel": "missed_call"}),
+            &[("Origin", origin)],
+        )?;
+        let called = r.json()["call_to_uri"]
+            .as_str()
+            .and_then(|u| u.strip_prefix("tel:"))
+            .ok_or("no number to call")?
+            .to_owned();
+        let t = Instant::now();
+        http::post_json(
+            &format!(
+                "{}/v1/providers/missed-call/{}",
+                edge.base_url, edge.secrets.provider_secret
+            ),
+            &json!({"caller": "447400123456", "called": called.trim_start_matches('+'),
+                    "call_time": Timestamp(now_millis()).to_rfc3339()}),
+            &[],
+        )?;
+        let got = receiver.wait_for("/bench", n + 1, Duration::from_secs(10));
+        let last = got.get(n).ok_or("the callback did not arrive")?;
+        out.push(last.at.duration_since(t).as_secs_f64() * 1000.0);
+    }
+    Ok(out)
+}
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
 }

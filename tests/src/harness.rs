@@ -36,22 +36,28 @@ pub struct DevSecrets {
     pub site_secret_key: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SandboxSite {
     pub site_key: String,
     pub secret: String,
     /// Stored with the site; gives the secret back under the deployment's `SITE_SECRET_KEY`.
     pub salt: String,
+    /// OneRing's `ApiKey` and `ActivityTokenId` for `NewMobileRecorded.ashx`.
+    pub api_key: String,
+    pub activity_token_id: String,
 }
 
 impl SandboxSite {
     /// A new site key and its secret under `secrets`.
     pub fn generate(secrets: &DevSecrets) -> Self {
-        let c = Credentials::generate(&mut OsRandom, secrets.site_secret_key.as_bytes());
+        let mut rng = OsRandom;
+        let c = Credentials::generate(&mut rng, secrets.site_secret_key.as_bytes());
         SandboxSite {
             site_key: c.site_key,
             secret: c.secret,
             salt: c.salt,
+            api_key: format!("rp_api_{}", rng.token(24)),
+            activity_token_id: format!("rp_act_{}", rng.token(12)),
         }
     }
 
@@ -104,38 +110,43 @@ impl LocalEdge {
         let creds_file = state.join("ringproof-dev.txt");
         let saved = std::fs::read_to_string(&creds_file).unwrap_or_default();
         let lines: Vec<&str> = saved.lines().collect();
-        let (sandbox, secrets) =
-            if let [key, secret, salt, token, provider, admin, master] = lines[..] {
-                (
-                    SandboxSite {
-                        site_key: key.into(),
-                        secret: secret.into(),
-                        salt: salt.into(),
-                    },
-                    DevSecrets {
-                        token_key: token.into(),
-                        provider_secret: provider.into(),
-                        admin_token: admin.into(),
-                        site_secret_key: master.into(),
-                    },
-                )
-            } else {
-                let (s, d) = fresh_credentials();
-                let text = [
-                    &s.site_key,
-                    &s.secret,
-                    &s.salt,
-                    &d.token_key,
-                    &d.provider_secret,
-                    &d.admin_token,
-                    &d.site_secret_key,
-                ]
-                .iter()
-                .map(|l| format!("{l}\n"))
-                .collect::<String>();
-                std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
-                (s, d)
-            };
+        let (sandbox, secrets) = if let [key, secret, salt, api_key, activity, token, provider, admin, master] =
+            lines[..]
+        {
+            (
+                SandboxSite {
+                    site_key: key.into(),
+                    secret: secret.into(),
+                    salt: salt.into(),
+                    api_key: api_key.into(),
+                    activity_token_id: activity.into(),
+                },
+                DevSecrets {
+                    token_key: token.into(),
+                    provider_secret: provider.into(),
+                    admin_token: admin.into(),
+                    site_secret_key: master.into(),
+                },
+            )
+        } else {
+            let (s, d) = fresh_credentials();
+            let text = [
+                &s.site_key,
+                &s.secret,
+                &s.salt,
+                &s.api_key,
+                &s.activity_token_id,
+                &d.token_key,
+                &d.provider_secret,
+                &d.admin_token,
+                &d.site_secret_key,
+            ]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>();
+            std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
+            (s, d)
+        };
         Self::start(
             get("RINGPROOF_WRANGLER")?,
             edge_dir,
@@ -293,8 +304,12 @@ impl LocalEdge {
             callback_url: None,
             callback_format: Default::default(),
             allowed_countries: vec![],
-            activity_token_id: String::new(),
-            api_key_hash: String::new(),
+            activity_token_id: creds.activity_token_id.clone(),
+            api_key_hash: if creds.api_key.is_empty() {
+                String::new()
+            } else {
+                ringproof_core::secret::hash(&creds.api_key)
+            },
             channels: vec![
                 Channel::MissedCall,
                 Channel::FlashCall,
@@ -313,6 +328,9 @@ impl LocalEdge {
         self.kv_put(&format!("site:{}", site.site_key), &json)?;
         // The secret alone names the site on server-to-server endpoints.
         let key = serde_json::to_string(&site.site_key).map_err(|e| e.to_string())?;
+        if !site.activity_token_id.is_empty() {
+            self.kv_put(&format!("activity:{}", site.activity_token_id), &key)?;
+        }
         self.kv_put(&format!("secret:{}", site.secret_hash), &key)
     }
 

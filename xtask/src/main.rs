@@ -52,10 +52,13 @@ fn dev() -> Result<(), String> {
     let edge = ringproof_tests::harness::LocalEdge::start_dev(&tools.harness_env())
         .map_err(|e| format!("could not start the edge: {e}"))?;
     println!(
-        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nPress Ctrl-C to stop.",
+        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  webhook secret  {whsec}  (Standard Webhooks libraries)\n  OneRing ApiKey  {api_key}\n  ActivityTokenId {activity}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nPress Ctrl-C to stop.",
         url = edge.base_url,
         key = edge.sandbox.site_key,
         secret = edge.sandbox.secret,
+        whsec = edge.sandbox.webhook_secret(),
+        api_key = edge.sandbox.api_key,
+        activity = edge.sandbox.activity_token_id,
         admin = edge.secrets.admin_token,
         fakes = edge.fakes.base_url,
     );

@@ -255,7 +255,7 @@ fn callbacks_follow_a_secret_rotation(ctx: &Ctx) {
     let site = SandboxSite {
         site_key: key,
         secret: fresh,
-        salt: String::new(),
+        ..Default::default()
     };
     let (_, _) = verify_by_call(ctx, &site);
     let got = ctx.receiver.wait_for("/hooks/rotated", 1, WAIT);

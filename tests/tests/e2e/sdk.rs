@@ -60,6 +60,18 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
 
     let t = client.transaction(&ctid).unwrap();
     assert_eq!(t.verification_id, id);
+    // Ids are the site's own strings: spaces and slashes survive the path.
+    let odd = format!("order 42/{}", crate::unique_ctid());
+    let r = ctx.create(
+        json!({"site_key": site.site_key, "phone": crate::PHONE, "channel": "missed_call",
+               "client_transaction_id": odd}),
+        Some(crate::ORIGIN),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        client.transaction(&odd).unwrap().verification_id,
+        r.json()["verification_id"].as_str().unwrap()
+    );
     let wrong = Client::new(&ctx.edge.base_url, "rp_secret_wrong");
     let e = wrong.transaction(&ctid).unwrap_err();
     assert_eq!(e.code(), "unauthorized", "{e}");
