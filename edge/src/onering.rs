@@ -115,10 +115,15 @@ async fn start(
         .await
         .map_err(Refusal::from_failure)?
         .ok_or(Refusal::InvalidApiKey)?;
-    // The seed's "your domain ... for validating your request": the page must be one of them.
-    let page = page
-        .filter(|o| site.origin_allowed(o))
-        .ok_or(Refusal::DomainNotAllowed)?;
+    // The seed's "your domain ... for validating your request": a browser's page must be one
+    // of them. A request with neither Origin nor Referer comes from the site's own server (the
+    // seed's button handler may run there, as ASP.NET's do): its ApiKey authenticates it, and
+    // no browser can read that verification's status.
+    let page = match page {
+        Some(p) if site.origin_allowed(p) => p,
+        Some(_) => return Err(Refusal::DomainNotAllowed),
+        None => "",
+    };
     // OneRing's numbers are national, read in the site's first country; a site open to every
     // country gets them with their country code and no `+`, as OneRing's callbacks write them.
     let country = site.allowed_countries.first().map(String::as_str);
