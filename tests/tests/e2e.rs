@@ -546,6 +546,55 @@ fn production_config_has_no_sandbox(_ctx: &Ctx) {
 /// A named end-to-end check against the shared edge.
 pub type Scenario = fn(&Ctx);
 
+/// The demo page `cargo xtask dev` serves, as a newcomer uses it: type a number, press
+/// "Simulate the missed call", get the token and the siteverify command to try.
+fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
+    let b = Browser::start().expect("browser");
+    b.goto(&format!("{}/", ctx.edge.base_url)).unwrap();
+    let host = "ringproof-verify";
+    b.in_shadow(host, "[data-testid=phone]")
+        .unwrap()
+        .type_text(PHONE)
+        .unwrap();
+    b.in_shadow(host, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    b.wait_for("the simulate button to enable", || {
+        let clicked = b.execute(
+            "var s = document.getElementById('simulate'); if (s.disabled) return false; s.click(); return true;",
+            vec![],
+        )?;
+        clicked
+            .as_bool()
+            .filter(|c| *c)
+            .map(|_| ())
+            .ok_or_else(|| "still disabled".to_owned())
+    })
+    .unwrap();
+    let curl = b
+        .wait_for("the verified panel", || {
+            let text = b.execute(
+                "var r = document.getElementById('result'); return r.hidden ? '' : document.getElementById('curl').textContent;",
+                vec![],
+            )?;
+            text.as_str()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| "still hidden".to_owned())
+        })
+        .unwrap();
+    assert!(curl.contains("/v1/siteverify"), "{curl}");
+    let token = curl
+        .split("\"response\":\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("a token in the command");
+    let answer = ctx.siteverify(&ctx.edge.sandbox.secret, token);
+    assert_eq!(answer["success"], true, "{answer}");
+    assert_eq!(answer["phone"], PHONE_E164);
+}
+
 fn main() {
     let edge = match LocalEdge::start_for_tests() {
         Ok(e) => e,
@@ -604,6 +653,10 @@ fn main() {
         (
             "browser_shows_errors_in_plain_words",
             browser_shows_errors_in_plain_words,
+        ),
+        (
+            "demo_page_verifies_with_the_simulate_button",
+            demo_page_verifies_with_the_simulate_button,
         ),
     ];
     let tests: Vec<(&str, Scenario)> = tests
