@@ -163,14 +163,7 @@ fn rfc3339_now() -> String {
 fn browser_flow_on_another_origin(ctx: &Ctx) {
     let (_page, b) = ctx.open_widget(&ctx.edge.sandbox.site_key);
     let host = "ringproof-verify";
-    b.in_shadow(host, "[data-testid=phone]")
-        .unwrap()
-        .type_text(PHONE)
-        .unwrap();
-    b.in_shadow(host, "[data-testid=submit]")
-        .unwrap()
-        .click()
-        .unwrap();
+    type_and_submit(&b, PHONE);
 
     let img = b.in_shadow(host, "[data-testid=number-image]").unwrap();
     let src = img.attribute("src").unwrap().unwrap();
@@ -250,14 +243,7 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
 fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
     let (_page, b) = ctx.open_widget(&ctx.edge.sandbox.site_key);
     let host = "ringproof-verify";
-    b.in_shadow(host, "[data-testid=phone]")
-        .unwrap()
-        .type_text("12345")
-        .unwrap();
-    b.in_shadow(host, "[data-testid=submit]")
-        .unwrap()
-        .click()
-        .unwrap();
+    type_and_submit(&b, "12345");
     let err = b.in_shadow(host, "[data-testid=error]").unwrap();
     b.wait_for("an error message", || {
         let t = err.text()?;
@@ -551,15 +537,7 @@ pub type Scenario = fn(&Ctx);
 fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
     let b = Browser::start().expect("browser");
     b.goto(&format!("{}/", ctx.edge.base_url)).unwrap();
-    let host = "ringproof-verify";
-    b.in_shadow(host, "[data-testid=phone]")
-        .unwrap()
-        .type_text(PHONE)
-        .unwrap();
-    b.in_shadow(host, "[data-testid=submit]")
-        .unwrap()
-        .click()
-        .unwrap();
+    type_and_submit(&b, PHONE);
     b.wait_for("the simulate button to enable", || {
         let clicked = b.execute(
             "var s = document.getElementById('simulate'); if (s.disabled) return false; s.click(); return true;",
@@ -593,6 +571,19 @@ fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
     let answer = ctx.siteverify(&ctx.edge.sandbox.secret, token);
     assert_eq!(answer["success"], true, "{answer}");
     assert_eq!(answer["phone"], PHONE_E164);
+}
+
+/// Types `number` into the widget's phone field and presses its button.
+pub fn type_and_submit(b: &Browser, number: &str) {
+    let host = "ringproof-verify";
+    b.in_shadow(host, "[data-testid=phone]")
+        .unwrap()
+        .type_text(number)
+        .unwrap();
+    b.in_shadow(host, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
 }
 
 fn main() {

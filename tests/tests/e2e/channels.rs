@@ -72,14 +72,7 @@ fn header<'a>(r: &'a ringproof_tests::fake_providers::Recorded, name: &str) -> O
 }
 
 fn submit_number(b: &Browser) {
-    b.in_shadow(HOST, "[data-testid=phone]")
-        .unwrap()
-        .type_text(PHONE)
-        .unwrap();
-    b.in_shadow(HOST, "[data-testid=submit]")
-        .unwrap()
-        .click()
-        .unwrap();
+    crate::type_and_submit(b, PHONE);
 }
 
 fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
