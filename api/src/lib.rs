@@ -213,6 +213,9 @@ pub struct TransactionView {
     /// The failure code, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// What providers charged, as they report it (possibly after the outcome).
+    #[serde(default)]
+    pub costs: Vec<ProviderCost>,
 }
 
 /// How a site wants to hear about results at its callback URL.

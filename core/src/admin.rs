@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::random::Randomness;
 use crate::secret;
+use crate::signature;
 use crate::site::{Credentials, Site, DEFAULT_SENDS_PER_NUMBER_PER_HOUR};
 use ringproof_api::{Channel, CreatedSite, SiteInput, SiteUpdate, SiteView};
 
@@ -149,13 +150,30 @@ fn callback(url: Option<&str>) -> Result<Option<String>, ApiError> {
         })
         .map(|rest| rest.split(['/', '?']).next().unwrap_or_default());
     match host {
-        Some(h) if !h.is_empty() && !url.contains(char::is_whitespace) && url.len() <= 2048 => {
-            Ok(Some(url.to_owned()))
+        Some(h) if !h.is_empty() && !url.contains(char::is_whitespace) && url.len() <= 2048 => {}
+        _ => {
+            return Err(invalid(
+                "callback_url must be an https URL (http only for localhost)",
+            ))
         }
-        _ => Err(invalid(
-            "callback_url must be an https URL (http only for localhost)",
-        )),
     }
+    // The signed GET appends these; a second copy would make every signature check fail.
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let reserved = query.split('&').any(|pair| {
+        let name = pair.split('=').next().unwrap_or_default();
+        [
+            signature::EVENT_ID,
+            signature::SIGNED_AT,
+            signature::SIGNATURE,
+        ]
+        .contains(&name)
+    });
+    if url.contains('#') || reserved {
+        return Err(invalid(
+            "callback_url must not have a #fragment or its own EventId, SignedAt or Signature",
+        ));
+    }
+    Ok(Some(url.to_owned()))
 }
 
 fn channels(list: Vec<Channel>) -> Result<Vec<Channel>, ApiError> {
@@ -239,6 +257,8 @@ mod tests {
             Box::new(|i| i.domains = vec!["ftp://shop.example".into()]),
             Box::new(|i| i.callback_url = Some("http://shop.example/hook".into())),
             Box::new(|i| i.callback_url = Some("not a url".into())),
+            Box::new(|i| i.callback_url = Some("https://shop.example/cb?Signature=x".into())),
+            Box::new(|i| i.callback_url = Some("https://shop.example/cb#top".into())),
             Box::new(|i| i.channels = Some(vec![])),
             Box::new(|i| i.channels = Some(vec![Channel::Sms, Channel::Sms])),
             Box::new(|i| i.allowed_countries = vec!["GBR".into()]),

@@ -11,7 +11,7 @@
 mod tests;
 
 use crate::providers::Outgoing;
-use crate::session::{Session, State};
+use crate::session::{Cost, Session, State};
 use crate::signature::{self, EVENT_ID, SIGNATURE, SIGNED_AT};
 use crate::time::Timestamp;
 use ringproof_api::{
@@ -80,18 +80,16 @@ pub fn event(session: &Session, now: Timestamp) -> Option<Event> {
             call_time: call_time.map(Timestamp::to_rfc3339),
             failure,
             attempts: record.attempts,
-            costs: record
-                .costs
-                .iter()
-                .map(|c| ProviderCost {
-                    reference: c.reference.clone(),
-                    price: c.price.clone(),
-                    currency: c.currency.clone(),
-                })
-                .collect(),
+            costs: costs(session),
         },
         called_number: session.attempt.assigned_number.clone(),
     })
+}
+
+/// What providers have reported charging so far. A report may come after the outcome (an SMS
+/// delivery report after the code was typed): a delivery still pending then carries it.
+pub fn costs(session: &Session) -> Vec<ProviderCost> {
+    session.costs.iter().map(Cost::public).collect()
 }
 
 /// Whether a site with `format` hears about `kind` at all: OneRing calls back only for

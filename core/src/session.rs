@@ -133,6 +133,17 @@ pub struct Cost {
     pub message_parts_count: Option<u32>,
 }
 
+impl Cost {
+    /// What the site is shown.
+    pub fn public(&self) -> ringproof_api::ProviderCost {
+        ringproof_api::ProviderCost {
+            reference: self.reference.clone(),
+            price: self.price.clone(),
+            currency: self.currency.clone(),
+        }
+    }
+}
+
 /// What the Worker must do to start an attempt. The code travels only here, once, on its way
 /// to the provider; the session keeps its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,6 +255,7 @@ impl FinishedRecord {
             created_at: self.created_at.to_rfc3339(),
             finished_at: finished.then(|| self.finished_at.to_rfc3339()),
             failure: self.failure.map(|f| f.code().to_owned()),
+            costs: self.costs.iter().map(Cost::public).collect(),
         })
     }
 }

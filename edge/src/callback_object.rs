@@ -9,7 +9,7 @@ use crate::error::Outcome;
 use crate::http;
 use crate::kv;
 use crate::objects::{serve, wake_at, CallbackOp};
-use crate::outbound::{self, SendError};
+use crate::outbound::{self, Redirects, SendError};
 use ringproof_api::DeliveryState;
 use ringproof_core::callback::{self, AttemptResult, Delivery};
 use ringproof_core::keys::SiteByKey;
@@ -84,6 +84,17 @@ impl CallbackObject {
                 wake_at(&storage, t).await?;
                 Ok(http::json(200, &true))
             }
+            CallbackOp::Costs { costs } => {
+                if let Some(mut delivery) = storage.get::<Delivery>(KEY).await? {
+                    // Only what is still to be sent can carry them; the site can always read
+                    // them from its transaction lookup.
+                    if delivery.state == DeliveryState::Pending {
+                        delivery.event.outcome.costs = costs;
+                        storage.put(KEY, &delivery).await?;
+                    }
+                }
+                Ok(http::json(200, &()))
+            }
             CallbackOp::Get => Ok(http::json(200, &storage.get::<Delivery>(KEY).await?)),
         }
     }
@@ -117,7 +128,7 @@ impl CallbackObject {
             return AttemptResult::ConnectionFailed;
         };
         let out = callback::request(event, site.callback_format, &url, secret.as_bytes(), now());
-        match outbound::send(out, callback_timeout(&self.env)).await {
+        match outbound::send(out, callback_timeout(&self.env), Redirects::Refuse).await {
             Ok(answer) => AttemptResult::Answered(answer.status),
             Err(SendError::TimedOut) => AttemptResult::TimedOut,
             Err(SendError::ConnectionFailed | SendError::Unsendable) => {

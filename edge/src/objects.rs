@@ -1,7 +1,7 @@
 //! The messages the Worker sends its Durable Objects, and the one way it sends them.
 
 use crate::error::{Failure, Outcome};
-use ringproof_api::Channel;
+use ringproof_api::{Channel, ProviderCost};
 use ringproof_core::callback::Event;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::providers::Sent;
@@ -115,6 +115,8 @@ pub enum CallbackOp {
     /// Starts delivering `event`, once: a repeat is a no-op. Answers whether the site will be
     /// called (it has a callback URL that takes this kind of event).
     Enqueue { event: Box<Event> },
+    /// Costs reported after the event was made. Answers `()`.
+    Costs { costs: Vec<ProviderCost> },
     /// Answers the `Delivery`, if any.
     Get,
 }

@@ -4,7 +4,9 @@
 use futures_util::future::{select, Either};
 use ringproof_core::providers::{Answer, Outgoing};
 use std::time::Duration;
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendError {
@@ -16,8 +18,21 @@ pub enum SendError {
     TimedOut,
 }
 
+/// Whether a 3xx is followed or is the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redirects {
+    Follow,
+    /// Callbacks: a redirect would turn the signed POST into a bodiless GET, or carry the
+    /// signature to a plain-http URL, so the 3xx itself is the (failed) answer.
+    Refuse,
+}
+
 /// Sends `out` and reads the whole answer, giving up (and aborting) after `deadline`.
-pub async fn send(out: Outgoing, deadline: Duration) -> Result<Answer, SendError> {
+pub async fn send(
+    out: Outgoing,
+    deadline: Duration,
+    redirects: Redirects,
+) -> Result<Answer, SendError> {
     let headers = Headers::new();
     for (k, v) in &out.headers {
         headers.set(k, v).map_err(|_| SendError::Unsendable)?;
@@ -28,7 +43,11 @@ pub async fn send(out: Outgoing, deadline: Duration) -> Result<Answer, SendError
     } else {
         Method::Post
     })
-    .with_headers(headers);
+    .with_headers(headers)
+    .with_redirect(match redirects {
+        Redirects::Follow => RequestRedirect::Follow,
+        Redirects::Refuse => RequestRedirect::Manual,
+    });
     if let Some(body) = out.body {
         init.with_body(Some(body.into()));
     }

@@ -3,7 +3,7 @@
 //! deadline and turns every way a send can go wrong into a `FailureReason`.
 
 use crate::env::{self, now, CryptoRng};
-use crate::outbound::{self, SendError};
+use crate::outbound::{self, Redirects, SendError};
 use ringproof_api::Channel;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::providers::{mcn, phone_confirm, telesign, Answer, Config, Outgoing, Sent};
@@ -106,8 +106,10 @@ fn log_failure(channel: Channel, reason: FailureReason) {
 /// Sends `out`, giving up after [`DEADLINE`]. Connection failures and timeouts mean the
 /// provider is unavailable; reading the answer is left to the provider's codec.
 async fn fetch(out: Outgoing) -> Result<Answer, FailureReason> {
-    outbound::send(out, DEADLINE).await.map_err(|e| match e {
-        SendError::Unsendable => FailureReason::ProviderError,
-        SendError::ConnectionFailed | SendError::TimedOut => FailureReason::ProviderUnavailable,
-    })
+    outbound::send(out, DEADLINE, Redirects::Follow)
+        .await
+        .map_err(|e| match e {
+            SendError::Unsendable => FailureReason::ProviderError,
+            SendError::ConnectionFailed | SendError::TimedOut => FailureReason::ProviderUnavailable,
+        })
 }

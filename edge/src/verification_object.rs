@@ -77,6 +77,24 @@ impl VerificationObject {
         Ok(())
     }
 
+    /// A cost reported after the callback was handed over goes to it too.
+    async fn pass_costs_on(&self, session: &Session) {
+        let notified = self.state.storage().get::<bool>(NOTIFIED).await;
+        if !matches!(notified, Ok(Some(true))) {
+            return;
+        }
+        let op = CallbackOp::Costs {
+            costs: callback::costs(session),
+        };
+        let sent: Outcome<()> = objects::call(&self.env, CALLBACKS, &session.id, &op).await;
+        if let Err(e) = sent {
+            worker::console_error!(
+                "passing costs to the callback of {} failed: {e:?}",
+                session.id
+            );
+        }
+    }
+
     /// Hands a final outcome to the callback object, once.
     async fn notify(&self, session: &Session) -> Outcome<()> {
         let Some(event) = callback::event(session, now()) else {
@@ -179,12 +197,16 @@ impl VerificationObject {
             } => {
                 let mut session = self.loaded().await?;
                 let changed = session.on_delivery(&reference, event, now());
+                let costed = cost.is_some();
                 if let Some(cost) = cost {
                     session.record_cost(cost);
                 }
                 self.save(&session).await?;
                 if changed {
                     self.record_best_effort(&session).await;
+                }
+                if costed {
+                    self.pass_costs_on(&session).await;
                 }
                 ok(&changed)
             }

@@ -78,6 +78,7 @@ fn a_verified_code_carries_costs_and_the_transaction() {
     assert_eq!(o.failure, None);
     assert_eq!(o.costs[0].price.as_deref(), Some("0.0065"));
     assert_eq!(o.costs[0].currency.as_deref(), Some("USD"));
+    assert_eq!(costs(&s), o.costs);
 }
 
 #[test]

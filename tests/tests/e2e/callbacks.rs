@@ -5,7 +5,7 @@ use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
 use ringproof_api::{CallbackEvent, CallbackFormat, CallbackType, Channel, Deliveries};
 use ringproof_core::signature::{self, SignatureError};
 use ringproof_tests::callback_receiver::{Answer, Received};
-use ringproof_tests::fake_providers::{Mode, Provider};
+use ringproof_tests::fake_providers::{Mode, Provider, SmsOutcome};
 use ringproof_tests::harness::SandboxSite;
 use ringproof_tests::http::{self, Reply};
 use serde_json::json;
@@ -32,6 +32,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         "callbacks_follow_a_secret_rotation",
         callbacks_follow_a_secret_rotation,
     ),
+    (
+        "costs_reported_after_the_code_reach_the_callback",
+        costs_reported_after_the_code_reach_the_callback,
+    ),
 ];
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -54,7 +58,11 @@ pub fn site_calling_back(
 
 /// Starts a missed-call verification with a fresh ClientTransactionId and makes the call.
 pub fn verify_by_call(ctx: &Ctx, site: &SandboxSite) -> (String, String) {
-    let ctid = crate::unique_ctid();
+    verify_by_call_as(ctx, site, crate::unique_ctid())
+}
+
+/// [`verify_by_call`] with a ClientTransactionId of the caller's choosing.
+pub fn verify_by_call_as(ctx: &Ctx, site: &SandboxSite, ctid: String) -> (String, String) {
     let r = ctx.create(
         json!({"site_key": site.site_key, "phone": PHONE, "channel": "missed_call",
                "client_transaction_id": ctid}),
@@ -85,7 +93,7 @@ fn delivery_log(ctx: &Ctx, id: &str, secret: &str) -> Deliveries {
 }
 
 /// Polls the delivery log until its state is `state`.
-fn wait_for_state(ctx: &Ctx, id: &str, secret: &str, state: &str) -> Deliveries {
+pub fn wait_for_state(ctx: &Ctx, id: &str, secret: &str, state: &str) -> Deliveries {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let log = delivery_log(ctx, id, secret);
@@ -269,4 +277,49 @@ fn callbacks_follow_a_secret_rotation(ctx: &Ctx) {
         check_json(&old, &got[0], crate::now_secs()).unwrap_err(),
         SignatureError::Mismatch
     );
+}
+
+/// TeleSign's delivery report, with its price, may come after the visitor typed the code: a
+/// callback still being retried carries it, and the transaction lookup always has it.
+fn costs_reported_after_the_code_reach_the_callback(ctx: &Ctx) {
+    let path = "/hooks/costs";
+    ctx.receiver.plan(path, &[Answer::Status(500)]);
+    let site = site_calling_back(ctx, &[Channel::Sms], path, CallbackFormat::Json);
+    let ctid = crate::unique_ctid();
+    let r = ctx.create(
+        json!({"site_key": site.site_key, "phone": PHONE, "channel": "sms",
+               "client_transaction_id": ctid}),
+        Some(ORIGIN),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["verification_id"].as_str().unwrap().to_owned();
+    let sms = ctx.edge.fakes.last_message(PHONE_E164).expect("the SMS");
+    let r = ctx.act(&id, "check", json!({ "code": sms.code }));
+    assert_eq!(r.json()["status"], "verified", "{}", r.body);
+    ctx.edge
+        .fakes
+        .fire_sms(&sms.reference, SmsOutcome::Delivered)
+        .unwrap();
+
+    let got = ctx.receiver.wait_for(path, 2, WAIT);
+    assert_eq!(got.len(), 2, "a failure, then the retry");
+    let event = check_json(&site, &got[1], crate::now_secs()).unwrap();
+    let cost = event
+        .data
+        .costs
+        .first()
+        .expect("the retry carries the cost");
+    assert_eq!(
+        (cost.price.as_deref(), cost.currency.as_deref()),
+        (Some("0.5112"), Some("USD"))
+    );
+    assert_eq!(cost.reference, sms.reference);
+    let auth = format!("Bearer {}", site.secret);
+    let t = http::get_with(
+        &ctx.url(&format!("/v1/transactions/{ctid}")),
+        &[("Authorization", auth.as_str())],
+    )
+    .unwrap()
+    .json();
+    assert_eq!(t["costs"][0]["price"], "0.5112", "{t}");
 }

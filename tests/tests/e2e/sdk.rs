@@ -2,7 +2,7 @@
 //! Python snippets, taken from the README as they stand, against the running edge and the
 //! callbacks it really sent.
 
-use crate::e2e::callbacks::{site_calling_back, verify_by_call};
+use crate::e2e::callbacks::{site_calling_back, verify_by_call, verify_by_call_as, wait_for_state};
 use crate::{Ctx, Scenario, PHONE_E164};
 use ringproof_api::{CallbackFormat, CallbackType, Channel, DeliveryState};
 use ringproof_sdk::callback::{self, WebhookHeaders};
@@ -94,11 +94,10 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
     .unwrap_err();
     assert_eq!(e.code(), "signature_mismatch");
 
+    // The receiver has answered; the edge records the attempt just after.
+    wait_for_state(ctx, &id, &site.secret, "delivered");
     let log = client.callbacks(&id).unwrap();
     assert_eq!(log.deliveries.len(), 1);
-    // The first attempt may still be on its way when the receiver has answered it.
-    std::thread::sleep(Duration::from_millis(300));
-    let log = client.callbacks(&id).unwrap();
     assert_eq!(log.deliveries[0].state, DeliveryState::Delivered);
 
     // OneRing's GET, through the SDK.
@@ -182,7 +181,7 @@ const at = input.now ?? undefined; // null: the snippet's own clock
   if (input.token) out.siteverify = await siteverify(input.edge, input.secret, input.token);
   for (const [name, check] of [
     ['json', () => verifyJsonCallback(input.secret, input.headers, input.body, at)],
-    ['onering', () => verifyOneRingCallback(input.secret, input.query, at)],
+    ['onering', () => verifyOneRingCallback(input.onering_secret, input.query, at)],
   ]) {
     try { out[name] = check(); } catch (e) { out[name] = { error: e.message }; }
   }
@@ -238,7 +237,7 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
     );
     assert_eq!(sh("transaction-curl", &v)["status"], "verified");
     ctx.receiver.wait_for("/readme/json", 1, WAIT);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_state(ctx, &id, &site.secret, "delivered");
     let log = sh("callbacks-curl", &v);
     assert_eq!(log["deliveries"][0]["state"], "delivered", "{log}");
 
@@ -257,7 +256,10 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
         "/readme/onering",
         CallbackFormat::OneringGet,
     );
-    let (onering_id, _, _) = verified(ctx, &onering);
+    // Characters JavaScript's encodeURIComponent leaves alone but RFC 3986 escapes: the
+    // snippet must escape them as our canonical query does, or the signature will not match.
+    let odd_ctid = format!("order 42/!*'()~ {}", crate::unique_ctid());
+    let (onering_id, _) = verify_by_call_as(ctx, &onering, odd_ctid.clone());
     let query = ctx.receiver.wait_for("/readme/onering", 1, WAIT)[0]
         .raw_query
         .clone();
@@ -265,9 +267,10 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
     // Node: plain HMAC, no library.
     let node = format!("{}\n{NODE_DRIVER}", snippet("node"));
     let (_, _, token) = verified(ctx, &site);
+    // The JSON callback is checked with `secret`, the OneRing one with `onering_secret`.
     let input = |secret: &str, body: &str, query: &str, token: &str, now: Option<u64>| {
-        json!({"edge": edge, "secret": secret, "token": token, "headers": headers,
-               "body": body, "query": query, "now": now})
+        json!({"edge": edge, "secret": secret, "onering_secret": onering.secret, "token": token,
+               "headers": headers, "body": body, "query": query, "now": now})
         .to_string()
     };
     let out = json_line(&run(
@@ -292,6 +295,11 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
         "{out}"
     );
     assert_eq!(out["onering"]["MobileStatus"], "verified", "{out}");
+    assert_eq!(
+        out["onering"]["ClientTransactionId"],
+        odd_ctid.as_str(),
+        "{out}"
+    );
     // Tampered, signed with another secret, or replayed later: refused.
     let tampered = cb.body.replace(PHONE_E164, "+447400999999");
     let forged_query = query.replace("MobileStatus=verified", "MobileStatus=failed");
@@ -312,10 +320,12 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
         &input(&site.secret, &cb.body, &query, "", later),
         &[],
     ));
-    assert!(
-        out["json"]["error"].as_str().unwrap().starts_with("stale"),
-        "{out}"
-    );
+    for kind in ["json", "onering"] {
+        assert!(
+            out[kind]["error"].as_str().unwrap().starts_with("stale"),
+            "{kind}: {out}"
+        );
+    }
 
     // Python: Standard Webhooks' own library.
     let python = std::env::var("RINGPROOF_PYTHON").expect("RINGPROOF_PYTHON (cargo xtask test)");
