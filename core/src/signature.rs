@@ -105,7 +105,7 @@ pub fn verify_webhook(
 }
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -4,6 +4,7 @@ use crate::Error;
 use ringproof_api::{
     Deliveries, ErrorBody, SiteverifyRequest, SiteverifyResponse, TransactionView,
 };
+use ringproof_core::signature;
 use serde::de::DeserializeOwned;
 
 pub struct Client {
@@ -47,7 +48,7 @@ impl Client {
     pub fn transaction(&self, client_transaction_id: &str) -> Result<TransactionView, Error> {
         self.get(&format!(
             "/v1/transactions/{}",
-            path_segment(client_transaction_id)
+            signature::encode(client_transaction_id)
         ))
     }
 
@@ -55,7 +56,7 @@ impl Client {
     pub fn callbacks(&self, verification_id: &str) -> Result<Deliveries, Error> {
         self.get(&format!(
             "/v1/verifications/{}/callbacks",
-            path_segment(verification_id)
+            signature::encode(verification_id)
         ))
     }
 
@@ -87,17 +88,4 @@ fn read<T: DeserializeOwned>(mut res: ureq::http::Response<ureq::Body>) -> Resul
         }),
         Err(_) => Err(Error::Unreadable(format!("status {status}"))),
     }
-}
-
-/// Percent-encodes an id for a URL path: ids are the site's own strings.
-fn path_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }

@@ -418,6 +418,14 @@ fn pc_get(f: &FakeProviders, endpoint: &str, params: &[(&str, &str)]) -> Reply {
     http::get(&format!("{}/api/{endpoint}?{query}", f.phoneconfirm_base())).unwrap()
 }
 
+/// Places a voice call in JSON and answers its transaction number.
+fn placed_call(f: &FakeProviders, key: &str) -> String {
+    place(f, "json", key, "localhost").json()["transaction_number"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn place(f: &FakeProviders, kind: &str, key: &str, domain: &str) -> Reply {
     pc_get(
         f,
@@ -492,10 +500,7 @@ fn phone_confirm_guards_its_key_and_domain() {
 fn phone_confirm_verifies_the_code_of_a_placed_call() {
     let f = fakes();
     let key = f.config().phoneconfirm_api_key;
-    let tx = place(&f, "json", &key, "localhost").json()["transaction_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tx = placed_call(&f, &key);
     let verify = |tx: &str, code: &str| {
         pc_get(
             &f,
@@ -822,10 +827,7 @@ fn control_surface_serves_the_demo_page_across_origins() {
 fn clear_forgets_requests_and_phones_but_not_the_providers_books() {
     let f = fakes();
     let key = f.config().phoneconfirm_api_key;
-    let tx = place(&f, "json", &key, "localhost").json()["transaction_number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tx = placed_call(&f, &key);
     f.clear();
     assert!(f.requests().is_empty());
     assert_eq!(f.last_message(PHONE_E164), None);
