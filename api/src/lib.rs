@@ -62,6 +62,42 @@ pub struct CreateVerification {
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_transaction_id: Option<String>,
+    /// Hex HMAC-SHA256 of `ringproof-ctid:` ‖ the id under the site secret, made by the site's
+    /// server: without it a page's script could claim the site's ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_transaction_signature: Option<String>,
+    /// A solved [`PowChallenge`] (base64 JSON of a [`PowSolution`]): required when the first
+    /// attempt is a paid one (SMS, voice, flash call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+}
+
+/// `POST /v1/verifications/{id}/resend`; the body may be empty for a missed call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resend {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+}
+
+/// `GET /v1/challenge?site_key=`: a proof-of-work challenge, field for field ALTCHA's. Find
+/// `number` in `0..=maxnumber` with `hex(SHA-256(salt ‖ decimal(number))) == challenge`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowChallenge {
+    pub algorithm: String,
+    pub challenge: String,
+    pub maxnumber: u64,
+    pub salt: String,
+    pub signature: String,
+}
+
+/// A solved challenge, sent base64-encoded as `proof`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowSolution {
+    pub algorithm: String,
+    pub challenge: String,
+    pub number: u64,
+    pub salt: String,
+    pub signature: String,
 }
 
 /// How far a code or a call has got on its way to the visitor, as the provider reports it.
@@ -136,6 +172,9 @@ pub struct CheckResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SwitchChannel {
     pub channel: Channel,
+    /// As for [`CreateVerification::proof`], when switching to a paid channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
 }
 
 /// `POST /v1/providers/missed-call/{provider_secret}`: what a missed-call provider reports.
@@ -246,6 +285,52 @@ pub struct SiteInput {
     /// ISO 3166-1 alpha-2 regions whose numbers may verify; any when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_countries: Vec<String>,
+    #[serde(default)]
+    pub limits: SiteLimits,
+}
+
+/// A site's defences against abuse, as the operator sets them. Every field is optional: an
+/// absent one takes the deployment's default (README, "Defences"), so defaults can improve
+/// without rewriting sites.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteLimits {
+    /// Missed calls one phone number may have pending at once, across sites.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_calls_per_number: Option<u32>,
+    /// Verifications one client IP (`CF-Connecting-IP`) may start in an hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_per_client_per_hour: Option<u32>,
+    /// Paid sends (SMS, voice, flash call) one client IP may cause in an hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends_per_client_per_hour: Option<u32>,
+    /// Paid sends for the whole site in an hour, and in a day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends_per_site_per_hour: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends_per_site_per_day: Option<u32>,
+    /// What the providers may report as spent for this site in a day, in `spend_currency`
+    /// (a decimal string such as `"25.00"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_spend_cap: Option<String>,
+    /// ISO 4217; spend reported in another currency is recorded but not capped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spend_currency: Option<String>,
+    /// ISO 3166-1 alpha-2 regions whose numbers may be sent paid codes; `["*"]` for every
+    /// region. Defaults to the site's `allowed_countries`, and to none when that is empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_countries: Option<Vec<String>>,
+    /// Paid sends to one number range (a number without its last 3 digits), across sites, in
+    /// 10 minutes before the range is blocked for an hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends_per_range_per_10_min: Option<u32>,
+    /// Wrong codes one phone number may be tried with in a day, across verifications and sites.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_checks_per_number_per_day: Option<u32>,
+    /// The proof-of-work a page solves before a paid send: the largest number the solver may
+    /// have to try (ALTCHA's `maxnumber`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pow_max_number: Option<u64>,
 }
 
 /// `PATCH /v1/admin/sites/{site_key}`: only the fields present change.
@@ -264,6 +349,9 @@ pub struct SiteUpdate {
     pub channels: Option<Vec<Channel>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_countries: Option<Vec<String>>,
+    /// Replaces the site's limits as a whole; absent fields take the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<SiteLimits>,
 }
 
 /// A site as the admin API shows it: never a secret or a hash.
@@ -280,6 +368,8 @@ pub struct SiteView {
     pub allowed_countries: Vec<String>,
     /// OneRing's public id of the activity.
     pub activity_token_id: String,
+    /// The limits as they apply, defaults filled in.
+    pub limits: SiteLimits,
 }
 
 /// The `201` answer to `POST /v1/admin/sites`. The secrets are shown this once.

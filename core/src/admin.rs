@@ -6,7 +6,9 @@ use crate::random::Randomness;
 use crate::secret;
 use crate::signature;
 use crate::site::{Credentials, Site, DEFAULT_SENDS_PER_NUMBER_PER_HOUR};
-use ringproof_api::{Channel, CreatedSite, SiteInput, SiteUpdate, SiteView};
+use ringproof_api::{Channel, CreatedSite, SiteInput, SiteLimits, SiteUpdate, SiteView};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use url::{Host, Url};
 
 const ALL_CHANNELS: [Channel; 4] = [
     Channel::MissedCall,
@@ -17,11 +19,19 @@ const ALL_CHANNELS: [Channel; 4] = [
 
 /// A new site and what its owner is shown once. `inbound_numbers` is the deployment's pool;
 /// `master` its `SITE_SECRET_KEY`.
+/// Where the edge runs: local development may call back to loopback addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    Production,
+    LocalDevelopment,
+}
+
 pub fn create(
     input: SiteInput,
     inbound_numbers: Vec<String>,
     rng: &mut impl Randomness,
     master: &[u8],
+    deployment: Deployment,
 ) -> Result<(Site, CreatedSite), ApiError> {
     let creds = Credentials::generate(rng, master);
     let api_key = format!("rp_api_{}", rng.token(24));
@@ -31,7 +41,7 @@ pub fn create(
         secret_hash: secret::hash(&creds.secret),
         secret_salt: Some(creds.salt),
         allowed_origins: domains(&input.domains)?,
-        callback_url: callback(input.callback_url.as_deref())?,
+        callback_url: callback(input.callback_url.as_deref(), deployment)?,
         callback_format: input.callback_format,
         allowed_countries: countries(&input.allowed_countries)?,
         activity_token_id: format!("rp_act_{}", rng.token(12)),
@@ -39,6 +49,7 @@ pub fn create(
         channels: channels(input.channels.unwrap_or_else(|| ALL_CHANNELS.to_vec()))?,
         inbound_numbers,
         sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
+        limits: limits(input.limits)?,
     };
     let created = CreatedSite {
         site: view(&site),
@@ -50,7 +61,7 @@ pub fn create(
 }
 
 /// Applies the fields present in `update`; on any invalid field nothing changes.
-pub fn update(site: &Site, update: SiteUpdate) -> Result<Site, ApiError> {
+pub fn update(site: &Site, update: SiteUpdate, deployment: Deployment) -> Result<Site, ApiError> {
     let mut next = site.clone();
     if let Some(t) = update.title {
         next.title = title(&t)?;
@@ -59,7 +70,7 @@ pub fn update(site: &Site, update: SiteUpdate) -> Result<Site, ApiError> {
         next.allowed_origins = domains(&d)?;
     }
     if let Some(c) = update.callback_url {
-        next.callback_url = callback(Some(c.as_str()).filter(|c| !c.is_empty()))?;
+        next.callback_url = callback(Some(c.as_str()).filter(|c| !c.is_empty()), deployment)?;
     }
     if let Some(f) = update.callback_format {
         next.callback_format = f;
@@ -69,6 +80,9 @@ pub fn update(site: &Site, update: SiteUpdate) -> Result<Site, ApiError> {
     }
     if let Some(c) = update.allowed_countries {
         next.allowed_countries = countries(&c)?;
+    }
+    if let Some(l) = update.limits {
+        next.limits = limits(l)?;
     }
     Ok(next)
 }
@@ -91,7 +105,13 @@ pub fn view(site: &Site) -> SiteView {
         channels: site.channels.clone(),
         allowed_countries: site.allowed_countries.clone(),
         activity_token_id: site.activity_token_id.clone(),
+        limits: site.limits().view(),
     }
+}
+
+fn limits(set: SiteLimits) -> Result<SiteLimits, ApiError> {
+    crate::limits::validate(&set).map_err(ApiError::InvalidRequest)?;
+    Ok(set)
 }
 
 fn invalid(what: &str) -> ApiError {
@@ -137,43 +157,91 @@ fn domains(list: &[String]) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-fn callback(url: Option<&str>) -> Result<Option<String>, ApiError> {
+/// A site's callback URL, read by a real URL parser (so what is checked is what is fetched):
+/// https, no user name or password, no fragment, not a loopback, private or link-local address
+/// (plain http and loopback only in local development), none of the names the signed GET adds.
+fn callback(url: Option<&str>, deployment: Deployment) -> Result<Option<String>, ApiError> {
     let Some(url) = url else {
         return Ok(None);
     };
     let url = url.trim();
-    let host = url
-        .strip_prefix("https://")
-        .or_else(|| {
-            url.strip_prefix("http://")
-                .filter(|rest| is_local(rest.split('/').next().unwrap_or_default()))
-        })
-        .map(|rest| rest.split(['/', '?']).next().unwrap_or_default());
-    match host {
-        Some(h) if !h.is_empty() && !url.contains(char::is_whitespace) && url.len() <= 2048 => {}
-        _ => {
-            return Err(invalid(
-                "callback_url must be an https URL (http only for localhost)",
-            ))
-        }
+    let refuse = |why: &str| Err(invalid(&format!("callback_url {why}")));
+    if url.len() > 2048 {
+        return refuse("must be at most 2048 characters");
+    }
+    let Ok(parsed) = Url::parse(url) else {
+        return refuse("must be an https URL");
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return refuse("must not carry a user name or password");
+    }
+    if parsed.fragment().is_some() {
+        return refuse("must not have a #fragment");
+    }
+    let local = deployment == Deployment::LocalDevelopment;
+    let Some(host) = parsed.host() else {
+        return refuse("must name a host");
+    };
+    let loopback = is_loopback(&host);
+    if (loopback && !local) || (!loopback && is_internal(&host)) {
+        return refuse("must not point at a loopback, private or link-local address");
+    }
+    match parsed.scheme() {
+        "https" => {}
+        "http" if local && loopback => {}
+        _ => return refuse("must be an https URL (http only for localhost in development)"),
     }
     // The signed GET appends these; a second copy would make every signature check fail.
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let reserved = query.split('&').any(|pair| {
-        let name = pair.split('=').next().unwrap_or_default();
+    let reserved = parsed.query_pairs().any(|(name, _)| {
         [
             signature::EVENT_ID,
             signature::SIGNED_AT,
             signature::SIGNATURE,
         ]
-        .contains(&name)
+        .contains(&name.as_ref())
     });
-    if url.contains('#') || reserved {
-        return Err(invalid(
-            "callback_url must not have a #fragment or its own EventId, SignedAt or Signature",
-        ));
+    if reserved {
+        return refuse("must not have its own EventId, SignedAt or Signature");
     }
-    Ok(Some(url.to_owned()))
+    Ok(Some(parsed.to_string()))
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => *d == "localhost" || d.ends_with(".localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Addresses a callback must never reach from a production edge.
+fn is_internal(host: &Host<&str>) -> bool {
+    let v4 = |ip: &Ipv4Addr| {
+        let [a, b, ..] = ip.octets();
+        ip.is_private()
+            || ip.is_link_local()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.is_loopback()
+            // 100.64.0.0/10, carrier-grade NAT; 0.0.0.0/8.
+            || (a == 100 && (64..128).contains(&b))
+            || a == 0
+    };
+    let v6 = |ip: &Ipv6Addr| {
+        let first = ip.segments()[0];
+        ip.is_unspecified()
+            || ip.is_loopback()
+            || (first & 0xfe00) == 0xfc00
+            || (first & 0xffc0) == 0xfe80
+            || ip.to_ipv4_mapped().is_some_and(|m| v4(&m))
+    };
+    match host {
+        Host::Domain(d) => {
+            d.ends_with(".local") || d.ends_with(".internal") || d.ends_with(".localdomain")
+        }
+        Host::Ipv4(ip) => v4(ip),
+        Host::Ipv6(ip) => v6(ip),
+    }
 }
 
 fn channels(list: Vec<Channel>) -> Result<Vec<Channel>, ApiError> {
@@ -217,13 +285,22 @@ mod tests {
             callback_format: CallbackFormat::OneringGet,
             channels: None,
             allowed_countries: vec!["gb".into()],
+            limits: Default::default(),
         }
     }
 
+    const PROD: Deployment = Deployment::Production;
+
     #[test]
     fn create_normalises_and_shows_secrets_once() {
-        let (site, created) =
-            create(input(), vec!["+442079460001".into()], &mut Seeded(4), b"m").unwrap();
+        let (site, created) = create(
+            input(),
+            vec!["+442079460001".into()],
+            &mut Seeded(4),
+            b"m",
+            PROD,
+        )
+        .unwrap();
         assert_eq!(site.title, "Shop");
         assert_eq!(
             site.allowed_origins,
@@ -259,6 +336,21 @@ mod tests {
             Box::new(|i| i.callback_url = Some("not a url".into())),
             Box::new(|i| i.callback_url = Some("https://shop.example/cb?Signature=x".into())),
             Box::new(|i| i.callback_url = Some("https://shop.example/cb#top".into())),
+            Box::new(|i| i.callback_url = Some("http://localhost:1@evil.example/".into())),
+            Box::new(|i| i.callback_url = Some("https://localhost:1@evil.example/".into())),
+            Box::new(|i| i.callback_url = Some("https://user@shop.example/".into())),
+            Box::new(|i| i.callback_url = Some("https://10.0.0.8/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://192.168.1.1/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://169.254.169.254/latest".into())),
+            Box::new(|i| i.callback_url = Some("https://127.0.0.1/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[fd00::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[::ffff:10.0.0.1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://0x7f000001/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://localhost/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://db.internal/hook".into())),
+            Box::new(|i| i.limits.pow_max_number = Some(5)),
+            Box::new(|i| i.limits.paid_countries = Some(vec!["gbr".into()])),
             Box::new(|i| i.channels = Some(vec![])),
             Box::new(|i| i.channels = Some(vec![Channel::Sms, Channel::Sms])),
             Box::new(|i| i.allowed_countries = vec!["GBR".into()]),
@@ -268,7 +360,7 @@ mod tests {
             change(&mut i);
             assert!(
                 matches!(
-                    create(i, vec![], &mut Seeded(1), b"m"),
+                    create(i, vec![], &mut Seeded(1), b"m", PROD),
                     Err(ApiError::InvalidRequest(_))
                 ),
                 "case {n}"
@@ -276,12 +368,20 @@ mod tests {
         }
         let mut local = input();
         local.callback_url = Some("http://127.0.0.1:9000/hook".into());
-        assert!(create(local, vec![], &mut Seeded(1), b"m").is_ok());
+        assert!(create(local.clone(), vec![], &mut Seeded(1), b"m", PROD).is_err());
+        assert!(create(
+            local,
+            vec![],
+            &mut Seeded(1),
+            b"m",
+            Deployment::LocalDevelopment
+        )
+        .is_ok());
     }
 
     #[test]
     fn update_changes_only_what_is_given_and_all_or_nothing() {
-        let (site, _) = create(input(), vec![], &mut Seeded(4), b"m").unwrap();
+        let (site, _) = create(input(), vec![], &mut Seeded(4), b"m", PROD).unwrap();
         let next = update(
             &site,
             SiteUpdate {
@@ -289,6 +389,7 @@ mod tests {
                 callback_url: Some(String::new()),
                 ..Default::default()
             },
+            PROD,
         )
         .unwrap();
         assert_eq!(next.title, "Shop 2");
@@ -301,13 +402,14 @@ mod tests {
                 channels: Some(vec![]),
                 ..Default::default()
             },
+            PROD,
         );
         assert!(refused.is_err());
     }
 
     #[test]
     fn rotation_retires_the_old_secret() {
-        let (mut site, created) = create(input(), vec![], &mut Seeded(4), b"m").unwrap();
+        let (mut site, created) = create(input(), vec![], &mut Seeded(4), b"m", PROD).unwrap();
         let fresh = rotate_secret(&mut site, &mut Seeded(9), b"m");
         assert!(site.secret_matches(&fresh));
         assert!(!site.secret_matches(&created.secret));
@@ -320,7 +422,7 @@ mod tests {
 
     #[test]
     fn countries_restrict_numbers() {
-        let (site, _) = create(input(), vec![], &mut Seeded(4), b"m").unwrap();
+        let (site, _) = create(input(), vec![], &mut Seeded(4), b"m", PROD).unwrap();
         assert!(site.accepts_region(Some("GB")));
         assert!(!site.accepts_region(Some("FR")));
         assert!(!site.accepts_region(None));

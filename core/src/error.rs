@@ -47,6 +47,28 @@ pub enum ApiError {
     NotFound,
     #[error("This endpoint does not accept that method.")]
     MethodNotAllowed,
+    #[error("Every number we can ask you to call is waiting for another verification of your number. Please try again in {0} seconds, or try another way.")]
+    LinesBusy(u64),
+    #[error("Codes cannot be sent to numbers from this country on this site. Please use the missed call, if offered.")]
+    PaidChannelNotAllowed,
+    #[error("Too many verifications were started from your connection. Please try again in {0} seconds.")]
+    TooManyStarts(u64),
+    #[error("Too many wrong codes were tried for this number today. Please try again in {} minutes.", .0.div_ceil(60))]
+    NumberLocked(u64),
+    #[error("A client_transaction_id needs the client_transaction_signature your server makes with the site secret.")]
+    TransactionUnsigned,
+    #[error(
+        "This needs the anti-abuse check the widget solves first. Please reload and try again."
+    )]
+    ProofRequired,
+    #[error("The anti-abuse check was not valid, or was used already. Please try again.")]
+    ProofInvalid,
+    #[error("The request body is larger than {0} bytes.")]
+    BodyTooLarge(usize),
+    #[error("The sandbox acts only on the sandbox site's verifications.")]
+    SandboxSiteOnly,
+    #[error("This deployment is missing required configuration: {0}. The operator must set it (wrangler secret put).")]
+    DeploymentMisconfigured(String),
     /// Our fault. The detail is logged, never sent to the caller.
     #[error("Something went wrong on our side. Please try again.")]
     Internal(String),
@@ -75,6 +97,16 @@ impl ApiError {
             ApiError::CodeNotExpected(_) => "code_not_expected",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::LinesBusy(_) => "lines_busy",
+            ApiError::PaidChannelNotAllowed => "paid_channel_not_allowed",
+            ApiError::ProofRequired => "proof_required",
+            ApiError::TransactionUnsigned => "transaction_id_unsigned",
+            ApiError::ProofInvalid => "proof_invalid",
+            ApiError::TooManyStarts(_) => "too_many_starts",
+            ApiError::NumberLocked(_) => "number_locked",
+            ApiError::BodyTooLarge(_) => "body_too_large",
+            ApiError::SandboxSiteOnly => "sandbox_site_only",
+            ApiError::DeploymentMisconfigured(_) => "deployment_misconfigured",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -84,9 +116,17 @@ impl ApiError {
             ApiError::InvalidRequest(_)
             | ApiError::InvalidPhone(_)
             | ApiError::ChannelNotAvailable(_)
+            | ApiError::PaidChannelNotAllowed
+            | ApiError::ProofRequired
+            | ApiError::TransactionUnsigned
             | ApiError::CountryNotAllowed => 400,
             ApiError::Unauthorized => 401,
-            ApiError::OriginNotAllowed | ApiError::SandboxDisabled => 403,
+            ApiError::OriginNotAllowed
+            | ApiError::SandboxDisabled
+            | ApiError::SandboxSiteOnly
+            | ApiError::ProofInvalid => 403,
+            ApiError::BodyTooLarge(_) => 413,
+            ApiError::DeploymentMisconfigured(_) => 503,
             ApiError::UnknownSite
             | ApiError::SiteNotFound
             | ApiError::TransactionNotFound
@@ -97,7 +137,12 @@ impl ApiError {
             | ApiError::CodeNotExpected(_)
             | ApiError::DuplicateTransaction => 409,
             ApiError::Expired => 410,
-            ApiError::TooManyAttempts | ApiError::ResendTooSoon(_) | ApiError::TooManySends => 429,
+            ApiError::TooManyAttempts
+            | ApiError::ResendTooSoon(_)
+            | ApiError::TooManySends
+            | ApiError::LinesBusy(_)
+            | ApiError::TooManyStarts(_)
+            | ApiError::NumberLocked(_) => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -109,7 +154,10 @@ impl ApiError {
                 code: self.code().to_owned(),
                 message: self.to_string(),
                 retry_after: match self {
-                    ApiError::ResendTooSoon(secs) => Some(*secs),
+                    ApiError::ResendTooSoon(secs)
+                    | ApiError::LinesBusy(secs)
+                    | ApiError::TooManyStarts(secs)
+                    | ApiError::NumberLocked(secs) => Some(*secs),
                     _ => None,
                 },
             },

@@ -24,6 +24,14 @@ pub enum FailureReason {
     TooManyAttempts,
     /// The number has been sent as many codes as the site allows in an hour.
     NumberRateLimited,
+    /// This client (IP address) caused as many paid sends as the site allows in an hour.
+    ClientRateLimited,
+    /// The site sent as many codes as it allows in an hour or a day.
+    SiteRateLimited,
+    /// A burst of sends to this number's range: the range is blocked for a while.
+    RangeBlocked,
+    /// What providers reported charging the site today reached its daily cap.
+    SpendCapReached,
 }
 
 impl FailureReason {
@@ -40,6 +48,10 @@ impl FailureReason {
             FailureReason::SmsUndelivered => "sms_undelivered",
             FailureReason::TooManyAttempts => "too_many_attempts",
             FailureReason::NumberRateLimited => "number_rate_limited",
+            FailureReason::ClientRateLimited => "client_rate_limited",
+            FailureReason::SiteRateLimited => "site_rate_limited",
+            FailureReason::RangeBlocked => "range_blocked",
+            FailureReason::SpendCapReached => "spend_cap_reached",
         }
     }
 
@@ -74,6 +86,15 @@ impl FailureReason {
             }
             FailureReason::NumberRateLimited => {
                 "Too many codes were sent to this number recently. Please try another way, or try again later."
+            }
+            FailureReason::ClientRateLimited => {
+                "Too many codes were asked for from your connection recently. Please try another way, or try again later."
+            }
+            FailureReason::SiteRateLimited | FailureReason::SpendCapReached => {
+                "This site cannot send more codes right now. Please try another way, or try again later."
+            }
+            FailureReason::RangeBlocked => {
+                "Codes to numbers like yours are paused for a while. Please try another way, or try again later."
             }
         }
     }

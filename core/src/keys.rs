@@ -10,6 +10,20 @@ pub trait KvKey {
     fn key(&self) -> String;
     /// Seconds before KV drops the record; `None` for configuration that lives until deleted.
     fn ttl_secs(&self) -> Option<u64>;
+    /// Whether the key's variable part can name a record at all. A caller's text that fails
+    /// this never reaches KV: it is simply not found.
+    fn is_valid(&self) -> bool;
+}
+
+/// Our own ids and keys: 1 to 64 of `[A-Za-z0-9_-]`.
+pub fn is_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A site's configuration, by its public site key.
@@ -22,6 +36,9 @@ impl KvKey for SiteByKey<'_> {
     }
     fn ttl_secs(&self) -> Option<u64> {
         None
+    }
+    fn is_valid(&self) -> bool {
+        is_id(self.0)
     }
 }
 
@@ -36,6 +53,9 @@ impl KvKey for SiteByActivity<'_> {
     fn ttl_secs(&self) -> Option<u64> {
         None
     }
+    fn is_valid(&self) -> bool {
+        is_id(self.0)
+    }
 }
 
 /// Which site a secret belongs to, by the secret's SHA-256: the secret alone identifies the site
@@ -49,6 +69,9 @@ impl KvKey for SiteBySecret<'_> {
     }
     fn ttl_secs(&self) -> Option<u64> {
         None
+    }
+    fn is_valid(&self) -> bool {
+        is_sha256_hex(self.0)
     }
 }
 
@@ -66,6 +89,9 @@ impl KvKey for FinishedVerification<'_> {
     fn ttl_secs(&self) -> Option<u64> {
         Some(FINISHED_TTL_SECS)
     }
+    fn is_valid(&self) -> bool {
+        is_id(self.0)
+    }
 }
 
 #[cfg(test)]
@@ -78,5 +104,16 @@ mod tests {
         assert_eq!(FinishedVerification("abc").key(), "verification:abc");
         assert_eq!(SiteByActivity("rp_act_x").key(), "activity:rp_act_x");
         assert!(FinishedVerification("abc").ttl_secs().unwrap() >= 60);
+    }
+
+    #[test]
+    fn callers_text_is_checked_before_kv() {
+        assert!(SiteByKey("rp_site_AbC-9").is_valid());
+        for bad in ["", "a b", "a:b", "é", &"x".repeat(65), "../x"] {
+            assert!(!SiteByKey(bad).is_valid(), "{bad:?}");
+            assert!(!SiteByActivity(bad).is_valid(), "{bad:?}");
+        }
+        assert!(!SiteBySecret("abc").is_valid());
+        assert!(SiteBySecret(&crate::secret::hash("s")).is_valid());
     }
 }

@@ -61,6 +61,9 @@ pub struct Session {
     pub phone: String,
     /// The page origin that started it; status reads must come from the same origin.
     pub origin: String,
+    /// The site's domain for that page, as the site configured it: what texts name.
+    #[serde(default)]
+    pub domain: String,
     pub client_transaction_id: Option<String>,
     pub created_at: Timestamp,
     /// The site's channels, in its order.
@@ -153,6 +156,8 @@ pub struct Dispatch {
     pub channel: Channel,
     pub phone: String,
     pub origin: String,
+    /// The site's configured domain, never a header: what an SMS names.
+    pub domain: String,
     pub expires_at: Timestamp,
     /// Missed call: the number the visitor calls. Code channels: the code to send.
     pub payload: Payload,
@@ -265,6 +270,7 @@ pub struct NewSession {
     pub site_key: String,
     pub phone: E164,
     pub origin: String,
+    pub domain: String,
     pub client_transaction_id: Option<String>,
     pub channels: Vec<Channel>,
     pub sends_per_number_per_hour: u32,
@@ -292,6 +298,7 @@ impl Session {
             site_key: new.site_key,
             phone: new.phone.into_string(),
             origin: new.origin,
+            domain: new.domain,
             client_transaction_id: new.client_transaction_id,
             created_at: now,
             channels: new.channels,
@@ -384,6 +391,7 @@ impl Session {
             channel,
             phone: self.phone.clone(),
             origin: self.origin.clone(),
+            domain: self.domain.clone(),
             expires_at: self.attempt.expires_at,
             payload,
             sends_per_number_per_hour: self.sends_per_number_per_hour,

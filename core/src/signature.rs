@@ -51,6 +51,10 @@ impl SignatureError {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn mac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     for p in parts {
@@ -68,6 +72,25 @@ fn fresh(signed_at: &str, now_secs: u64) -> Result<u64, SignatureError> {
         return Err(SignatureError::Stale);
     }
     Ok(t)
+}
+
+/// What a site's server hands its page with a ClientTransactionId: hex HMAC-SHA256 of
+/// `ringproof-ctid:` and the id under the site secret. Only the site's server can make it, so
+/// only it can bind an id to a verification; a page's script cannot squat the site's ids.
+pub fn transaction_signature(key: &[u8], client_transaction_id: &str) -> String {
+    hex(&mac(
+        key,
+        &[b"ringproof-ctid:", client_transaction_id.as_bytes()],
+    ))
+}
+
+/// Whether `given` is [`transaction_signature`] of the id, compared in constant time.
+pub fn transaction_signature_holds(key: &[u8], client_transaction_id: &str, given: &str) -> bool {
+    let expected = transaction_signature(key, client_transaction_id);
+    crate::secret::equal(
+        expected.as_bytes(),
+        given.trim().to_ascii_lowercase().as_bytes(),
+    )
 }
 
 /// `webhook-signature` for a JSON callback.
@@ -176,6 +199,33 @@ pub fn verify_query(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transaction_signatures_bind_id_and_secret() {
+        let sig = transaction_signature(b"rp_secret_a", "order-42");
+        assert_eq!(sig.len(), 64);
+        assert!(transaction_signature_holds(
+            b"rp_secret_a",
+            "order-42",
+            &sig
+        ));
+        assert!(transaction_signature_holds(
+            b"rp_secret_a",
+            "order-42",
+            &sig.to_uppercase()
+        ));
+        assert!(!transaction_signature_holds(
+            b"rp_secret_b",
+            "order-42",
+            &sig
+        ));
+        assert!(!transaction_signature_holds(
+            b"rp_secret_a",
+            "order-43",
+            &sig
+        ));
+        assert!(!transaction_signature_holds(b"rp_secret_a", "order-42", ""));
+    }
 
     const KEY: &[u8] = b"rp_secret_test";
 

@@ -1,8 +1,10 @@
 //! Sites: who may embed the widget, and where their verifications go.
 
+use crate::limits::Limits;
+use crate::origin::{Origin, Pattern};
 use crate::random::Randomness;
 use crate::secret;
-use ringproof_api::{CallbackFormat, Channel};
+use ringproof_api::{CallbackFormat, Channel, SiteLimits};
 use serde::{Deserialize, Serialize};
 
 /// A site's configuration as stored in KV under its site key.
@@ -39,6 +41,9 @@ pub struct Site {
     /// Codes (SMS, calls) one number may be sent in an hour, whatever page starts them.
     #[serde(default = "default_sends_per_number")]
     pub sends_per_number_per_hour: u32,
+    /// Defences the operator set; absent ones take the defaults (see `limits`).
+    #[serde(default)]
+    pub limits: SiteLimits,
 }
 
 /// Enough for a visitor who mistypes and retries a few times; far too few to pump.
@@ -46,6 +51,14 @@ pub const DEFAULT_SENDS_PER_NUMBER_PER_HOUR: u32 = 10;
 
 fn default_sends_per_number() -> u32 {
     DEFAULT_SENDS_PER_NUMBER_PER_HOUR
+}
+
+/// A page a site allows: its serialised origin, and the domain the site configured for it
+/// (what an SMS names; a wildcard's parent, never the page's own subdomain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub origin: String,
+    pub domain: String,
 }
 
 /// A newly minted site key and secret. The secret must be shown to the owner once, then dropped.
@@ -98,10 +111,35 @@ impl Site {
         self.channels.contains(&channel)
     }
 
-    pub fn origin_allowed(&self, origin: &str) -> bool {
+    pub fn limits(&self) -> Limits {
+        Limits::resolve(&self.limits, &self.allowed_countries)
+    }
+
+    /// The domain texts name when no page is known (a site's own server started it).
+    pub fn first_domain(&self) -> String {
         self.allowed_origins
             .iter()
-            .any(|p| origin_matches(p, origin))
+            .find_map(|p| Pattern::parse(p))
+            .map(|p| p.domain().to_owned())
+            .unwrap_or_default()
+    }
+
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.page(origin).is_some()
+    }
+
+    /// The page at `origin`, if it is a serialised origin one of the site's patterns allows.
+    pub fn page(&self, origin: &str) -> Option<Page> {
+        let parsed = Origin::parse(origin)?;
+        let pattern = self
+            .allowed_origins
+            .iter()
+            .filter_map(|p| Pattern::parse(p))
+            .find(|p| p.matches(&parsed))?;
+        Some(Page {
+            origin: parsed.to_string(),
+            domain: pattern.domain().to_owned(),
+        })
     }
 
     /// Picks the inbound number for a new missed-call verification.
@@ -111,34 +149,6 @@ impl Site {
             .filter(|&n| n > 0)?;
         Some(&self.inbound_numbers[rng.below(n) as usize])
     }
-}
-
-/// Matches a browser `Origin` (`scheme://host[:port]`) against one allowed-origin pattern.
-fn origin_matches(pattern: &str, origin: &str) -> bool {
-    let (Some((p_scheme, p_rest)), Some((o_scheme, o_rest))) =
-        (pattern.split_once("://"), origin.split_once("://"))
-    else {
-        return false;
-    };
-    if !p_scheme.eq_ignore_ascii_case(o_scheme) || o_rest.contains('/') {
-        return false;
-    }
-    let split_port = |s: &str| match s.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() => (h.to_ascii_lowercase(), Some(p.to_owned())),
-        _ => (s.to_ascii_lowercase(), None),
-    };
-    let (p_host, p_port) = split_port(p_rest);
-    let (o_host, o_port) = split_port(o_rest);
-    let port_ok = match p_port.as_deref() {
-        Some("*") => true,
-        p => p == o_port.as_deref(),
-    };
-    let host_ok = match p_host.strip_prefix("*.") {
-        // The dot in the suffix stops `evilexample.com` passing for `*.example.com`.
-        Some(parent) => o_host.ends_with(&format!(".{parent}")),
-        None => p_host == o_host,
-    };
-    port_ok && host_ok
 }
 
 #[cfg(test)]
@@ -161,6 +171,7 @@ mod tests {
             channels: vec![Channel::MissedCall],
             inbound_numbers: vec!["+442079460001".into(), "+442079460002".into()],
             sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
+            limits: SiteLimits::default(),
         }
     }
 
@@ -181,7 +192,10 @@ mod tests {
     fn exact_origins() {
         let s = site(&["https://shop.example"]);
         assert!(s.origin_allowed("https://shop.example"));
-        assert!(s.origin_allowed("https://SHOP.example"));
+        assert!(
+            !s.origin_allowed("https://SHOP.example"),
+            "not a serialised origin"
+        );
         assert!(!s.origin_allowed("http://shop.example"));
         assert!(!s.origin_allowed("https://shop.example:8443"));
         assert!(!s.origin_allowed("https://shop.example.evil"));
@@ -197,6 +211,12 @@ mod tests {
         assert!(s.origin_allowed("https://a.b.example.com"));
         assert!(!s.origin_allowed("https://example.com"));
         assert!(!s.origin_allowed("https://evilexample.com"));
+        assert!(!s.origin_allowed("https://URGENT call 0800 x.example.com"));
+        let page = s.page("https://promo-call-0800.example.com").unwrap();
+        assert_eq!(
+            page.domain, "example.com",
+            "texts name the configured domain"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `/v1/admin/sites`: the operator's API for sites, guarded by the `ADMIN_TOKEN` secret.
 
-use crate::env::{secret, site_secret_key, CryptoRng};
+use crate::env::{deployment, secret, site_secret_key, CryptoRng};
 use crate::error::Outcome;
 use crate::http::{self, parse_json};
 use crate::kv;
@@ -25,7 +25,7 @@ pub async fn handle(
         (Method::Get, [key]) => Ok(http::json(200, &admin::view(&load(env, key).await?))),
         (Method::Patch, [key]) => {
             let change: SiteUpdate = parse_json(&http::body_text(req).await?)?;
-            let site = admin::update(&load(env, key).await?, change)?;
+            let site = admin::update(&load(env, key).await?, change, deployment(env))?;
             kv::put(env, &SiteByKey(&site.site_key), &site).await?;
             Ok(http::json(200, &admin::view(&site)))
         }
@@ -83,7 +83,13 @@ async fn load(env: &Env, key: &str) -> Outcome<Site> {
 async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
     let input: SiteInput = parse_json(&http::body_text(req).await?)?;
     let master = site_secret_key(env)?;
-    let (site, created) = admin::create(input, inbound_pool(env), &mut CryptoRng, &master)?;
+    let (site, created) = admin::create(
+        input,
+        inbound_pool(env),
+        &mut CryptoRng,
+        &master,
+        deployment(env),
+    )?;
     kv::put(env, &SiteByKey(&site.site_key), &site).await?;
     kv::put(
         env,

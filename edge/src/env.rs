@@ -30,6 +30,31 @@ pub fn secret(env: &Env, name: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::Internal(format!("secret {name} is not configured")))
 }
 
+/// Secrets without which no request can be served safely.
+const REQUIRED: [&str; 3] = [
+    "TOKEN_KEY",
+    "SITE_SECRET_KEY",
+    "MISSED_CALL_PROVIDER_SECRET",
+];
+
+/// The required secrets this deployment lacks. Checked before every request (a few lookups in
+/// the environment), so a deployment missing one says which on its first request rather than
+/// answering 500 somewhere later.
+pub fn missing_secrets(env: &Env) -> Vec<&'static str> {
+    REQUIRED
+        .into_iter()
+        .filter(|name| secret(env, name).is_err())
+        .collect()
+}
+
+/// Local development (`cargo xtask dev` and the tests) may call back to loopback addresses.
+pub fn deployment(env: &Env) -> ringproof_core::admin::Deployment {
+    match optional(env, "LOCAL_DEVELOPMENT").as_deref() {
+        Some("true") => ringproof_core::admin::Deployment::LocalDevelopment,
+        _ => ringproof_core::admin::Deployment::Production,
+    }
+}
+
 /// The key that signs verification tokens.
 pub fn token_key(env: &Env) -> Result<Vec<u8>, ApiError> {
     secret(env, "TOKEN_KEY").map(String::into_bytes)

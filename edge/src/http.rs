@@ -1,13 +1,24 @@
 //! Building answers: JSON bodies, error bodies and CORS headers.
 
 use crate::error::Failure;
+use futures_util::StreamExt;
 use ringproof_core::ApiError;
 use serde::{de::DeserializeOwned, Serialize};
 use worker::{Headers, Response};
 
+/// The largest request body any endpoint reads; larger ones get 413 before they are read whole.
+pub const BODY_MAX: usize = 16 * 1024;
+
+/// Every JSON answer is `no-store`: views carry tokens and a verification's state, and none
+/// is worth a shared cache keeping.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
-    with_type(Response::ok(text), status, "application/json")
+    no_store(with_type(Response::ok(text), status, "application/json"))
+}
+
+fn no_store(r: Response) -> Response {
+    let _ = r.headers().set("Cache-Control", "no-store");
+    r
 }
 
 pub fn svg(body: String) -> Response {
@@ -38,15 +49,38 @@ pub fn failure(f: Failure) -> Response {
             json(e.status(), &e.body())
         }
         Failure::Relayed { status, body } => {
-            with_type(Response::ok(body), status, "application/json")
+            no_store(with_type(Response::ok(body), status, "application/json"))
         }
     }
 }
 
+/// The body as text, at most [`BODY_MAX`] bytes: a declared length over it is refused before
+/// anything is read, and a stream is cut off as soon as it passes it.
 pub async fn body_text(req: &mut worker::Request) -> Result<String, Failure> {
-    req.text()
-        .await
-        .map_err(|_| ApiError::InvalidRequest("the body is not readable text".into()).into())
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|l| l > BODY_MAX as u64) {
+        return Err(ApiError::BodyTooLarge(BODY_MAX).into());
+    }
+    let Ok(mut stream) = req.stream() else {
+        // No body at all.
+        return Ok(String::new());
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::InvalidRequest("the body could not be read".into()))?;
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > BODY_MAX {
+            return Err(ApiError::BodyTooLarge(BODY_MAX).into());
+        }
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::InvalidRequest("the body is not UTF-8 text".into()).into())
 }
 
 /// The token of `Authorization: Bearer <token>`, empty when absent.
@@ -82,19 +116,20 @@ pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     serde_json::from_str(text).map_err(|e| ApiError::InvalidRequest(e.to_string()))
 }
 
-/// Lets the page at `origin` read this answer.
-pub fn allow_origin(r: Response, origin: Option<&str>) -> Response {
-    if let Some(origin) = origin {
-        let h = r.headers();
+/// Lets the page at `granted` read this answer: only an origin the site (or the verification)
+/// allows is ever named. `Vary` is set either way, since the answer depends on the Origin.
+pub fn allow_origin(r: Response, granted: Option<&str>) -> Response {
+    let h = r.headers();
+    let _ = h.set("Vary", "Origin");
+    if let Some(origin) = granted {
         let _ = h.set("Access-Control-Allow-Origin", origin);
-        let _ = h.set("Vary", "Origin");
     }
     r
 }
 
-/// Preflight for the browser-facing endpoints. It grants nothing by itself: each request is
-/// checked against its site's origins when it arrives, since the preflight carries no site key.
-pub fn preflight(origin: Option<&str>) -> Response {
+/// Preflight for the browser-facing endpoints, granted to `granted` only. The widget sends
+/// simple requests (`text/plain` JSON), so it never needs one.
+pub fn preflight(granted: Option<&str>) -> Response {
     let r = Response::empty()
         .expect("an empty response")
         .with_status(204);
@@ -102,5 +137,5 @@ pub fn preflight(origin: Option<&str>) -> Response {
     let _ = h.set("Access-Control-Allow-Methods", "GET, POST");
     let _ = h.set("Access-Control-Allow-Headers", "Content-Type");
     let _ = h.set("Access-Control-Max-Age", "600");
-    allow_origin(r, origin)
+    allow_origin(r, granted)
 }

@@ -7,10 +7,16 @@ use worker::Env;
 const BINDING: &str = "KV";
 
 pub async fn get<K: KvKey>(env: &Env, key: &K) -> Outcome<Option<K::Value>> {
+    if !key.is_valid() {
+        return Ok(None);
+    }
     Ok(env.kv(BINDING)?.get(&key.key()).json::<K::Value>().await?)
 }
 
 pub async fn put<K: KvKey>(env: &Env, key: &K, value: &K::Value) -> Outcome<()> {
+    if !key.is_valid() {
+        return Err(ringproof_core::ApiError::Internal(format!("bad KV key {}", key.key())).into());
+    }
     let mut put = env.kv(BINDING)?.put(
         &key.key(),
         serde_json::to_string(value)

@@ -10,6 +10,7 @@ mod env;
 mod error;
 mod http;
 mod kv;
+mod limits;
 mod line_object;
 mod objects;
 mod onering;

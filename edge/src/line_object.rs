@@ -1,14 +1,14 @@
-//! One inbound number's Durable Object: routes a reported call to the verification waiting
-//! for that caller.
+//! One caller's lines (named by the caller's E.164): which inbound numbers wait for a call from
+//! this phone number, and for which verification (see `ringproof_core::line`).
 
-use crate::env::now;
+use crate::env::{now, CryptoRng};
 use crate::error::Outcome;
 use crate::http;
 use crate::objects::{serve, wake_at, LineOp};
-use ringproof_core::line::Line;
+use ringproof_core::line::{Lines, Reservation};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-const KEY: &str = "line";
+const KEY: &str = "lines";
 
 #[durable_object]
 pub struct LineObject {
@@ -25,29 +25,29 @@ impl DurableObject for LineObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        let mut line = self.load().await?;
-        line.prune(now());
-        self.store(&line).await?;
+        let mut lines = self.load().await?;
+        lines.prune(now());
+        self.store(&lines).await?;
         Response::ok("")
     }
 }
 
 impl LineObject {
-    async fn load(&self) -> Result<Line> {
+    async fn load(&self) -> Result<Lines> {
         Ok(self
             .state
             .storage()
-            .get::<Line>(KEY)
+            .get::<Lines>(KEY)
             .await?
             .unwrap_or_default())
     }
 
-    /// Saves the line and keeps an alarm at its next expiry; an empty line leaves no trace.
-    async fn store(&self, line: &Line) -> Result<()> {
+    /// Saves the lines and keeps an alarm at their next expiry; nothing held leaves no trace.
+    async fn store(&self, lines: &Lines) -> Result<()> {
         let storage = self.state.storage();
-        match line.next_expiry() {
+        match lines.next_expiry() {
             Some(at) => {
-                storage.put(KEY, line).await?;
+                storage.put(KEY, lines).await?;
                 wake_at(&storage, at).await
             }
             None => storage.delete_all().await,
@@ -55,19 +55,33 @@ impl LineObject {
     }
 
     async fn dispatch(&self, text: &str) -> Outcome<Response> {
-        let mut line = self.load().await?;
+        let mut lines = self.load().await?;
+        let t = now();
         let answer = match http::parse_json::<LineOp>(text)? {
-            LineOp::Expect {
-                caller,
+            LineOp::Reserve {
+                pool,
                 verification_id,
+                site_key,
                 until,
+                max_pending,
             } => {
-                line.expect(&caller, &verification_id, until, now());
-                None
+                let r = Reservation {
+                    pool: &pool,
+                    verification_id: &verification_id,
+                    site_key: &site_key,
+                    until,
+                    max_pending,
+                };
+                serde_json::to_value(lines.reserve(&r, &mut CryptoRng, t))
             }
-            LineOp::Route { caller } => line.route(&caller, now()),
-        };
-        self.store(&line).await?;
+            LineOp::Route { number } => serde_json::to_value(lines.route(&number, t)),
+            LineOp::Release { verification_id } => {
+                lines.release(&verification_id, t);
+                serde_json::to_value(())
+            }
+        }
+        .map_err(|e| ringproof_core::ApiError::Internal(e.to_string()))?;
+        self.store(&lines).await?;
         Ok(http::json(200, &answer))
     }
 }

@@ -6,6 +6,7 @@ use ringproof_core::callback::Event;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::providers::Sent;
 use ringproof_core::session::{Cost, DeliveryEvent, Session};
+use ringproof_core::throttle::Rule;
 use ringproof_core::{ApiError, Timestamp};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use worker::{Env, Method, Request, RequestInit, Storage};
@@ -31,8 +32,9 @@ pub enum VerificationOp {
         called: String,
         call_time: Timestamp,
     },
-    /// Siteverify. Answers a `SiteverifyResponse`.
-    Redeem { token: String, secret: String },
+    /// Siteverify, for the site whose secret the caller presented. Answers a
+    /// `SiteverifyResponse`.
+    Redeem { token: String, site_key: String },
     /// A resend or a switch. Answers the `Dispatch`.
     Begin {
         channel: Channel,
@@ -43,7 +45,7 @@ pub enum VerificationOp {
         attempt: u32,
         result: Result<Sent, FailureReason>,
     },
-    /// A provider's webhook. Answers whether it changed anything.
+    /// A provider's webhook. Answers whether it changed anything, and the site's key.
     Delivery {
         reference: String,
         event: DeliveryEvent,
@@ -61,18 +63,22 @@ pub enum VerificationOp {
     },
 }
 
-/// To the Durable Object of one inbound number (named by the number).
+/// To the Durable Object of one caller's lines (named by the caller's E.164).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum LineOp {
-    Expect {
-        caller: String,
+    /// Answers `Ok(number)` or `Err(Busy)`.
+    Reserve {
+        pool: Vec<String>,
         verification_id: String,
+        site_key: String,
         until: Timestamp,
+        max_pending: u32,
     },
-    Route {
-        caller: String,
-    },
+    /// A call to `number`. Answers the verification id, if one waits for it.
+    Route { number: String },
+    /// Answers `()`.
+    Release { verification_id: String },
 }
 
 /// To the Durable Object of one provider reference (named `<provider>:<reference>`).
@@ -87,12 +93,23 @@ pub enum ReferenceOp {
     Resolve,
 }
 
-/// To the Durable Object of one phone number's send window (named by the number).
+/// To the Durable Object of one counter (named `<kind>:<key>`, see `limits.rs`).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ThrottleOp {
-    /// Answers `Ok(())`, or `Err(seconds until a send frees up)`.
-    Take { limit: u32 },
+    /// Answers `Ok(())`, or `Err(seconds until a hit frees up)`.
+    Take { rule: Rule },
+    /// Takes back the latest hit. Answers `()`.
+    GiveBack,
+    /// A provider's reported charge. Answers `()`.
+    AddSpend {
+        reference: String,
+        currency: String,
+        micros: u64,
+        forget_at: Timestamp,
+    },
+    /// Answers whether the day's spend in `currency` is under the cap.
+    SpendUnder { cap_micros: u64, currency: String },
 }
 
 /// To the Durable Object of one site's ClientTransactionId (named `<site key>:<id>`).

@@ -5,10 +5,10 @@
 use crate::error::{Failure, Outcome};
 use crate::http;
 use crate::kv;
-use crate::routes::{start_verification, Start};
+use crate::routes::{start_verification, transaction_bound, Start, Visitor};
 use ringproof_api::Channel;
 use ringproof_core::keys::{SiteByActivity, SiteByKey};
-use ringproof_core::site::Site;
+use ringproof_core::site::{Page, Site};
 use ringproof_core::{secret, ApiError};
 use serde_json::json;
 use std::collections::HashMap;
@@ -47,6 +47,10 @@ impl Refusal {
             Failure::Api(ApiError::CountryNotAllowed) => Refusal::CountryNotAllowed,
             Failure::Api(ApiError::DuplicateTransaction) => Refusal::DuplicateClientTransactionId,
             Failure::Api(ApiError::ChannelNotAvailable(_)) => Refusal::ChannelNotAvailable,
+            // Every number it could show this caller is taken: try again shortly.
+            Failure::Api(ApiError::LinesBusy(_) | ApiError::TooManyStarts(_)) => {
+                Refusal::ServiceUnavailable
+            }
             other => {
                 worker::console_error!("OneRing request failed: {other:?}");
                 Refusal::ServiceUnavailable
@@ -61,12 +65,33 @@ pub async fn new_mobile_recorded(
     env: &Env,
     url: &Url,
     base: &str,
-    origin: Option<&str>,
+    visitor: &mut Visitor,
 ) -> Response {
     let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
     let ctid = q.get("ClientTransactionId").cloned().unwrap_or_default();
-    let page = origin.map(str::to_owned).or_else(|| referer_origin(req));
-    let body = match start(env, &q, &ctid, page.as_deref()).await {
+    let page = visitor
+        .origin()
+        .map(str::to_owned)
+        .or_else(|| referer_origin(req));
+    let bearer = Some(http::bearer(req)).filter(|b| !b.is_empty());
+    let started = start(
+        env,
+        &q,
+        &ctid,
+        page.as_deref(),
+        visitor.client_ip(),
+        bearer.as_deref(),
+    )
+    .await;
+    if visitor.origin().is_some()
+        && !matches!(
+            started,
+            Err(Refusal::DomainNotAllowed | Refusal::InvalidApiKey | Refusal::MissingParameter)
+        )
+    {
+        visitor.allow();
+    }
+    let body = match started {
         Ok(id) => json!({
             "Message": "Success",
             "ClientTransactionId": ctid,
@@ -98,6 +123,8 @@ async fn start(
     q: &HashMap<String, String>,
     ctid: &str,
     page: Option<&str>,
+    client: &str,
+    bearer: Option<&str>,
 ) -> Result<String, Refusal> {
     let param = |name: &str| {
         q.get(name)
@@ -117,12 +144,29 @@ async fn start(
         .ok_or(Refusal::InvalidApiKey)?;
     // The seed's "your domain ... for validating your request": a browser's page must be one
     // of them. A request with neither Origin nor Referer comes from the site's own server (the
-    // seed's button handler may run there, as ASP.NET's do): its ApiKey authenticates it, and
-    // no browser can read that verification's status.
+    // seed's button handler may run there, as ASP.NET's do): the ApiKey is public (it sits in
+    // pages), so such a call must also carry the site secret as its bearer token.
+    let server = page.is_none();
+    if server && !bearer.is_some_and(|b| site.secret_matches(b)) {
+        return Err(Refusal::InvalidApiKey);
+    }
+    // A ClientTransactionId binds (exclusive, in lookups and callbacks) only when the site's
+    // server chose it: a server call, or a page carrying the server's signature of it. A page's
+    // own id still starts the verification, unbound, as OneRing's browser flow expects.
+    let signature = q.get("ClientTransactionSignature").map(String::as_str);
+    let bound = server || transaction_bound(env, &site, ctid, signature);
     let page = match page {
-        Some(p) if site.origin_allowed(p) => p,
-        Some(_) => return Err(Refusal::DomainNotAllowed),
-        None => "",
+        Some(p) => {
+            let page = site.page(p).ok_or(Refusal::DomainNotAllowed)?;
+            crate::limits::count_start(env, &site, client)
+                .await
+                .map_err(Refusal::from_failure)?;
+            page
+        }
+        None => Page {
+            origin: String::new(),
+            domain: site.first_domain(),
+        },
     };
     // OneRing's numbers are national, read in the site's first country; a site open to every
     // country gets them with their country code and no `+`, as OneRing's callbacks write them.
@@ -134,12 +178,18 @@ async fn start(
     let session = start_verification(
         env,
         &site,
-        page,
+        &page,
+        client,
         Start {
             phone: &phone,
             country,
             channel: Some(Channel::MissedCall),
-            client_transaction_id: Some(ctid.to_owned()),
+            client_transaction_id: bound.then(|| ctid.to_owned()),
+            client_transaction_signature: None,
+            // Bound above, or left out.
+            ctid_trusted: true,
+            // A missed call costs nothing, so it needs no proof of work.
+            proof: None,
         },
     )
     .await

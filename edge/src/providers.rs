@@ -40,12 +40,11 @@ pub async fn send_code(env: &Env, dispatch: &Dispatch, code: &str) -> Result<Sen
                 .telesign
                 .as_ref()
                 .ok_or_else(|| missing("telesign"))?;
-            let host = telesign::webotp_host(&dispatch.origin);
             let out = telesign::sms_verify(
                 creds,
                 phone.digits(),
                 code,
-                &telesign::template(host),
+                &telesign::template(&dispatch.domain),
                 &now().to_rfc2616(),
                 &CryptoRng.token(18),
             )?;

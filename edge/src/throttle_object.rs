@@ -1,13 +1,16 @@
-//! One phone number's send window (named by the number): counts the codes sent to it across
-//! verifications, one request at a time, so concurrent starts cannot slip past the limit.
+//! One counter (named `<kind>:<key>`, see `limits`): a rolling window of sends or wrong codes,
+//! or a site's spend for a day. One request at a time, so concurrent requests cannot slip
+//! past a limit.
 
 use crate::env::now;
+use crate::error::Outcome;
 use crate::http;
 use crate::objects::{serve, wake_at, ThrottleOp};
-use ringproof_core::throttle::SendWindow;
+use ringproof_core::throttle::{Spend, Window};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-const KEY: &str = "window";
+const WINDOW: &str = "window";
+const SPEND: &str = "spend";
 
 #[durable_object]
 pub struct ThrottleObject {
@@ -20,23 +23,57 @@ impl DurableObject for ThrottleObject {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        serve(req, |text| async move {
-            let storage = self.state.storage();
-            let ThrottleOp::Take { limit } = http::parse_json::<ThrottleOp>(&text)?;
-            let mut window = storage.get::<SendWindow>(KEY).await?.unwrap_or_default();
-            let taken = window.take(limit, now());
-            storage.put(KEY, &window).await?;
-            if let Some(at) = window.empty_at() {
-                wake_at(&storage, at).await?;
-            }
-            Ok(http::json(200, &taken))
-        })
-        .await
+        serve(req, |text| async move { self.dispatch(&text).await }).await
     }
 
-    /// The window is empty by now: nothing about the number is kept.
+    /// The counter has nothing left that matters: nothing about the number, client or site is
+    /// kept.
     async fn alarm(&self) -> Result<Response> {
         self.state.storage().delete_all().await?;
         Response::ok("")
+    }
+}
+
+impl ThrottleObject {
+    async fn dispatch(&self, text: &str) -> Outcome<Response> {
+        let storage = self.state.storage();
+        let t = now();
+        match http::parse_json::<ThrottleOp>(text)? {
+            ThrottleOp::Take { rule } => {
+                let mut window = storage.get::<Window>(WINDOW).await?.unwrap_or_default();
+                let taken = window.take(rule, t);
+                storage.put(WINDOW, &window).await?;
+                if let Some(at) = window.empty_at(rule.span_secs) {
+                    wake_at(&storage, at).await?;
+                }
+                Ok(http::json(200, &taken))
+            }
+            ThrottleOp::GiveBack => {
+                if let Some(mut window) = storage.get::<Window>(WINDOW).await? {
+                    window.give_back();
+                    storage.put(WINDOW, &window).await?;
+                }
+                Ok(http::json(200, &()))
+            }
+            ThrottleOp::AddSpend {
+                reference,
+                currency,
+                micros,
+                forget_at,
+            } => {
+                let mut spend = storage.get::<Spend>(SPEND).await?.unwrap_or_default();
+                spend.add(&reference, &currency, micros);
+                storage.put(SPEND, &spend).await?;
+                wake_at(&storage, forget_at).await?;
+                Ok(http::json(200, &()))
+            }
+            ThrottleOp::SpendUnder {
+                cap_micros,
+                currency,
+            } => {
+                let spend = storage.get::<Spend>(SPEND).await?.unwrap_or_default();
+                Ok(http::json(200, &spend.under(cap_micros, &currency)))
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::kv;
 use crate::objects::{self, serve, wake_at, CallbackOp, VerificationOp, CALLBACKS};
 use ringproof_api::SiteverifyResponse;
 use ringproof_core::callback;
-use ringproof_core::keys::{FinishedVerification, SiteByKey};
+use ringproof_core::keys::FinishedVerification;
 use ringproof_core::phone::from_network;
 use ringproof_core::session::{CallOutcome, Issuer, RedeemError, Session};
 use ringproof_core::ApiError;
@@ -170,7 +170,7 @@ impl VerificationObject {
                     CallOutcome::TooLate => "too_late",
                 })
             }
-            VerificationOp::Redeem { token, secret } => self.redeem(&token, &secret).await,
+            VerificationOp::Redeem { token, site_key } => self.redeem(&token, &site_key).await,
             VerificationOp::Begin { channel, inbound } => {
                 let mut session = self.loaded().await?;
                 let key = code_key(&self.env)?;
@@ -208,7 +208,7 @@ impl VerificationObject {
                 if costed {
                     self.pass_costs_on(&session).await;
                 }
-                ok(&changed)
+                ok(&(changed, &session.site_key))
             }
             VerificationOp::Check { code, origin } => {
                 // Spent and saved before anything else can run: a concurrent check sees it.
@@ -229,30 +229,23 @@ impl VerificationObject {
         }
     }
 
-    async fn redeem(&self, token: &str, secret: &str) -> Outcome<Response> {
-        let refuse = |codes: &[&str]| SiteverifyResponse {
+    /// The caller has already proved it holds `site_key`'s secret. Another site's token reads
+    /// as no token at all.
+    async fn redeem(&self, token: &str, site_key: &str) -> Outcome<Response> {
+        let refuse = |code: &str| SiteverifyResponse {
             success: false,
-            error_codes: codes.iter().map(|c| c.to_string()).collect(),
+            error_codes: vec![code.to_owned()],
             ..Default::default()
         };
-        let Some(first) = self.load().await? else {
-            return ok(&refuse(&[RedeemError::InvalidResponse.code()]));
-        };
-        let site = kv::get(&self.env, &SiteByKey(&first.site_key)).await?;
-        if !site.is_some_and(|s| s.secret_matches(secret)) {
-            return ok(&refuse(&["invalid-input-secret"]));
-        }
-        // Read again after the KV round trip: the check-and-spend below then runs with no
-        // other event in between, so two concurrent checks cannot both succeed.
-        let Some(mut session) = self.load().await? else {
-            return ok(&refuse(&[RedeemError::InvalidResponse.code()]));
+        let Some(mut session) = self.load().await?.filter(|s| s.site_key == site_key) else {
+            return ok(&refuse(RedeemError::InvalidResponse.code()));
         };
         match session.redeem(&token_key(&self.env)?, token, now()) {
             Ok(answer) => {
                 self.save(&session).await?;
                 ok(&answer)
             }
-            Err(e) => ok(&refuse(&[e.code()])),
+            Err(e) => ok(&refuse(e.code())),
         }
     }
 }

@@ -19,6 +19,13 @@ pub mod callback;
 mod client;
 
 pub use client::Client;
+
+/// The `client_transaction_signature` your server hands the page with a ClientTransactionId
+/// (and OneRing's `ClientTransactionSignature`): only then does the id bind to the
+/// verification, so that no page's script can claim your ids.
+pub fn sign_transaction_id(secret: &str, client_transaction_id: &str) -> String {
+    ringproof_core::signature::transaction_signature(secret.as_bytes(), client_transaction_id)
+}
 pub use ringproof_api as types;
 
 use thiserror::Error;

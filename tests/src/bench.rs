@@ -61,6 +61,7 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         polls[10]
     );
     let mut callbacks = callback_latency(&edge, origin)?;
+    let load = load(&edge, origin, LOAD_CLIENTS, LOAD_SECS)?;
     callbacks.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
         "  missed call reported -> site's callback received  {:>7.1} ms median, {:.1} ms max (of {})",
@@ -68,7 +69,131 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         callbacks[callbacks.len() - 1],
         callbacks.len()
     );
+    println!(
+        "\nLoad: {LOAD_CLIENTS} concurrent clients for {LOAD_SECS} s (starts, polls, SMS with proof of work, wrong checks):"
+    );
+    println!(
+        "  {} requests, {:.0} per second; 5xx or transport errors: {}; 4xx (limits, wrong codes): {}",
+        load.latencies.len(),
+        load.latencies.len() as f64 / LOAD_SECS as f64,
+        load.errors,
+        load.refusals
+    );
+    println!(
+        "  latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        load.percentile(0.50),
+        load.percentile(0.99),
+        load.percentile(1.0)
+    );
     Ok(())
+}
+
+const LOAD_CLIENTS: usize = 200;
+const LOAD_SECS: u64 = 60;
+
+struct Load {
+    latencies: Vec<f64>,
+    errors: usize,
+    refusals: usize,
+}
+
+impl Load {
+    fn percentile(&self, p: f64) -> f64 {
+        let i = ((self.latencies.len() as f64 * p) as usize).min(self.latencies.len() - 1);
+        self.latencies[i]
+    }
+}
+
+/// `clients` threads, each its own client address, looping for `secs`: start a missed call
+/// for a random number, poll it three times; every fourth round an SMS (solving the proof of
+/// work) and a wrong code.
+fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Load, String> {
+    let creds = SandboxSite::generate(&edge.secrets);
+    let mut site = edge.site(&creds, "Load", &[origin]);
+    site.channels = vec![Channel::MissedCall, Channel::Sms];
+    edge.put_site(&site)?;
+    let base = edge.base_url.clone();
+    let key = creds.site_key.clone();
+    let until = Instant::now() + Duration::from_secs(secs);
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (base, key, origin) = (base.clone(), key.clone(), origin.to_owned());
+            std::thread::spawn(move || {
+                let ip = format!("198.18.{}.{}", c / 250, c % 250 + 1);
+                let mut out = Load {
+                    latencies: Vec::new(),
+                    errors: 0,
+                    refusals: 0,
+                };
+                let mut round = 0u64;
+                while Instant::now() < until {
+                    round += 1;
+                    let phone = format!("+447700{:06}", (c as u64 * 7919 + round * 104_729) % 1_000_000);
+                    let sms = round.is_multiple_of(4);
+                    let proof = sms
+                        .then(|| crate::proof::solved(&base, &key, &origin))
+                        .flatten();
+                    let body = json!({"site_key": key, "phone": phone,
+                                      "channel": if sms { "sms" } else { "missed_call" }, "proof": proof});
+                    let h = [("Origin", origin.as_str()), ("CF-Connecting-IP", ip.as_str())];
+                    let mut timed = |r: Result<http::Reply, String>, t: Instant| {
+                        out.latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                        match r {
+                            Ok(r) if r.status < 400 => Some(r),
+                            Ok(r) if r.status < 500 => {
+                                out.refusals += 1;
+                                None
+                            }
+                            _ => {
+                                out.errors += 1;
+                                None
+                            }
+                        }
+                    };
+                    let t = Instant::now();
+                    let created = http::post_json(&format!("{base}/v1/verifications"), &body, &h);
+                    let Some(created) = timed(created, t) else {
+                        continue;
+                    };
+                    let id = created.json()["verification_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    for _ in 0..3 {
+                        let t = Instant::now();
+                        let r = http::get_with(&format!("{base}/v1/verifications/{id}"), &h);
+                        timed(r, t);
+                    }
+                    if sms {
+                        let t = Instant::now();
+                        let r = http::post_json(
+                            &format!("{base}/v1/verifications/{id}/check"),
+                            &json!({"code": "000000"}),
+                            &h,
+                        );
+                        timed(r, t);
+                    }
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all = Load {
+        latencies: Vec::new(),
+        errors: 0,
+        refusals: 0,
+    };
+    for t in threads {
+        let part = t.join().map_err(|_| "a load client panicked")?;
+        all.latencies.extend(part.latencies);
+        all.errors += part.errors;
+        all.refusals += part.refusals;
+    }
+    if all.latencies.is_empty() {
+        return Err("the load run made no requests".into());
+    }
+    all.latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Ok(all)
 }
 
 /// From the provider's webhook to the signed JSON callback arriving at the site: the handover

@@ -1,7 +1,7 @@
 //! Starting and seeding a local edge.
 
 use crate::fake_providers::{FakeConfig, FakeProviders};
-use ringproof_api::Channel;
+use ringproof_api::{Channel, SiteLimits};
 use ringproof_core::site::{Credentials, Site};
 use ringproof_core::Randomness;
 use std::io::Read;
@@ -12,9 +12,75 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The inbound numbers of the sandbox site: Ofcom's range for drama (never a real line).
-pub const SANDBOX_NUMBERS: &[&str] = &["+442079460000", "+442079460001", "+442079460002"];
+/// The inbound numbers of the sandbox and of test sites: enough that scenarios sharing one
+/// test phone never run out of numbers free for it (see `ringproof_core::line`).
+pub const SANDBOX_NUMBERS: &[&str] = &[
+    "+442079460000",
+    "+442079460001",
+    "+442079460002",
+    "+442079460003",
+    "+442079460004",
+    "+442079460005",
+    "+442079460006",
+    "+442079460007",
+    "+442079460008",
+    "+442079460009",
+    "+442079460010",
+    "+442079460011",
+    "+442079460012",
+    "+442079460013",
+    "+442079460014",
+    "+442079460015",
+    "+442079460016",
+    "+442079460017",
+    "+442079460018",
+    "+442079460019",
+    "+442079460020",
+    "+442079460021",
+    "+442079460022",
+    "+442079460023",
+    "+442079460024",
+    "+442079460025",
+    "+442079460026",
+    "+442079460027",
+    "+442079460028",
+    "+442079460029",
+    "+442079460030",
+    "+442079460031",
+    "+442079460032",
+    "+442079460033",
+    "+442079460034",
+    "+442079460035",
+    "+442079460036",
+    "+442079460037",
+    "+442079460038",
+    "+442079460039",
+    "+442079460040",
+    "+442079460041",
+    "+442079460042",
+    "+442079460043",
+    "+442079460044",
+    "+442079460045",
+    "+442079460046",
+    "+442079460047",
+    "+442079460048",
+    "+442079460049",
+    "+442079460050",
+    "+442079460051",
+    "+442079460052",
+    "+442079460053",
+    "+442079460054",
+    "+442079460055",
+    "+442079460056",
+    "+442079460057",
+    "+442079460058",
+    "+442079460059",
+];
 
 /// `crypto`-grade bytes on the host, for credentials.
+/// A limit no scenario reaches by accident.
+const HIGH: u32 = ringproof_core::throttle::HITS_MAX;
+
 pub struct OsRandom;
 
 impl Randomness for OsRandom {
@@ -240,6 +306,7 @@ impl LocalEdge {
             ("RESEND_COOLDOWN_SECS", cooldown),
             ("ADMIN_TOKEN", secrets.admin_token.as_str()),
             ("INBOUND_NUMBERS", &SANDBOX_NUMBERS.join(",")),
+            ("LOCAL_DEVELOPMENT", "true"),
         ];
         let text: String = vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect();
         std::fs::write(&env_file, text).map_err(|e| e.to_string())?;
@@ -319,6 +386,21 @@ impl LocalEdge {
             inbound_numbers: SANDBOX_NUMBERS.iter().map(|s| s.to_string()).collect(),
             // Tests and the demo send many codes to one test number.
             sends_per_number_per_hour: 1000,
+            // Scenarios share one test phone and one client address: they test the limits
+            // with sites of their own that set them low.
+            limits: SiteLimits {
+                pending_calls_per_number: Some(ringproof_core::line::HELD_MAX as u32),
+                starts_per_client_per_hour: Some(HIGH),
+                sends_per_client_per_hour: Some(HIGH),
+                sends_per_site_per_hour: Some(HIGH),
+                sends_per_site_per_day: Some(HIGH),
+                daily_spend_cap: Some("100000".into()),
+                paid_countries: Some(vec!["*".into()]),
+                sends_per_range_per_10_min: Some(HIGH),
+                failed_checks_per_number_per_day: Some(HIGH),
+                pow_max_number: Some(ringproof_core::limits::POW_MAX_NUMBER_RANGE.0),
+                ..Default::default()
+            },
         }
     }
 

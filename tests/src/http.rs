@@ -102,3 +102,23 @@ pub fn post_json(
 ) -> Result<Reply, String> {
     post(url, "application/json", &body.to_string(), headers)
 }
+
+/// Any method, no body: for preflights.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(()).map_err(|e| e.to_string())?;
+    reply(agent().run(req))
+}
+
+/// A POST whose body has no declared length (chunked), as a client streaming it would send.
+pub fn post_chunked(url: &str, body: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    let mut req = agent().post(url).header("Content-Type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let reader = std::io::Cursor::new(body.as_bytes().to_vec());
+    reply(req.send(ureq::SendBody::from_owned_reader(reader)))
+}

@@ -13,3 +13,4 @@ pub mod harness;
 pub mod host_page;
 pub mod http;
 pub mod http_server;
+pub mod proof;

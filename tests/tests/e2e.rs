@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod e2e {
+    pub mod attacks;
     pub mod callbacks;
     pub mod channels;
     pub mod sdk;
@@ -17,6 +18,7 @@ use ringproof_tests::callback_receiver::CallbackReceiver;
 use ringproof_tests::harness::{LocalEdge, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::host_page::HostPage;
 use ringproof_tests::http::{self, Reply};
+use ringproof_tests::proof;
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +30,9 @@ pub struct Ctx {
     edge: LocalEdge,
     /// Sites' callback URLs point here.
     receiver: CallbackReceiver,
+    /// Which site each verification started through `create` belongs to, so a resend or a
+    /// switch can solve that site's challenge.
+    sites: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Ctx {
@@ -35,15 +40,36 @@ impl Ctx {
         format!("{}{path}", self.edge.base_url)
     }
 
-    fn create(&self, body: Value, origin: Option<&str>) -> Reply {
+    /// `POST /v1/verifications` as the widget sends it: with a solved challenge, unless the
+    /// body brings its own `proof` (or `null` for none).
+    fn create(&self, mut body: Value, origin: Option<&str>) -> Reply {
         let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
-        http::post_json(&self.url("/v1/verifications"), &body, &headers).unwrap()
+        let key = body["site_key"].as_str().unwrap_or_default().to_owned();
+        if let (Some(o), None) = (origin, body.get("proof")) {
+            if let Some(p) = proof::solved(&self.edge.base_url, &key, o) {
+                body["proof"] = json!(p);
+            }
+        }
+        let r = http::post_json(&self.url("/v1/verifications"), &body, &headers).unwrap();
+        if let Some(id) = r
+            .status
+            .eq(&201)
+            .then(|| r.json()["verification_id"].clone())
+        {
+            let id = id.as_str().unwrap_or_default().to_owned();
+            self.sites.lock().unwrap().insert(id, key);
+        }
+        r
     }
 
     fn start(&self) -> Value {
         let r = self.create(
-            json!({"site_key": self.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call",
-                   "client_transaction_id": unique_ctid()}),
+            {
+                let ctid = unique_ctid();
+                json!({"site_key": self.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call",
+                       "client_transaction_signature": signed(&self.edge.sandbox.secret, &ctid),
+                       "client_transaction_id": ctid})
+            },
             Some(ORIGIN),
         );
         assert_eq!(r.status, 201, "{}", r.body);
@@ -107,7 +133,13 @@ impl Ctx {
     }
 
     /// `POST /v1/verifications/{id}/{action}` from the test origin.
-    fn act(&self, id: &str, action: &str, body: Value) -> Reply {
+    fn act(&self, id: &str, action: &str, mut body: Value) -> Reply {
+        let key = self.sites.lock().unwrap().get(id).cloned();
+        if let (Some(key), None) = (key, body.get("proof")) {
+            if let Some(p) = proof::solved(&self.edge.base_url, &key, ORIGIN) {
+                body["proof"] = json!(p);
+            }
+        }
         http::post_json(
             &self.url(&format!("/v1/verifications/{id}/{action}")),
             &body,
@@ -138,6 +170,11 @@ impl Ctx {
 
 fn assigned_number(tel_uri: &str) -> String {
     tel_uri.strip_prefix("tel:").expect("a tel: URI").to_owned()
+}
+
+/// What a site's server hands its page with a ClientTransactionId, so the id binds.
+pub fn signed(secret: &str, ctid: &str) -> String {
+    ringproof_core::signature::transaction_signature(secret.as_bytes(), ctid)
 }
 
 /// ClientTransactionIds are unique per site, so each test start needs its own.
@@ -595,7 +632,11 @@ fn main() {
         }
     };
     let receiver = CallbackReceiver::start().expect("callback receiver");
-    let ctx = Ctx { edge, receiver };
+    let ctx = Ctx {
+        edge,
+        receiver,
+        sites: Default::default(),
+    };
     let tests: &[(&str, Scenario)] = &[
         (
             "create_answers_201_with_image_and_tel",
@@ -657,6 +698,7 @@ fn main() {
         .chain(e2e::sites::SCENARIOS.iter().copied())
         .chain(e2e::callbacks::SCENARIOS.iter().copied())
         .chain(e2e::sdk::SCENARIOS.iter().copied())
+        .chain(e2e::attacks::SCENARIOS.iter().copied())
         .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();

@@ -5,12 +5,14 @@
 
 mod api;
 mod host;
+mod proof;
 mod text;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringproof_api::{
-    CheckCode, CheckResult, CreateVerification, SwitchChannel, VerificationStatus, VerificationView,
+    CheckCode, CheckResult, CreateVerification, Resend, SwitchChannel, VerificationStatus,
+    VerificationView,
 };
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -95,6 +97,11 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         }
     });
 
+    // Every start, resend and switch carries a solved challenge: the edge asks for one before
+    // any paid send.
+    let solve =
+        move || async move { proof::solve(&api_base.get_value(), &site_key.get_value()).await };
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -102,16 +109,25 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         }
         set_busy.set(true);
         set_error.set(None);
-        let body = CreateVerification {
-            site_key: site_key.get_value(),
-            phone: phone.get_untracked(),
-            channel: None,
-            country: None,
-            client_transaction_id: None,
-        };
+        let phone = phone.get_untracked();
         let url = url("");
         spawn_local(async move {
-            match api::post::<_, VerificationView>(&url, &body).await {
+            let created = match solve().await {
+                Ok(proof) => {
+                    let body = CreateVerification {
+                        site_key: site_key.get_value(),
+                        phone,
+                        channel: None,
+                        country: None,
+                        client_transaction_id: None,
+                        client_transaction_signature: None,
+                        proof: Some(proof),
+                    };
+                    api::post::<_, VerificationView>(&url, &body).await
+                }
+                Err(f) => Err(f),
+            };
+            match created {
                 Ok(created) => {
                     host.with_value(|h| host::announce_pending(h, &created.verification_id));
                     show(created);
@@ -170,14 +186,27 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         set_error.set(None);
         set_code.set(String::new());
         spawn_local(async move {
+            let proof = match solve().await {
+                Ok(p) => p,
+                Err(f) => {
+                    set_error.set(Some(f.message));
+                    set_busy.set(false);
+                    return;
+                }
+            };
             let result = match channel {
                 Some(channel) => {
                     let url = url(&format!("/{}/switch", v.verification_id));
-                    api::post::<_, VerificationView>(&url, &SwitchChannel { channel }).await
+                    let body = SwitchChannel {
+                        channel,
+                        proof: Some(proof),
+                    };
+                    api::post::<_, VerificationView>(&url, &body).await
                 }
                 None => {
                     let url = url(&format!("/{}/resend", v.verification_id));
-                    api::post::<_, VerificationView>(&url, &()).await
+                    let body = Resend { proof: Some(proof) };
+                    api::post::<_, VerificationView>(&url, &body).await
                 }
             };
             match result {

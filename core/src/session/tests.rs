@@ -18,6 +18,7 @@ fn new_session() -> NewSession {
         site_key: "site".into(),
         phone: normalise("+447400123456", None).unwrap(),
         origin: "https://shop.example".into(),
+        domain: "shop.example".into(),
         client_transaction_id: Some("ctx-9".into()),
         channels: ALL.to_vec(),
         sends_per_number_per_hour: 10,

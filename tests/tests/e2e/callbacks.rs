@@ -65,6 +65,7 @@ pub fn verify_by_call(ctx: &Ctx, site: &SandboxSite) -> (String, String) {
 pub fn verify_by_call_as(ctx: &Ctx, site: &SandboxSite, ctid: String) -> (String, String) {
     let r = ctx.create(
         json!({"site_key": site.site_key, "phone": PHONE, "channel": "missed_call",
+               "client_transaction_signature": crate::signed(&site.secret, &ctid),
                "client_transaction_id": ctid}),
         Some(ORIGIN),
     );
@@ -288,6 +289,7 @@ fn costs_reported_after_the_code_reach_the_callback(ctx: &Ctx) {
     let ctid = crate::unique_ctid();
     let r = ctx.create(
         json!({"site_key": site.site_key, "phone": PHONE, "channel": "sms",
+               "client_transaction_signature": crate::signed(&site.secret, &ctid),
                "client_transaction_id": ctid}),
         Some(ORIGIN),
     );

@@ -64,6 +64,7 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
     let odd = format!("order 42/{}", crate::unique_ctid());
     let r = ctx.create(
         json!({"site_key": site.site_key, "phone": crate::PHONE, "channel": "missed_call",
+               "client_transaction_signature": crate::signed(&site.secret, &odd),
                "client_transaction_id": odd}),
         Some(crate::ORIGIN),
     );

@@ -197,7 +197,8 @@ fn lookup(ctx: &Ctx, ctid: &str, secret: &str) -> Reply {
 fn client_transaction_ids_are_unique_and_can_be_looked_up(ctx: &Ctx) {
     let site = ctx.site_with(&[Channel::Sms]);
     let ctid = format!("order-{}", crate::now_secs());
-    let body = json!({"site_key": site.site_key, "phone": PHONE, "client_transaction_id": ctid});
+    let body = json!({"site_key": site.site_key, "phone": PHONE, "client_transaction_id": ctid,
+                      "client_transaction_signature": crate::signed(&site.secret, &ctid)});
     let first = ctx.create(body.clone(), Some(ORIGIN));
     assert_eq!(first.status, 201, "{}", first.body);
     let id = first.json()["verification_id"].as_str().unwrap().to_owned();
@@ -257,9 +258,11 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
         .unwrap()
         .to_owned();
     let ctid = format!("onering-{}", crate::now_secs());
+    let secret = created["secret"].as_str().unwrap().to_owned();
     let ask = |key: &str, mobile: &str, ctid: &str, page: &str| -> Value {
         let url = ctx.url(&format!(
-            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={key}&ActivityTokenId={activity}&MobileNumber={mobile}&ClientTransactionId={ctid}"
+            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={key}&ActivityTokenId={activity}&MobileNumber={mobile}&ClientTransactionId={ctid}&ClientTransactionSignature={}",
+            crate::signed(&secret, ctid)
         ));
         let r = http::get_with(&url, &[("Referer", page)]).unwrap();
         // OneRing answers 200 even to refuse, except a page off the site's domains: 403.
@@ -282,8 +285,7 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
     // The visitor's missed call verifies it, and the site can look the transaction up.
     let view = ctx.status(token_id);
     ctx.call(&view);
-    let secret = created["secret"].as_str().unwrap();
-    let t = lookup(ctx, &ctid, secret).json();
+    let t = lookup(ctx, &ctid, &secret).json();
     assert_eq!(t["status"], "verified", "{t}");
 
     // The seed's GET to the callback URL, signed over its time and its canonical query.
@@ -362,6 +364,10 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
         sandbox.activity_token_id,
         crate::unique_ctid()
     ));
+    // Its server credential is the site secret: the public ApiKey alone is not enough.
     let r = http::get(&url).unwrap();
+    assert_eq!(r.json()["Message"], "Failed#InvalidApiKey", "{}", r.body);
+    let bearer = format!("Bearer {}", sandbox.secret);
+    let r = http::get_with(&url, &[("Authorization", bearer.as_str())]).unwrap();
     assert_eq!(r.json()["Message"], "Success", "{}", r.body);
 }

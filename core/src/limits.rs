@@ -1,0 +1,306 @@
+//! A site's defences against abuse with the deployment's defaults filled in. The defaults are
+//! the safe choice a Twilio Verify or Turnstile user would expect: paid channels only for the
+//! countries a site names (Geo Permissions), a few sends per client and number, a daily spend
+//! cap, a block on bursts to one number range (Fraud Guard), and a lockout after about ten
+//! wrong codes a day for one number.
+
+use ringproof_api::{Channel, SiteLimits};
+
+/// Channels whose attempts cost the operator money (every one but the missed call, which the
+/// visitor places).
+pub fn is_paid(channel: Channel) -> bool {
+    channel != Channel::MissedCall
+}
+
+pub const PENDING_CALLS_PER_NUMBER: u32 = 3;
+pub const STARTS_PER_CLIENT_PER_HOUR: u32 = 30;
+pub const SENDS_PER_CLIENT_PER_HOUR: u32 = 10;
+pub const SENDS_PER_SITE_PER_HOUR: u32 = 200;
+pub const SENDS_PER_SITE_PER_DAY: u32 = 2000;
+pub const DAILY_SPEND_CAP: &str = "50.00";
+pub const SPEND_CURRENCY: &str = "USD";
+pub const SENDS_PER_RANGE_PER_10_MIN: u32 = 8;
+/// With fresh codes per attempt, ten wrong guesses a day give a 4-digit code a chance of
+/// 1 - (1 - 10^-4)^10 < 1/1,000 a day and a 6-digit code < 1/100,000.
+pub const FAILED_CHECKS_PER_NUMBER_PER_DAY: u32 = 10;
+/// About 100,000 SHA-256 on average: a tenth of a second in the widget, and a real cost for
+/// a script that wants thousands of sends.
+pub const POW_MAX_NUMBER: u64 = 200_000;
+/// The range of difficulties a site may choose.
+pub const POW_MAX_NUMBER_RANGE: (u64, u64) = (1_000, 10_000_000);
+
+/// How long a number range stays blocked after a burst.
+pub const RANGE_BLOCK_SECS: u64 = 3600;
+/// The window the range burst is counted in.
+pub const RANGE_WINDOW_SECS: u64 = 600;
+/// Digits dropped from a number to name its range: ranges rented for pumping are blocks of
+/// consecutive numbers.
+pub const RANGE_DIGITS: usize = 3;
+
+/// The limits that apply to a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub pending_calls_per_number: u32,
+    pub starts_per_client_per_hour: u32,
+    pub sends_per_client_per_hour: u32,
+    pub sends_per_site_per_hour: u32,
+    pub sends_per_site_per_day: u32,
+    /// In millionths of `spend_currency`.
+    pub daily_spend_cap_micros: u64,
+    pub spend_currency: String,
+    /// `None`: every region.
+    pub paid_countries: Option<Vec<String>>,
+    pub sends_per_range_per_10_min: u32,
+    pub failed_checks_per_number_per_day: u32,
+    pub pow_max_number: u64,
+}
+
+impl Limits {
+    /// `allowed_countries` is the site's list of regions that may verify at all.
+    pub fn resolve(set: &SiteLimits, allowed_countries: &[String]) -> Limits {
+        let paid = set
+            .paid_countries
+            .clone()
+            .unwrap_or_else(|| allowed_countries.to_vec());
+        Limits {
+            pending_calls_per_number: set
+                .pending_calls_per_number
+                .unwrap_or(PENDING_CALLS_PER_NUMBER),
+            starts_per_client_per_hour: set
+                .starts_per_client_per_hour
+                .unwrap_or(STARTS_PER_CLIENT_PER_HOUR),
+            sends_per_client_per_hour: set
+                .sends_per_client_per_hour
+                .unwrap_or(SENDS_PER_CLIENT_PER_HOUR),
+            sends_per_site_per_hour: set
+                .sends_per_site_per_hour
+                .unwrap_or(SENDS_PER_SITE_PER_HOUR),
+            sends_per_site_per_day: set.sends_per_site_per_day.unwrap_or(SENDS_PER_SITE_PER_DAY),
+            daily_spend_cap_micros: set
+                .daily_spend_cap
+                .as_deref()
+                .and_then(parse_micros)
+                .unwrap_or_else(|| parse_micros(DAILY_SPEND_CAP).unwrap_or(0)),
+            spend_currency: set
+                .spend_currency
+                .clone()
+                .unwrap_or_else(|| SPEND_CURRENCY.to_owned()),
+            paid_countries: (!paid.iter().any(|c| c == "*")).then_some(paid),
+            sends_per_range_per_10_min: set
+                .sends_per_range_per_10_min
+                .unwrap_or(SENDS_PER_RANGE_PER_10_MIN),
+            failed_checks_per_number_per_day: set
+                .failed_checks_per_number_per_day
+                .unwrap_or(FAILED_CHECKS_PER_NUMBER_PER_DAY),
+            pow_max_number: set.pow_max_number.unwrap_or(POW_MAX_NUMBER),
+        }
+    }
+
+    /// Whether a paid code may be sent to a number of `region`.
+    pub fn pays_for(&self, region: Option<&str>) -> bool {
+        match &self.paid_countries {
+            None => true,
+            Some(list) => region.is_some_and(|r| list.iter().any(|c| c.eq_ignore_ascii_case(r))),
+        }
+    }
+
+    /// The channels of `site_channels` a number of `region` may use, in the site's order: the
+    /// free missed call always, paid ones where the site pays for that region.
+    pub fn channels_for(&self, site_channels: &[Channel], region: Option<&str>) -> Vec<Channel> {
+        site_channels
+            .iter()
+            .copied()
+            .filter(|c| !is_paid(*c) || self.pays_for(region))
+            .collect()
+    }
+
+    /// The limits as the admin API shows them: every default filled in.
+    pub fn view(&self) -> SiteLimits {
+        SiteLimits {
+            pending_calls_per_number: Some(self.pending_calls_per_number),
+            starts_per_client_per_hour: Some(self.starts_per_client_per_hour),
+            sends_per_client_per_hour: Some(self.sends_per_client_per_hour),
+            sends_per_site_per_hour: Some(self.sends_per_site_per_hour),
+            sends_per_site_per_day: Some(self.sends_per_site_per_day),
+            daily_spend_cap: Some(format_micros(self.daily_spend_cap_micros)),
+            spend_currency: Some(self.spend_currency.clone()),
+            paid_countries: Some(
+                self.paid_countries
+                    .clone()
+                    .unwrap_or_else(|| vec!["*".to_owned()]),
+            ),
+            sends_per_range_per_10_min: Some(self.sends_per_range_per_10_min),
+            failed_checks_per_number_per_day: Some(self.failed_checks_per_number_per_day),
+            pow_max_number: Some(self.pow_max_number),
+        }
+    }
+}
+
+/// Checks limits an operator sets, so a site in KV always has sensible ones.
+pub fn validate(set: &SiteLimits) -> Result<(), String> {
+    if let Some(cap) = &set.daily_spend_cap {
+        if parse_micros(cap).is_none() {
+            return Err(format!("daily_spend_cap {cap:?} is not a decimal amount"));
+        }
+    }
+    if let Some(c) = &set.spend_currency {
+        if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!("spend_currency {c:?} is not an ISO 4217 code"));
+        }
+    }
+    if let Some(list) = &set.paid_countries {
+        for c in list {
+            let ok = c == "*" || (c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()));
+            if !ok {
+                return Err(format!(
+                    "paid_countries entry {c:?} is not an ISO 3166-1 alpha-2 code or \"*\""
+                ));
+            }
+        }
+    }
+    let counts = [
+        set.pending_calls_per_number,
+        set.starts_per_client_per_hour,
+        set.sends_per_client_per_hour,
+        set.sends_per_site_per_hour,
+        set.sends_per_site_per_day,
+        set.sends_per_range_per_10_min,
+        set.failed_checks_per_number_per_day,
+    ];
+    if counts
+        .iter()
+        .flatten()
+        .any(|n| *n > crate::throttle::HITS_MAX)
+    {
+        return Err(format!(
+            "limits are counts of at most {}",
+            crate::throttle::HITS_MAX
+        ));
+    }
+    if let Some(n) = set.pow_max_number {
+        let (lo, hi) = POW_MAX_NUMBER_RANGE;
+        if !(lo..=hi).contains(&n) {
+            return Err(format!("pow_max_number must be {lo} to {hi}"));
+        }
+    }
+    Ok(())
+}
+
+/// `"12.3456"` as millionths; `None` for anything but a plain non-negative decimal.
+pub fn parse_micros(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !digits(frac) || whole.len() > 12 {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut micros = 0u64;
+    for (i, b) in frac.bytes().take(6).enumerate() {
+        micros += u64::from(b - b'0') * 10u64.pow(5 - i as u32);
+    }
+    whole.checked_mul(1_000_000)?.checked_add(micros)
+}
+
+pub fn format_micros(micros: u64) -> String {
+    format!(
+        "{}.{:02}",
+        micros / 1_000_000,
+        (micros % 1_000_000) / 10_000
+    )
+}
+
+/// The range a number belongs to for the burst guard: its E.164 without the last digits.
+pub fn range_of(e164: &str) -> &str {
+    &e164[..e164
+        .len()
+        .saturating_sub(RANGE_DIGITS)
+        .max(1.min(e164.len()))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        assert_eq!(l.pending_calls_per_number, 3);
+        assert_eq!(l.sends_per_client_per_hour, 10);
+        assert_eq!(l.sends_per_site_per_hour, 200);
+        assert_eq!(l.sends_per_site_per_day, 2000);
+        assert_eq!(l.daily_spend_cap_micros, 50_000_000);
+        assert_eq!(l.failed_checks_per_number_per_day, 10);
+        assert_eq!(l.sends_per_range_per_10_min, 8);
+        assert!(
+            !l.pays_for(Some("GB")),
+            "no paid channel for an unlisted country"
+        );
+        assert!(!l.pays_for(None));
+    }
+
+    #[test]
+    fn paid_countries_follow_the_site_unless_set() {
+        let gb = Limits::resolve(&SiteLimits::default(), &["GB".into()]);
+        assert!(gb.pays_for(Some("GB")) && !gb.pays_for(Some("RU")));
+        let all = Limits::resolve(
+            &SiteLimits {
+                paid_countries: Some(vec!["*".into()]),
+                ..Default::default()
+            },
+            &["GB".into()],
+        );
+        assert!(all.pays_for(Some("RU")));
+        let offered = gb.channels_for(&[Channel::Sms, Channel::MissedCall], Some("RU"));
+        assert_eq!(
+            offered,
+            [Channel::MissedCall],
+            "the free missed call stays offered"
+        );
+        assert_eq!(all.view().paid_countries, Some(vec!["*".to_owned()]));
+    }
+
+    #[test]
+    fn ten_wrong_guesses_a_day_stay_below_the_targets() {
+        let n = f64::from(FAILED_CHECKS_PER_NUMBER_PER_DAY);
+        let four = 1.0 - (1.0 - 1e-4f64).powf(n);
+        let six = 1.0 - (1.0 - 1e-6f64).powf(n);
+        assert!(four < 1e-3, "{four}");
+        assert!(six < 1e-5, "{six}");
+    }
+
+    #[test]
+    fn amounts_parse_strictly() {
+        assert_eq!(parse_micros("25"), Some(25_000_000));
+        assert_eq!(parse_micros("0.0075"), Some(7_500));
+        assert_eq!(parse_micros(".5"), Some(500_000));
+        assert_eq!(parse_micros("1.2345678"), Some(1_234_567));
+        for bad in ["", ".", "-1", "1e3", "1,5", "abc", "99999999999999"] {
+            assert_eq!(parse_micros(bad), None, "{bad}");
+        }
+        assert_eq!(format_micros(7_500_000), "7.50");
+        assert!(validate(&SiteLimits {
+            daily_spend_cap: Some("x".into()),
+            ..Default::default()
+        })
+        .is_err());
+        assert!(validate(&SiteLimits {
+            pow_max_number: Some(1),
+            ..Default::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn ranges_drop_the_last_digits() {
+        assert_eq!(range_of("+447400123456"), "+447400123");
+        assert_eq!(range_of("+1"), "+");
+    }
+}

@@ -1,0 +1,217 @@
+//! Web origins (RFC 6454) and the patterns sites allow them by.
+//!
+//! A browser's `Origin` header is a serialised origin: `scheme://host[:port]`, lower-case, no
+//! default port, no path, no user. Anything else is not an origin a browser sends, so it is
+//! refused before it is matched, stored or written anywhere (an SMS, a log).
+
+use std::fmt;
+use url::{Host, Url};
+
+/// The longest origin accepted: a DNS name is at most 253 characters.
+const MAX_LEN: usize = 300;
+
+/// A parsed, serialised origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    scheme: String,
+    host: String,
+    /// `None` for the scheme's default port.
+    port: Option<u16>,
+}
+
+impl Origin {
+    /// The origin `text` serialises, or `None` if `text` is not exactly a serialised http(s)
+    /// origin (so `https://Shop.example`, `https://shop.example/` and `https://a b.example`
+    /// are all refused).
+    pub fn parse(text: &str) -> Option<Origin> {
+        if text.len() > MAX_LEN || !text.is_ascii() {
+            return None;
+        }
+        let url = Url::parse(text).ok()?;
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return None;
+        }
+        let host = match url.host()? {
+            Host::Domain(d) => d.to_owned(),
+            Host::Ipv4(ip) => ip.to_string(),
+            Host::Ipv6(_) => return None,
+        };
+        let origin = Origin {
+            scheme: url.scheme().to_owned(),
+            host,
+            port: url.port(),
+        };
+        (origin.to_string() == text).then_some(origin)
+    }
+
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.host)?;
+        match self.port {
+            Some(p) => write!(f, ":{p}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One of a site's allowed-origin patterns: `https://shop.example`, `https://*.shop.example`
+/// (any subdomain) or `http://localhost:*` (any port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern<'a> {
+    scheme: &'a str,
+    /// Without the `*.` of a subdomain wildcard.
+    host: &'a str,
+    any_subdomain: bool,
+    port: PortRule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PortRule {
+    Default,
+    Any,
+    Exactly(u16),
+}
+
+impl<'a> Pattern<'a> {
+    pub fn parse(text: &'a str) -> Option<Pattern<'a>> {
+        let (scheme, rest) = text.split_once("://")?;
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, "*")) => (h, PortRule::Any),
+            Some((h, p)) => (h, PortRule::Exactly(p.parse().ok()?)),
+            None => (rest, PortRule::Default),
+        };
+        let (host, any_subdomain) = match host.strip_prefix("*.") {
+            Some(parent) => (parent, true),
+            None => (host, false),
+        };
+        Some(Pattern {
+            scheme,
+            host,
+            any_subdomain,
+            port,
+        })
+    }
+
+    pub fn matches(&self, origin: &Origin) -> bool {
+        let port_ok = match self.port {
+            PortRule::Any => true,
+            PortRule::Default => origin.port.is_none(),
+            PortRule::Exactly(p) => origin.port == Some(p),
+        };
+        let host_ok = if self.any_subdomain {
+            // The dot stops `evilshop.example` passing for `*.shop.example`.
+            origin
+                .host
+                .strip_suffix(self.host)
+                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.'))
+        } else {
+            origin.host.eq_ignore_ascii_case(self.host)
+        };
+        self.scheme == origin.scheme && port_ok && host_ok
+    }
+
+    /// The host the site configured, which is what texts to the visitor name: a wildcard's
+    /// parent domain, never the subdomain a page happened to come from.
+    pub fn domain(&self) -> &'a str {
+        self.host
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_serialised_origins_parse() {
+        for ok in [
+            "https://shop.example",
+            "http://localhost:3000",
+            "http://127.0.0.1:8787",
+            "https://a.b.shop.example",
+        ] {
+            assert_eq!(
+                Origin::parse(ok).map(|o| o.to_string()).as_deref(),
+                Some(ok)
+            );
+        }
+        for bad in [
+            "https://URGENT call 0800 123 x.shop.example",
+            "https://urgent%20call.shop.example",
+            "https://Shop.example",
+            "https://shop.example/",
+            "https://shop.example/path",
+            "https://shop.example?x=1",
+            "https://user@shop.example",
+            "https://user:pw@shop.example",
+            "https://shop.example:443",
+            "ftp://shop.example",
+            "null",
+            "",
+            "https://",
+            "https://[::1]",
+            "https://xn--80ak6aa92e.com\u{0}",
+            "https://shöp.example",
+        ] {
+            assert_eq!(Origin::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            Origin::parse(&format!("https://{}.x", "a".repeat(400))),
+            None
+        );
+    }
+
+    fn allowed(pattern: &str, origin: &str) -> bool {
+        let o = Origin::parse(origin).expect(origin);
+        Pattern::parse(pattern).is_some_and(|p| p.matches(&o))
+    }
+
+    #[test]
+    fn patterns_match_scheme_host_and_port() {
+        assert!(allowed("https://shop.example", "https://shop.example"));
+        assert!(!allowed("https://shop.example", "http://shop.example"));
+        assert!(!allowed(
+            "https://shop.example",
+            "https://shop.example:8443"
+        ));
+        assert!(!allowed(
+            "https://shop.example",
+            "https://shop.example.evil"
+        ));
+        assert!(allowed("http://localhost:*", "http://localhost:3000"));
+        assert!(allowed("http://localhost:*", "http://localhost"));
+        assert!(!allowed("http://localhost:*", "http://localhost.evil:3000"));
+        assert!(allowed("http://localhost:3000", "http://localhost:3000"));
+        assert!(!allowed("http://localhost:3000", "http://localhost:3001"));
+        assert!(allowed("https://*.example.com", "https://a.b.example.com"));
+        assert!(!allowed("https://*.example.com", "https://example.com"));
+        assert!(!allowed("https://*.example.com", "https://evilexample.com"));
+    }
+
+    #[test]
+    fn a_wildcards_domain_is_its_parent() {
+        assert_eq!(
+            Pattern::parse("https://*.shop.example").unwrap().domain(),
+            "shop.example"
+        );
+        assert_eq!(
+            Pattern::parse("http://localhost:*").unwrap().domain(),
+            "localhost"
+        );
+    }
+}

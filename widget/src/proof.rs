@@ -1,0 +1,62 @@
+//! The proof of work the edge asks for before a paid send (`ringproof_core::pow`, ALTCHA's
+//! model): fetched, solved here in slices so the page stays responsive, sent as `proof`.
+
+use crate::api::{self, Failure};
+use ringproof_api::{PowChallenge, PowSolution};
+use sha2::{Digest, Sha256};
+use wasm_bindgen_futures::JsFuture;
+
+/// Numbers tried between two yields to the page's event loop.
+const SLICE: u64 = 20_000;
+
+/// A solved challenge of `site_key`, base64 JSON as the edge takes it.
+pub async fn solve(api_base: &str, site_key: &str) -> Result<String, Failure> {
+    let key = String::from(js_sys::encode_uri_component(site_key));
+    let c: PowChallenge = api::get(&format!("{api_base}/v1/challenge?site_key={key}")).await?;
+    let target = decode_hex(&c.challenge).ok_or_else(Failure::network)?;
+    let mut from = 0u64;
+    while from <= c.maxnumber {
+        let to = (from + SLICE).min(c.maxnumber.saturating_add(1));
+        if let Some(number) = (from..to).find(|n| hash(&c.salt, *n)[..] == target[..]) {
+            return encode(PowSolution {
+                algorithm: c.algorithm,
+                challenge: c.challenge,
+                number,
+                salt: c.salt,
+                signature: c.signature,
+            });
+        }
+        from = to;
+        yield_to_page().await;
+    }
+    Err(Failure::network())
+}
+
+fn hash(salt: &str, n: u64) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(n.to_string().as_bytes())
+        .finalize()
+        .into()
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+fn encode(s: PowSolution) -> Result<String, Failure> {
+    let json = serde_json::to_string(&s).map_err(|_| Failure::network())?;
+    let window = web_sys::window().ok_or_else(Failure::network)?;
+    window.btoa(&json).map_err(|_| Failure::network())
+}
+
+async fn yield_to_page() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback(&resolve);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
