@@ -66,6 +66,10 @@ pub struct CreateVerification {
     /// server: without it a page's script could claim the site's ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_transaction_signature: Option<String>,
+    /// The token of the site's own Cloudflare Turnstile widget in the same form
+    /// (`cf-turnstile-response`), required when the site has a Turnstile secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnstile_response: Option<String>,
     /// A solved [`PowChallenge`] (base64 JSON of a [`PowSolution`]): required when the first
     /// attempt is a paid one (SMS, voice, flash call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -287,6 +291,10 @@ pub struct SiteInput {
     pub allowed_countries: Vec<String>,
     #[serde(default)]
     pub limits: SiteLimits,
+    /// The secret of the site's Cloudflare Turnstile widget: when set, every verification
+    /// starts only after Turnstile's siteverify accepts the page's token. Never shown again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnstile_secret: Option<String>,
 }
 
 /// A site's defences against abuse, as the operator sets them. Every field is optional: an
@@ -352,6 +360,9 @@ pub struct SiteUpdate {
     /// Replaces the site's limits as a whole; absent fields take the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<SiteLimits>,
+    /// `""` removes the Turnstile check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnstile_secret: Option<String>,
 }
 
 /// A site as the admin API shows it: never a secret or a hash.
@@ -370,6 +381,9 @@ pub struct SiteView {
     pub activity_token_id: String,
     /// The limits as they apply, defaults filled in.
     pub limits: SiteLimits,
+    /// Whether verifications need a Cloudflare Turnstile token (the secret is never shown).
+    #[serde(default)]
+    pub turnstile: bool,
 }
 
 /// The `201` answer to `POST /v1/admin/sites`. The secrets are shown this once.

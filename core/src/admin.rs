@@ -50,6 +50,7 @@ pub fn create(
         inbound_numbers,
         sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
         limits: limits(input.limits)?,
+        turnstile_secret: turnstile(input.turnstile_secret)?,
     };
     let created = CreatedSite {
         site: view(&site),
@@ -84,6 +85,9 @@ pub fn update(site: &Site, update: SiteUpdate, deployment: Deployment) -> Result
     if let Some(l) = update.limits {
         next.limits = limits(l)?;
     }
+    if let Some(t) = update.turnstile_secret {
+        next.turnstile_secret = turnstile(Some(t))?;
+    }
     Ok(next)
 }
 
@@ -106,6 +110,17 @@ pub fn view(site: &Site) -> SiteView {
         allowed_countries: site.allowed_countries.clone(),
         activity_token_id: site.activity_token_id.clone(),
         limits: site.limits().view(),
+        turnstile: site.turnstile_secret.is_some(),
+    }
+}
+
+fn turnstile(secret: Option<String>) -> Result<Option<String>, ApiError> {
+    match secret.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(Some(s.to_owned()))
+        }
+        Some(_) => Err(invalid("turnstile_secret is not a Turnstile secret key")),
     }
 }
 
@@ -286,6 +301,7 @@ mod tests {
             channels: None,
             allowed_countries: vec!["gb".into()],
             limits: Default::default(),
+            turnstile_secret: None,
         }
     }
 

@@ -55,6 +55,14 @@ pub enum ApiError {
     TooManyStarts(u64),
     #[error("Too many wrong codes were tried for this number today. Please try again in {} minutes.", .0.div_ceil(60))]
     NumberLocked(u64),
+    #[error(
+        "This site checks that a person is there first: the page's Turnstile token is missing."
+    )]
+    TurnstileRequired,
+    #[error("The check that a person is there did not pass. Please complete it again.")]
+    TurnstileFailed,
+    #[error("The check that a person is there could not be reached. Please try again.")]
+    TurnstileUnavailable,
     #[error("A client_transaction_id needs the client_transaction_signature your server makes with the site secret.")]
     TransactionUnsigned,
     #[error(
@@ -100,6 +108,9 @@ impl ApiError {
             ApiError::LinesBusy(_) => "lines_busy",
             ApiError::PaidChannelNotAllowed => "paid_channel_not_allowed",
             ApiError::ProofRequired => "proof_required",
+            ApiError::TurnstileRequired => "turnstile_required",
+            ApiError::TurnstileFailed => "turnstile_failed",
+            ApiError::TurnstileUnavailable => "turnstile_unavailable",
             ApiError::TransactionUnsigned => "transaction_id_unsigned",
             ApiError::ProofInvalid => "proof_invalid",
             ApiError::TooManyStarts(_) => "too_many_starts",
@@ -118,15 +129,17 @@ impl ApiError {
             | ApiError::ChannelNotAvailable(_)
             | ApiError::PaidChannelNotAllowed
             | ApiError::ProofRequired
+            | ApiError::TurnstileRequired
             | ApiError::TransactionUnsigned
             | ApiError::CountryNotAllowed => 400,
             ApiError::Unauthorized => 401,
             ApiError::OriginNotAllowed
             | ApiError::SandboxDisabled
             | ApiError::SandboxSiteOnly
-            | ApiError::ProofInvalid => 403,
+            | ApiError::ProofInvalid
+            | ApiError::TurnstileFailed => 403,
             ApiError::BodyTooLarge(_) => 413,
-            ApiError::DeploymentMisconfigured(_) => 503,
+            ApiError::DeploymentMisconfigured(_) | ApiError::TurnstileUnavailable => 503,
             ApiError::UnknownSite
             | ApiError::SiteNotFound
             | ApiError::TransactionNotFound

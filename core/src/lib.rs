@@ -25,6 +25,7 @@ pub mod site;
 pub mod throttle;
 pub mod time;
 pub mod token;
+pub mod turnstile;
 
 pub use error::ApiError;
 pub use random::Randomness;

@@ -44,6 +44,9 @@ pub struct Site {
     /// Defences the operator set; absent ones take the defaults (see `limits`).
     #[serde(default)]
     pub limits: SiteLimits,
+    /// The site's Cloudflare Turnstile secret, when it wants its token checked.
+    #[serde(default)]
+    pub turnstile_secret: Option<String>,
 }
 
 /// Enough for a visitor who mistypes and retries a few times; far too few to pump.
@@ -172,6 +175,7 @@ mod tests {
             inbound_numbers: vec!["+442079460001".into(), "+442079460002".into()],
             sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
             limits: SiteLimits::default(),
+            turnstile_secret: None,
         }
     }
 

@@ -20,6 +20,7 @@ mod reference_object;
 mod routes;
 mod throttle_object;
 mod transaction_object;
+mod turnstile;
 mod verification_object;
 
 pub use callback_object::CallbackObject;

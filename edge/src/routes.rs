@@ -202,6 +202,8 @@ async fn create(
         .ok_or(ApiError::OriginNotAllowed)?;
     visitor.allow();
     crate::limits::count_start(env, &site, visitor.client_ip()).await?;
+    let token = input.turnstile_response.as_deref();
+    crate::turnstile::check(env, &site, token, &page.origin, visitor.client_ip()).await?;
     let session = start_verification(
         env,
         &site,

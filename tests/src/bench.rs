@@ -79,6 +79,8 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         load.errors,
         load.refusals
     );
+    let codes: Vec<String> = load.codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    println!("  4xx by code: {}", codes.join(", "));
     println!(
         "  latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         load.percentile(0.50),
@@ -95,6 +97,8 @@ struct Load {
     latencies: Vec<f64>,
     errors: usize,
     refusals: usize,
+    /// 4xx answers by their stable code.
+    codes: std::collections::BTreeMap<String, usize>,
 }
 
 impl Load {
@@ -124,6 +128,7 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                     latencies: Vec::new(),
                     errors: 0,
                     refusals: 0,
+                    codes: Default::default(),
                 };
                 let mut round = 0u64;
                 while Instant::now() < until {
@@ -142,6 +147,7 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                             Ok(r) if r.status < 400 => Some(r),
                             Ok(r) if r.status < 500 => {
                                 out.refusals += 1;
+                                *out.codes.entry(r.error_code()).or_default() += 1;
                                 None
                             }
                             _ => {
@@ -182,12 +188,16 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
         latencies: Vec::new(),
         errors: 0,
         refusals: 0,
+        codes: Default::default(),
     };
     for t in threads {
         let part = t.join().map_err(|_| "a load client panicked")?;
         all.latencies.extend(part.latencies);
         all.errors += part.errors;
         all.refusals += part.refusals;
+        for (code, n) in part.codes {
+            *all.codes.entry(code).or_default() += n;
+        }
     }
     if all.latencies.is_empty() {
         return Err("the load run made no requests".into());

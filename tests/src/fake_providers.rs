@@ -54,6 +54,8 @@ pub enum Provider {
     TeleSign,
     #[serde(alias = "phone_confirm")]
     PhoneConfirm,
+    /// Cloudflare Turnstile's siteverify.
+    Turnstile,
     /// The fake's own `/__fake/` surface.
     Control,
     Unknown,
@@ -65,6 +67,7 @@ impl Provider {
             Some("mcn") => Provider::Mcn,
             Some("telesign") => Provider::TeleSign,
             Some("phoneconfirm") => Provider::PhoneConfirm,
+            Some("turnstile") => Provider::Turnstile,
             Some("__fake") => Provider::Control,
             _ => Provider::Unknown,
         }
@@ -188,6 +191,8 @@ pub struct FakeConfig {
     pub phoneconfirm_api_key: String,
     /// The trusted domain registered with the Phone Confirm account.
     pub phoneconfirm_domain: String,
+    /// The secret key of a Turnstile widget, as a site owner would paste it.
+    pub turnstile_secret: String,
     /// Local demo: fire the natural webhook by itself a second after each send.
     pub auto_webhooks: bool,
 }
@@ -207,6 +212,7 @@ impl FakeConfig {
             telesign_webhook_secret: rng.token(24),
             phoneconfirm_api_key: rng.token(18),
             phoneconfirm_domain: "localhost".into(),
+            turnstile_secret: format!("0x4AAAAAAA{}", rng.token(20)),
             auto_webhooks: false,
         }
     }
@@ -244,6 +250,8 @@ struct State {
     voice_codes: HashMap<String, String>,
     /// TeleSign refuses a nonce it has seen, which is what makes a captured request useless.
     tsa_nonces: HashSet<String>,
+    /// Turnstile tokens handed out: the hostname each was solved on, and whether it is spent.
+    turnstile_tokens: HashMap<String, (String, bool)>,
 }
 
 impl State {
@@ -286,7 +294,8 @@ impl State {
                 == Some(self.config.phoneconfirm_api_key.as_str()))
             .then_some(())
             .ok_or(NOT_AUTHORIZED),
-            Provider::Control | Provider::Unknown => Ok(()),
+            // Turnstile's secret travels in the form; siteverify answers a wrong one itself.
+            Provider::Turnstile | Provider::Control | Provider::Unknown => Ok(()),
         }
     }
 }
@@ -317,6 +326,7 @@ impl FakeProviders {
                 sms_submitted: HashMap::new(),
                 voice_codes: HashMap::new(),
                 tsa_nonces: HashSet::new(),
+                turnstile_tokens: HashMap::new(),
             })),
         };
         let server = fakes.clone();
@@ -341,6 +351,19 @@ impl FakeProviders {
 
     pub fn phoneconfirm_base(&self) -> String {
         format!("{}/phoneconfirm", self.base_url)
+    }
+
+    pub fn turnstile_siteverify_url(&self) -> String {
+        format!("{}/turnstile/v0/siteverify", self.base_url)
+    }
+
+    /// What a visitor's Turnstile widget would put in the form after solving on `hostname`.
+    pub fn turnstile_token(&self, hostname: &str) -> String {
+        let token = format!("0.{}", random_hex(48));
+        self.lock()
+            .turnstile_tokens
+            .insert(token.clone(), (hostname.to_owned(), false));
+        token
     }
 
     /// The credentials the fakes accept (with the edge's address as last set).
@@ -477,6 +500,7 @@ impl FakeProviders {
             Provider::Mcn => self.mcn(req, auth.is_ok()),
             Provider::TeleSign => self.telesign(req, auth),
             Provider::PhoneConfirm => self.phone_confirm(req, auth.is_ok()),
+            Provider::Turnstile => self.turnstile(req),
             Provider::Control | Provider::Unknown => Response::text(404, "not a provider"),
         }
     }
@@ -685,6 +709,45 @@ impl FakeProviders {
                 Err(e) => eprintln!("fake providers: could not deliver a webhook: {e}"),
             }
         });
+    }
+
+    // ------------------------------------------------------------------ Turnstile siteverify
+
+    /// Turnstile's answer, field for field: each token once, for its hostname, with the
+    /// documented error codes.
+    fn turnstile(&self, req: &Request) -> Response {
+        let form: HashMap<String, String> = decode_form(&String::from_utf8_lossy(&req.body))
+            .into_iter()
+            .collect();
+        let refuse = |code: &str| {
+            Response::json(
+                200,
+                json!({"success": false, "error-codes": [code], "messages": []}),
+            )
+        };
+        let mut state = self.lock();
+        match form.get("secret") {
+            None => return refuse("missing-input-secret"),
+            Some(s) if *s != state.config.turnstile_secret => {
+                return refuse("invalid-input-secret")
+            }
+            _ => {}
+        }
+        let Some(token) = form.get("response") else {
+            return refuse("missing-input-response");
+        };
+        let Some((hostname, spent)) = state.turnstile_tokens.get_mut(token) else {
+            return refuse("invalid-input-response");
+        };
+        if *spent {
+            return refuse("timeout-or-duplicate");
+        }
+        *spent = true;
+        Response::json(
+            200,
+            json!({"success": true, "challenge_ts": rfc3339_micros(now()), "hostname": hostname,
+                   "error-codes": [], "action": "", "cdata": "", "metadata": {"interactive": false}}),
+        )
     }
 
     // ------------------------------------------------------------------ control surface

@@ -307,6 +307,10 @@ impl LocalEdge {
             ("ADMIN_TOKEN", secrets.admin_token.as_str()),
             ("INBOUND_NUMBERS", &SANDBOX_NUMBERS.join(",")),
             ("LOCAL_DEVELOPMENT", "true"),
+            (
+                "TURNSTILE_SITEVERIFY_URL",
+                &fakes.turnstile_siteverify_url(),
+            ),
         ];
         let text: String = vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect();
         std::fs::write(&env_file, text).map_err(|e| e.to_string())?;
@@ -401,6 +405,7 @@ impl LocalEdge {
                 pow_max_number: Some(ringproof_core::limits::POW_MAX_NUMBER_RANGE.0),
                 ..Default::default()
             },
+            turnstile_secret: None,
         }
     }
 

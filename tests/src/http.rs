@@ -122,3 +122,24 @@ pub fn post_chunked(url: &str, body: &str, headers: &[(&str, &str)]) -> Result<R
     let reader = std::io::Cursor::new(body.as_bytes().to_vec());
     reply(req.send(ureq::SendBody::from_owned_reader(reader)))
 }
+
+/// Any method, any bytes: for hostile traffic. Methods without a body are sent without one.
+pub fn raw(
+    method: &str,
+    url: &str,
+    content_type: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> Result<Reply, String> {
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    if !content_type.is_empty() {
+        req = req.header("Content-Type", content_type);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let with_body = matches!(method, "POST" | "PATCH" | "PUT");
+    let bytes = if with_body { body.to_vec() } else { Vec::new() };
+    let req = req.body(bytes).map_err(|e| e.to_string())?;
+    reply(agent().run(req))
+}

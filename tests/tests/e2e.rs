@@ -8,6 +8,7 @@ mod e2e {
     pub mod attacks;
     pub mod callbacks;
     pub mod channels;
+    pub mod hostile;
     pub mod sdk;
     pub mod sites;
 }
@@ -699,6 +700,7 @@ fn main() {
         .chain(e2e::callbacks::SCENARIOS.iter().copied())
         .chain(e2e::sdk::SCENARIOS.iter().copied())
         .chain(e2e::attacks::SCENARIOS.iter().copied())
+        .chain(e2e::hostile::SCENARIOS.iter().copied())
         .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();

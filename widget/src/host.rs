@@ -63,3 +63,12 @@ fn dispatch(host: &HtmlElement, name: &str, detail: &[(&str, &str)]) {
         let _ = host.dispatch_event(&ev);
     }
 }
+
+/// The token of a Cloudflare Turnstile widget in the same form (its hidden
+/// `cf-turnstile-response` input), for sites that check one before a verification starts.
+pub fn turnstile_token(host: &HtmlElement) -> Option<String> {
+    let form = host.closest("form").ok()??;
+    let input = form.query_selector("[name=cf-turnstile-response]").ok()??;
+    let value = input.dyn_into::<HtmlInputElement>().ok()?.value();
+    (!value.is_empty()).then_some(value)
+}

@@ -121,6 +121,7 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                         country: None,
                         client_transaction_id: None,
                         client_transaction_signature: None,
+                        turnstile_response: host.with_value(host::turnstile_token),
                         proof: Some(proof),
                     };
                     api::post::<_, VerificationView>(&url, &body).await

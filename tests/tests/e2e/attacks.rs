@@ -69,6 +69,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         "a_page_cannot_squat_the_sites_transaction_ids",
         a_page_cannot_squat_the_sites_transaction_ids,
     ),
+    (
+        "turnstile_sites_start_only_with_a_valid_token",
+        turnstile_sites_start_only_with_a_valid_token,
+    ),
 ];
 
 /// A site of the attacker's (or a victim's) own with these channels and limits.
@@ -724,4 +728,53 @@ fn a_page_cannot_squat_the_sites_transaction_ids(ctx: &Ctx) {
     // A header-less call on the public ApiKey alone is refused.
     let r = onering(&format!("{page_ctid}-2"), "", &[]);
     assert_eq!(r["Message"], "Failed#InvalidApiKey", "{r}");
+}
+
+/// A site that uses Cloudflare Turnstile: a script without a token solved on the site's page
+/// starts nothing (siteverify against a fake speaking Turnstile's wire format).
+fn turnstile_sites_start_only_with_a_valid_token(ctx: &Ctx) {
+    let creds = SandboxSite::generate(&ctx.edge.secrets);
+    let mut site = ctx.edge.site(&creds, "Turnstile", &["http://localhost:*"]);
+    site.channels = vec![Channel::MissedCall];
+    site.turnstile_secret = Some(ctx.edge.fakes.config().turnstile_secret);
+    ctx.edge.put_site(&site).unwrap();
+    let start = |token: Option<String>| {
+        ctx.create(
+            json!({"site_key": creds.site_key, "phone": "+447400555950", "channel": "missed_call",
+                   "turnstile_response": token}),
+            Some(ORIGIN),
+        )
+    };
+    let r = start(None);
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "turnstile_required"),
+        "{}",
+        r.body
+    );
+    let r = start(Some("XXXX.DUMMY.TOKEN.XXXX".into()));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (403, "turnstile_failed"),
+        "{}",
+        r.body
+    );
+    // Solved on another site's page: refused, though Turnstile itself says success.
+    let elsewhere = ctx.edge.fakes.turnstile_token("evil.example");
+    assert_eq!(start(Some(elsewhere)).error_code(), "turnstile_failed");
+    let token = ctx.edge.fakes.turnstile_token("localhost");
+    let r = start(Some(token.clone()));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let replay = start(Some(token));
+    assert_eq!(
+        replay.error_code(),
+        "turnstile_failed",
+        "a token is spent once"
+    );
+    // The admin API never shows the secret, only that the check is on.
+    let shown = crate::e2e::sites::admin(ctx, "GET", &format!("/{}", creds.site_key), None);
+    assert_eq!(shown.json()["turnstile"], true, "{}", shown.body);
+    assert!(!shown
+        .body
+        .contains(&ctx.edge.fakes.config().turnstile_secret));
 }

@@ -1,0 +1,104 @@
+//! Cloudflare Turnstile's server-side check, for sites that put a Turnstile widget in the same
+//! form: the edge sends the page's single-use token to siteverify with the site's Turnstile
+//! secret before a verification starts. Built and read here; the Worker sends the bytes.
+
+use crate::providers::{Answer, Outgoing};
+use serde::Deserialize;
+
+/// Turnstile's siteverify endpoint; `TURNSTILE_SITEVERIFY_URL` replaces it in tests.
+pub const SITEVERIFY_URL: &str = "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+
+/// Why a token did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Turnstile said no: its `error-codes` (`invalid-input-response`, `timeout-or-duplicate`…).
+    Rejected(Vec<String>),
+    /// A token solved on another host than the page that sent it.
+    WrongHostname(String),
+    /// Not Turnstile's answer format.
+    Unreadable,
+}
+
+#[derive(Deserialize)]
+struct Verdict {
+    success: bool,
+    #[serde(default)]
+    hostname: Option<String>,
+    #[serde(default, rename = "error-codes")]
+    error_codes: Vec<String>,
+}
+
+/// The form-encoded POST Turnstile documents: `secret`, `response`, `remoteip` and an
+/// `idempotency_key`, so a retried request cannot spend the token twice.
+pub fn siteverify(
+    url: &str,
+    secret: &str,
+    token: &str,
+    remote_ip: Option<&str>,
+    idempotency_key: &str,
+) -> Outgoing {
+    let mut fields = vec![("secret", secret), ("response", token)];
+    if let Some(ip) = remote_ip {
+        fields.push(("remoteip", ip));
+    }
+    fields.push(("idempotency_key", idempotency_key));
+    Outgoing {
+        method: "POST",
+        url: url.to_owned(),
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body: Some(serde_urlencoded::to_string(&fields).unwrap_or_default()),
+    }
+}
+
+/// Reads siteverify's answer for a page on `host`.
+pub fn read(answer: &Answer, host: &str) -> Result<(), Refusal> {
+    let v: Verdict = serde_json::from_str(&answer.body).map_err(|_| Refusal::Unreadable)?;
+    if !v.success {
+        return Err(Refusal::Rejected(v.error_codes));
+    }
+    match v.hostname {
+        Some(h) if h.eq_ignore_ascii_case(host) => Ok(()),
+        other => Err(Refusal::WrongHostname(other.unwrap_or_default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str) -> Answer {
+        Answer {
+            status: 200,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn the_request_is_turnstiles_form() {
+        let out = siteverify(SITEVERIFY_URL, "0x4AAA", "tok", Some("203.0.113.1"), "k1");
+        assert_eq!(out.method, "POST");
+        assert_eq!(
+            out.body.as_deref(),
+            Some("secret=0x4AAA&response=tok&remoteip=203.0.113.1&idempotency_key=k1")
+        );
+    }
+
+    #[test]
+    fn verdicts_as_turnstile_documents_them() {
+        let ok = r#"{"success":true,"challenge_ts":"2026-12-01T10:00:00.000Z","hostname":"shop.example","error-codes":[],"action":"","cdata":""}"#;
+        assert_eq!(read(&answer(ok), "shop.example"), Ok(()));
+        assert_eq!(
+            read(&answer(ok), "evil.example"),
+            Err(Refusal::WrongHostname("shop.example".into()))
+        );
+        let spent = r#"{"success":false,"error-codes":["timeout-or-duplicate"]}"#;
+        assert_eq!(
+            read(&answer(spent), "shop.example"),
+            Err(Refusal::Rejected(vec!["timeout-or-duplicate".into()]))
+        );
+        assert_eq!(read(&answer("<html>"), "x"), Err(Refusal::Unreadable));
+    }
+}
