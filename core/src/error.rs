@@ -122,6 +122,25 @@ impl ApiError {
         }
     }
 
+    /// A refusal by one of the defences against abuse: counted per site and day, so an
+    /// operator sees what they stop (`GET /v1/admin/sites/{key}/refusals`).
+    pub fn is_defence(&self) -> bool {
+        matches!(
+            self,
+            ApiError::OriginNotAllowed
+                | ApiError::LinesBusy(_)
+                | ApiError::TooManyStarts(_)
+                | ApiError::PaidChannelNotAllowed
+                | ApiError::ProofRequired
+                | ApiError::ProofInvalid
+                | ApiError::NumberLocked(_)
+                | ApiError::TurnstileRequired
+                | ApiError::TurnstileFailed
+                | ApiError::TransactionUnsigned
+                | ApiError::SandboxSiteOnly
+        )
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             ApiError::InvalidRequest(_)

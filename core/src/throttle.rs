@@ -96,7 +96,7 @@ pub struct Spend {
 
 /// References remembered per day; beyond this, the oldest are forgotten (reports of one
 /// message come within minutes).
-const COUNTED_KEPT: usize = 2000;
+const COUNTED_KEPT: usize = 1000;
 
 impl Spend {
     pub fn add(&mut self, reference: &str, currency: &str, micros: u64) {
@@ -118,6 +118,23 @@ impl Spend {
 
     pub fn total(&self, currency: &str) -> u64 {
         self.by_currency.get(currency).copied().unwrap_or(0)
+    }
+}
+
+/// Refusals of one site in one UTC day, by stable code: what the defences stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusals {
+    pub by_code: BTreeMap<String, u64>,
+}
+
+/// Codes are a fixed, small set; the bound only guards the record.
+const CODES_KEPT: usize = 64;
+
+impl Refusals {
+    pub fn add(&mut self, code: &str) {
+        if self.by_code.len() < CODES_KEPT || self.by_code.contains_key(code) {
+            *self.by_code.entry(code.to_owned()).or_default() += 1;
+        }
     }
 }
 
@@ -189,6 +206,19 @@ mod tests {
         }
         assert_eq!(w.hits.len(), HITS_MAX as usize);
         assert!(serde_json::to_string(&w).unwrap().len() < 100 * 1024);
+    }
+
+    #[test]
+    fn refusals_count_by_code() {
+        let mut r = Refusals::default();
+        r.add("proof_invalid");
+        r.add("proof_invalid");
+        r.add("range_blocked");
+        assert_eq!(r.by_code["proof_invalid"], 2);
+        for i in 0..100 {
+            r.add(&format!("c{i}"));
+        }
+        assert_eq!(r.by_code.len(), CODES_KEPT);
     }
 
     #[test]

@@ -41,6 +41,18 @@ pub async fn handle(
                 &serde_json::json!({ "deleted": site.site_key }),
             ))
         }
+        (Method::Get, [key, "refusals"]) => {
+            let site = load(env, key).await?;
+            let day = ringproof_core::throttle::day_of(crate::env::now());
+            let counted = crate::limits::refusals(env, &site.site_key, day).await?;
+            Ok(http::json(
+                200,
+                &serde_json::json!({
+                    "day": ringproof_core::Timestamp(day * 86_400_000).to_rfc3339()[..10],
+                    "refusals": counted.by_code,
+                }),
+            ))
+        }
         (Method::Post, [key, "rotate-secret"]) => {
             let mut site = load(env, key).await?;
             let retired = site.secret_hash.clone();

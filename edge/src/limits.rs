@@ -9,7 +9,7 @@ use ringproof_core::failure::FailureReason;
 use ringproof_core::limits::{parse_micros, range_of, RANGE_BLOCK_SECS, RANGE_WINDOW_SECS};
 use ringproof_core::session::Cost;
 use ringproof_core::site::Site;
-use ringproof_core::throttle::{day_of, Rule, WINDOW_SECS};
+use ringproof_core::throttle::{day_of, Refusals, Rule, WINDOW_SECS};
 use ringproof_core::ApiError;
 use worker::Env;
 
@@ -50,6 +50,7 @@ pub async fn before_paid_send(
     )
     .await?;
     if !under {
+        count_refusal(env, key, FailureReason::SpendCapReached.code()).await;
         return Ok(Err(FailureReason::SpendCapReached));
     }
     let counters = [
@@ -92,10 +93,36 @@ pub async fn before_paid_send(
     for ((_, _, reason), result) in counters.iter().zip(taken) {
         if result?.is_err() {
             worker::console_warn!("paid send refused for site {key}: {}", reason.code());
+            count_refusal(env, key, reason.code()).await;
             return Ok(Err(*reason));
         }
     }
     Ok(Ok(()))
+}
+
+fn refusals_counter(site_key: &str, day: u64) -> String {
+    format!("refusals:{site_key}:{day}")
+}
+
+/// Counts a refusal of `site_key`'s traffic by `code`, for the operator; a failure to count
+/// never changes the answer.
+pub async fn count_refusal(env: &Env, site_key: &str, code: &str) {
+    let day = day_of(now());
+    let op = ThrottleOp::CountRefusal {
+        code: code.to_owned(),
+        // Kept a week.
+        forget_at: ringproof_core::Timestamp((day + 8) * DAY_SECS * 1000),
+    };
+    let done: Outcome<()> = call(env, THROTTLES, &refusals_counter(site_key, day), &op).await;
+    if let Err(e) = done {
+        worker::console_warn!("counting a refusal failed: {e:?}");
+    }
+}
+
+/// The refusals of `site_key` on `day` (days since the epoch).
+pub async fn refusals(env: &Env, site_key: &str, day: u64) -> Outcome<Refusals> {
+    let name = refusals_counter(site_key, day);
+    call(env, THROTTLES, &name, &ThrottleOp::Refusals).await
 }
 
 fn spend_counter(site_key: &str, day: u64) -> String {

@@ -110,6 +110,10 @@ pub enum ThrottleOp {
     },
     /// Answers whether the day's spend in `currency` is under the cap.
     SpendUnder { cap_micros: u64, currency: String },
+    /// A defence refused a request. Answers `()`.
+    CountRefusal { code: String, forget_at: Timestamp },
+    /// Answers the day's `Refusals`.
+    Refusals,
 }
 
 /// To the Durable Object of one site's ClientTransactionId (named `<site key>:<id>`).

@@ -73,6 +73,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         origin,
         client_ip,
         allowed: false,
+        site_key: None,
     };
     let result = match (method, segs.as_slice()) {
         (Method::Post, ["v1", "verifications"]) => create(&mut req, env, &base, &mut visitor).await,
@@ -115,6 +116,11 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         }
         _ => Err(ApiError::NotFound.into()),
     };
+    if let (Err(Failure::Api(e)), Some(site_key)) = (&result, &visitor.site_key) {
+        if e.is_defence() {
+            crate::limits::count_refusal(env, site_key, e.code()).await;
+        }
+    }
     let response = result.unwrap_or_else(http::failure);
     // Browser-facing answers, errors included, name the page's origin only once a handler has
     // found it allowed: a foreign page can send, but never read.
@@ -131,9 +137,15 @@ pub struct Visitor {
     origin: Option<String>,
     client_ip: String,
     allowed: bool,
+    /// The site the request turned out to concern, once known: its refusals are counted.
+    site_key: Option<String>,
 }
 
 impl Visitor {
+    pub fn on_site(&mut self, site_key: &str) {
+        self.site_key = Some(site_key.to_owned());
+    }
+
     pub fn client_ip(&self) -> &str {
         &self.client_ip
     }
@@ -196,6 +208,7 @@ async fn create(
     let site = kv::get(env, &SiteByKey(&input.site_key))
         .await?
         .ok_or(ApiError::UnknownSite)?;
+    visitor.on_site(&site.site_key);
     let page = visitor
         .origin()
         .and_then(|o| site.page(o))
@@ -505,6 +518,7 @@ async fn session(env: &Env, id: &str) -> Outcome<Session> {
 /// The page that started a verification is the only one that may follow it. A request without
 /// an Origin (same-origin GETs, non-browser clients) relies on the id being unguessable.
 fn check_origin(session: &Session, visitor: &mut Visitor) -> Outcome<()> {
+    visitor.on_site(&session.site_key);
     match visitor.origin() {
         Some(o) if o != session.origin => Err(ApiError::OriginNotAllowed.into()),
         Some(_) => {

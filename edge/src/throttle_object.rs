@@ -6,11 +6,12 @@ use crate::env::now;
 use crate::error::Outcome;
 use crate::http;
 use crate::objects::{serve, wake_at, ThrottleOp};
-use ringproof_core::throttle::{Spend, Window};
+use ringproof_core::throttle::{Refusals, Spend, Window};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 const WINDOW: &str = "window";
 const SPEND: &str = "spend";
+const REFUSALS: &str = "refusals";
 
 #[durable_object]
 pub struct ThrottleObject {
@@ -66,6 +67,17 @@ impl ThrottleObject {
                 storage.put(SPEND, &spend).await?;
                 wake_at(&storage, forget_at).await?;
                 Ok(http::json(200, &()))
+            }
+            ThrottleOp::CountRefusal { code, forget_at } => {
+                let mut r = storage.get::<Refusals>(REFUSALS).await?.unwrap_or_default();
+                r.add(&code);
+                storage.put(REFUSALS, &r).await?;
+                wake_at(&storage, forget_at).await?;
+                Ok(http::json(200, &()))
+            }
+            ThrottleOp::Refusals => {
+                let r = storage.get::<Refusals>(REFUSALS).await?.unwrap_or_default();
+                Ok(http::json(200, &r))
             }
             ThrottleOp::SpendUnder {
                 cap_micros,

@@ -224,11 +224,18 @@ impl LocalEdge {
             sandbox,
             secrets,
             None,
+            &[],
         )
     }
 
     /// A fresh edge for a test run: a free port and empty state of its own.
     pub fn start_for_tests() -> Result<Self, String> {
+        Self::start_for_tests_without(&[])
+    }
+
+    /// [`LocalEdge::start_for_tests`] with the configuration `without` left out, as an
+    /// operator who forgot a `wrangler secret put` would deploy it.
+    pub fn start_for_tests_without(without: &[&str]) -> Result<Self, String> {
         let wrangler = env_path("RINGPROOF_WRANGLER")?;
         let edge_dir = env_path("RINGPROOF_EDGE_DIR")?;
         let port = free_port();
@@ -247,6 +254,7 @@ impl LocalEdge {
             sandbox,
             secrets,
             Some(log),
+            without,
         )
     }
 
@@ -259,6 +267,7 @@ impl LocalEdge {
         sandbox: SandboxSite,
         secrets: DevSecrets,
         log: Option<PathBuf>,
+        without: &[&str],
     ) -> Result<Self, String> {
         if !edge_dir.join("build/index.js").exists() {
             return Err(
@@ -312,7 +321,11 @@ impl LocalEdge {
                 &fakes.turnstile_siteverify_url(),
             ),
         ];
-        let text: String = vars.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect();
+        let text: String = vars
+            .iter()
+            .filter(|(k, _)| !without.contains(k))
+            .map(|(k, v)| format!("{k}=\"{v}\"\n"))
+            .collect();
         std::fs::write(&env_file, text).map_err(|e| e.to_string())?;
         let mut c = Command::new(&wrangler);
         c.current_dir(&edge_dir)

@@ -73,6 +73,10 @@ pub const SCENARIOS: &[(&str, Scenario)] = &[
         "turnstile_sites_start_only_with_a_valid_token",
         turnstile_sites_start_only_with_a_valid_token,
     ),
+    (
+        "a_deployment_missing_a_secret_names_it",
+        a_deployment_missing_a_secret_names_it,
+    ),
 ];
 
 /// A site of the attacker's (or a victim's) own with these channels and limits.
@@ -475,6 +479,12 @@ fn paid_sends_are_capped_per_client_and_site(ctx: &Ctx) {
     );
     let r = start_with(ctx, &site, "+447400555435", "sms", "203.0.113.5");
     assert_eq!(send_outcome(&r), "site_rate_limited");
+    let counted = refusals(ctx, &site);
+    assert_eq!(counted["client_rate_limited"], 1, "{counted}");
+    assert!(
+        counted["site_rate_limited"].as_u64() >= Some(1),
+        "{counted}"
+    );
 }
 
 fn a_burst_to_one_range_blocks_it(ctx: &Ctx) {
@@ -655,6 +665,18 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
         (c.status, c.error_code().as_str()),
         (403, "origin_not_allowed")
     );
+    // Every refusal is counted for the operator, by its code.
+    let counted = refusals(ctx, &site);
+    assert_eq!(counted["proof_required"], 2, "{counted}");
+    assert_eq!(counted["proof_invalid"], 4, "{counted}");
+}
+
+/// Today's refusals of `site`, as the operator reads them.
+fn refusals(ctx: &Ctx, site: &SandboxSite) -> serde_json::Value {
+    let path = format!("/{}/refusals", site.site_key);
+    let r = crate::e2e::sites::admin(ctx, "GET", &path, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["refusals"].clone()
 }
 
 /// The attacker claims the victim site's next order id from the public endpoint, with their
@@ -777,4 +799,41 @@ fn turnstile_sites_start_only_with_a_valid_token(ctx: &Ctx) {
     assert!(!shown
         .body
         .contains(&ctx.edge.fakes.config().turnstile_secret));
+}
+
+/// An operator forgot `wrangler secret put TOKEN_KEY`: the first request says which secret is
+/// missing, as a 503 with a stable code, instead of a 500 somewhere later.
+fn a_deployment_missing_a_secret_names_it(_ctx: &Ctx) {
+    let edge = ringproof_tests::harness::LocalEdge::start_for_tests_without(&[
+        "TOKEN_KEY",
+        "SITE_SECRET_KEY",
+    ])
+    .expect("an edge without two secrets");
+    for path in ["/v1/sandbox", "/v1/siteverify", "/v1/verifications/x"] {
+        let r = http::get(&format!("{}{path}", edge.base_url)).unwrap();
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (503, "deployment_misconfigured"),
+            "{path}: {}",
+            r.body
+        );
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(
+            message.contains("TOKEN_KEY") && message.contains("SITE_SECRET_KEY"),
+            "{message}"
+        );
+    }
+    // wrangler writes the Worker's console a moment after the answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !edge
+        .log_tail()
+        .contains("missing required configuration: TOKEN_KEY")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the operator's log names it too: {}",
+            edge.log_tail()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
