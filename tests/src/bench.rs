@@ -133,7 +133,7 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                 let mut round = 0u64;
                 while Instant::now() < until {
                     round += 1;
-                    let phone = format!("+447700{:06}", (c as u64 * 7919 + round * 104_729) % 1_000_000);
+                    let phone = format!("+447400{:06}", (c as u64 * 7919 + round * 104_729) % 1_000_000);
                     let sms = round.is_multiple_of(4);
                     let proof = sms
                         .then(|| crate::proof::solved(&base, &key, &origin))

@@ -78,6 +78,10 @@ pub const SANDBOX_NUMBERS: &[&str] = &[
 ];
 
 /// `crypto`-grade bytes on the host, for credentials.
+/// Where the demo's sandbox sends paid codes: the seeds' providers serve the UK, India (OneRing),
+/// Slovakia and Russia (MCN).
+const DEMO_COUNTRIES: [&str; 5] = ["GB", "IN", "SK", "RU", "US"];
+
 /// A limit no scenario reaches by accident.
 const HIGH: u32 = ringproof_core::throttle::HITS_MAX;
 
@@ -367,11 +371,22 @@ impl LocalEdge {
             log,
         };
         edge.fakes.set_edge_base(&edge.base_url);
-        let site = edge.site(
+        let mut site = edge.site(
             &edge.sandbox.clone(),
             "Ringproof sandbox",
             &["http://localhost:*", "http://127.0.0.1:*"],
         );
+        if !testing {
+            // The demo defends itself as a new production site does, so what a visitor or an
+            // attacker meets under `cargo xtask dev` is what they would meet deployed; paid
+            // channels for the seeds' countries only.
+            site.sends_per_number_per_hour =
+                ringproof_core::site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR;
+            site.limits = SiteLimits {
+                paid_countries: Some(DEMO_COUNTRIES.iter().map(|c| c.to_string()).collect()),
+                ..Default::default()
+            };
+        }
         edge.put_site(&site)?;
         edge.wait_ready(Duration::from_secs(90))?;
         Ok(edge)
