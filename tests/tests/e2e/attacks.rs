@@ -283,6 +283,10 @@ fn bodies_are_capped_before_they_are_read(ctx: &Ctx) {
     let r =
         http::post_chunked(&ctx.url("/v1/verifications"), &huge, &[("Origin", ORIGIN)]).unwrap();
     assert_eq!((r.status, r.error_code().as_str()), (413, "body_too_large"));
+    // ... and the edge goes on answering everyone else (a cancelled half-read body used to
+    // stall wrangler dev's proxy, so this timed out).
+    let after = http::get(&ctx.url("/v1/sandbox")).expect("the edge still answers");
+    assert_eq!(after.status, 200);
 }
 
 fn the_sandbox_completes_only_its_own_sites_verifications(ctx: &Ctx) {
