@@ -50,8 +50,10 @@ pub fn create(
         inbound_numbers,
         sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
         limits: limits(input.limits)?,
-        turnstile_secret: turnstile(input.turnstile_secret)?,
+        turnstile_secret: None,
     };
+    let mut site = site;
+    site.turnstile_secret = turnstile(input.turnstile_secret, &site.site_key, rng, master)?;
     let created = CreatedSite {
         site: view(&site),
         webhook_secret: secret::webhook_secret(&creds.secret),
@@ -62,7 +64,14 @@ pub fn create(
 }
 
 /// Applies the fields present in `update`; on any invalid field nothing changes.
-pub fn update(site: &Site, update: SiteUpdate, deployment: Deployment) -> Result<Site, ApiError> {
+/// `rng` and `master` seal a new Turnstile secret.
+pub fn update(
+    site: &Site,
+    update: SiteUpdate,
+    deployment: Deployment,
+    rng: &mut impl Randomness,
+    master: &[u8],
+) -> Result<Site, ApiError> {
     let mut next = site.clone();
     if let Some(t) = update.title {
         next.title = title(&t)?;
@@ -86,7 +95,7 @@ pub fn update(site: &Site, update: SiteUpdate, deployment: Deployment) -> Result
         next.limits = limits(l)?;
     }
     if let Some(t) = update.turnstile_secret {
-        next.turnstile_secret = turnstile(Some(t))?;
+        next.turnstile_secret = turnstile(Some(t), &site.site_key, rng, master)?;
     }
     Ok(next)
 }
@@ -114,11 +123,17 @@ pub fn view(site: &Site) -> SiteView {
     }
 }
 
-fn turnstile(secret: Option<String>) -> Result<Option<String>, ApiError> {
+/// A Turnstile secret, sealed for KV (see `secret::seal`).
+fn turnstile(
+    secret: Option<String>,
+    site_key: &str,
+    rng: &mut impl Randomness,
+    master: &[u8],
+) -> Result<Option<String>, ApiError> {
     match secret.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) if s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(s.to_owned()))
+            Ok(Some(secret::seal(master, site_key, s, rng)))
         }
         Some(_) => Err(invalid("turnstile_secret is not a Turnstile secret key")),
     }
@@ -406,6 +421,8 @@ mod tests {
                 ..Default::default()
             },
             PROD,
+            &mut Seeded(2),
+            b"m",
         )
         .unwrap();
         assert_eq!(next.title, "Shop 2");
@@ -419,8 +436,26 @@ mod tests {
                 ..Default::default()
             },
             PROD,
+            &mut Seeded(2),
+            b"m",
         );
         assert!(refused.is_err());
+    }
+
+    #[test]
+    fn a_turnstile_secret_is_sealed_never_stored_plain() {
+        let mut i = input();
+        i.turnstile_secret = Some("0x4AAAAAAAsecret".into());
+        let (site, created) = create(i, vec![], &mut Seeded(4), b"m", PROD).unwrap();
+        let stored = serde_json::to_string(&site).unwrap();
+        assert!(!stored.contains("0x4AAAAAAAsecret"), "{stored}");
+        let sealed = site.turnstile_secret.as_deref().unwrap();
+        assert_eq!(
+            secret::open(b"m", &site.site_key, sealed).as_deref(),
+            Some("0x4AAAAAAAsecret")
+        );
+        assert!(created.site.turnstile);
+        assert!(!serde_json::to_string(&created).unwrap().contains("0x4AAA"));
     }
 
     #[test]

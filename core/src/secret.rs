@@ -9,10 +9,59 @@
 //! deployment's `SITE_SECRET_KEY`, of the site key and a random salt that KV does keep. Reading
 //! KV gives neither the secret nor a way to sign; rotating the secret draws a new salt.
 
+use crate::random::Randomness;
 use base64::Engine;
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// A third party's secret a site gives us (its Turnstile secret), sealed for KV: ChaCha20-
+/// Poly1305 under a key derived from the deployment's `master` key, bound to the site, so
+/// KV alone reveals nothing and a sealed value cannot be moved to another site.
+pub fn seal(master: &[u8], site_key: &str, plain: &str, rng: &mut impl Randomness) -> String {
+    let mut nonce = [0u8; 12];
+    rng.fill(&mut nonce);
+    let payload = Payload {
+        msg: plain.as_bytes(),
+        aad: site_key.as_bytes(),
+    };
+    let sealed = sealing_cipher(master)
+        .encrypt(Nonce::from_slice(&nonce), payload)
+        .expect("ChaCha20-Poly1305 seals any length we store");
+    let mut out = nonce.to_vec();
+    out.extend(sealed);
+    format!(
+        "sealed.v1.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
+    )
+}
+
+/// The secret [`seal`] sealed for `site_key`, or `None` if it was not (or was tampered with).
+pub fn open(master: &[u8], site_key: &str, sealed: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(sealed.strip_prefix("sealed.v1.")?)
+        .ok()?;
+    if bytes.len() < 12 {
+        return None;
+    }
+    let (nonce, body) = bytes.split_at(12);
+    let payload = Payload {
+        msg: body,
+        aad: site_key.as_bytes(),
+    };
+    let plain = sealing_cipher(master)
+        .decrypt(Nonce::from_slice(nonce), payload)
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
+fn sealing_cipher(master: &[u8]) -> ChaCha20Poly1305 {
+    let mut mac = Hmac::<Sha256>::new_from_slice(master).expect("HMAC takes any key length");
+    mac.update(b"ringproof third-party secret sealing v1");
+    <ChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&mac.finalize().into_bytes())
+}
 
 /// The site secret for `site_key` and `salt` under the deployment's `master` key.
 pub fn derive_site_secret(master: &[u8], site_key: &str, salt: &str) -> String {
@@ -59,6 +108,30 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_for_their_site_and_key() {
+        let mut rng = crate::random::testing::Seeded(5);
+        let sealed = seal(b"master", "rp_site_a", "0x4AAAsecret", &mut rng);
+        assert!(!sealed.contains("0x4AAA"));
+        assert_eq!(
+            open(b"master", "rp_site_a", &sealed).as_deref(),
+            Some("0x4AAAsecret")
+        );
+        assert_eq!(
+            open(b"master", "rp_site_b", &sealed),
+            None,
+            "moved to another site"
+        );
+        assert_eq!(open(b"other", "rp_site_a", &sealed), None);
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        assert_eq!(open(b"master", "rp_site_a", &tampered), None);
+        assert_ne!(
+            sealed,
+            seal(b"master", "rp_site_a", "0x4AAAsecret", &mut rng)
+        );
+    }
 
     #[test]
     fn hash_matches_only_its_secret() {

@@ -44,7 +44,8 @@ pub struct Site {
     /// Defences the operator set; absent ones take the defaults (see `limits`).
     #[serde(default)]
     pub limits: SiteLimits,
-    /// The site's Cloudflare Turnstile secret, when it wants its token checked.
+    /// The site's Cloudflare Turnstile secret, sealed (`secret::seal`), when it wants its
+    /// token checked.
     #[serde(default)]
     pub turnstile_secret: Option<String>,
 }

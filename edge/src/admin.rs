@@ -25,7 +25,9 @@ pub async fn handle(
         (Method::Get, [key]) => Ok(http::json(200, &admin::view(&load(env, key).await?))),
         (Method::Patch, [key]) => {
             let change: SiteUpdate = parse_json(&http::body_text(req).await?)?;
-            let site = admin::update(&load(env, key).await?, change, deployment(env))?;
+            let master = site_secret_key(env)?;
+            let current = load(env, key).await?;
+            let site = admin::update(&current, change, deployment(env), &mut CryptoRng, &master)?;
             kv::put(env, &SiteByKey(&site.site_key), &site).await?;
             Ok(http::json(200, &admin::view(&site)))
         }

@@ -1,7 +1,7 @@
 //! Cloudflare Turnstile's siteverify, for sites with a Turnstile secret (see
 //! `ringproof_core::turnstile`): checked before a verification starts, failing closed.
 
-use crate::env::{secret, CryptoRng};
+use crate::env::{secret, site_secret_key, CryptoRng};
 use crate::error::Outcome;
 use crate::outbound::{self, Redirects};
 use ringproof_core::origin::Origin;
@@ -22,9 +22,16 @@ pub async fn check(
     page_origin: &str,
     client_ip: &str,
 ) -> Outcome<()> {
-    let Some(site_secret) = &site.turnstile_secret else {
+    let Some(sealed) = &site.turnstile_secret else {
         return Ok(());
     };
+    let site_secret = ringproof_core::secret::open(&site_secret_key(env)?, &site.site_key, sealed)
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "site {}: its Turnstile secret does not open",
+                site.site_key
+            ))
+        })?;
     let token = token
         .filter(|t| !t.is_empty() && t.len() <= 2048)
         .ok_or(ApiError::TurnstileRequired)?;
@@ -33,7 +40,7 @@ pub async fn check(
         .unwrap_or_default();
     let url = secret(env, "TURNSTILE_SITEVERIFY_URL").unwrap_or_else(|_| SITEVERIFY_URL.into());
     let ip = Some(client_ip).filter(|ip| *ip != "unknown");
-    let out = turnstile::siteverify(&url, site_secret, token, ip, &CryptoRng.token(16));
+    let out = turnstile::siteverify(&url, &site_secret, token, ip, &CryptoRng.token(16));
     let answer = outbound::send(out, DEADLINE, Redirects::Refuse)
         .await
         .map_err(|_| ApiError::TurnstileUnavailable)?;

@@ -3,7 +3,7 @@
 
 use crate::{assigned_number, Ctx, Scenario, ORIGIN, PHONE};
 use ringproof_api::{Channel, SiteLimits};
-use ringproof_tests::harness::{SandboxSite, SANDBOX_NUMBERS};
+use ringproof_tests::harness::{OsRandom, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::{http, proof};
 use serde_json::json;
 
@@ -762,7 +762,10 @@ fn turnstile_sites_start_only_with_a_valid_token(ctx: &Ctx) {
     let creds = SandboxSite::generate(&ctx.edge.secrets);
     let mut site = ctx.edge.site(&creds, "Turnstile", &["http://localhost:*"]);
     site.channels = vec![Channel::MissedCall];
-    site.turnstile_secret = Some(ctx.edge.fakes.config().turnstile_secret);
+    let master = ctx.edge.secrets.site_secret_key.as_bytes();
+    let plain = ctx.edge.fakes.config().turnstile_secret;
+    let sealed = ringproof_core::secret::seal(master, &creds.site_key, &plain, &mut OsRandom);
+    site.turnstile_secret = Some(sealed);
     ctx.edge.put_site(&site).unwrap();
     let start = |token: Option<String>| {
         ctx.create(
