@@ -47,16 +47,8 @@ impl Origin {
         (origin.to_string() == text).then_some(origin)
     }
 
-    pub fn scheme(&self) -> &str {
-        &self.scheme
-    }
-
     pub fn host(&self) -> &str {
         &self.host
-    }
-
-    pub fn port(&self) -> Option<u16> {
-        self.port
     }
 }
 

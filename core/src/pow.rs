@@ -5,9 +5,9 @@
 //! offline: no third party sees the visitor.
 
 use crate::random::Randomness;
+use crate::secret::{hex, hmac};
 use crate::time::Timestamp;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use ringproof_api::{PowChallenge, PowSolution};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -38,19 +38,11 @@ pub struct Proof {
 /// The key challenges are signed with, derived from the token key so a deployment has one
 /// secret fewer to manage, and distinct from every other use of it.
 pub fn key(token_key: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(token_key).expect("HMAC takes any key length");
-    mac.update(b"ringproof proof-of-work challenges v1");
-    mac.finalize().into_bytes().to_vec()
+    hmac(token_key, &[b"ringproof proof-of-work challenges v1"]).to_vec()
 }
 
 fn sign(key: &[u8], challenge: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(challenge.as_bytes());
-    hex(&mac.finalize().into_bytes())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&hmac(key, &[challenge.as_bytes()]))
 }
 
 fn hash(salt: &str, number: u64) -> [u8; 32] {

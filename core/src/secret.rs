@@ -58,9 +58,8 @@ pub fn open(master: &[u8], site_key: &str, sealed: &str) -> Option<String> {
 }
 
 fn sealing_cipher(master: &[u8]) -> ChaCha20Poly1305 {
-    let mut mac = Hmac::<Sha256>::new_from_slice(master).expect("HMAC takes any key length");
-    mac.update(b"ringproof third-party secret sealing v1");
-    <ChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&mac.finalize().into_bytes())
+    let key = hmac(master, &[b"ringproof third-party secret sealing v1"]);
+    <ChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&key.into())
 }
 
 /// The site secret for `site_key` and `salt` under the deployment's `master` key.
@@ -99,6 +98,15 @@ pub fn matches_hash(candidate: &str, stored_hash: &str) -> bool {
 /// Constant-time equality of two byte strings (the length is not secret).
 pub fn equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// HMAC-SHA256 of `parts`, in order, under `key`: every keyed hash and derived key in core.
+pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    for p in parts {
+        m.update(p);
+    }
+    m.finalize().into_bytes().into()
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

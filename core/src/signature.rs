@@ -15,8 +15,6 @@
 
 use crate::secret;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use thiserror::Error;
 
 /// How far a signature's time may be from the verifier's clock, either way.
@@ -51,16 +49,8 @@ impl SignatureError {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn mac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    for p in parts {
-        m.update(p);
-    }
-    m.finalize().into_bytes().to_vec()
+    crate::secret::hmac(key, parts).to_vec()
 }
 
 fn fresh(signed_at: &str, now_secs: u64) -> Result<u64, SignatureError> {
@@ -78,7 +68,7 @@ fn fresh(signed_at: &str, now_secs: u64) -> Result<u64, SignatureError> {
 /// `ringproof-ctid:` and the id under the site secret. Only the site's server can make it, so
 /// only it can bind an id to a verification; a page's script cannot squat the site's ids.
 pub fn transaction_signature(key: &[u8], client_transaction_id: &str) -> String {
-    hex(&mac(
+    crate::secret::hex(&mac(
         key,
         &[b"ringproof-ctid:", client_transaction_id.as_bytes()],
     ))
