@@ -43,6 +43,15 @@ pub enum VerificationStatus {
 }
 
 impl VerificationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationStatus::Pending => "pending",
+            VerificationStatus::Verified => "verified",
+            VerificationStatus::Expired => "expired",
+            VerificationStatus::Failed => "failed",
+        }
+    }
+
     /// A final status never changes again, so the widget stops polling.
     pub fn is_final(self) -> bool {
         !matches!(self, VerificationStatus::Pending)
@@ -496,13 +505,13 @@ pub struct OneRingCallback {
 /// The delivery of a verification's callback to its site, as `GET
 /// /v1/verifications/{id}/callbacks` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryView {
+pub struct CallbackView {
     /// Also the idempotency key: the `webhook-id` header, or the `EventId` query parameter.
     pub event_id: String,
     pub event_type: CallbackType,
     pub format: CallbackFormat,
-    pub state: DeliveryState,
-    pub attempts: Vec<DeliveryAttempt>,
+    pub state: CallbackState,
+    pub attempts: Vec<CallbackAttempt>,
     /// RFC 3339, while pending.
     #[serde(default)]
     pub next_attempt_at: Option<String>,
@@ -510,7 +519,7 @@ pub struct DeliveryView {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
+pub enum CallbackState {
     /// Not yet accepted; another attempt is scheduled.
     Pending,
     /// The site answered 2xx.
@@ -520,7 +529,7 @@ pub enum DeliveryState {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryAttempt {
+pub struct CallbackAttempt {
     /// RFC 3339.
     pub at: String,
     /// The site's HTTP status, when it answered.
@@ -534,8 +543,8 @@ pub struct DeliveryAttempt {
 
 /// `GET /v1/verifications/{id}/callbacks`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Deliveries {
-    pub deliveries: Vec<DeliveryView>,
+pub struct Callbacks {
+    pub deliveries: Vec<CallbackView>,
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Telling a site about a verification's outcome, at least once.
 //!
 //! When a verification can no longer change (see `Session::is_final`) it yields one [`Event`].
-//! A [`Delivery`] carries that event to the site's callback URL: the first attempt at once, then
+//! A [`Callback`] carries that event to the site's callback URL: the first attempt at once, then
 //! retries on Standard Webhooks' schedule while the site answers anything but 2xx or does not
 //! answer, for about 27 hours. Every attempt is signed afresh (`signature`), with the same event
 //! id, which is the site's idempotency key. The Worker keeps each delivery in a Durable Object
@@ -10,12 +10,13 @@
 #[cfg(test)]
 mod tests;
 
+use crate::phone::E164;
 use crate::providers::Outgoing;
 use crate::session::{Cost, Session, State};
 use crate::signature::{self, EVENT_ID, SIGNATURE, SIGNED_AT};
 use crate::time::Timestamp;
 use ringproof_api::{
-    CallbackEvent, CallbackFormat, CallbackType, DeliveryAttempt, DeliveryState, DeliveryView,
+    CallbackAttempt, CallbackEvent, CallbackFormat, CallbackState, CallbackType, CallbackView,
     ErrorDetail, OneRingCallback, ProviderCost, VerificationOutcome, VerificationStatus,
 };
 use serde::{Deserialize, Serialize};
@@ -34,8 +35,9 @@ pub struct Event {
     pub kind: CallbackType,
     pub site_key: String,
     pub outcome: VerificationOutcome,
-    /// Missed call: the number the visitor called (OneRing's `VerificationChannel`).
-    pub called_number: Option<String>,
+    /// Missed call: the inbound number the visitor called (OneRing's `VerificationChannel`).
+    #[serde(alias = "called_number")]
+    pub inbound_number: Option<E164>,
 }
 
 /// The event of a verification that has reached its final outcome; `None` while it may still
@@ -72,7 +74,7 @@ pub fn event(session: &Session, now: Timestamp) -> Option<Event> {
         outcome: VerificationOutcome {
             verification_id: session.id.clone(),
             client_transaction_id: session.client_transaction_id.clone(),
-            phone: session.phone.clone(),
+            phone: session.phone.as_str().to_owned(),
             channel: session.attempt.channel,
             status,
             created_at: record.created_at.to_rfc3339(),
@@ -82,7 +84,7 @@ pub fn event(session: &Session, now: Timestamp) -> Option<Event> {
             attempts: record.attempts,
             costs: costs(session),
         },
-        called_number: session.attempt.assigned_number.clone(),
+        inbound_number: session.attempt.inbound_number.clone(),
     })
 }
 
@@ -148,9 +150,9 @@ pub fn onering_fields(event: &Event) -> OneRingCallback {
     OneRingCallback {
         verified_mobile_number: o.phone.trim_start_matches('+').to_owned(),
         verification_channel: event
-            .called_number
-            .clone()
-            .unwrap_or_else(|| o.channel.as_str().to_owned()),
+            .inbound_number
+            .as_ref()
+            .map_or_else(|| o.channel.as_str().to_owned(), |n| n.as_str().to_owned()),
         activity_token_id: o.verification_id.clone(),
         client_transaction_id: o.client_transaction_id.clone().unwrap_or_default(),
         mobile_status: "verified".into(),
@@ -208,29 +210,29 @@ pub struct AttemptRecord {
 
 /// One event on its way to one site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Delivery {
+pub struct Callback {
     pub event: Event,
     pub format: CallbackFormat,
-    pub state: DeliveryState,
+    pub state: CallbackState,
     pub attempts: Vec<AttemptRecord>,
     /// While pending: when the next attempt is due.
     pub next_at: Option<Timestamp>,
 }
 
-impl Delivery {
+impl Callback {
     /// A delivery whose first attempt is due at once.
     pub fn new(event: Event, format: CallbackFormat, now: Timestamp) -> Self {
-        Delivery {
+        Callback {
             event,
             format,
-            state: DeliveryState::Pending,
+            state: CallbackState::Pending,
             attempts: vec![],
             next_at: Some(now),
         }
     }
 
     pub fn is_due(&self, now: Timestamp) -> bool {
-        self.state == DeliveryState::Pending && self.next_at.is_some_and(|t| now >= t)
+        self.state == CallbackState::Pending && self.next_at.is_some_and(|t| now >= t)
     }
 
     /// Records an attempt that started at `at`. A 2xx delivers; anything else waits the next
@@ -250,12 +252,12 @@ impl Delivery {
         let failures = self.attempts.len();
         let (state, next) = match result {
             AttemptResult::Answered(s) if (200..300).contains(&s) => {
-                (DeliveryState::Delivered, None)
+                (CallbackState::Delivered, None)
             }
-            AttemptResult::NoCallback => (DeliveryState::GaveUp, None),
+            AttemptResult::NoCallback => (CallbackState::GaveUp, None),
             _ => match schedule.get(failures - 1) {
-                Some(&wait) => (DeliveryState::Pending, Some(now.plus_secs(wait))),
-                None => (DeliveryState::GaveUp, None),
+                Some(&wait) => (CallbackState::Pending, Some(now.plus_secs(wait))),
+                None => (CallbackState::GaveUp, None),
             },
         };
         self.state = state;
@@ -274,8 +276,8 @@ impl Delivery {
         }
     }
 
-    pub fn view(&self) -> DeliveryView {
-        DeliveryView {
+    pub fn view(&self) -> CallbackView {
+        CallbackView {
             event_id: self.event.id.clone(),
             event_type: self.event.kind,
             format: self.format,
@@ -290,7 +292,7 @@ impl Delivery {
                         AttemptResult::ConnectionFailed => (None, Some("connection_failed")),
                         AttemptResult::NoCallback => (None, Some("no_callback_url")),
                     };
-                    DeliveryAttempt {
+                    CallbackAttempt {
                         at: a.at.to_rfc3339(),
                         status,
                         error: error.map(str::to_owned),

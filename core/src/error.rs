@@ -1,36 +1,40 @@
 //! Errors a caller can cause or see, each with a stable code and an HTTP status.
 
+use ringproof_api::{Channel, VerificationStatus};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Every error the public API answers with. The `code` is stable; the message is for humans.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+/// It crosses between the Worker and its Durable Objects as itself (serde), so an object's
+/// refusal reaches the caller unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum ApiError {
     #[error("The request body is not valid: {0}")]
     InvalidRequest(String),
     #[error("{0}")]
     InvalidPhone(String),
+    /// The public API and the admin API alike.
     #[error("No site has this site key.")]
     UnknownSite,
     #[error("This page's origin is not allowed to use this site key.")]
     OriginNotAllowed,
-    #[error("The {0} channel is not available for this site.")]
-    ChannelNotAvailable(&'static str),
+    #[error("The {} channel is not available for this site.", .0.as_str())]
+    ChannelNotAvailable(Channel),
     #[error("No verification has this id, or it has been deleted.")]
     VerificationNotFound,
     #[error("The credentials are missing or not valid.")]
     Unauthorized,
     #[error("Numbers from this country cannot be verified on this site.")]
     CountryNotAllowed,
-    #[error("No site has this site key.")]
-    SiteNotFound,
     #[error("This ClientTransactionId has been used already on this site.")]
     DuplicateTransaction,
     #[error("No verification has this ClientTransactionId on this site.")]
     TransactionNotFound,
     #[error("The sandbox provider is switched off on this deployment.")]
     SandboxDisabled,
-    #[error("This verification is already {0}.")]
-    NotPending(&'static str),
+    #[error("This verification is already {}.", .0.as_str())]
+    NotPending(VerificationStatus),
     #[error("This verification has expired. Please start again.")]
     Expired,
     #[error("Too many wrong codes. Please try another way or start again.")]
@@ -41,8 +45,8 @@ pub enum ApiError {
         "This verification has sent as many codes and calls as it may. Please start again later."
     )]
     TooManySends,
-    #[error("This channel does not use a code: {0}.")]
-    CodeNotExpected(&'static str),
+    #[error("This channel does not use a code: {}.", .0.as_str())]
+    CodeNotExpected(Channel),
     #[error("No such endpoint.")]
     NotFound,
     #[error("This endpoint does not accept that method.")]
@@ -93,7 +97,6 @@ impl ApiError {
             ApiError::VerificationNotFound => "verification_not_found",
             ApiError::Unauthorized => "unauthorized",
             ApiError::CountryNotAllowed => "country_not_allowed",
-            ApiError::SiteNotFound => "site_not_found",
             ApiError::DuplicateTransaction => "duplicate_transaction",
             ApiError::TransactionNotFound => "transaction_not_found",
             ApiError::SandboxDisabled => "sandbox_disabled",
@@ -160,7 +163,6 @@ impl ApiError {
             ApiError::BodyTooLarge(_) => 413,
             ApiError::DeploymentMisconfigured(_) | ApiError::TurnstileUnavailable => 503,
             ApiError::UnknownSite
-            | ApiError::SiteNotFound
             | ApiError::TransactionNotFound
             | ApiError::VerificationNotFound
             | ApiError::NotFound => 404,
@@ -218,6 +220,28 @@ mod tests {
         assert_eq!(ApiError::TooManyAttempts.status(), 429);
         assert_eq!(ApiError::Expired.status(), 410);
         assert_eq!(ApiError::TooManyAttempts.body().error.retry_after, None);
+    }
+
+    #[test]
+    fn errors_cross_objects_as_themselves() {
+        for e in [
+            ApiError::ChannelNotAvailable(Channel::Sms),
+            ApiError::NotPending(VerificationStatus::Verified),
+            ApiError::LinesBusy(12),
+            ApiError::Internal("kv down".into()),
+            ApiError::UnknownSite,
+        ] {
+            let wire = serde_json::to_string(&e).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ApiError>(&wire).unwrap(),
+                e,
+                "{wire}"
+            );
+        }
+        assert_eq!(
+            ApiError::NotPending(VerificationStatus::Verified).to_string(),
+            "This verification is already verified."
+        );
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! cap, a block on bursts to one number range (Fraud Guard), and a lockout after about ten
 //! wrong codes a day for one number.
 
+use crate::failure::FailureReason;
+use crate::phone::E164;
+use crate::throttle::{Rule, WINDOW_SECS};
+use crate::time::Timestamp;
 use ringproof_api::{Channel, SiteLimits};
 
 /// Channels whose attempts cost the operator money (every one but the missed call, which the
@@ -225,9 +229,132 @@ pub fn range_of(e164: &str) -> &str {
         .max(1.min(e164.len()))]
 }
 
+/// A day, for the daily counters.
+pub const DAY_SECS: u64 = 86_400;
+
+/// One counter a request must pass: its name (one throttle object each, so concurrent
+/// requests are counted one at a time), its rule, and what a refusal is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    pub name: String,
+    pub rule: Rule,
+    pub refusal: FailureReason,
+}
+
+/// Starts by one client on one site: bounds what one client can hold pending.
+pub fn start_counter(site_key: &str, limits: &Limits, client: &str) -> (String, Rule) {
+    (
+        format!("starts:{site_key}:{client}"),
+        Rule::per(limits.starts_per_client_per_hour, WINDOW_SECS),
+    )
+}
+
+/// Every counter a paid send to `phone` must pass, in the order their refusals are named.
+pub fn paid_send_counters(
+    site_key: &str,
+    limits: &Limits,
+    sends_per_number_per_hour: u32,
+    phone: &E164,
+    client: &str,
+) -> [Counter; 5] {
+    let phone = phone.as_str();
+    let counter = |name: String, rule, refusal| Counter {
+        name,
+        rule,
+        refusal,
+    };
+    [
+        counter(
+            format!("number:{phone}"),
+            Rule::per(sends_per_number_per_hour, WINDOW_SECS),
+            FailureReason::NumberRateLimited,
+        ),
+        counter(
+            format!("client:{site_key}:{client}"),
+            Rule::per(limits.sends_per_client_per_hour, WINDOW_SECS),
+            FailureReason::ClientRateLimited,
+        ),
+        counter(
+            format!("site-hour:{site_key}"),
+            Rule::per(limits.sends_per_site_per_hour, WINDOW_SECS),
+            FailureReason::SiteRateLimited,
+        ),
+        counter(
+            format!("site-day:{site_key}"),
+            Rule::per(limits.sends_per_site_per_day, DAY_SECS),
+            FailureReason::SiteRateLimited,
+        ),
+        counter(
+            format!("range:{}", range_of(phone)),
+            Rule {
+                limit: limits.sends_per_range_per_10_min,
+                span_secs: RANGE_WINDOW_SECS,
+                block_secs: Some(RANGE_BLOCK_SECS),
+            },
+            FailureReason::RangeBlocked,
+        ),
+    ]
+}
+
+/// Wrong codes for one number, across verifications and sites.
+pub fn check_counter(limits: &Limits, phone: &E164) -> (String, Rule) {
+    (
+        format!("checks:{}", phone.as_str()),
+        Rule::per(limits.failed_checks_per_number_per_day, DAY_SECS),
+    )
+}
+
+/// One site's spend on `day` (days since the epoch).
+pub fn spend_counter(site_key: &str, day: u64) -> String {
+    format!("spend:{site_key}:{day}")
+}
+
+/// One site's refusals on `day`.
+pub fn refusals_counter(site_key: &str, day: u64) -> String {
+    format!("refusals:{site_key}:{day}")
+}
+
+/// A proof-of-work challenge: spent once, for as long as it could be presented.
+pub fn proof_counter(challenge: &str) -> (String, Rule) {
+    (
+        format!("proof:{challenge}"),
+        Rule::per(1, crate::pow::CHALLENGE_TTL_SECS),
+    )
+}
+
+/// When a day's counters may be forgotten: the end of the next day, so a request at midnight
+/// still finds today's.
+pub fn forget_day_at(day: u64) -> Timestamp {
+    Timestamp((day + 2) * DAY_SECS * 1000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paid_sends_count_number_client_site_and_range() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        let phone = crate::phone::normalise("+447400123456", None).unwrap();
+        let c = paid_send_counters("site1", &l, 10, &phone, "198.51.100.7");
+        let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "number:+447400123456",
+                "client:site1:198.51.100.7",
+                "site-hour:site1",
+                "site-day:site1",
+                "range:+447400123"
+            ]
+        );
+        assert_eq!(c[0].rule, Rule::per(10, 3600));
+        assert_eq!(c[3].rule, Rule::per(2000, 86_400));
+        assert_eq!(c[4].rule.block_secs, Some(3600));
+        assert_eq!(c[4].refusal, FailureReason::RangeBlocked);
+        assert_eq!(check_counter(&l, &phone).1, Rule::per(10, 86_400));
+        assert_eq!(forget_day_at(1).millis(), 3 * 86_400_000);
+    }
 
     #[test]
     fn defaults_are_the_documented_ones() {

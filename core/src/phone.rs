@@ -2,9 +2,12 @@
 
 use crate::ApiError;
 use phonenumber::{country, Mode, Type};
+use serde::{Deserialize, Serialize};
 
-/// A phone number in E.164 form (`+447400123456`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A phone number in E.164 form (`+447400123456`): read once, where it enters (a visitor's
+/// input, a provider's report), then passed around typed. Stored as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct E164(String);
 
 impl E164 {
@@ -79,6 +82,13 @@ impl E164 {
         n.country().id().map(|id| id.as_ref().to_owned())
     }
 
+    /// The number as people read it (`+44 7400 123456`), for the number image.
+    pub fn international(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|n| n.format().mode(Mode::International).to_string())
+            .unwrap_or_else(|_| self.0.clone())
+    }
+
     /// The country calling code and the national significant number (`44`, `7400123456`).
     pub fn split(&self) -> Option<(u16, String)> {
         let n = phonenumber::parse(None, &self.0).ok()?;
@@ -144,6 +154,13 @@ mod tests {
         assert_eq!(n.digits(), "447400123456");
         assert_eq!(n.split(), Some((44, "7400123456".to_owned())));
         assert_eq!(n.region().as_deref(), Some("GB"));
+    }
+
+    #[test]
+    fn reads_as_people_write_it_and_stores_as_e164() {
+        let n = normalise("07400123456", Some("GB")).unwrap();
+        assert_eq!(n.international(), "+44 7400 123456");
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"+447400123456\"");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::failure::FailureReason;
 use crate::phone::E164;
 use crate::providers::Sent;
 use crate::random::Randomness;
+use crate::siteverify::SiteverifyError;
 use crate::time::Timestamp;
 use crate::token;
 use ringproof_api::{
@@ -58,7 +59,7 @@ fn code_shape(channel: Channel) -> Option<(u8, u32)> {
 pub struct Session {
     pub id: String,
     pub site_key: String,
-    pub phone: String,
+    pub phone: E164,
     /// The page origin that started it; status reads must come from the same origin.
     pub origin: String,
     /// The site's domain for that page, as the site configured it: what texts name.
@@ -89,20 +90,21 @@ fn default_send_limit() -> u32 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     /// 1 for the first attempt, then counting.
-    pub number: u32,
+    #[serde(alias = "number")]
+    pub ordinal: u32,
     pub channel: Channel,
     pub started_at: Timestamp,
     pub expires_at: Timestamp,
     /// While pending, a resend or a switch is refused before this.
     pub resend_at: Timestamp,
-    /// Missed call: the inbound number (E.164) the visitor must call.
-    #[serde(default)]
-    pub assigned_number: Option<String>,
+    /// Missed call: the inbound number the visitor must call.
+    #[serde(default, alias = "assigned_number")]
+    pub inbound_number: Option<E164>,
     #[serde(default)]
     pub code: Option<StoredCode>,
     /// The provider's id for the call or message, once it has accepted it.
-    #[serde(default)]
-    pub provider_ref: Option<String>,
+    #[serde(default, alias = "reference")]
+    pub reference: Option<String>,
     #[serde(default)]
     pub caller_hint: Option<String>,
     #[serde(default)]
@@ -154,7 +156,7 @@ pub struct Dispatch {
     pub verification_id: String,
     pub attempt: u32,
     pub channel: Channel,
-    pub phone: String,
+    pub phone: E164,
     pub origin: String,
     /// The site's configured domain, never a header: what an SMS names.
     pub domain: String,
@@ -168,7 +170,7 @@ pub struct Dispatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payload {
-    AwaitCall { number: String },
+    AwaitCall { inbound_number: E164 },
     SendCode { code: String },
 }
 
@@ -183,8 +185,9 @@ pub enum DeliveryEvent {
     Failed(FailureReason),
 }
 
-/// What a reported missed call did to a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a reported missed call did to a session: the missed-call webhook's `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// This call verified the session.
     Verified,
@@ -196,6 +199,32 @@ pub enum CallOutcome {
     TooLate,
 }
 
+/// What a provider's delivery report did: the MCN and TeleSign webhooks' `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOutcome {
+    Applied,
+    /// A repeat, a report on an earlier attempt, or one after the outcome.
+    Unchanged,
+    /// No verification knows the reference. Still answered 200: a provider retrying it
+    /// forever helps no one.
+    UnknownReference,
+}
+
+/// What the Worker may know of a verification to route a request: never its code's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    pub site_key: String,
+    pub phone: E164,
+    /// The page origin that started it.
+    pub origin: String,
+    /// The current attempt's channel.
+    pub channel: Channel,
+    /// Missed call: the inbound number the visitor calls.
+    pub inbound_number: Option<E164>,
+}
+
 /// What a code check needs next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
@@ -204,28 +233,11 @@ pub enum CheckStep {
     /// Voice call: Phone Confirm must verify the code too. A check has been spent already.
     AskProvider {
         attempt: u32,
-        transaction_number: String,
+        /// Phone Confirm's `transaction_number` for the call.
+        reference: String,
         code: String,
         local_match: bool,
     },
-}
-
-/// Why siteverify refused a token, with Turnstile's error codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedeemError {
-    /// Wrong or forged token, or not verified.
-    InvalidResponse,
-    /// Spent already, or older than [`TOKEN_TTL_SECS`].
-    TimeoutOrDuplicate,
-}
-
-impl RedeemError {
-    pub fn code(self) -> &'static str {
-        match self {
-            RedeemError::InvalidResponse => "invalid-input-response",
-            RedeemError::TimeoutOrDuplicate => "timeout-or-duplicate",
-        }
-    }
 }
 
 /// What is kept in KV once a session has finished.
@@ -265,6 +277,8 @@ impl FinishedRecord {
     }
 }
 
+/// A verification about to start, as the Worker has checked it against its site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewSession {
     pub id: String,
     pub site_key: String,
@@ -289,28 +303,28 @@ impl Session {
     pub fn start<R: Randomness>(
         new: NewSession,
         channel: Channel,
-        inbound: Option<String>,
+        inbound_number: Option<E164>,
         issuer: &mut Issuer<'_, R>,
         now: Timestamp,
     ) -> Result<(Session, Dispatch), ApiError> {
         let mut s = Session {
             id: new.id,
             site_key: new.site_key,
-            phone: new.phone.into_string(),
+            phone: new.phone,
             origin: new.origin,
             domain: new.domain,
             client_transaction_id: new.client_transaction_id,
             created_at: now,
             channels: new.channels,
             attempt: Attempt {
-                number: 0,
+                ordinal: 0,
                 channel,
                 started_at: now,
                 expires_at: now,
                 resend_at: now,
-                assigned_number: None,
+                inbound_number: None,
                 code: None,
-                provider_ref: None,
+                reference: None,
                 caller_hint: None,
                 delivery: None,
             },
@@ -320,7 +334,7 @@ impl Session {
             costs: vec![],
             sends_per_number_per_hour: new.sends_per_number_per_hour,
         };
-        let dispatch = s.begin(channel, inbound, issuer, now)?;
+        let dispatch = s.begin(channel, inbound_number, issuer, now)?;
         Ok((s, dispatch))
     }
 
@@ -330,15 +344,15 @@ impl Session {
     pub fn begin<R: Randomness>(
         &mut self,
         channel: Channel,
-        inbound: Option<String>,
+        inbound_number: Option<E164>,
         issuer: &mut Issuer<'_, R>,
         now: Timestamp,
     ) -> Result<Dispatch, ApiError> {
         if let State::Verified { .. } = self.state {
-            return Err(ApiError::NotPending("verified"));
+            return Err(ApiError::NotPending(VerificationStatus::Verified));
         }
         if !self.channels.contains(&channel) {
-            return Err(ApiError::ChannelNotAvailable(channel.as_str()));
+            return Err(ApiError::ChannelNotAvailable(channel));
         }
         if self.sends >= MAX_SENDS {
             return Err(ApiError::TooManySends);
@@ -348,8 +362,8 @@ impl Session {
             let wait_ms = self.attempt.resend_at.millis() - now.millis();
             return Err(ApiError::ResendTooSoon(wait_ms.div_ceil(1000)));
         }
-        let number = self.attempt.number + 1;
-        let binding = format!("{}/{number}", self.id);
+        let ordinal = self.attempt.ordinal + 1;
+        let binding = format!("{}/{ordinal}", self.id);
         let (code, stored) = match code_shape(channel) {
             Some((len, checks)) => {
                 let (c, s) = code::issue(issuer.rng, issuer.code_key, &binding, len, checks);
@@ -357,9 +371,9 @@ impl Session {
             }
             None => (None, None),
         };
-        let payload = match (code, inbound.clone()) {
+        let payload = match (code, inbound_number.clone()) {
             (Some(code), _) => Payload::SendCode { code },
-            (None, Some(number)) => Payload::AwaitCall { number },
+            (None, Some(inbound_number)) => Payload::AwaitCall { inbound_number },
             (None, None) => {
                 return Err(ApiError::Internal(format!(
                     "site {} has no inbound numbers for missed calls",
@@ -368,18 +382,18 @@ impl Session {
             }
         };
         self.attempt = Attempt {
-            number,
+            ordinal,
             channel,
             started_at: now,
             expires_at: now.plus_secs(ATTEMPT_SECS),
             resend_at: now.plus_secs(issuer.policy.resend_cooldown_secs),
-            assigned_number: if channel == Channel::MissedCall {
-                inbound
+            inbound_number: if channel == Channel::MissedCall {
+                inbound_number
             } else {
                 None
             },
             code: stored,
-            provider_ref: None,
+            reference: None,
             caller_hint: None,
             delivery: None,
         };
@@ -387,7 +401,7 @@ impl Session {
         self.state = State::Pending;
         Ok(Dispatch {
             verification_id: self.id.clone(),
-            attempt: number,
+            attempt: ordinal,
             channel,
             phone: self.phone.clone(),
             origin: self.origin.clone(),
@@ -396,6 +410,17 @@ impl Session {
             payload,
             sends_per_number_per_hour: self.sends_per_number_per_hour,
         })
+    }
+
+    pub fn summary(&self) -> Summary {
+        Summary {
+            id: self.id.clone(),
+            site_key: self.site_key.clone(),
+            phone: self.phone.clone(),
+            origin: self.origin.clone(),
+            channel: self.attempt.channel,
+            inbound_number: self.attempt.inbound_number.clone(),
+        }
     }
 
     pub fn status(&self, now: Timestamp) -> VerificationStatus {
@@ -408,7 +433,7 @@ impl Session {
     }
 
     fn is_current_and_pending(&self, attempt: u32, now: Timestamp) -> bool {
-        attempt == self.attempt.number && self.status(now) == VerificationStatus::Pending
+        attempt == self.attempt.ordinal && self.status(now) == VerificationStatus::Pending
     }
 
     /// The provider's answer to the send of attempt `attempt`.
@@ -418,7 +443,7 @@ impl Session {
         }
         match result {
             Ok(sent) => {
-                self.attempt.provider_ref = Some(sent.reference);
+                self.attempt.reference = Some(sent.reference);
                 self.attempt.caller_hint = sent.caller_hint;
                 self.attempt.delivery = Some(Delivery::Sent);
             }
@@ -430,8 +455,8 @@ impl Session {
     /// an earlier attempt, or after the outcome, change nothing: webhooks may repeat or arrive
     /// late. Returns whether it changed anything.
     pub fn on_delivery(&mut self, reference: &str, event: DeliveryEvent, now: Timestamp) -> bool {
-        let current = self.attempt.provider_ref.as_deref() == Some(reference);
-        if !current || !self.is_current_and_pending(self.attempt.number, now) {
+        let current = self.attempt.reference.as_deref() == Some(reference);
+        if !current || !self.is_current_and_pending(self.attempt.ordinal, now) {
             return false;
         }
         let before = (self.attempt.delivery, self.state.clone());
@@ -462,8 +487,8 @@ impl Session {
         now: Timestamp,
     ) -> CallOutcome {
         let matches = self.attempt.channel == Channel::MissedCall
-            && caller.as_str() == self.phone
-            && self.attempt.assigned_number.as_deref() == Some(called.as_str());
+            && *caller == self.phone
+            && self.attempt.inbound_number.as_ref() == Some(called);
         match self.state {
             State::Verified { .. } if matches => CallOutcome::Repeat,
             State::Verified { .. } | State::Failed { .. } => CallOutcome::Unmatched,
@@ -498,18 +523,20 @@ impl Session {
         now: Timestamp,
     ) -> Result<CheckStep, ApiError> {
         match self.state {
-            State::Verified { .. } => return Err(ApiError::NotPending("verified")),
+            State::Verified { .. } => {
+                return Err(ApiError::NotPending(VerificationStatus::Verified))
+            }
             State::Failed {
                 reason: FailureReason::TooManyAttempts,
                 ..
             } => return Err(ApiError::TooManyAttempts),
-            State::Failed { .. } => return Err(ApiError::NotPending("failed")),
+            State::Failed { .. } => return Err(ApiError::NotPending(VerificationStatus::Failed)),
             State::Pending => {}
         }
         let channel = self.attempt.channel;
-        let binding = format!("{}/{}", self.id, self.attempt.number);
+        let binding = format!("{}/{}", self.id, self.attempt.ordinal);
         let Some(stored) = self.attempt.code.as_mut() else {
-            return Err(ApiError::CodeNotExpected(channel.as_str()));
+            return Err(ApiError::CodeNotExpected(channel));
         };
         if now >= self.attempt.expires_at {
             return Err(ApiError::Expired);
@@ -526,13 +553,13 @@ impl Session {
         stored.checks_left -= 1;
         let local_match = stored.matches(code_key, &binding, &typed);
         if channel == Channel::VoiceCall {
-            let Some(transaction_number) = self.attempt.provider_ref.clone() else {
+            let Some(reference) = self.attempt.reference.clone() else {
                 // The call was never placed, so no code can be right.
                 return Ok(CheckStep::Done(self.settle(false, now)));
             };
             return Ok(CheckStep::AskProvider {
-                attempt: self.attempt.number,
-                transaction_number,
+                attempt: self.attempt.ordinal,
+                reference,
                 code: typed,
                 local_match,
             });
@@ -610,10 +637,13 @@ impl Session {
                 .filter(|c| *c != a.channel)
                 .collect(),
             number_image_url: a
-                .assigned_number
+                .inbound_number
                 .as_ref()
                 .map(|_| format!("{base}/v1/verifications/{}/number.svg", self.id)),
-            call_to_uri: a.assigned_number.as_ref().map(|n| format!("tel:{n}")),
+            call_to_uri: a
+                .inbound_number
+                .as_ref()
+                .map(|n| format!("tel:{}", n.as_str())),
             caller_hint: a.caller_hint.clone(),
             code_length: a.code.as_ref().map(|c| c.length),
             checks_left: a.code.as_ref().map(|c| c.checks_left),
@@ -633,25 +663,25 @@ impl Session {
         token_key: &[u8],
         presented: &str,
         now: Timestamp,
-    ) -> Result<SiteverifyResponse, RedeemError> {
+    ) -> Result<SiteverifyResponse, SiteverifyError> {
         let State::Verified {
             at,
             ref mut token_spent,
             ..
         } = self.state
         else {
-            return Err(RedeemError::InvalidResponse);
+            return Err(SiteverifyError::InvalidInputResponse);
         };
         if !token::is_valid(token_key, presented, &self.id, at) {
-            return Err(RedeemError::InvalidResponse);
+            return Err(SiteverifyError::InvalidInputResponse);
         }
         if *token_spent || now >= at.plus_secs(TOKEN_TTL_SECS) {
-            return Err(RedeemError::TimeoutOrDuplicate);
+            return Err(SiteverifyError::TimeoutOrDuplicate);
         }
         *token_spent = true;
         Ok(SiteverifyResponse {
             success: true,
-            phone: Some(self.phone.clone()),
+            phone: Some(self.phone.as_str().to_owned()),
             channel: Some(self.attempt.channel),
             verified_at: Some(at.to_rfc3339()),
             client_transaction_id: self.client_transaction_id.clone(),
@@ -694,14 +724,14 @@ impl Session {
         FinishedRecord {
             verification_id: self.id.clone(),
             site_key: self.site_key.clone(),
-            phone: self.phone.clone(),
+            phone: self.phone.as_str().to_owned(),
             channel: self.attempt.channel,
             status: self.status(now),
             failure,
             client_transaction_id: self.client_transaction_id.clone(),
             created_at: self.created_at,
             finished_at,
-            attempts: self.attempt.number,
+            attempts: self.attempt.ordinal,
             costs: self.costs.clone(),
         }
     }

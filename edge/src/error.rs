@@ -1,30 +1,17 @@
-//! What a handler can fail with: our own error, or an error answer relayed from a Durable Object
-//! (already in the public format, so it is passed on untouched).
+//! What a handler fails with is always an [`ApiError`]: the caller's, or ours
+//! (`ApiError::Internal`, whose detail is logged and never answered).
 
 use ringproof_core::ApiError;
 
-#[derive(Debug)]
-pub enum Failure {
-    Api(ApiError),
-    Relayed { status: u16, body: String },
+pub type Outcome<T> = std::result::Result<T, ApiError>;
+
+/// Turns a runtime failure (storage, KV, a stub, JSON) into our own fault.
+pub trait Internal<T> {
+    fn internal(self) -> Outcome<T>;
 }
 
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Self {
-        Failure::Api(e)
+impl<T, E: std::fmt::Debug> Internal<T> for Result<T, E> {
+    fn internal(self) -> Outcome<T> {
+        self.map_err(|e| ApiError::Internal(format!("{e:?}")))
     }
 }
-
-impl From<worker::Error> for Failure {
-    fn from(e: worker::Error) -> Self {
-        Failure::Api(ApiError::Internal(e.to_string()))
-    }
-}
-
-impl From<worker::kv::KvError> for Failure {
-    fn from(e: worker::kv::KvError) -> Self {
-        Failure::Api(ApiError::Internal(format!("kv: {e:?}")))
-    }
-}
-
-pub type Outcome<T> = std::result::Result<T, Failure>;

@@ -1,6 +1,5 @@
 //! Building answers: JSON bodies, error bodies and CORS headers.
 
-use crate::error::Failure;
 use js_sys::{Reflect, Uint8Array};
 use ringproof_core::ApiError;
 use serde::{de::DeserializeOwned, Serialize};
@@ -42,24 +41,18 @@ fn with_type(r: worker::Result<Response>, status: u16, content_type: &str) -> Re
     }
 }
 
-pub fn failure(f: Failure) -> Response {
-    match f {
-        Failure::Api(e) => {
-            if let ApiError::Internal(detail) = &e {
-                // Ours to fix: logged here, hidden from the caller.
-                worker::console_error!("internal error: {detail}");
-            }
-            json(e.status(), &e.body())
-        }
-        Failure::Relayed { status, body } => {
-            no_store(with_type(Response::ok(body), status, "application/json"))
-        }
+/// The error's answer: its status and body.
+pub fn failure(e: ApiError) -> Response {
+    if let ApiError::Internal(detail) = &e {
+        // Ours to fix: logged here, hidden from the caller.
+        worker::console_error!("internal error: {detail}");
     }
+    json(e.status(), &e.body())
 }
 
 /// The body as text, at most [`BODY_MAX`] bytes: a declared length over it is refused before
 /// anything is read; a stream that passes it is kept no further.
-pub async fn body_text(req: &mut worker::Request) -> Result<String, Failure> {
+pub async fn body_text(req: &mut worker::Request) -> Result<String, ApiError> {
     let declared = req
         .headers()
         .get("Content-Length")
@@ -67,7 +60,7 @@ pub async fn body_text(req: &mut worker::Request) -> Result<String, Failure> {
         .flatten()
         .and_then(|l| l.trim().parse::<u64>().ok());
     if declared.is_some_and(|l| l > BODY_MAX as u64) {
-        return Err(ApiError::BodyTooLarge(BODY_MAX).into());
+        return Err(ApiError::BodyTooLarge(BODY_MAX));
     }
     let Some(body) = req.inner().body() else {
         return Ok(String::new());
@@ -99,10 +92,10 @@ pub async fn body_text(req: &mut worker::Request) -> Result<String, Failure> {
         }
     }
     if read > BODY_MAX {
-        return Err(ApiError::BodyTooLarge(BODY_MAX).into());
+        return Err(ApiError::BodyTooLarge(BODY_MAX));
     }
     String::from_utf8(bytes)
-        .map_err(|_| ApiError::InvalidRequest("the body is not UTF-8 text".into()).into())
+        .map_err(|_| ApiError::InvalidRequest("the body is not UTF-8 text".into()))
 }
 
 /// The token of `Authorization: Bearer <token>`, empty when absent.

@@ -1,7 +1,9 @@
 //! Typed access to the KV namespace: a key kind fixes both the prefix and the value type.
 
-use crate::error::Outcome;
-use ringproof_core::keys::KvKey;
+use crate::error::{Internal, Outcome};
+use ringproof_core::keys::{KvKey, SiteByKey};
+use ringproof_core::site::Site;
+use ringproof_core::ApiError;
 use worker::Env;
 
 const BINDING: &str = "KV";
@@ -10,31 +12,44 @@ pub async fn get<K: KvKey>(env: &Env, key: &K) -> Outcome<Option<K::Value>> {
     if !key.is_valid() {
         return Ok(None);
     }
-    Ok(env.kv(BINDING)?.get(&key.key()).json::<K::Value>().await?)
+    let store = env.kv(BINDING).internal()?;
+    store.get(&key.key()).json::<K::Value>().await.internal()
 }
 
 pub async fn put<K: KvKey>(env: &Env, key: &K, value: &K::Value) -> Outcome<()> {
     if !key.is_valid() {
-        return Err(ringproof_core::ApiError::Internal(format!("bad KV key {}", key.key())).into());
+        return Err(ApiError::Internal(format!("bad KV key {}", key.key())));
     }
-    let mut put = env.kv(BINDING)?.put(
-        &key.key(),
-        serde_json::to_string(value)
-            .map_err(|e| ringproof_core::ApiError::Internal(e.to_string()))?,
-    )?;
+    let text = serde_json::to_string(value).internal()?;
+    let mut put = env
+        .kv(BINDING)
+        .internal()?
+        .put(&key.key(), text)
+        .internal()?;
     if let Some(ttl) = key.ttl_secs() {
         put = put.expiration_ttl(ttl);
     }
-    Ok(put.execute().await?)
+    put.execute().await.internal()
 }
 
 pub async fn delete<K: KvKey>(env: &Env, key: &K) -> Outcome<()> {
-    Ok(env.kv(BINDING)?.delete(&key.key()).await?)
+    env.kv(BINDING)
+        .internal()?
+        .delete(&key.key())
+        .await
+        .internal()
+}
+
+/// The site with this key; `unknown_site` when there is none.
+pub async fn site(env: &Env, site_key: &str) -> Outcome<Site> {
+    get(env, &SiteByKey(site_key))
+        .await?
+        .ok_or(ApiError::UnknownSite)
 }
 
 /// Every key under `prefix`, page by page.
 pub async fn keys_with_prefix(env: &Env, prefix: &str) -> Outcome<Vec<String>> {
-    let store = env.kv(BINDING)?;
+    let store = env.kv(BINDING).internal()?;
     let mut keys = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -42,7 +57,7 @@ pub async fn keys_with_prefix(env: &Env, prefix: &str) -> Outcome<Vec<String>> {
         if let Some(c) = cursor.take() {
             list = list.cursor(c);
         }
-        let page = list.execute().await?;
+        let page = list.execute().await.internal()?;
         keys.extend(page.keys.into_iter().map(|k| k.name));
         match page.cursor.filter(|_| !page.list_complete) {
             Some(c) => cursor = Some(c),

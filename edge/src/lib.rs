@@ -1,38 +1,34 @@
 //! Ringproof's Cloudflare Worker: a thin adapter around `ringproof-core`.
 //!
 //! It alone holds secrets and talks to the outside: it reads the clock and the CSPRNG, keeps
-//! sites and finished records in KV, and runs each live verification (and each inbound number's
-//! switchboard) in a Durable Object of its own.
+//! sites and finished records in KV, and runs each live verification (and each caller's
+//! lines, each counter, each provider reference) in a Durable Object of its own. A request
+//! goes `router` → `routes::<caller>` → `flow` → `durable::<object>` → core, and back.
 
-mod admin;
-mod callback_object;
+#[macro_use]
+mod durable;
 mod env;
 mod error;
+mod flow;
 mod http;
 mod kv;
 mod limits;
-mod line_object;
-mod objects;
-mod onering;
 mod outbound;
 mod providers;
-mod reference_object;
+mod router;
 mod routes;
-mod throttle_object;
-mod transaction_object;
 mod turnstile;
-mod verification_object;
 
-pub use callback_object::CallbackObject;
-pub use line_object::LineObject;
-pub use reference_object::ReferenceObject;
-pub use throttle_object::ThrottleObject;
-pub use transaction_object::TransactionObject;
-pub use verification_object::VerificationObject;
+pub use durable::callback::CallbackObject;
+pub use durable::line::LineObject;
+pub use durable::reference::ReferenceObject;
+pub use durable::throttle::ThrottleObject;
+pub use durable::transaction::TransactionObject;
+pub use durable::verification::VerificationObject;
 
 use worker::{event, Context, Env, Request, Response, Result};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(routes::handle(req, &env).await)
+    Ok(router::handle(req, &env).await)
 }

@@ -1,132 +1,92 @@
-//! A site's limits (`ringproof_core::limits`), counted in throttle objects. Each counter is
-//! one object named `<kind>:<key>`, so concurrent requests are counted one at a time.
+//! A site's limits, counted: `ringproof_core::limits` names each counter and its rule; each
+//! counter is one throttle object, so concurrent requests are counted one at a time.
 
+use crate::durable::throttle::ThrottleStub;
 use crate::env::now;
 use crate::error::Outcome;
-use crate::objects::{call, ThrottleOp, THROTTLES};
 use futures_util::future::join_all;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::limits::{parse_micros, range_of, RANGE_BLOCK_SECS, RANGE_WINDOW_SECS};
+use ringproof_core::limits::{self, parse_micros, DAY_SECS};
+use ringproof_core::phone::E164;
+use ringproof_core::pow::Proof;
 use ringproof_core::session::Cost;
 use ringproof_core::site::Site;
-use ringproof_core::throttle::{day_of, Refusals, Rule, WINDOW_SECS};
-use ringproof_core::ApiError;
+use ringproof_core::throttle::{day_of, Refusals};
+use ringproof_core::{ApiError, Timestamp};
 use worker::Env;
-
-const DAY_SECS: u64 = 86_400;
-
-async fn take(env: &Env, name: &str, rule: Rule) -> Outcome<Result<(), u64>> {
-    call(env, THROTTLES, name, &ThrottleOp::Take { rule }).await
-}
 
 /// Counts a start by `client` on `site`: bounds what one client can hold pending.
 pub async fn count_start(env: &Env, site: &Site, client: &str) -> Outcome<()> {
-    let rule = Rule::per(site.limits().starts_per_client_per_hour, WINDOW_SECS);
-    let name = format!("starts:{}:{client}", site.site_key);
-    take(env, &name, rule)
+    let (name, rule) = limits::start_counter(&site.site_key, &site.limits(), client);
+    ThrottleStub::named(env, name)
+        .take(rule)
         .await?
-        .map_err(|secs| ApiError::TooManyStarts(secs).into())
+        .map_err(ApiError::TooManyStarts)
+}
+
+/// Spends a checked proof of work: each one buys one send.
+pub async fn spend_proof(env: &Env, checked: &Proof) -> Outcome<()> {
+    let (name, rule) = limits::proof_counter(&checked.challenge);
+    ThrottleStub::named(env, name)
+        .take(rule)
+        .await?
+        .map_err(|_| ApiError::ProofInvalid)
 }
 
 /// Every limit a paid send to `phone` must pass, counted before the provider is asked (a
-/// refused or failed send may still cost). The first refusal, in this order, is the reason.
+/// refused or failed send may still cost). The first refusal, in core's order, is the reason.
 pub async fn before_paid_send(
     env: &Env,
     site: &Site,
-    phone: &str,
+    phone: &E164,
     client: &str,
 ) -> Outcome<Result<(), FailureReason>> {
     let l = site.limits();
     let key = &site.site_key;
-    let spend_name = spend_counter(key, day_of(now()));
-    let under: bool = call(
-        env,
-        THROTTLES,
-        &spend_name,
-        &ThrottleOp::SpendUnder {
-            cap_micros: l.daily_spend_cap_micros,
-            currency: l.spend_currency.clone(),
-        },
-    )
-    .await?;
-    if !under {
+    let spend = ThrottleStub::named(env, limits::spend_counter(key, day_of(now())));
+    if !spend
+        .spend_under(l.daily_spend_cap_micros, l.spend_currency.clone())
+        .await?
+    {
         count_refusal(env, key, FailureReason::SpendCapReached.code()).await;
         return Ok(Err(FailureReason::SpendCapReached));
     }
-    let counters = [
-        (
-            format!("number:{phone}"),
-            Rule::per(site.sends_per_number_per_hour, WINDOW_SECS),
-            FailureReason::NumberRateLimited,
-        ),
-        (
-            format!("client:{key}:{client}"),
-            Rule::per(l.sends_per_client_per_hour, WINDOW_SECS),
-            FailureReason::ClientRateLimited,
-        ),
-        (
-            format!("site-hour:{key}"),
-            Rule::per(l.sends_per_site_per_hour, WINDOW_SECS),
-            FailureReason::SiteRateLimited,
-        ),
-        (
-            format!("site-day:{key}"),
-            Rule::per(l.sends_per_site_per_day, DAY_SECS),
-            FailureReason::SiteRateLimited,
-        ),
-        (
-            format!("range:{}", range_of(phone)),
-            Rule {
-                limit: l.sends_per_range_per_10_min,
-                span_secs: RANGE_WINDOW_SECS,
-                block_secs: Some(RANGE_BLOCK_SECS),
-            },
-            FailureReason::RangeBlocked,
-        ),
-    ];
+    let counters =
+        limits::paid_send_counters(key, &l, site.sends_per_number_per_hour, phone, client);
     let taken = join_all(
         counters
             .iter()
-            .map(|(name, rule, _)| take(env, name, *rule)),
+            .map(|c| async { ThrottleStub::named(env, c.name.clone()).take(c.rule).await }),
     )
     .await;
-    for ((_, _, reason), result) in counters.iter().zip(taken) {
+    for (counter, result) in counters.iter().zip(taken) {
         if result?.is_err() {
-            worker::console_warn!("paid send refused for site {key}: {}", reason.code());
-            count_refusal(env, key, reason.code()).await;
-            return Ok(Err(*reason));
+            let code = counter.refusal.code();
+            worker::console_warn!("paid send refused for site {key}: {code}");
+            count_refusal(env, key, code).await;
+            return Ok(Err(counter.refusal));
         }
     }
     Ok(Ok(()))
-}
-
-fn refusals_counter(site_key: &str, day: u64) -> String {
-    format!("refusals:{site_key}:{day}")
 }
 
 /// Counts a refusal of `site_key`'s traffic by `code`, for the operator; a failure to count
 /// never changes the answer.
 pub async fn count_refusal(env: &Env, site_key: &str, code: &str) {
     let day = day_of(now());
-    let op = ThrottleOp::CountRefusal {
-        code: code.to_owned(),
-        // Kept a week.
-        forget_at: ringproof_core::Timestamp((day + 8) * DAY_SECS * 1000),
-    };
-    let done: Outcome<()> = call(env, THROTTLES, &refusals_counter(site_key, day), &op).await;
-    if let Err(e) = done {
+    let stub = ThrottleStub::named(env, limits::refusals_counter(site_key, day));
+    // Kept a week.
+    let forget_at = Timestamp((day + 8) * DAY_SECS * 1000);
+    if let Err(e) = stub.count_refusal(code.to_owned(), forget_at).await {
         worker::console_warn!("counting a refusal failed: {e:?}");
     }
 }
 
 /// The refusals of `site_key` on `day` (days since the epoch).
 pub async fn refusals(env: &Env, site_key: &str, day: u64) -> Outcome<Refusals> {
-    let name = refusals_counter(site_key, day);
-    call(env, THROTTLES, &name, &ThrottleOp::Refusals).await
-}
-
-fn spend_counter(site_key: &str, day: u64) -> String {
-    format!("spend:{site_key}:{day}")
+    ThrottleStub::named(env, limits::refusals_counter(site_key, day))
+        .refusals()
+        .await
 }
 
 /// Adds a provider's reported charge to the site's spend for today.
@@ -138,45 +98,31 @@ pub async fn record_spend(env: &Env, site_key: &str, cost: &Cost) -> Outcome<()>
     let Some(micros) = parse_micros(price.trim_start_matches('-')) else {
         return Ok(());
     };
-    let t = now();
-    let day = day_of(t);
-    call(
-        env,
-        THROTTLES,
-        &spend_counter(site_key, day),
-        &ThrottleOp::AddSpend {
-            reference: cost.reference.clone(),
-            currency: currency.to_ascii_uppercase(),
+    let day = day_of(now());
+    ThrottleStub::named(env, limits::spend_counter(site_key, day))
+        .add_spend(
+            cost.reference.clone(),
+            currency.to_ascii_uppercase(),
             micros,
-            forget_at: ringproof_core::Timestamp((day + 2) * DAY_SECS * 1000),
-        },
-    )
-    .await
-}
-
-fn checks_counter(phone: &str) -> String {
-    format!("checks:{phone}")
+            limits::forget_day_at(day),
+        )
+        .await
 }
 
 /// Counts a check against `phone` before it is compared, across verifications and sites: a
 /// locked number gets `number_locked` with the wait.
-pub async fn take_check(env: &Env, site: &Site, phone: &str) -> Outcome<()> {
-    let rule = Rule::per(site.limits().failed_checks_per_number_per_day, DAY_SECS);
-    take(env, &checks_counter(phone), rule)
+pub async fn take_check(env: &Env, site: &Site, phone: &E164) -> Outcome<()> {
+    let (name, rule) = limits::check_counter(&site.limits(), phone);
+    ThrottleStub::named(env, name)
+        .take(rule)
         .await?
-        .map_err(|secs| ApiError::NumberLocked(secs).into())
+        .map_err(ApiError::NumberLocked)
 }
 
 /// A check that was right, or never compared a code, is not a failed one.
-pub async fn give_back_check(env: &Env, phone: &str) {
-    let done: Outcome<()> = call(
-        env,
-        THROTTLES,
-        &checks_counter(phone),
-        &ThrottleOp::GiveBack,
-    )
-    .await;
-    if let Err(e) = done {
+pub async fn give_back_check(env: &Env, site: &Site, phone: &E164) {
+    let (name, _) = limits::check_counter(&site.limits(), phone);
+    if let Err(e) = ThrottleStub::named(env, name).give_back().await {
         worker::console_warn!("giving back a check failed: {e:?}");
     }
 }

@@ -8,7 +8,7 @@ use ringproof_api::Channel;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::providers::{mcn, phone_confirm, telesign, Answer, Config, Outgoing, Sent};
 use ringproof_core::session::Dispatch;
-use ringproof_core::{phone, Randomness};
+use ringproof_core::Randomness;
 use std::time::Duration;
 use worker::Env;
 
@@ -28,7 +28,7 @@ pub fn provider_name(channel: Channel) -> &'static str {
 /// Sends the code of `dispatch` through its channel's provider.
 pub async fn send_code(env: &Env, dispatch: &Dispatch, code: &str) -> Result<Sent, FailureReason> {
     let config = env::providers(env);
-    let phone = phone::from_network(&dispatch.phone).ok_or(FailureReason::NumberUnavailable)?;
+    let phone = &dispatch.phone;
     let result = match dispatch.channel {
         Channel::FlashCall => {
             let creds = config.mcn.as_ref().ok_or_else(|| missing("mcn"))?;
@@ -67,12 +67,12 @@ pub async fn send_code(env: &Env, dispatch: &Dispatch, code: &str) -> Result<Sen
 /// Phone Confirm's verdict on a typed code.
 pub async fn verify_voice_code(
     env: &Env,
-    transaction_number: &str,
+    reference: &str,
     code: &str,
 ) -> Result<bool, FailureReason> {
     let config = env::providers(env);
     let creds = phone_confirm_creds(&config)?;
-    let answer = fetch(phone_confirm::verify(creds, transaction_number, code)).await;
+    let answer = fetch(phone_confirm::verify(creds, reference, code)).await;
     let result = answer.and_then(|a| phone_confirm::read_verify_answer(&a));
     if let Err(reason) = &result {
         log_failure(Channel::VoiceCall, *reason);

@@ -45,10 +45,10 @@ pub async fn check(
         .await
         .map_err(|_| ApiError::TurnstileUnavailable)?;
     if answer.status >= 500 {
-        return Err(ApiError::TurnstileUnavailable.into());
+        return Err(ApiError::TurnstileUnavailable);
     }
     turnstile::read(&answer, &host).map_err(|refusal| {
         worker::console_warn!("turnstile refused for site {}: {refusal:?}", site.site_key);
-        ApiError::TurnstileFailed.into()
+        ApiError::TurnstileFailed
     })
 }

@@ -1,9 +1,7 @@
 //! The edge's server-to-server API, authenticated with the site secret.
 
 use crate::Error;
-use ringproof_api::{
-    Deliveries, ErrorBody, SiteverifyRequest, SiteverifyResponse, TransactionView,
-};
+use ringproof_api::{Callbacks, ErrorBody, SiteverifyRequest, SiteverifyResponse, TransactionView};
 use ringproof_core::signature;
 use serde::de::DeserializeOwned;
 
@@ -53,7 +51,7 @@ impl Client {
     }
 
     /// The delivery of a verification's callback to you, attempt by attempt.
-    pub fn callbacks(&self, verification_id: &str) -> Result<Deliveries, Error> {
+    pub fn callbacks(&self, verification_id: &str) -> Result<Callbacks, Error> {
         self.get(&format!(
             "/v1/verifications/{}/callbacks",
             signature::encode(verification_id)

@@ -60,6 +60,15 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         "  GET  /v1/verifications/{{id}} (median of 20)       {:>7.1} ms",
         polls[10]
     );
+    let (sms, checks) = sms_latency(&edge, origin)?;
+    println!(
+        "  POST /v1/verifications, SMS, warm (median of 10) {:>7.1} ms",
+        sms[sms.len() / 2]
+    );
+    println!(
+        "  POST /v1/verifications/{{id}}/check (median of 10) {:>7.1} ms",
+        checks[checks.len() / 2]
+    );
     let mut callbacks = callback_latency(&edge, origin)?;
     let load = load(&edge, origin, LOAD_CLIENTS, LOAD_SECS)?;
     callbacks.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -204,6 +213,48 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
     }
     all.latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
     Ok(all)
+}
+
+/// Starting an SMS verification (the proof of work solved beforehand, so only the edge is
+/// timed: the provider's send included) and checking a wrong code, sorted.
+fn sms_latency(edge: &LocalEdge, origin: &str) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let creds = SandboxSite::generate(&edge.secrets);
+    let mut site = edge.site(&creds, "Bench SMS", &[origin]);
+    site.channels = vec![Channel::Sms];
+    edge.put_site(&site)?;
+    let (mut starts, mut checks) = (Vec::new(), Vec::new());
+    for n in 0..10 {
+        let proof = crate::proof::solved(&edge.base_url, &creds.site_key, origin)
+            .ok_or("no proof-of-work challenge")?;
+        let t = Instant::now();
+        let r = http::post_json(
+            &format!("{}/v1/verifications", edge.base_url),
+            &json!({"site_key": creds.site_key, "phone": format!("+44740090{n:04}"),
+                    "channel": "sms", "proof": proof}),
+            &[("Origin", origin)],
+        )?;
+        starts.push(t.elapsed().as_secs_f64() * 1000.0);
+        if r.status != 201 {
+            return Err(format!("SMS create answered {}: {}", r.status, r.body));
+        }
+        let id = r.json()["verification_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let t = Instant::now();
+        let r = http::post_json(
+            &format!("{}/v1/verifications/{id}/check", edge.base_url),
+            &json!({"code": "000000"}),
+            &[("Origin", origin)],
+        )?;
+        checks.push(t.elapsed().as_secs_f64() * 1000.0);
+        if r.status != 200 {
+            return Err(format!("check answered {}: {}", r.status, r.body));
+        }
+    }
+    starts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    checks.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    Ok((starts, checks))
 }
 
 /// From the provider's webhook to the signed JSON callback arriving at the site: the handover

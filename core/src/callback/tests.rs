@@ -36,12 +36,12 @@ fn a_failure_with_no_send_left_is_final_at_once() {
     let (mut s, _) = start(Channel::Sms);
     let mut t = T0;
     for _ in 1..MAX_SENDS {
-        s.on_sent(s.attempt.number, Err(FailureReason::ProviderError), t);
+        s.on_sent(s.attempt.ordinal, Err(FailureReason::ProviderError), t);
         t = t.plus_secs(1);
         begin(&mut s, Channel::Sms, t).unwrap();
     }
     assert_eq!(event(&s, t), None, "the last attempt is still pending");
-    s.on_sent(s.attempt.number, Err(FailureReason::ProviderError), t);
+    s.on_sent(s.attempt.ordinal, Err(FailureReason::ProviderError), t);
     let e = event(&s, t).expect("no send left");
     assert_eq!(e.outcome.attempts, MAX_SENDS);
 }
@@ -194,11 +194,11 @@ fn onering_sites_hear_only_of_verified_numbers() {
 
 #[test]
 fn deliveries_back_off_and_give_up_after_the_schedule() {
-    let mut d = Delivery::new(verified_by_call(), CallbackFormat::Json, T0);
+    let mut d = Callback::new(verified_by_call(), CallbackFormat::Json, T0);
     assert!(d.is_due(T0));
     let mut t = T0;
     let mut waits = vec![];
-    while d.state == DeliveryState::Pending {
+    while d.state == CallbackState::Pending {
         assert!(d.is_due(t));
         d.record(AttemptResult::Answered(500), t, t.plus_secs(1), &RETRY_SECS);
         if let Some(next) = d.next_at {
@@ -214,7 +214,7 @@ fn deliveries_back_off_and_give_up_after_the_schedule() {
         }
     }
     assert_eq!(waits, RETRY_SECS);
-    assert_eq!(d.state, DeliveryState::GaveUp);
+    assert_eq!(d.state, CallbackState::GaveUp);
     assert_eq!(d.attempts.len(), RETRY_SECS.len() + 1);
     let total: u64 = RETRY_SECS.iter().sum();
     assert!(total >= 24 * 3600, "retries span at least a day: {total} s");
@@ -226,7 +226,7 @@ fn deliveries_back_off_and_give_up_after_the_schedule() {
 
 #[test]
 fn a_2xx_delivers_and_other_faults_retry() {
-    let mut d = Delivery::new(verified_by_call(), CallbackFormat::Json, T0);
+    let mut d = Callback::new(verified_by_call(), CallbackFormat::Json, T0);
     d.record(AttemptResult::TimedOut, T0, T0.plus_secs(10), &[1, 2]);
     assert_eq!(d.next_at, Some(T0.plus_secs(11)));
     d.record(
@@ -242,7 +242,7 @@ fn a_2xx_delivers_and_other_faults_retry() {
         T0.plus_secs(13),
         &[1, 2],
     );
-    assert_eq!(d.state, DeliveryState::Delivered);
+    assert_eq!(d.state, CallbackState::Delivered);
     assert!(!d.is_due(T0.plus_secs(100)));
     let v = d.view();
     assert_eq!(v.event_id, "evt_v1");
@@ -265,9 +265,9 @@ fn a_2xx_delivers_and_other_faults_retry() {
 
 #[test]
 fn a_site_without_a_callback_is_given_up_at_once() {
-    let mut d = Delivery::new(verified_by_call(), CallbackFormat::Json, T0);
+    let mut d = Callback::new(verified_by_call(), CallbackFormat::Json, T0);
     d.record(AttemptResult::NoCallback, T0, T0, &RETRY_SECS);
-    assert_eq!(d.state, DeliveryState::GaveUp);
+    assert_eq!(d.state, CallbackState::GaveUp);
 }
 
 #[test]

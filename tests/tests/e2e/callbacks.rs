@@ -2,7 +2,7 @@
 //! site: it fails, hangs or recovers as each scenario tells it.
 
 use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
-use ringproof_api::{CallbackEvent, CallbackFormat, CallbackType, Channel, Deliveries};
+use ringproof_api::{CallbackEvent, CallbackFormat, CallbackType, Callbacks, Channel};
 use ringproof_core::signature::{self, SignatureError};
 use ringproof_tests::callback_receiver::{Answer, Received};
 use ringproof_tests::fake_providers::{Mode, Provider, SmsOutcome};
@@ -87,14 +87,14 @@ pub fn deliveries(ctx: &Ctx, id: &str, secret: &str) -> Reply {
     .unwrap()
 }
 
-fn delivery_log(ctx: &Ctx, id: &str, secret: &str) -> Deliveries {
+fn delivery_log(ctx: &Ctx, id: &str, secret: &str) -> Callbacks {
     let r = deliveries(ctx, id, secret);
     assert_eq!(r.status, 200, "{}", r.body);
     serde_json::from_str(&r.body).unwrap()
 }
 
 /// Polls the delivery log until its state is `state`.
-pub fn wait_for_state(ctx: &Ctx, id: &str, secret: &str, state: &str) -> Deliveries {
+pub fn wait_for_state(ctx: &Ctx, id: &str, secret: &str, state: &str) -> Callbacks {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let log = delivery_log(ctx, id, secret);

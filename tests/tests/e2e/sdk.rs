@@ -4,7 +4,7 @@
 
 use crate::e2e::callbacks::{site_calling_back, verify_by_call, verify_by_call_as, wait_for_state};
 use crate::{Ctx, Scenario, PHONE_E164};
-use ringproof_api::{CallbackFormat, CallbackType, Channel, DeliveryState};
+use ringproof_api::{CallbackFormat, CallbackState, CallbackType, Channel};
 use ringproof_sdk::callback::{self, WebhookHeaders};
 use ringproof_sdk::Client;
 use ringproof_tests::callback_receiver::Received;
@@ -99,7 +99,7 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
     wait_for_state(ctx, &id, &site.secret, "delivered");
     let log = client.callbacks(&id).unwrap();
     assert_eq!(log.deliveries.len(), 1);
-    assert_eq!(log.deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(log.deliveries[0].state, CallbackState::Delivered);
 
     // OneRing's GET, through the SDK.
     let onering = site_calling_back(

@@ -119,7 +119,7 @@ fn admin_api_manages_sites_behind_its_token(ctx: &Ctx) {
     assert_eq!(admin(ctx, "DELETE", &format!("/{key}"), None).status, 200);
     assert_eq!(
         admin(ctx, "GET", &format!("/{key}"), None).error_code(),
-        "site_not_found"
+        "unknown_site"
     );
     assert_eq!(start(PHONE).error_code(), "unknown_site");
     assert_eq!(admin(ctx, "DELETE", "", None).status, 405);
@@ -182,7 +182,7 @@ fn xtask_site_cli_talks_to_the_admin_api(ctx: &Ctx) {
     let (ok, text) = xtask(ctx, &["delete", key]);
     assert!(ok, "{text}");
     let (ok, text) = xtask(ctx, &["show", key]);
-    assert!(!ok && text.contains("site_not_found"), "{text}");
+    assert!(!ok && text.contains("unknown_site"), "{text}");
 }
 
 fn lookup(ctx: &Ctx, ctid: &str, secret: &str) -> Reply {

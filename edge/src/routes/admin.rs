@@ -71,8 +71,8 @@ pub async fn handle(
                 },
             ))
         }
-        (_, [] | [_] | [_, "rotate-secret"]) => Err(ApiError::MethodNotAllowed.into()),
-        _ => Err(ApiError::NotFound.into()),
+        (_, [] | [_] | [_, "rotate-secret"]) => Err(ApiError::MethodNotAllowed),
+        _ => Err(ApiError::NotFound),
     }
 }
 
@@ -84,14 +84,12 @@ fn authorise(req: &Request, env: &Env) -> Outcome<()> {
     if secrets::equal(given.as_bytes(), expected.as_bytes()) {
         Ok(())
     } else {
-        Err(ApiError::Unauthorized.into())
+        Err(ApiError::Unauthorized)
     }
 }
 
 async fn load(env: &Env, key: &str) -> Outcome<Site> {
-    Ok(kv::get(env, &SiteByKey(key))
-        .await?
-        .ok_or(ApiError::SiteNotFound)?)
+    kv::site(env, key).await
 }
 
 async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {

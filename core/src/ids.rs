@@ -1,0 +1,59 @@
+//! The bounds on the ids and secrets callers hand us. Anything outside them cannot name a
+//! record, so it is refused (or simply not found) before any storage is asked.
+
+use crate::error::ApiError;
+
+/// A ClientTransactionId, chosen by the site: OneRing allows any text, we bound its length.
+pub const CLIENT_TRANSACTION_ID_MAX: usize = 128;
+/// A provider's id for a call or message. Ours to bound: providers use 20 to 40 characters.
+pub const REFERENCE_MAX: usize = 200;
+/// A site secret as presented; the real ones are 43 characters.
+pub const SECRET_MAX: usize = 200;
+
+/// A verification id as it may appear in a path: one of our own ids.
+pub fn is_verification_id(s: &str) -> bool {
+    crate::keys::is_id(s)
+}
+
+/// A ClientTransactionId given to start a verification.
+pub fn client_transaction_id(s: &str) -> Result<&str, ApiError> {
+    if is_client_transaction_id(s) {
+        Ok(s)
+    } else {
+        Err(ApiError::InvalidRequest(format!(
+            "client_transaction_id must be 1 to {CLIENT_TRANSACTION_ID_MAX} characters"
+        )))
+    }
+}
+
+/// Whether `s` could name a transaction at all (lookups answer "not found" otherwise).
+pub fn is_client_transaction_id(s: &str) -> bool {
+    (1..=CLIENT_TRANSACTION_ID_MAX).contains(&s.len())
+}
+
+pub fn is_reference(s: &str) -> bool {
+    (1..=REFERENCE_MAX).contains(&s.len())
+}
+
+pub fn is_secret(s: &str) -> bool {
+    (1..=SECRET_MAX).contains(&s.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_hold_at_their_edges() {
+        assert!(is_verification_id(&"a".repeat(64)));
+        assert!(!is_verification_id(&"a".repeat(65)));
+        assert!(!is_verification_id(""));
+        assert!(!is_verification_id("../x"));
+        assert!(client_transaction_id(&"x".repeat(128)).is_ok());
+        let e = client_transaction_id(&"x".repeat(129)).unwrap_err();
+        assert_eq!(e.code(), "invalid_request");
+        assert!(client_transaction_id("").is_err());
+        assert!(is_reference(&"r".repeat(200)) && !is_reference(&"r".repeat(201)));
+        assert!(is_secret("s") && !is_secret("") && !is_secret(&"s".repeat(201)));
+    }
+}

@@ -1,0 +1,102 @@
+//! `POST /v1/siteverify`, Turnstile's way: the site's server hands in its secret and the
+//! page's token; the answer is always 200, with Turnstile's error codes when it fails.
+
+use ringproof_api::{SiteverifyRequest, SiteverifyResponse};
+use serde::{Deserialize, Serialize};
+
+/// Why siteverify refused, by Turnstile's error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SiteverifyError {
+    /// Neither JSON nor a form.
+    BadRequest,
+    MissingInputSecret,
+    InvalidInputSecret,
+    MissingInputResponse,
+    /// Wrong or forged token, another site's, or not verified.
+    InvalidInputResponse,
+    /// Spent already, or older than the token's life.
+    TimeoutOrDuplicate,
+}
+
+impl SiteverifyError {
+    pub fn code(self) -> &'static str {
+        match self {
+            SiteverifyError::BadRequest => "bad-request",
+            SiteverifyError::MissingInputSecret => "missing-input-secret",
+            SiteverifyError::InvalidInputSecret => "invalid-input-secret",
+            SiteverifyError::MissingInputResponse => "missing-input-response",
+            SiteverifyError::InvalidInputResponse => "invalid-input-response",
+            SiteverifyError::TimeoutOrDuplicate => "timeout-or-duplicate",
+        }
+    }
+
+    /// The answer that says so.
+    pub fn answer(self) -> SiteverifyResponse {
+        SiteverifyResponse {
+            success: false,
+            error_codes: vec![self.code().to_owned()],
+            ..Default::default()
+        }
+    }
+}
+
+/// Reads the request, JSON or form-encoded as its `Content-Type` says, and refuses one
+/// without a secret. The secret is checked before the token is looked at, as Turnstile does:
+/// a caller without it learns nothing about the token.
+pub fn read(body: &str, is_json: bool) -> Result<SiteverifyRequest, SiteverifyError> {
+    let input: SiteverifyRequest = if is_json {
+        serde_json::from_str(body).map_err(|_| SiteverifyError::BadRequest)?
+    } else {
+        serde_urlencoded::from_str(body).map_err(|_| SiteverifyError::BadRequest)?
+    };
+    if input.secret.is_empty() {
+        return Err(SiteverifyError::MissingInputSecret);
+    }
+    Ok(input)
+}
+
+/// The verification the token names, once the secret has been found good.
+pub fn verification_of(response: &str) -> Result<&str, SiteverifyError> {
+    if response.is_empty() {
+        return Err(SiteverifyError::MissingInputResponse);
+    }
+    crate::token::verification_id(response).ok_or(SiteverifyError::InvalidInputResponse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_json_and_forms_and_names_what_is_missing() {
+        let r = read(r#"{"secret":"s","response":"t"}"#, true).unwrap();
+        assert_eq!((r.secret.as_str(), r.response.as_str()), ("s", "t"));
+        let r = read("secret=s&response=t", false).unwrap();
+        assert_eq!(r.response, "t");
+        assert_eq!(read("{", true), Err(SiteverifyError::BadRequest));
+        assert_eq!(
+            read("response=t", false),
+            Err(SiteverifyError::MissingInputSecret)
+        );
+        assert_eq!(
+            verification_of(""),
+            Err(SiteverifyError::MissingInputResponse)
+        );
+        assert_eq!(
+            verification_of("not-a-token"),
+            Err(SiteverifyError::InvalidInputResponse)
+        );
+        assert_eq!(verification_of("rp1.abc.mac"), Ok("abc"));
+    }
+
+    #[test]
+    fn codes_are_turnstiles() {
+        let a = SiteverifyError::TimeoutOrDuplicate.answer();
+        assert!(!a.success);
+        assert_eq!(a.error_codes, vec!["timeout-or-duplicate"]);
+        assert_eq!(
+            SiteverifyError::InvalidInputSecret.code(),
+            "invalid-input-secret"
+        );
+    }
+}

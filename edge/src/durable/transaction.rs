@@ -1,0 +1,51 @@
+//! One ClientTransactionId of one site (named `<site key>:<id>`): claims it for exactly one
+//! verification, atomically, and remembers which for as long as the verification's record.
+
+use super::{wake_at, Alarm};
+use crate::error::{Internal, Outcome};
+use ringproof_core::keys::FINISHED_TTL_SECS;
+use ringproof_core::Timestamp;
+
+messages! {
+    /// To the Durable Object of one site's ClientTransactionId.
+    "TRANSACTIONS": TransactionMessage, TransactionStub, TransactionHandler {
+        /// `Ok`, or `Err(the verification that holds it)`.
+        Claim => fn claim(verification_id: String, now: Timestamp) -> Result<(), String>;
+        /// The verification that holds it, if claimed.
+        Get => fn get() -> Option<String>;
+    }
+}
+
+/// The object's name for a site's ClientTransactionId.
+pub fn name(site_key: &str, client_transaction_id: &str) -> String {
+    format!("{site_key}:{client_transaction_id}")
+}
+
+const KEY: &str = "verification_id";
+
+object!(TransactionObject, TransactionMessage);
+
+impl Alarm for TransactionObject {
+    async fn alarm(&self) -> worker::Result<()> {
+        self.state.storage().delete_all().await
+    }
+}
+
+impl TransactionHandler for TransactionObject {
+    async fn claim(&self, verification_id: String, now: Timestamp) -> Outcome<Result<(), String>> {
+        let storage = self.state.storage();
+        if let Some(existing) = storage.get::<String>(KEY).await.internal()? {
+            return Ok(Err(existing));
+        }
+        storage.put(KEY, &verification_id).await.internal()?;
+        // As long as the finished record it points to.
+        wake_at(&storage, now.plus_secs(FINISHED_TTL_SECS))
+            .await
+            .internal()?;
+        Ok(Ok(()))
+    }
+
+    async fn get(&self) -> Outcome<Option<String>> {
+        self.state.storage().get::<String>(KEY).await.internal()
+    }
+}

@@ -1,0 +1,345 @@
+//! One verification's Durable Object (named by its id). It makes the session and runs every
+//! change to it one at a time, which is what makes "verified once", "token spent once" and "at
+//! most N checks" hold under concurrent requests, and gives the widget read-after-write
+//! consistency. The session never leaves it: the Worker gets summaries and views.
+
+use super::callback::CallbackStub;
+use super::{wake_at, Alarm};
+use crate::env::{code_key, now, policy, token_key, CryptoRng};
+use crate::error::{Internal, Outcome};
+use crate::kv;
+use ringproof_api::{Channel, CheckResult, SiteverifyResponse, TransactionView, VerificationView};
+use ringproof_core::callback;
+use ringproof_core::failure::FailureReason;
+use ringproof_core::keys::FinishedVerification;
+use ringproof_core::phone::E164;
+use ringproof_core::providers::Sent;
+use ringproof_core::session::{
+    CallOutcome, CheckStep, Cost, DeliveryEvent, Dispatch, Issuer, NewSession, Payload, Session,
+    Summary,
+};
+use ringproof_core::siteverify::SiteverifyError;
+use ringproof_core::{ApiError, Timestamp};
+use serde::{Deserialize, Serialize};
+
+messages! {
+    /// To the Durable Object of one verification.
+    "VERIFICATIONS": VerificationMessage, VerificationStub, VerificationHandler {
+        /// Makes the session and its first attempt.
+        Start => fn start(new: NewSession, channel: Channel, inbound_number: Option<E164>, base: String) -> Begun;
+        /// What the Worker needs to route a request.
+        Summary => fn summary() -> Summary;
+        /// The widget's view, with the summary to check the page against.
+        View => fn view(base: String) -> Viewed;
+        /// The site server's view of its transaction.
+        Transaction => fn transaction() -> Option<TransactionView>;
+        /// A reported missed call from `caller` to `inbound_number`.
+        Call => fn call(caller: E164, inbound_number: E164, call_time: Timestamp) -> CallOutcome;
+        /// Siteverify, for the site whose secret the caller presented.
+        Redeem => fn redeem(token: String, site_key: String) -> SiteverifyResponse;
+        /// A resend or a switch.
+        Begin => fn begin(channel: Channel, inbound_number: Option<E164>, base: String) -> Begun;
+        /// The provider's answer to the send of attempt `attempt`.
+        Sent => fn sent(attempt: u32, result: Result<Sent, FailureReason>, base: String) -> VerificationView;
+        /// A provider's delivery report on `reference`.
+        Delivery => fn delivery(reference: String, event: DeliveryEvent, cost: Option<Cost>) -> Delivered;
+        /// A typed code, from a page at `origin`: checked in the same round trip.
+        Check => fn check(code: String, origin: Option<String>) -> CheckStep;
+        /// Phone Confirm's verdict on a voice code.
+        Verdict => fn verdict(attempt: u32, verdict: Result<bool, FailureReason>) -> CheckResult;
+    }
+}
+
+/// An attempt begun: nothing more to do (a missed call waits for the visitor), or a code for
+/// the Worker to send.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "next", rename_all = "snake_case")]
+pub enum Begun {
+    Waiting { view: VerificationView },
+    Send { dispatch: Dispatch },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Viewed {
+    pub summary: Summary,
+    pub view: VerificationView,
+}
+
+/// Whether a delivery report changed anything, and whose verification it was.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Delivered {
+    pub changed: bool,
+    pub site_key: String,
+}
+
+const KEY: &str = "session";
+/// Set once the site's callback has been handed to its object.
+const NOTIFIED: &str = "notified";
+
+object!(VerificationObject, VerificationMessage);
+
+impl Alarm for VerificationObject {
+    /// Every session has a deadline; past it the object records the outcome and forgets all.
+    async fn alarm(&self) -> worker::Result<()> {
+        if let Some(session) = self.load().await? {
+            let t = now();
+            if t < session.retain_until() {
+                return wake_at(&self.state.storage(), session.retain_until()).await;
+            }
+            let done = match self.notify(&session).await {
+                Ok(()) => self.record(&session).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                // Keep the session and try again rather than lose its record.
+                worker::console_error!("recording finished verification failed: {e:?}");
+                return wake_at(&self.state.storage(), t.plus_secs(60)).await;
+            }
+        }
+        self.state.storage().delete_all().await
+    }
+}
+
+impl VerificationHandler for VerificationObject {
+    async fn start(
+        &self,
+        new: NewSession,
+        channel: Channel,
+        inbound_number: Option<E164>,
+        base: String,
+    ) -> Outcome<Begun> {
+        if self.load().await.internal()?.is_some() {
+            return Err(ApiError::Internal(format!(
+                "verification {} exists",
+                new.id
+            )));
+        }
+        let key = code_key(&self.env)?;
+        let mut issuer = Issuer {
+            rng: &mut CryptoRng,
+            code_key: &key,
+            policy: policy(&self.env),
+        };
+        let (session, dispatch) = Session::start(new, channel, inbound_number, &mut issuer, now())?;
+        self.save(&session).await?;
+        self.begun(&session, dispatch, &base)
+    }
+
+    async fn summary(&self) -> Outcome<Summary> {
+        Ok(self.loaded().await?.summary())
+    }
+
+    async fn view(&self, base: String) -> Outcome<Viewed> {
+        let session = self.loaded().await?;
+        Ok(Viewed {
+            summary: session.summary(),
+            view: session.view(&token_key(&self.env)?, &base, now()),
+        })
+    }
+
+    async fn transaction(&self) -> Outcome<Option<TransactionView>> {
+        Ok(self.loaded().await?.transaction_view(now()))
+    }
+
+    async fn call(
+        &self,
+        caller: E164,
+        inbound_number: E164,
+        call_time: Timestamp,
+    ) -> Outcome<CallOutcome> {
+        let mut session = self.loaded().await?;
+        let outcome = session.on_missed_call(&caller, &inbound_number, call_time, now());
+        if outcome == CallOutcome::Verified || outcome == CallOutcome::Unmatched {
+            self.save(&session).await?;
+        }
+        if outcome == CallOutcome::Verified {
+            self.record_best_effort(&session).await;
+        }
+        Ok(outcome)
+    }
+
+    /// The caller has already proved it holds `site_key`'s secret. Another site's token reads
+    /// as no token at all.
+    async fn redeem(&self, token: String, site_key: String) -> Outcome<SiteverifyResponse> {
+        let loaded = self.load().await.internal()?;
+        let Some(mut session) = loaded.filter(|s| s.site_key == site_key) else {
+            return Ok(SiteverifyError::InvalidInputResponse.answer());
+        };
+        match session.redeem(&token_key(&self.env)?, &token, now()) {
+            Ok(answer) => {
+                self.save(&session).await?;
+                Ok(answer)
+            }
+            Err(e) => Ok(e.answer()),
+        }
+    }
+
+    async fn begin(
+        &self,
+        channel: Channel,
+        inbound_number: Option<E164>,
+        base: String,
+    ) -> Outcome<Begun> {
+        let mut session = self.loaded().await?;
+        let key = code_key(&self.env)?;
+        let mut issuer = Issuer {
+            rng: &mut CryptoRng,
+            code_key: &key,
+            policy: policy(&self.env),
+        };
+        let dispatch = session.begin(channel, inbound_number, &mut issuer, now())?;
+        self.save(&session).await?;
+        self.begun(&session, dispatch, &base)
+    }
+
+    async fn sent(
+        &self,
+        attempt: u32,
+        result: Result<Sent, FailureReason>,
+        base: String,
+    ) -> Outcome<VerificationView> {
+        let mut session = self.loaded().await?;
+        session.on_sent(attempt, result, now());
+        self.save(&session).await?;
+        Ok(session.view(&token_key(&self.env)?, &base, now()))
+    }
+
+    async fn delivery(
+        &self,
+        reference: String,
+        event: DeliveryEvent,
+        cost: Option<Cost>,
+    ) -> Outcome<Delivered> {
+        let mut session = self.loaded().await?;
+        let changed = session.on_delivery(&reference, event, now());
+        let costed = cost.is_some();
+        if let Some(cost) = cost {
+            session.record_cost(cost);
+        }
+        self.save(&session).await?;
+        if changed {
+            self.record_best_effort(&session).await;
+        }
+        if costed {
+            self.pass_costs_on(&session).await;
+        }
+        Ok(Delivered {
+            changed,
+            site_key: session.site_key,
+        })
+    }
+
+    async fn check(&self, code: String, origin: Option<String>) -> Outcome<CheckStep> {
+        // Spent and saved before anything else can run: a concurrent check sees it.
+        let mut session = self.loaded().await?;
+        if origin.is_some_and(|o| o != session.origin) {
+            return Err(ApiError::OriginNotAllowed);
+        }
+        let step = session.check_code(&code, &code_key(&self.env)?, now())?;
+        self.save(&session).await?;
+        Ok(step)
+    }
+
+    async fn verdict(
+        &self,
+        attempt: u32,
+        verdict: Result<bool, FailureReason>,
+    ) -> Outcome<CheckResult> {
+        let mut session = self.loaded().await?;
+        let result = session.on_verdict(attempt, verdict, now());
+        self.save(&session).await?;
+        Ok(result)
+    }
+}
+
+impl VerificationObject {
+    async fn load(&self) -> worker::Result<Option<Session>> {
+        self.state.storage().get::<Session>(KEY).await
+    }
+
+    async fn loaded(&self) -> Outcome<Session> {
+        self.load()
+            .await
+            .internal()?
+            .ok_or(ApiError::VerificationNotFound)
+    }
+
+    fn begun(&self, session: &Session, dispatch: Dispatch, base: &str) -> Outcome<Begun> {
+        Ok(match dispatch.payload {
+            // The line was reserved before the attempt began: nothing is left to do.
+            Payload::AwaitCall { .. } => Begun::Waiting {
+                view: session.view(&token_key(&self.env)?, base, now()),
+            },
+            Payload::SendCode { .. } => Begun::Send { dispatch },
+        })
+    }
+
+    /// Saves the session and moves its alarm to its new end: a resend or a switch extends it.
+    /// A session that has just become final hands its site's callback over; if that fails,
+    /// the alarm hands it over before the session is forgotten.
+    async fn save(&self, session: &Session) -> Outcome<()> {
+        let storage = self.state.storage();
+        storage.put(KEY, session).await.internal()?;
+        wake_at(&storage, session.retain_until()).await.internal()?;
+        if let Err(e) = self.notify(session).await {
+            worker::console_error!("handing over the callback of {} failed: {e:?}", session.id);
+        }
+        Ok(())
+    }
+
+    /// A cost reported after the callback was handed over goes to it too.
+    async fn pass_costs_on(&self, session: &Session) {
+        let notified = self.state.storage().get::<bool>(NOTIFIED).await;
+        if !matches!(notified, Ok(Some(true))) {
+            return;
+        }
+        let costs = callback::costs(session);
+        let sent = CallbackStub::named(&self.env, &session.id)
+            .costs(costs)
+            .await;
+        if let Err(e) = sent {
+            worker::console_error!(
+                "passing costs to the callback of {} failed: {e:?}",
+                session.id
+            );
+        }
+    }
+
+    /// Hands a final outcome to the callback object, once.
+    async fn notify(&self, session: &Session) -> Outcome<()> {
+        let Some(event) = callback::event(session, now()) else {
+            return Ok(());
+        };
+        let storage = self.state.storage();
+        if storage
+            .get::<bool>(NOTIFIED)
+            .await
+            .internal()?
+            .unwrap_or(false)
+        {
+            return Ok(());
+        }
+        let stub = CallbackStub::named(&self.env, &session.id);
+        let _will_call = stub.enqueue(Box::new(event)).await?;
+        storage.put(NOTIFIED, &true).await.internal()?;
+        Ok(())
+    }
+
+    async fn record(&self, session: &Session) -> Outcome<()> {
+        let id = session.id.clone();
+        kv::put(
+            &self.env,
+            &FinishedVerification(&id),
+            &session.finished_record(now()),
+        )
+        .await
+    }
+
+    /// The live state is the truth; the KV record is for reporting, and the alarm writes it
+    /// again when the session ends.
+    async fn record_best_effort(&self, session: &Session) {
+        if let Err(e) = self.record(session).await {
+            worker::console_error!("recording verification outcome failed: {e:?}");
+        }
+    }
+}

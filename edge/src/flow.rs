@@ -1,0 +1,349 @@
+//! The one flow of a verification, whichever API a request came through: start it, begin
+//! another attempt, send a code, check a code, and hand it a provider's report. Each step
+//! asks core what to do and the Durable Objects to do it, in this order, so a request can be
+//! followed from top to bottom here.
+
+use crate::durable::line::LineStub;
+use crate::durable::reference::{self, ReferenceStub};
+use crate::durable::transaction::{self, TransactionStub};
+use crate::durable::verification::{Begun, VerificationStub};
+use crate::env::{now, site_secret_key, token_key, CryptoRng};
+use crate::error::Outcome;
+use crate::{limits, providers};
+use ringproof_api::{
+    Channel, CheckResult, MissedCallWebhook, VerificationStatus, VerificationView,
+};
+use ringproof_core::limits::is_paid;
+use ringproof_core::line::Busy;
+use ringproof_core::phone::{self, E164};
+use ringproof_core::session::{
+    CallOutcome, CheckStep, Cost, DeliveryEvent, DeliveryOutcome, Dispatch, NewSession, Payload,
+    Summary, ATTEMPT_SECS,
+};
+use ringproof_core::site::{Page, Site};
+use ringproof_core::{ids, pow, signature, ApiError, Randomness, Timestamp};
+use worker::Env;
+
+/// What a caller asks to start, whichever API it came through.
+pub struct Start<'a> {
+    pub phone: &'a str,
+    pub country: Option<&'a str>,
+    /// The site's first channel when `None`.
+    pub channel: Option<Channel>,
+    pub client_transaction_id: Option<String>,
+    /// Proves the site's server chose the id (see [`transaction_bound`]).
+    pub client_transaction_signature: Option<&'a str>,
+    /// The caller has already established that the site's server chose the id.
+    pub ctid_trusted: bool,
+    /// The page's solved challenge, required before a paid attempt.
+    pub proof: Option<&'a str>,
+}
+
+/// Starts a verification for `site` from `page` (already checked against the site) by
+/// `client`; `base` is the edge's own origin, for the URLs the view hands out.
+pub async fn start(
+    env: &Env,
+    site: &Site,
+    page: &Page,
+    client: &str,
+    base: &str,
+    input: Start<'_>,
+) -> Outcome<VerificationView> {
+    if let Some(c) = input.channel.filter(|c| !site.offers(*c)) {
+        return Err(ApiError::ChannelNotAvailable(c));
+    }
+    let phone = phone::normalise(input.phone, input.country)?;
+    let region = phone.region();
+    if !site.accepts_region(region.as_deref()) {
+        return Err(ApiError::CountryNotAllowed);
+    }
+    // Paid channels only where the site pays for the number's country (Geo Permissions); the
+    // free missed call stays offered, and is the default when the site's first is not allowed.
+    let channels = site
+        .limits()
+        .channels_for(&site.channels, region.as_deref());
+    let channel = match input.channel {
+        Some(c) if channels.contains(&c) => c,
+        Some(_) => return Err(ApiError::PaidChannelNotAllowed),
+        None => *channels.first().ok_or(ApiError::PaidChannelNotAllowed)?,
+    };
+    if is_paid(channel) {
+        require_proof(env, site, input.proof).await?;
+    }
+    if let Some(id) = &input.client_transaction_id {
+        ids::client_transaction_id(id)?;
+        // Only the site's server binds an id, so no page can squat the site's ids.
+        if !input.ctid_trusted
+            && !transaction_bound(env, site, id, input.client_transaction_signature)
+        {
+            return Err(ApiError::TransactionUnsigned);
+        }
+    }
+    let id = CryptoRng.token(16);
+    let inbound_number = match channel {
+        Channel::MissedCall => Some(reserve_line(env, site, &phone, &id).await?),
+        _ => None,
+    };
+    if let Some(ctid) = &input.client_transaction_id {
+        // Claimed before anything is sent: a repeat gets a clear refusal, not a second call.
+        let claim = TransactionStub::named(env, transaction::name(&site.site_key, ctid))
+            .claim(id.clone(), now())
+            .await?;
+        if claim.is_err() {
+            release_line(env, &phone, &id).await;
+            return Err(ApiError::DuplicateTransaction);
+        }
+    }
+    let new = NewSession {
+        id: id.clone(),
+        site_key: site.site_key.clone(),
+        phone,
+        origin: page.origin.clone(),
+        domain: page.domain.clone(),
+        client_transaction_id: input.client_transaction_id,
+        channels,
+        sends_per_number_per_hour: site.sends_per_number_per_hour,
+    };
+    let begun = VerificationStub::named(env, &id)
+        .start(new, channel, inbound_number, base.to_owned())
+        .await?;
+    carry_out(env, site, client, base, begun).await
+}
+
+/// A resend (`channel` the current one) or a switch, for a verification the caller may follow.
+pub async fn begin(
+    env: &Env,
+    site: &Site,
+    summary: &Summary,
+    channel: Channel,
+    client: &str,
+    base: &str,
+    proof: Option<&str>,
+) -> Outcome<VerificationView> {
+    if is_paid(channel) {
+        require_proof(env, site, proof).await?;
+    }
+    let inbound_number = match channel {
+        Channel::MissedCall => Some(reserve_line(env, site, &summary.phone, &summary.id).await?),
+        _ => None,
+    };
+    let begun = VerificationStub::named(env, &summary.id)
+        .begin(channel, inbound_number, base.to_owned())
+        .await?;
+    if channel != Channel::MissedCall && summary.channel == Channel::MissedCall {
+        // No longer waiting for a call: the number is free for the caller's next verification.
+        release_line(env, &summary.phone, &summary.id).await;
+    }
+    carry_out(env, site, client, base, begun).await
+}
+
+/// A code typed on the page at `origin`. Counted against the number before it is compared,
+/// across verifications and sites, so restarting verifications does not buy more guesses; a
+/// right code is given back.
+pub async fn check(
+    env: &Env,
+    site: &Site,
+    summary: &Summary,
+    code: String,
+    origin: Option<String>,
+) -> Outcome<CheckResult> {
+    limits::take_check(env, site, &summary.phone).await?;
+    let result = compare(env, &summary.id, code, origin).await;
+    let wrong = matches!(&result, Ok(r) if r.status != VerificationStatus::Verified);
+    if !wrong {
+        limits::give_back_check(env, site, &summary.phone).await;
+    }
+    result
+}
+
+/// A provider's report on the call or message it knows as `reference`.
+pub async fn report_delivery(
+    env: &Env,
+    provider: &str,
+    reference: &str,
+    event: DeliveryEvent,
+    cost: Option<Cost>,
+) -> Outcome<DeliveryOutcome> {
+    if !ids::is_reference(reference) {
+        return Ok(DeliveryOutcome::UnknownReference);
+    }
+    let bound = ReferenceStub::named(env, reference::name(provider, reference))
+        .resolve()
+        .await?;
+    let Some(id) = bound else {
+        return Ok(DeliveryOutcome::UnknownReference);
+    };
+    let delivered = VerificationStub::named(env, &id)
+        .delivery(reference.to_owned(), event, cost.clone())
+        .await?;
+    if let Some(cost) = &cost {
+        limits::record_spend(env, &delivered.site_key, cost).await?;
+    }
+    Ok(if delivered.changed {
+        DeliveryOutcome::Applied
+    } else {
+        DeliveryOutcome::Unchanged
+    })
+}
+
+/// A reported missed call, from a real provider or from the sandbox: the caller's lines say
+/// which verification waits for it.
+pub async fn report_missed_call(env: &Env, reported: &MissedCallWebhook) -> Outcome<CallOutcome> {
+    let call_time = Timestamp::parse_rfc3339(&reported.call_time).ok_or_else(|| {
+        ApiError::InvalidRequest("call_time must be an RFC 3339 date-time".into())
+    })?;
+    let (Some(caller), Some(inbound_number)) = (
+        phone::from_network(&reported.caller),
+        phone::from_network(&reported.called),
+    ) else {
+        return Ok(CallOutcome::Unmatched);
+    };
+    let routed = LineStub::named(env, caller.as_str())
+        .route(inbound_number.as_str().to_owned())
+        .await?;
+    let Some(id) = routed else {
+        return Ok(CallOutcome::Unmatched);
+    };
+    let outcome = VerificationStub::named(env, &id)
+        .call(caller.clone(), inbound_number, call_time)
+        .await?;
+    if outcome == CallOutcome::Verified {
+        release_line(env, &caller, &id).await;
+    }
+    Ok(outcome)
+}
+
+/// Whether the site's server chose `ctid`: `signature` is its HMAC under the site secret.
+pub fn transaction_bound(env: &Env, site: &Site, ctid: &str, signature: Option<&str>) -> bool {
+    let (Some(sig), Ok(master)) = (signature, site_secret_key(env)) else {
+        return false;
+    };
+    site.secret(&master)
+        .is_some_and(|secret| signature::transaction_signature_holds(secret.as_bytes(), ctid, sig))
+}
+
+/// A paid attempt needs a solved challenge of this site's, spent here: each one buys one send.
+async fn require_proof(env: &Env, site: &Site, proof: Option<&str>) -> Outcome<()> {
+    let proof = proof
+        .filter(|p| !p.is_empty())
+        .ok_or(ApiError::ProofRequired)?;
+    let key = pow::key(&token_key(env)?);
+    let checked = pow::verify(&key, proof, &site.site_key, now()).map_err(|e| {
+        worker::console_warn!("proof refused for site {}: {e:?}", site.site_key);
+        ApiError::ProofInvalid
+    })?;
+    limits::spend_proof(env, &checked).await
+}
+
+/// Reserves one of the site's inbound numbers for `verification_id` to wait for a call from
+/// `caller`: one no other verification of that caller holds (see `ringproof_core::line`).
+async fn reserve_line(
+    env: &Env,
+    site: &Site,
+    caller: &E164,
+    verification_id: &str,
+) -> Outcome<E164> {
+    let reserved = LineStub::named(env, caller.as_str())
+        .reserve(
+            site.inbound_numbers.clone(),
+            verification_id.to_owned(),
+            site.site_key.clone(),
+            now().plus_secs(ATTEMPT_SECS),
+            site.limits().pending_calls_per_number,
+        )
+        .await?;
+    match reserved {
+        // The site's numbers were checked as E.164 when it was configured.
+        Ok(number) => phone::from_network(&number).ok_or_else(|| {
+            ApiError::Internal(format!("site {}: inbound number unreadable", site.site_key))
+        }),
+        Err(Busy::Taken { free_at }) => {
+            let wait_ms = free_at.millis().saturating_sub(now().millis());
+            Err(ApiError::LinesBusy(wait_ms.div_ceil(1000).max(1)))
+        }
+        Err(Busy::NoPool) => Err(ApiError::Internal(format!(
+            "site {} has no inbound numbers",
+            site.site_key
+        ))),
+    }
+}
+
+/// Gives back the number `verification_id` holds for `caller`; a failure only delays its
+/// expiry, so it is logged, not answered.
+async fn release_line(env: &Env, caller: &E164, verification_id: &str) {
+    let released = LineStub::named(env, caller.as_str())
+        .release(verification_id.to_owned())
+        .await;
+    if let Err(e) = released {
+        worker::console_warn!("releasing a line failed: {e:?}");
+    }
+}
+
+/// Does what a begun attempt needs outside its object: for a code, the limits and the
+/// provider's send. A provider's failure is recorded on the session (the visitor is offered
+/// another way), not answered as an error.
+async fn carry_out(
+    env: &Env,
+    site: &Site,
+    client: &str,
+    base: &str,
+    begun: Begun,
+) -> Outcome<VerificationView> {
+    let dispatch = match begun {
+        Begun::Waiting { view } => return Ok(view),
+        Begun::Send { dispatch } => dispatch,
+    };
+    let Payload::SendCode { code } = &dispatch.payload else {
+        return Err(ApiError::Internal(
+            "a missed call has nothing to send".into(),
+        ));
+    };
+    let result = match limits::before_paid_send(env, site, &dispatch.phone, client).await? {
+        Ok(()) => providers::send_code(env, &dispatch, code).await,
+        Err(reason) => Err(reason),
+    };
+    if let Ok(sent) = &result {
+        bind_reference(env, &dispatch, &sent.reference).await?;
+    }
+    VerificationStub::named(env, &dispatch.verification_id)
+        .sent(dispatch.attempt, result, base.to_owned())
+        .await
+}
+
+/// Bound before the session learns of the send, so a webhook can never find a reference its
+/// session does not know yet. Phone Confirm sends no webhooks, so its references are not.
+async fn bind_reference(env: &Env, dispatch: &Dispatch, reference: &str) -> Outcome<()> {
+    if !matches!(dispatch.channel, Channel::FlashCall | Channel::Sms) {
+        return Ok(());
+    }
+    let name = reference::name(providers::provider_name(dispatch.channel), reference);
+    ReferenceStub::named(env, name)
+        .bind(dispatch.verification_id.clone(), dispatch.expires_at)
+        .await
+}
+
+/// The verification's object spends one of its checks and compares; a voice code is then
+/// confirmed with Phone Confirm.
+async fn compare(
+    env: &Env,
+    id: &str,
+    code: String,
+    origin: Option<String>,
+) -> Outcome<CheckResult> {
+    let stub = VerificationStub::named(env, id);
+    // The origin travels with the check, so the object checks it in the same round trip.
+    match stub.check(code, origin).await? {
+        CheckStep::Done(result) => Ok(result),
+        CheckStep::AskProvider {
+            attempt,
+            reference,
+            code,
+            local_match,
+        } => {
+            let verdict = providers::verify_voice_code(env, &reference, &code)
+                .await
+                .map(|valid| valid && local_match);
+            stub.verdict(attempt, verdict).await
+        }
+    }
+}

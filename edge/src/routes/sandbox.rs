@@ -1,0 +1,55 @@
+//! The sandbox provider of the local demo (`cargo xtask dev`): on only where the
+//! configuration says so, and only for the sandbox site's own verifications.
+
+use crate::env::{now, sandbox_enabled, secret};
+use crate::error::Outcome;
+use crate::flow;
+use crate::http::{self, parse_json};
+use crate::router::{Ctx, Visitor};
+use crate::routes::visitor::{check_origin, summary};
+use ringproof_api::{MissedCallWebhook, SandboxMissedCall};
+use ringproof_core::ApiError;
+use worker::{Request, Response};
+
+/// `GET /v1/sandbox`: tells the demo page whether the sandbox is on, and its site key.
+pub fn info(ctx: &Ctx<'_>) -> Outcome<Response> {
+    if !sandbox_enabled(ctx.env) {
+        return Err(ApiError::SandboxDisabled);
+    }
+    // Both come from the local development configuration, so either may be a var or a secret.
+    let site_key = secret(ctx.env, "SANDBOX_SITE_KEY").unwrap_or_default();
+    let phone_url = secret(ctx.env, "SANDBOX_PHONE_URL").ok();
+    Ok(http::json(
+        200,
+        &serde_json::json!({ "enabled": true, "site_key": site_key, "phone_url": phone_url }),
+    ))
+}
+
+/// `POST /v1/sandbox/missed-call`: the demo's "Simulate the missed call" button.
+pub async fn missed_call(
+    req: &mut Request,
+    ctx: &Ctx<'_>,
+    visitor: &mut Visitor,
+) -> Outcome<Response> {
+    if !sandbox_enabled(ctx.env) {
+        return Err(ApiError::SandboxDisabled);
+    }
+    let input: SandboxMissedCall = parse_json(&http::body_text(req).await?)?;
+    let summary = summary(ctx.env, &input.verification_id).await?;
+    check_origin(&summary, visitor)?;
+    // The sandbox proves nothing about a phone: it may only complete its own site's demo.
+    let sandbox_site = secret(ctx.env, "SANDBOX_SITE_KEY").unwrap_or_default();
+    if sandbox_site.is_empty() || summary.site_key != sandbox_site {
+        return Err(ApiError::SandboxSiteOnly);
+    }
+    let inbound_number = summary
+        .inbound_number
+        .ok_or(ApiError::CodeNotExpected(summary.channel))?;
+    let call = MissedCallWebhook {
+        caller: summary.phone.as_str().to_owned(),
+        called: inbound_number.as_str().to_owned(),
+        call_time: now().to_rfc3339(),
+    };
+    let outcome = flow::report_missed_call(ctx.env, &call).await?;
+    Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
+}

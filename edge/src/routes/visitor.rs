@@ -1,0 +1,176 @@
+//! The visitors' verification API: what the widget (or a site's own page) calls from the
+//! browser. Every request is checked against its page's origin: the site's for a start, the
+//! verification's own for everything after.
+
+use crate::durable::verification::VerificationStub;
+use crate::env::{now, token_key, CryptoRng};
+use crate::error::Outcome;
+use crate::flow::{self, Start};
+use crate::http::{self, parse_json};
+use crate::kv;
+use crate::router::{query, Ctx, Visitor};
+use ringproof_api::{CheckCode, CreateVerification, Resend, SwitchChannel};
+use ringproof_core::session::Summary;
+use ringproof_core::{ids, image, pow, ApiError};
+use worker::{Env, Request, Response};
+
+/// `POST /v1/verifications`
+pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
+    let env = ctx.env;
+    let input: CreateVerification = parse_json(&http::body_text(req).await?)?;
+    let site = kv::site(env, &input.site_key).await?;
+    visitor.on_site(&site.site_key);
+    let page = visitor
+        .origin()
+        .and_then(|o| site.page(o))
+        .ok_or(ApiError::OriginNotAllowed)?;
+    visitor.allow();
+    crate::limits::count_start(env, &site, visitor.client_ip()).await?;
+    let token = input.turnstile_response.as_deref();
+    crate::turnstile::check(env, &site, token, &page.origin, visitor.client_ip()).await?;
+    let start = Start {
+        phone: &input.phone,
+        country: input.country.as_deref(),
+        channel: input.channel,
+        client_transaction_id: input.client_transaction_id,
+        client_transaction_signature: input.client_transaction_signature.as_deref(),
+        ctid_trusted: false,
+        proof: input.proof.as_deref(),
+    };
+    let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start).await?;
+    Ok(http::json(201, &view))
+}
+
+/// `GET /v1/challenge?site_key=`: a proof-of-work challenge for a page of the site.
+pub async fn challenge(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
+    let key = query(ctx.url, "site_key").unwrap_or_default();
+    let site = kv::site(ctx.env, &key).await?;
+    // Same-origin GETs carry no Origin: a challenge only proves work, bound to its site and
+    // spent once, so a missing Origin is no risk; a foreign page's is refused.
+    if visitor.origin().is_some_and(|o| !site.origin_allowed(o)) {
+        return Err(ApiError::OriginNotAllowed);
+    }
+    visitor.allow();
+    let c = pow::issue(
+        &pow::key(&token_key(ctx.env)?),
+        &site.site_key,
+        site.limits().pow_max_number,
+        &mut CryptoRng,
+        now(),
+    );
+    Ok(http::json(200, &c))
+}
+
+/// `GET /v1/verifications/{id}`
+pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Response> {
+    if !ids::is_verification_id(id) {
+        return Err(ApiError::VerificationNotFound);
+    }
+    let viewed = VerificationStub::named(ctx.env, id)
+        .view(ctx.base.clone())
+        .await?;
+    check_origin(&viewed.summary, visitor)?;
+    Ok(http::json(200, &viewed.view))
+}
+
+/// `GET /v1/verifications/{id}/number.svg`: the number to call, drawn, never sent as text.
+pub async fn number_image(ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
+    let number = summary(ctx.env, id)
+        .await?
+        .inbound_number
+        .ok_or(ApiError::VerificationNotFound)?;
+    Ok(http::svg(image::number_svg(
+        &number.international(),
+        &mut CryptoRng,
+    )))
+}
+
+/// `POST /v1/verifications/{id}/check`
+pub async fn check(
+    req: &mut Request,
+    ctx: &Ctx<'_>,
+    id: &str,
+    visitor: &mut Visitor,
+) -> Outcome<Response> {
+    let input: CheckCode = parse_json(&http::body_text(req).await?)?;
+    let summary = summary(ctx.env, id).await?;
+    check_origin(&summary, visitor)?;
+    let site = kv::site(ctx.env, &summary.site_key).await?;
+    let origin = visitor.origin().map(str::to_owned);
+    let result = flow::check(ctx.env, &site, &summary, input.code, origin).await?;
+    Ok(http::json(200, &result))
+}
+
+/// `POST /v1/verifications/{id}/resend`: the same channel again.
+pub async fn resend(
+    req: &mut Request,
+    ctx: &Ctx<'_>,
+    id: &str,
+    visitor: &mut Visitor,
+) -> Outcome<Response> {
+    let text = http::body_text(req).await?;
+    let input: Resend = match text.trim() {
+        "" | "null" | "{}" => Resend::default(),
+        t => parse_json(t)?,
+    };
+    let summary = summary(ctx.env, id).await?;
+    check_origin(&summary, visitor)?;
+    let channel = summary.channel;
+    begin(ctx, &summary, channel, visitor, input.proof.as_deref()).await
+}
+
+/// `POST /v1/verifications/{id}/switch`: another of the site's channels.
+pub async fn switch(
+    req: &mut Request,
+    ctx: &Ctx<'_>,
+    id: &str,
+    visitor: &mut Visitor,
+) -> Outcome<Response> {
+    let input: SwitchChannel = parse_json(&http::body_text(req).await?)?;
+    let summary = summary(ctx.env, id).await?;
+    check_origin(&summary, visitor)?;
+    begin(
+        ctx,
+        &summary,
+        input.channel,
+        visitor,
+        input.proof.as_deref(),
+    )
+    .await
+}
+
+async fn begin(
+    ctx: &Ctx<'_>,
+    summary: &Summary,
+    channel: ringproof_api::Channel,
+    visitor: &Visitor,
+    proof: Option<&str>,
+) -> Outcome<Response> {
+    let site = kv::site(ctx.env, &summary.site_key).await?;
+    let client = visitor.client_ip();
+    let view = flow::begin(ctx.env, &site, summary, channel, client, &ctx.base, proof).await?;
+    Ok(http::json(200, &view))
+}
+
+/// What the Worker may know of verification `id`; not found for anything that is not one of
+/// our ids.
+pub async fn summary(env: &Env, id: &str) -> Outcome<Summary> {
+    if !ids::is_verification_id(id) {
+        return Err(ApiError::VerificationNotFound);
+    }
+    VerificationStub::named(env, id).summary().await
+}
+
+/// The page that started a verification is the only one that may follow it. A request without
+/// an Origin (same-origin GETs, non-browser clients) relies on the id being unguessable.
+pub fn check_origin(summary: &Summary, visitor: &mut Visitor) -> Outcome<()> {
+    visitor.on_site(&summary.site_key);
+    match visitor.origin() {
+        Some(o) if o != summary.origin => Err(ApiError::OriginNotAllowed),
+        Some(_) => {
+            visitor.allow();
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
