@@ -22,7 +22,6 @@ pub mod providers;
 pub mod random;
 pub mod secret;
 pub mod session;
-pub mod signature;
 pub mod site;
 pub mod siteverify;
 pub mod throttle;
@@ -32,4 +31,7 @@ pub mod turnstile;
 
 pub use error::ApiError;
 pub use random::Randomness;
+/// Callback and ClientTransactionId signatures: their own crate, so a site's server (the SDK)
+/// needs nothing else of core.
+pub use ringproof_signature as signature;
 pub use time::Timestamp;

@@ -15,7 +15,6 @@ use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// A third party's secret a site gives us (its Turnstile secret), sealed for KV: ChaCha20-
 /// Poly1305 under a key derived from the deployment's `master` key, bound to the site, so
@@ -95,23 +94,9 @@ pub fn matches_hash(candidate: &str, stored_hash: &str) -> bool {
     equal(hash(candidate).as_bytes(), stored_hash.as_bytes())
 }
 
-/// Constant-time equality of two byte strings (the length is not secret).
-pub fn equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && bool::from(a.ct_eq(b))
-}
-
-/// HMAC-SHA256 of `parts`, in order, under `key`: every keyed hash and derived key in core.
-pub(crate) fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    for p in parts {
-        m.update(p);
-    }
-    m.finalize().into_bytes().into()
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// Constant-time equality, HMAC-SHA256 over parts and hex: one of each, shared with the
+/// signatures.
+pub use ringproof_signature::{equal, hex, hmac};
 
 #[cfg(test)]
 mod tests {

@@ -109,22 +109,12 @@ pub fn bearer(req: &worker::Request) -> String {
 }
 
 /// A path segment as the client meant it (`order%2042` is `order 42`); `None` when its escapes
-/// are broken or do not spell UTF-8.
+/// do not spell UTF-8.
 pub fn decode_segment(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {

@@ -5,7 +5,7 @@
 
 use crate::Error;
 use ringproof_api::{CallbackEvent, OneRingCallback};
-use ringproof_core::signature;
+use ringproof_signature as signature;
 
 /// The three Standard Webhooks headers of a JSON callback, as received.
 #[derive(Debug, Clone, Copy, Default)]

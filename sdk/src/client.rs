@@ -2,7 +2,7 @@
 
 use crate::Error;
 use ringproof_api::{Callbacks, ErrorBody, SiteverifyRequest, SiteverifyResponse, TransactionView};
-use ringproof_core::signature;
+use ringproof_signature as signature;
 use serde::de::DeserializeOwned;
 
 pub struct Client {

@@ -24,7 +24,7 @@ pub use client::Client;
 /// (and OneRing's `ClientTransactionSignature`): only then does the id bind to the
 /// verification, so that no page's script can claim your ids.
 pub fn sign_transaction_id(secret: &str, client_transaction_id: &str) -> String {
-    ringproof_core::signature::transaction_signature(secret.as_bytes(), client_transaction_id)
+    ringproof_signature::transaction_signature(secret.as_bytes(), client_transaction_id)
 }
 pub use ringproof_api as types;
 
@@ -47,7 +47,7 @@ pub enum Error {
     Unreadable(String),
     /// A callback whose signature does not hold: drop it.
     #[error("callback refused: {0}")]
-    Signature(#[from] ringproof_core::signature::SignatureError),
+    Signature(#[from] ringproof_signature::SignatureError),
     /// A correctly signed callback whose content cannot be read.
     #[error("callback unreadable: {0}")]
     Payload(String),

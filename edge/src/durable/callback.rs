@@ -39,6 +39,11 @@ impl Alarm for CallbackObject {
         let t = now();
         if delivery.is_due(t) {
             let result = self.attempt(&delivery).await;
+            // Costs may have come in while the site was being called (the object takes other
+            // messages while it waits): keep them, or the next attempt would lose them.
+            if let Some(current) = storage.get::<Callback>(KEY).await? {
+                delivery.event.outcome.costs = current.event.outcome.costs;
+            }
             delivery.record(result, t, now(), &callback_schedule(&self.env));
             if delivery.state != CallbackState::Delivered {
                 // The site's failure, not ours: a warning, with no URL or body (they are the

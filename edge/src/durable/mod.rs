@@ -125,6 +125,15 @@ pub async fn send<M: Serialize, A: DeserializeOwned>(
     name: &str,
     message: &M,
 ) -> Outcome<A> {
+    let body = serde_json::to_string(message).internal()?;
+    let text = post(env, binding, name, body).await?;
+    serde_json::from_str::<Result<A, ApiError>>(&text)
+        .map_err(|e| ApiError::Internal(format!("object {binding} answered badly: {e}")))?
+}
+
+/// The exchange itself, the same for every message (one copy in the Worker, not one per
+/// message type).
+async fn post(env: &Env, binding: &str, name: &str, body: String) -> Outcome<String> {
     let stub = env
         .durable_object(binding)
         .internal()?
@@ -132,14 +141,11 @@ pub async fn send<M: Serialize, A: DeserializeOwned>(
         .internal()?
         .get_stub()
         .internal()?;
-    let body = serde_json::to_string(message).internal()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let req = Request::new_with_init("https://object/", &init).internal()?;
     let mut res = stub.fetch_with_request(req).await.internal()?;
-    let text = res.text().await.internal()?;
-    serde_json::from_str::<Result<A, ApiError>>(&text)
-        .map_err(|e| ApiError::Internal(format!("object {binding} answered badly: {e}")))?
+    res.text().await.internal()
 }
 
 /// An object's answer on the wire.

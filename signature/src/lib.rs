@@ -1,8 +1,9 @@
-//! The two ways a callback to a site is signed, both keyed with the site secret's bytes.
+//! How Ringproof signs what it sends a site, both keyed with the site secret's bytes: the
+//! one part of Ringproof a site's server needs (through `ringproof-sdk`), so it stands alone.
 //!
 //! - JSON callbacks follow Standard Webhooks: `webhook-signature: v1,<base64 HMAC-SHA256 of
 //!   "<webhook-id>.<webhook-timestamp>.<body>">`, so that scheme's libraries verify them
-//!   unchanged (they take the key as `whsec_` + base64, see `secret::webhook_secret`).
+//!   unchanged (they take the key as `whsec_` + base64, see `ringproof_core::secret::webhook_secret`).
 //! - OneRing GET callbacks carry `SignedAt` (Unix seconds) and `Signature`: lowercase hex
 //!   HMAC-SHA256 of `"<SignedAt>.<canonical query>"`, where the canonical query is every
 //!   parameter but `Signature`, sorted by name then value, each name and value percent-encoded
@@ -13,8 +14,11 @@
 //! [`TOLERANCE_SECS`] away from their clock: a captured callback cannot be replayed later.
 //! Retries are signed afresh, so a late retry is still accepted.
 
-use crate::secret;
 use base64::Engine;
+use hmac::{Hmac, Mac};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
 use thiserror::Error;
 
 /// How far a signature's time may be from the verifier's clock, either way.
@@ -49,8 +53,23 @@ impl SignatureError {
     }
 }
 
-fn mac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    crate::secret::hmac(key, parts).to_vec()
+/// HMAC-SHA256 of `parts`, in order, under `key`: every keyed hash in Ringproof.
+pub fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    for p in parts {
+        m.update(p);
+    }
+    m.finalize().into_bytes().into()
+}
+
+/// Constant-time equality of two byte strings (the length is not secret).
+pub fn equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn fresh(signed_at: &str, now_secs: u64) -> Result<u64, SignatureError> {
@@ -68,7 +87,7 @@ fn fresh(signed_at: &str, now_secs: u64) -> Result<u64, SignatureError> {
 /// `ringproof-ctid:` and the id under the site secret. Only the site's server can make it, so
 /// only it can bind an id to a verification; a page's script cannot squat the site's ids.
 pub fn transaction_signature(key: &[u8], client_transaction_id: &str) -> String {
-    crate::secret::hex(&mac(
+    hex(&hmac(
         key,
         &[b"ringproof-ctid:", client_transaction_id.as_bytes()],
     ))
@@ -77,7 +96,7 @@ pub fn transaction_signature(key: &[u8], client_transaction_id: &str) -> String 
 /// Whether `given` is [`transaction_signature`] of the id, compared in constant time.
 pub fn transaction_signature_holds(key: &[u8], client_transaction_id: &str, given: &str) -> bool {
     let expected = transaction_signature(key, client_transaction_id);
-    crate::secret::equal(
+    equal(
         expected.as_bytes(),
         given.trim().to_ascii_lowercase().as_bytes(),
     )
@@ -86,7 +105,7 @@ pub fn transaction_signature_holds(key: &[u8], client_transaction_id: &str, give
 /// `webhook-signature` for a JSON callback.
 pub fn webhook_signature(key: &[u8], id: &str, timestamp: u64, body: &str) -> String {
     let ts = timestamp.to_string();
-    let sig = mac(
+    let sig = hmac(
         key,
         &[id.as_bytes(), b".", ts.as_bytes(), b".", body.as_bytes()],
     );
@@ -113,22 +132,21 @@ pub fn verify_webhook(
     let expected = webhook_signature(key, id, t, body);
     let ok = signature
         .split_whitespace()
-        .any(|s| s.starts_with("v1,") && secret::equal(s.as_bytes(), expected.as_bytes()));
+        .any(|s| s.starts_with("v1,") && equal(s.as_bytes(), expected.as_bytes()));
     ok.then_some(()).ok_or(SignatureError::Mismatch)
 }
 
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, UNRESERVED_KEPT).to_string()
 }
+
+/// What RFC 3986 escapes: everything but `A-Z a-z 0-9 - . _ ~`.
+const UNRESERVED_KEPT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The canonical form of `pairs`, leaving out any `Signature`.
 pub fn canonical_query(pairs: &[(String, String)]) -> String {
@@ -147,7 +165,7 @@ pub fn canonical_query(pairs: &[(String, String)]) -> String {
 
 /// The `Signature` of a query whose `SignedAt` is `signed_at`.
 pub fn query_signature(key: &[u8], pairs: &[(String, String)], signed_at: u64) -> String {
-    let sig = mac(
+    let sig = hmac(
         key,
         &[
             signed_at.to_string().as_bytes(),
@@ -155,7 +173,7 @@ pub fn query_signature(key: &[u8], pairs: &[(String, String)], signed_at: u64) -
             canonical_query(pairs).as_bytes(),
         ],
     );
-    secret::hex(&sig)
+    hex(&sig)
 }
 
 /// Checks a OneRing GET callback's raw query string (what follows `?`) and answers its
@@ -177,7 +195,7 @@ pub fn verify_query(
     let presented = get(SIGNATURE)?;
     let t = fresh(get(SIGNED_AT)?, now_secs)?;
     let expected = query_signature(key, &pairs, t);
-    if !secret::equal(
+    if !equal(
         presented.to_ascii_lowercase().as_bytes(),
         expected.as_bytes(),
     ) {
