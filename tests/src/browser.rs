@@ -116,7 +116,9 @@ impl Browser {
         loop {
             match f() {
                 Ok(v) => return Ok(v),
-                Err(e) if start.elapsed() > Duration::from_secs(20) => {
+                // Generous: wrangler dev's asset proxy was seen to hold one widget file for 23 s
+                // in a full run (the request log shows it), and a page waits for its files.
+                Err(e) if start.elapsed() > Duration::from_secs(45) => {
                     return Err(format!("waiting for {what}: {e}"))
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),

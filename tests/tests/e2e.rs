@@ -4,6 +4,14 @@
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
 
+/// A scenario table from its functions: each runs under its own function's name, so a name
+/// can never drift from what it runs.
+macro_rules! scenarios {
+    ($($f:ident),* $(,)?) => {
+        &[$((stringify!($f), $f as Scenario)),*]
+    };
+}
+
 mod e2e {
     pub mod attacks;
     pub mod callbacks;
@@ -99,7 +107,7 @@ impl Ctx {
 
     /// The visitor calls the number they were shown, and the provider reports it.
     fn call(&self, created: &Value) -> String {
-        let called = assigned_number(created["call_to_uri"].as_str().unwrap());
+        let called = inbound_number(created["call_to_uri"].as_str().unwrap());
         let r = self.provider_webhook(
             &self.edge.secrets.provider_secret,
             &PHONE_E164[1..],
@@ -169,7 +177,7 @@ impl Ctx {
     }
 }
 
-fn assigned_number(tel_uri: &str) -> String {
+fn inbound_number(tel_uri: &str) -> String {
     tel_uri.strip_prefix("tel:").expect("a tel: URI").to_owned()
 }
 
@@ -244,7 +252,7 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
     let r = ctx.provider_webhook(
         &ctx.edge.secrets.provider_secret,
         &PHONE_E164[1..],
-        &assigned_number(&tel),
+        &inbound_number(&tel),
     );
     assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
 
@@ -638,59 +646,20 @@ fn main() {
         receiver,
         sites: Default::default(),
     };
-    let tests: &[(&str, Scenario)] = &[
-        (
-            "create_answers_201_with_image_and_tel",
-            create_answers_201_with_image_and_tel,
-        ),
-        (
-            "cors_allows_the_sites_origins_only",
-            cors_allows_the_sites_origins_only,
-        ),
-        (
-            "a_site_bound_to_its_domain_refuses_localhost",
-            a_site_bound_to_its_domain_refuses_localhost,
-        ),
-        (
-            "bad_input_gets_stable_4xx_codes",
-            bad_input_gets_stable_4xx_codes,
-        ),
-        (
-            "webhook_needs_the_provider_secret",
-            webhook_needs_the_provider_secret,
-        ),
-        (
-            "unmatched_calls_change_nothing_and_repeats_are_harmless",
-            unmatched_calls_change_nothing_and_repeats_are_harmless,
-        ),
-        (
-            "siteverify_checks_secret_and_accepts_forms",
-            siteverify_checks_secret_and_accepts_forms,
-        ),
-        (
-            "concurrent_siteverify_succeeds_once",
-            concurrent_siteverify_succeeds_once,
-        ),
-        (
-            "sandbox_goes_through_the_webhook_path",
-            sandbox_goes_through_the_webhook_path,
-        ),
-        (
-            "production_config_has_no_sandbox",
-            production_config_has_no_sandbox,
-        ),
-        (
-            "browser_flow_on_another_origin",
-            browser_flow_on_another_origin,
-        ),
-        (
-            "browser_shows_errors_in_plain_words",
-            browser_shows_errors_in_plain_words,
-        ),
-        (
-            "demo_page_verifies_with_the_simulate_button",
-            demo_page_verifies_with_the_simulate_button,
-        ),
+    let tests: &[(&str, Scenario)] = scenarios![
+        create_answers_201_with_image_and_tel,
+        cors_allows_the_sites_origins_only,
+        a_site_bound_to_its_domain_refuses_localhost,
+        bad_input_gets_stable_4xx_codes,
+        webhook_needs_the_provider_secret,
+        unmatched_calls_change_nothing_and_repeats_are_harmless,
+        siteverify_checks_secret_and_accepts_forms,
+        concurrent_siteverify_succeeds_once,
+        sandbox_goes_through_the_webhook_path,
+        production_config_has_no_sandbox,
+        browser_flow_on_another_origin,
+        browser_shows_errors_in_plain_words,
+        demo_page_verifies_with_the_simulate_button,
     ];
     let tests: Vec<(&str, Scenario)> = tests
         .iter()

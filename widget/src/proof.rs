@@ -1,8 +1,8 @@
 //! The proof of work the edge asks for before a paid send (`ringproof_core::pow`, ALTCHA's
 //! model): fetched, solved here in slices so the page stays responsive, sent as `proof`.
 
-use crate::api::{self, Failure};
-use ringproof_api::{PowChallenge, PowSolution};
+use crate::api::{self, network_error};
+use ringproof_api::{ErrorDetail, PowChallenge, PowSolution};
 use sha2::{Digest, Sha256};
 use wasm_bindgen_futures::JsFuture;
 
@@ -10,10 +10,10 @@ use wasm_bindgen_futures::JsFuture;
 const SLICE: u64 = 20_000;
 
 /// A solved challenge of `site_key`, base64 JSON as the edge takes it.
-pub async fn solve(api_base: &str, site_key: &str) -> Result<String, Failure> {
+pub async fn solve(api_base: &str, site_key: &str) -> Result<String, ErrorDetail> {
     let key = String::from(js_sys::encode_uri_component(site_key));
     let c: PowChallenge = api::get(&format!("{api_base}/v1/challenge?site_key={key}")).await?;
-    let target = decode_hex(&c.challenge).ok_or_else(Failure::network)?;
+    let target = decode_hex(&c.challenge).ok_or_else(network_error)?;
     let mut from = 0u64;
     while from <= c.maxnumber {
         let to = (from + SLICE).min(c.maxnumber.saturating_add(1));
@@ -29,7 +29,7 @@ pub async fn solve(api_base: &str, site_key: &str) -> Result<String, Failure> {
         from = to;
         yield_to_page().await;
     }
-    Err(Failure::network())
+    Err(network_error())
 }
 
 fn hash(salt: &str, n: u64) -> [u8; 32] {
@@ -46,10 +46,10 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn encode(s: PowSolution) -> Result<String, Failure> {
-    let json = serde_json::to_string(&s).map_err(|_| Failure::network())?;
-    let window = web_sys::window().ok_or_else(Failure::network)?;
-    window.btoa(&json).map_err(|_| Failure::network())
+fn encode(s: PowSolution) -> Result<String, ErrorDetail> {
+    let json = serde_json::to_string(&s).map_err(|_| network_error())?;
+    let window = web_sys::window().ok_or_else(network_error)?;
+    window.btoa(&json).map_err(|_| network_error())
 }
 
 async fn yield_to_page() {

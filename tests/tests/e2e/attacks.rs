@@ -1,82 +1,31 @@
 //! Issue 9: each attack as an attacker would send it, against the real edge. Every scenario
 //! here failed on the code before its defence.
 
-use crate::{assigned_number, Ctx, Scenario, ORIGIN, PHONE};
+use crate::{inbound_number, Ctx, Scenario, ORIGIN, PHONE};
 use ringproof_api::{Channel, SiteLimits};
 use ringproof_tests::harness::{OsRandom, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::{http, proof};
 use serde_json::json;
 
-pub const SCENARIOS: &[(&str, Scenario)] = &[
-    (
-        "a_missed_call_cannot_be_stolen_from_another_site",
-        a_missed_call_cannot_be_stolen_from_another_site,
-    ),
-    (
-        "origins_are_parsed_and_texts_name_the_configured_domain",
-        origins_are_parsed_and_texts_name_the_configured_domain,
-    ),
-    (
-        "cors_names_allowed_origins_only",
-        cors_names_allowed_origins_only,
-    ),
-    (
-        "bodies_are_capped_before_they_are_read",
-        bodies_are_capped_before_they_are_read,
-    ),
-    (
-        "the_sandbox_completes_only_its_own_sites_verifications",
-        the_sandbox_completes_only_its_own_sites_verifications,
-    ),
-    (
-        "siteverify_checks_the_secret_before_the_token",
-        siteverify_checks_the_secret_before_the_token,
-    ),
-    (
-        "callback_urls_that_reach_inside_are_refused",
-        callback_urls_that_reach_inside_are_refused,
-    ),
-    (
-        "answers_with_state_are_never_cached",
-        answers_with_state_are_never_cached,
-    ),
-    (
-        "paid_channels_follow_the_sites_countries",
-        paid_channels_follow_the_sites_countries,
-    ),
-    ("starts_per_client_are_capped", starts_per_client_are_capped),
-    (
-        "paid_sends_are_capped_per_client_and_site",
-        paid_sends_are_capped_per_client_and_site,
-    ),
-    (
-        "a_burst_to_one_range_blocks_it",
-        a_burst_to_one_range_blocks_it,
-    ),
-    (
-        "the_daily_spend_cap_stops_paid_sends",
-        the_daily_spend_cap_stops_paid_sends,
-    ),
-    (
-        "wrong_codes_are_counted_per_number_across_verifications",
-        wrong_codes_are_counted_per_number_across_verifications,
-    ),
-    (
-        "no_paid_send_without_a_fresh_proof_of_work",
-        no_paid_send_without_a_fresh_proof_of_work,
-    ),
-    (
-        "a_page_cannot_squat_the_sites_transaction_ids",
-        a_page_cannot_squat_the_sites_transaction_ids,
-    ),
-    (
-        "turnstile_sites_start_only_with_a_valid_token",
-        turnstile_sites_start_only_with_a_valid_token,
-    ),
-    (
-        "a_deployment_missing_a_secret_names_it",
-        a_deployment_missing_a_secret_names_it,
-    ),
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    a_missed_call_cannot_be_stolen_from_another_site,
+    origins_are_parsed_and_texts_name_the_configured_domain,
+    cors_names_allowed_origins_only,
+    bodies_are_capped_before_they_are_read,
+    the_sandbox_completes_only_its_own_sites_verifications,
+    siteverify_checks_the_secret_before_the_token,
+    callback_urls_that_reach_inside_are_refused,
+    answers_with_state_are_never_cached,
+    paid_channels_follow_the_sites_countries,
+    starts_per_client_are_capped,
+    paid_sends_are_capped_per_client_and_site,
+    a_burst_to_one_range_blocks_it,
+    the_daily_spend_cap_stops_paid_sends,
+    wrong_codes_are_counted_per_number_across_verifications,
+    no_paid_send_without_a_fresh_proof_of_work,
+    a_page_cannot_squat_the_sites_transaction_ids,
+    turnstile_sites_start_only_with_a_valid_token,
+    a_deployment_missing_a_secret_names_it,
 ];
 
 /// A site of the attacker's (or a victim's) own with these channels and limits.
@@ -122,7 +71,7 @@ fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
     let victim = start(ctx, &ctx.edge.sandbox.site_key, VICTIM, ORIGIN);
     assert_eq!(victim.status, 201, "{}", victim.body);
     let victim = victim.json();
-    let shown = assigned_number(victim["call_to_uri"].as_str().unwrap());
+    let shown = inbound_number(victim["call_to_uri"].as_str().unwrap());
 
     // The attacker's site shares the deployment's pool, the victim's number among three.
     let creds = SandboxSite::generate(&ctx.edge.secrets);
@@ -142,7 +91,7 @@ fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
     for _ in 0..6 {
         let r = start(ctx, &creds.site_key, VICTIM, "http://localhost:6666");
         match r.status {
-            201 => taken.push(assigned_number(r.json()["call_to_uri"].as_str().unwrap())),
+            201 => taken.push(inbound_number(r.json()["call_to_uri"].as_str().unwrap())),
             429 => {
                 assert_eq!(r.error_code(), "lines_busy", "{}", r.body);
                 let wait = r.json()["error"]["retry_after"].as_u64().unwrap();

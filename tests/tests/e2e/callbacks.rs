@@ -11,31 +11,13 @@ use ringproof_tests::http::{self, Reply};
 use serde_json::json;
 use std::time::Duration;
 
-pub const SCENARIOS: &[(&str, Scenario)] = &[
-    (
-        "json_callbacks_are_signed_and_retried_until_the_site_recovers",
-        json_callbacks_are_signed_and_retried_until_the_site_recovers,
-    ),
-    (
-        "a_hung_site_times_out_and_hears_again",
-        a_hung_site_times_out_and_hears_again,
-    ),
-    (
-        "a_site_that_never_recovers_is_given_up_after_the_schedule",
-        a_site_that_never_recovers_is_given_up_after_the_schedule,
-    ),
-    (
-        "a_final_failure_is_called_back_with_its_reason",
-        a_final_failure_is_called_back_with_its_reason,
-    ),
-    (
-        "callbacks_follow_a_secret_rotation",
-        callbacks_follow_a_secret_rotation,
-    ),
-    (
-        "costs_reported_after_the_code_reach_the_callback",
-        costs_reported_after_the_code_reach_the_callback,
-    ),
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    json_callbacks_are_signed_and_retried_until_the_site_recovers,
+    a_hung_site_times_out_and_hears_again,
+    a_site_that_never_recovers_is_given_up_after_the_schedule,
+    a_final_failure_is_called_back_with_its_reason,
+    callbacks_follow_a_secret_rotation,
+    costs_reported_after_the_code_reach_the_callback,
 ];
 
 const WAIT: Duration = Duration::from_secs(30);

@@ -10,27 +10,18 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
-pub const SCENARIOS: &[(&str, Scenario)] = &[
-    ("sms_in_the_browser", sms_in_the_browser),
-    ("flash_call_in_the_browser", flash_call_in_the_browser),
-    ("voice_call_in_the_browser", voice_call_in_the_browser),
-    (
-        "browser_offers_another_way_after_a_failure",
-        browser_offers_another_way_after_a_failure,
-    ),
-    ("flash_call_cdr_statuses_map", flash_call_cdr_statuses_map),
-    ("sms_delivery_callbacks", sms_delivery_callbacks),
-    ("provider_faults_fail_cleanly", provider_faults_fail_cleanly),
-    ("wrong_codes_are_limited", wrong_codes_are_limited),
-    (
-        "fifty_concurrent_wrong_checks_never_exceed_the_limit",
-        fifty_concurrent_wrong_checks_never_exceed_the_limit,
-    ),
-    ("resend_and_switch_rules", resend_and_switch_rules),
-    (
-        "sends_to_one_number_are_capped_across_verifications",
-        sends_to_one_number_are_capped_across_verifications,
-    ),
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    sms_in_the_browser,
+    flash_call_in_the_browser,
+    voice_call_in_the_browser,
+    browser_offers_another_way_after_a_failure,
+    flash_call_cdr_statuses_map,
+    sms_delivery_callbacks,
+    provider_faults_fail_cleanly,
+    wrong_codes_are_limited,
+    fifty_concurrent_wrong_checks_never_exceed_the_limit,
+    resend_and_switch_rules,
+    sends_to_one_number_are_capped_across_verifications,
 ];
 
 const HOST: &str = "ringproof-verify";

@@ -7,10 +7,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use ringproof_tests::http;
 
-pub const SCENARIOS: &[(&str, Scenario)] = &[(
-    "malformed_requests_never_answer_5xx",
-    malformed_requests_never_answer_5xx,
-)];
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![malformed_requests_never_answer_5xx];
 
 /// At least this many requests, as the issue asks.
 const CASES: u32 = 2100;

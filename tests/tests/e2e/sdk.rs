@@ -14,15 +14,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-pub const SCENARIOS: &[(&str, Scenario)] = &[
-    (
-        "rust_sdk_checks_tokens_callbacks_and_transactions",
-        rust_sdk_checks_tokens_callbacks_and_transactions,
-    ),
-    (
-        "readme_snippets_work_against_the_edge",
-        readme_snippets_work_against_the_edge,
-    ),
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    rust_sdk_checks_tokens_callbacks_and_transactions,
+    readme_snippets_work_against_the_edge,
 ];
 
 const WAIT: Duration = Duration::from_secs(30);

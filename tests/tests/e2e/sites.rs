@@ -7,23 +7,11 @@ use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
 use std::process::Command;
 
-pub const SCENARIOS: &[(&str, Scenario)] = &[
-    (
-        "admin_api_manages_sites_behind_its_token",
-        admin_api_manages_sites_behind_its_token,
-    ),
-    (
-        "xtask_site_cli_talks_to_the_admin_api",
-        xtask_site_cli_talks_to_the_admin_api,
-    ),
-    (
-        "client_transaction_ids_are_unique_and_can_be_looked_up",
-        client_transaction_ids_are_unique_and_can_be_looked_up,
-    ),
-    (
-        "onering_integration_works_by_changing_the_host",
-        onering_integration_works_by_changing_the_host,
-    ),
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    admin_api_manages_sites_behind_its_token,
+    xtask_site_cli_talks_to_the_admin_api,
+    client_transaction_ids_are_unique_and_can_be_looked_up,
+    onering_integration_works_by_changing_the_host,
 ];
 
 pub fn admin(ctx: &Ctx, method: &str, path: &str, body: Option<Value>) -> Reply {
