@@ -58,6 +58,61 @@ impl VerificationStatus {
     }
 }
 
+/// `GET /v1/countries?site_key=`: the countries the site accepts, for a picker, and the plan
+/// of the visitor's own; `GET /v1/countries/{country}?site_key=` answers another's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhoneCountries {
+    /// The visitor's country as the edge sees it, when the site accepts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_country: Option<String>,
+    /// In the site's order; every country when the site accepts all.
+    pub countries: Vec<DialCode>,
+    /// The plan of `default_country`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PhoneCountry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DialCode {
+    /// ISO 3166-1 alpha-2, `GB`.
+    pub country: String,
+    /// The country calling code, `44`.
+    pub dial_code: u16,
+}
+
+/// One country's numbering plan, as much as a phone field needs (from libphonenumber).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhoneCountry {
+    /// ISO 3166-1 alpha-2, `GB`.
+    pub country: String,
+    /// The country calling code, `44`.
+    pub dial_code: u16,
+    /// What a national number starts with at home and drops abroad, `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_prefix: Option<String>,
+    /// An example mobile number as written at home, `07400 123456`: the placeholder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// Lengths of a mobile number's national significant number (without the prefix).
+    pub mobile_lengths: Vec<u16>,
+    /// A regular expression (JavaScript syntax) a mobile national significant number matches
+    /// in full.
+    pub mobile_pattern: String,
+    /// How national numbers are grouped, first match wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<NumberFormat>,
+}
+
+/// One of libphonenumber's number formats: `pattern` over the national significant number,
+/// rewritten as `format` (`$1 $2`), where the number starts as `leading_digits` says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberFormat {
+    pub pattern: String,
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leading_digits: Option<String>,
+}
+
 /// `POST /v1/verifications`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateVerification {

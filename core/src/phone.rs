@@ -2,6 +2,7 @@
 
 use crate::ApiError;
 use phonenumber::{country, Mode, Type};
+use ringproof_api::{DialCode, NumberFormat, PhoneCountry};
 use serde::{Deserialize, Serialize};
 
 /// A phone number in E.164 form (`+447400123456`): read once, where it enters (a visitor's
@@ -109,6 +110,71 @@ pub fn from_network(reported: &str) -> Option<E164> {
     Some(E164(number.format().mode(Mode::E164).to_string()))
 }
 
+/// What a phone field needs to know of `country` (ISO 3166-1 alpha-2) to read a number
+/// written the way people write it there. `None` for a code the numbering plan does not have.
+pub fn country_plan(country: &str) -> Option<PhoneCountry> {
+    let id = country.trim().to_ascii_uppercase();
+    let meta = phonenumber::metadata::DATABASE.by_id(id.as_str())?;
+    let mobile = meta.descriptors().mobile()?;
+    let example = mobile.example().and_then(|e| {
+        let region = id.parse::<country::Id>().ok()?;
+        let n = phonenumber::parse(Some(region), e).ok()?;
+        Some(n.format().mode(Mode::National).to_string())
+    });
+    let formats = meta
+        .formats()
+        .iter()
+        .map(|f| NumberFormat {
+            pattern: compact(f.pattern().as_str()),
+            format: f.format().to_owned(),
+            leading_digits: f.leading_digits().last().map(|r| compact(r.as_str())),
+        })
+        .collect();
+    Some(PhoneCountry {
+        country: id,
+        dial_code: meta.country_code(),
+        national_prefix: meta.national_prefix().map(str::to_owned),
+        example,
+        mobile_lengths: mobile.possible_length().to_vec(),
+        mobile_pattern: compact(mobile.national_number().as_str()),
+        formats,
+    })
+}
+
+/// libphonenumber lays its patterns out over lines (its engine ignores the whitespace); a
+/// browser's `RegExp` would not, so the plan carries them without it.
+fn compact(pattern: &str) -> String {
+    pattern.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The countries a site accepts with their calling codes, in its order; every country, by
+/// code, when it accepts all (`allowed` empty). A picker needs no more until one is chosen.
+pub fn dial_codes(allowed: &[String]) -> Vec<DialCode> {
+    let db = &phonenumber::metadata::DATABASE;
+    let code = |id: &str| {
+        let meta = db.by_id(id)?;
+        Some(DialCode {
+            country: meta.id().to_owned(),
+            dial_code: meta.country_code(),
+        })
+    };
+    if allowed.is_empty() {
+        let mut all: Vec<DialCode> = db
+            .iter()
+            .filter(|m| m.id().len() == 2 && m.id().bytes().all(|b| b.is_ascii_uppercase()))
+            .filter_map(|m| code(m.id()))
+            .collect();
+        all.sort_by(|a, b| a.country.cmp(&b.country));
+        all.dedup();
+        all
+    } else {
+        allowed
+            .iter()
+            .filter_map(|c| code(&c.trim().to_ascii_uppercase()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +227,44 @@ mod tests {
         let n = normalise("07400123456", Some("GB")).unwrap();
         assert_eq!(n.international(), "+44 7400 123456");
         assert_eq!(serde_json::to_string(&n).unwrap(), "\"+447400123456\"");
+    }
+
+    #[test]
+    fn country_plans_say_how_numbers_are_written() {
+        let gb = country_plan("gb").unwrap();
+        assert_eq!((gb.country.as_str(), gb.dial_code), ("GB", 44));
+        assert_eq!(gb.national_prefix.as_deref(), Some("0"));
+        assert_eq!(gb.mobile_lengths, vec![10]);
+        let example = gb.example.clone().unwrap();
+        assert!(example.starts_with("07"), "{example}");
+        // The example is a mobile number the engine itself accepts.
+        assert!(normalise(&example, Some("GB")).is_ok());
+        assert!(
+            gb.mobile_pattern.starts_with("7(?:"),
+            "{}",
+            gb.mobile_pattern
+        );
+        let patterns = gb
+            .formats
+            .iter()
+            .flat_map(|f| [Some(&f.pattern), f.leading_digits.as_ref()]);
+        for p in patterns.flatten().chain([&gb.mobile_pattern]) {
+            assert!(
+                !p.chars().any(char::is_whitespace),
+                "a browser reads {p:?} literally"
+            );
+        }
+        assert!(gb.formats.iter().any(|f| f.format.contains("$1")));
+        let india = country_plan("IN").unwrap();
+        assert_eq!(india.dial_code, 91);
+        assert_eq!(country_plan("XX"), None);
+        let all = dial_codes(&[]);
+        assert!(all.len() > 200, "{}", all.len());
+        assert!(all.windows(2).all(|w| w[0].country < w[1].country));
+        assert!(all.iter().any(|c| c.country == "GB" && c.dial_code == 44));
+        let some = dial_codes(&["SK".into(), "ru".into(), "XX".into()]);
+        let ids: Vec<&str> = some.iter().map(|c| c.country.as_str()).collect();
+        assert_eq!(ids, ["SK", "RU"]);
     }
 
     #[test]

@@ -18,6 +18,16 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
     no_store(with_type(Response::ok(text), status, "application/json"))
 }
 
+/// A JSON answer the page's browser may keep for `max_age` seconds: the same for every visit
+/// of this visitor, and nothing secret (a numbering plan).
+pub fn json_cached<T: Serialize>(body: &T, max_age: u32) -> Response {
+    let r = json(200, body);
+    let _ = r
+        .headers()
+        .set("Cache-Control", &format!("private, max-age={max_age}"));
+    r
+}
+
 fn no_store(r: Response) -> Response {
     let _ = r.headers().set("Cache-Control", "no-store");
     r

@@ -72,6 +72,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         segs.as_slice(),
         ["v1", "verifications", ..]
             | ["v1", "challenge"]
+            | ["v1", "countries", ..]
             | ["v1", "sandbox", ..]
             | ["Apps", "Plugin", ..]
     );
@@ -127,6 +128,8 @@ async fn route(
         // Visitors' pages: the widget's verification API.
         (Post, ["v1", "verifications"]) => visitor::create(req, ctx, visitor).await,
         (Get, ["v1", "challenge"]) => visitor::challenge(ctx, visitor).await,
+        (Get, ["v1", "countries"]) => visitor::countries(req, ctx, visitor).await,
+        (Get, ["v1", "countries", country]) => visitor::country(ctx, country, visitor).await,
         (Get, ["v1", "verifications", id]) => visitor::status(ctx, id, visitor).await,
         (Get, ["v1", "verifications", id, "number.svg"]) => visitor::number_image(ctx, id).await,
         (Post, ["v1", "verifications", id, "check"]) => visitor::check(req, ctx, id, visitor).await,

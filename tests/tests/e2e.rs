@@ -289,13 +289,102 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
 fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
     let (_page, b) = ctx.open_widget(&ctx.edge.sandbox.site_key);
     let host = "ringproof-verify";
-    type_and_submit(&b, "12345");
+    choose_country(&b, "GB");
+    // Checked in the page against the chosen country's plan, before anything is sent.
+    let cases = [
+        ("07400 12", "too short"),
+        ("07400 1234567", "too long"),
+        ("020 7946 0000", "not a mobile number"),
+    ];
+    for (typed, said) in cases {
+        clear_phone(&b);
+        type_and_submit(&b, typed);
+        let err = b.in_shadow(host, "[data-testid=phone-error]").unwrap();
+        let t = b
+            .wait_for("the field's error", || {
+                let t = err.text()?;
+                (!t.is_empty()).then_some(t.clone()).ok_or(t)
+            })
+            .unwrap();
+        assert!(t.contains(said), "{typed}: {t}");
+        let phone = b.in_shadow(host, "[data-testid=phone]").unwrap();
+        assert_eq!(
+            phone.attribute("aria-invalid").unwrap().as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            phone.attribute("aria-describedby").unwrap().as_deref(),
+            Some("rp-phone-error")
+        );
+    }
+    // The edge's own refusals still read as plain words.
+    clear_phone(&b);
+    type_and_submit(&b, "+44 12");
     let err = b.in_shadow(host, "[data-testid=error]").unwrap();
     b.wait_for("an error message", || {
         let t = err.text()?;
         (!t.is_empty()).then_some(t.clone()).ok_or(t)
     })
-    .map(|t| assert!(t.contains("international form"), "{t}"))
+    .map(|t| assert!(t.contains("numbering plan"), "{t}"))
+    .unwrap();
+}
+
+/// A visitor in the UK types their number as they write it at home: it is grouped as they
+/// type, and verifies.
+fn browser_takes_national_numbers(ctx: &Ctx) {
+    let (_page, b) = ctx.open_widget(&ctx.edge.sandbox.site_key);
+    let host = "ringproof-verify";
+    choose_country(&b, "GB");
+    let phone = b.in_shadow(host, "[data-testid=phone]").unwrap();
+    let placeholder = phone.attribute("placeholder").unwrap().unwrap_or_default();
+    assert!(placeholder.starts_with("07"), "{placeholder}");
+    phone.type_text("07400123456").unwrap();
+    assert_eq!(
+        b.execute(
+            "return document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=phone]').value",
+            vec![]
+        )
+        .unwrap(),
+        json!("07400 123456")
+    );
+    b.in_shadow(host, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    b.in_shadow(host, "[data-testid=number-image]")
+        .expect("a national number starts the verification");
+}
+
+/// Picks `country` in the widget's picker, as a visitor would, and waits for its plan.
+fn choose_country(b: &Browser, country: &str) {
+    b.in_shadow("ringproof-verify", "[data-testid=country]")
+        .unwrap();
+    b.execute(
+        "var s = document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=country]');
+         s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        vec![json!(country)],
+    )
+    .unwrap();
+    let phone = b
+        .in_shadow("ringproof-verify", "[data-testid=phone]")
+        .unwrap();
+    let example = match country {
+        "GB" => "07",
+        _ => "",
+    };
+    b.wait_for("the country's example number", || {
+        let p = phone.attribute("placeholder")?.unwrap_or_default();
+        p.starts_with(example).then_some(()).ok_or(p)
+    })
+    .unwrap();
+}
+
+fn clear_phone(b: &Browser) {
+    b.execute(
+        "var i = document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=phone]');
+         i.value = ''; i.dispatchEvent(new Event('input'));",
+        vec![],
+    )
     .unwrap();
 }
 
@@ -659,6 +748,7 @@ fn main() {
         production_config_has_no_sandbox,
         browser_flow_on_another_origin,
         browser_shows_errors_in_plain_words,
+        browser_takes_national_numbers,
         demo_page_verifies_with_the_simulate_button,
     ];
     let tests: Vec<(&str, Scenario)> = tests

@@ -5,14 +5,15 @@
 
 mod api;
 mod host;
+mod number;
 mod proof;
 mod text;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringproof_api::{
-    CheckCode, CheckResult, CreateVerification, Resend, SwitchChannel, VerificationStatus,
-    VerificationView,
+    CheckCode, CheckResult, CreateVerification, DialCode, PhoneCountries, PhoneCountry, Resend,
+    SwitchChannel, VerificationStatus, VerificationView,
 };
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -49,6 +50,68 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
     let polling = StoredValue::new(false);
 
     let url = move |path: &str| format!("{}/v1/verifications{path}", api_base.get_value());
+
+    // The site's countries and the chosen one's plan, from the edge. Without them (an old edge,
+    // a failed request) the field still takes international numbers.
+    let (countries, set_countries) = signal(Vec::<DialCode>::new());
+    let (country, set_country) = signal(None::<String>);
+    let (plan, set_plan) = signal(None::<PhoneCountry>);
+    let (field_error, set_field_error) = signal(None::<&'static str>);
+    let language = number::page_language();
+    let names = StoredValue::new_local(number::region_names(&language));
+    let countries_url = move |path: &str| {
+        format!(
+            "{}/v1/countries{path}?site_key={}",
+            api_base.get_value(),
+            site_key.get_value()
+        )
+    };
+    let choose = move |cc: String| {
+        set_country.set(Some(cc.clone()));
+        if plan.get_untracked().is_some_and(|p| p.country == cc) {
+            return;
+        }
+        let url = countries_url(&format!("/{cc}"));
+        spawn_local(async move {
+            if let Ok(p) = api::get::<PhoneCountry>(&url).await {
+                // Another country may have been chosen meanwhile.
+                if country.get_untracked().as_deref() == Some(p.country.as_str()) {
+                    set_plan.set(Some(p));
+                }
+            }
+        });
+    };
+    {
+        let url = countries_url("");
+        let page_region = number::region_of(&language);
+        spawn_local(async move {
+            let Ok(mut found) = api::get::<PhoneCountries>(&url).await else {
+                return;
+            };
+            // The visitor's country as the edge sees it, then the page's language, then the
+            // site's first.
+            let accepted = |c: &str| found.countries.iter().any(|d| d.country == c);
+            let default = found
+                .default_country
+                .clone()
+                .or(page_region.filter(|r| accepted(r)))
+                .or_else(|| found.countries.first().map(|d| d.country.clone()));
+            if found.countries.len() > 20 {
+                names.with_value(|n| {
+                    found
+                        .countries
+                        .sort_by_cached_key(|d| number::country_name(n, &d.country))
+                });
+            }
+            if let Some(p) = found.plan.take() {
+                set_plan.set(Some(p));
+            }
+            set_countries.set(found.countries);
+            if let Some(cc) = default {
+                choose(cc);
+            }
+        });
+    }
 
     // Every change of view goes through here, so the token reaches the page exactly once.
     let show = move |view: VerificationView| {
@@ -107,9 +170,19 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         if busy.get_untracked() {
             return;
         }
+        let phone = phone.get_untracked();
+        let chosen = country.get_untracked();
+        // Said before anything is sent: no request, no proof of work, for a number that cannot be.
+        let problem = plan
+            .get_untracked()
+            .filter(|p| chosen.as_deref() == Some(p.country.as_str()))
+            .and_then(|p| number::problem(&p, &phone));
+        set_field_error.set(problem);
+        if problem.is_some() {
+            return;
+        }
         set_busy.set(true);
         set_error.set(None);
-        let phone = phone.get_untracked();
         let url = url("");
         spawn_local(async move {
             let created = match solve().await {
@@ -118,7 +191,7 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                         site_key: site_key.get_value(),
                         phone,
                         channel: None,
-                        country: None,
+                        country: chosen,
                         client_transaction_id: None,
                         client_transaction_signature: None,
                         turnstile_response: host.with_value(host::turnstile_token),
@@ -229,11 +302,38 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         <div class="rp" data-testid="widget">
             <Show when=move || current.get().is_none()>
                 <form on:submit=submit novalidate>
+                    <Show when=move || !countries.get().is_empty()>
+                        <label for="rp-country">"Country"</label>
+                        <select id="rp-country" data-testid="country" autocomplete="tel-country-code"
+                            on:change=move |ev| choose(event_target_value(&ev))>
+                            {move || countries.get().into_iter().map(|d| {
+                                let name = names.with_value(|n| number::country_name(n, &d.country));
+                                let chosen = country.get().as_deref() == Some(d.country.as_str());
+                                view! {
+                                    <option value=d.country.clone() selected=chosen>
+                                        {format!("{} {name} +{}", number::flag(&d.country), d.dial_code)}
+                                    </option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </Show>
                     <label for="rp-phone">"Your mobile number"</label>
-                    <input id="rp-phone" data-testid="phone" type="tel" autocomplete="tel"
-                        inputmode="tel" placeholder="+44 7400 123456" required
+                    <input id="rp-phone" data-testid="phone" type="tel" autocomplete="tel-national"
+                        inputmode="tel" required
+                        placeholder=move || plan.get().and_then(|p| p.example).unwrap_or_else(|| "+44 7400 123456".into())
+                        aria-invalid=move || field_error.get().is_some().to_string()
+                        aria-describedby="rp-phone-error"
                         prop:value=move || phone.get()
-                        on:input=move |ev| set_phone.set(event_target_value(&ev))/>
+                        on:input=move |ev| {
+                            set_field_error.set(None);
+                            let typed = event_target_value(&ev);
+                            let shown = match plan.get_untracked() {
+                                Some(p) => number::format_national(&p, &typed),
+                                None => typed,
+                            };
+                            set_phone.set(shown);
+                        }/>
+                    <p id="rp-phone-error" class="error" data-testid="phone-error">{move || field_error.get()}</p>
                     <button type="submit" data-testid="submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Starting…" } else { "Verify my number" }}
                     </button>

@@ -9,9 +9,9 @@ use crate::flow::{self, Start};
 use crate::http::{self, parse_json};
 use crate::kv;
 use crate::router::{query, Ctx, Visitor};
-use ringproof_api::{CheckCode, CreateVerification, Resend, SwitchChannel};
+use ringproof_api::{CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel};
 use ringproof_core::session::Summary;
-use ringproof_core::{ids, image, pow, ApiError};
+use ringproof_core::{ids, image, phone, pow, ApiError};
 use worker::{Env, Request, Response};
 
 /// `POST /v1/verifications`
@@ -43,14 +43,8 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
 
 /// `GET /v1/challenge?site_key=`: a proof-of-work challenge for a page of the site.
 pub async fn challenge(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
-    let key = query(ctx.url, "site_key").unwrap_or_default();
-    let site = kv::site(ctx.env, &key).await?;
-    // Same-origin GETs carry no Origin: a challenge only proves work, bound to its site and
-    // spent once, so a missing Origin is no risk; a foreign page's is refused.
-    if visitor.origin().is_some_and(|o| !site.origin_allowed(o)) {
-        return Err(ApiError::OriginNotAllowed);
-    }
-    visitor.allow();
+    // A challenge only proves work, bound to its site and spent once.
+    let site = page_site(ctx, visitor).await?;
     let c = pow::issue(
         &pow::key(&token_key(ctx.env)?),
         &site.site_key,
@@ -59,6 +53,48 @@ pub async fn challenge(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response
         now(),
     );
     Ok(http::json(200, &c))
+}
+
+/// `GET /v1/countries?site_key=`: the site's countries for the widget's picker, with the
+/// visitor's own (as Cloudflare sees the connection) and its numbering plan, so the widget
+/// carries no metadata of its own.
+pub async fn countries(req: &Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
+    let site = page_site(ctx, visitor).await?;
+    let countries = phone::dial_codes(&site.allowed_countries);
+    let seen = req.cf().and_then(|cf| cf.country());
+    let default_country = seen
+        .map(|c| c.to_ascii_uppercase())
+        .filter(|c| countries.iter().any(|d| &d.country == c));
+    let plan = default_country.as_deref().and_then(phone::country_plan);
+    let answer = PhoneCountries {
+        default_country,
+        countries,
+        plan,
+    };
+    Ok(http::json_cached(&answer, 600))
+}
+
+/// `GET /v1/countries/{country}?site_key=`: one accepted country's numbering plan.
+pub async fn country(ctx: &Ctx<'_>, country: &str, visitor: &mut Visitor) -> Outcome<Response> {
+    let site = page_site(ctx, visitor).await?;
+    let country = country.to_ascii_uppercase();
+    if !site.accepts_region(Some(&country)) {
+        return Err(ApiError::CountryNotAllowed);
+    }
+    let plan = phone::country_plan(&country).ok_or(ApiError::CountryNotAllowed)?;
+    Ok(http::json_cached(&plan, 3600))
+}
+
+/// The site named by `?site_key=`, for a page it allows. Same-origin GETs carry no Origin:
+/// what these GETs answer is public, so only a foreign page's Origin is refused.
+async fn page_site(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<ringproof_core::site::Site> {
+    let key = query(ctx.url, "site_key").unwrap_or_default();
+    let site = kv::site(ctx.env, &key).await?;
+    if visitor.origin().is_some_and(|o| !site.origin_allowed(o)) {
+        return Err(ApiError::OriginNotAllowed);
+    }
+    visitor.allow();
+    Ok(site)
 }
 
 /// `GET /v1/verifications/{id}`
