@@ -66,6 +66,16 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
             site_key.get_value()
         )
     };
+    // Filled by hand rather than by a view: a reactive list of `<option>`s costs the wasm
+    // far more than these few DOM calls.
+    let picker = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move |_| {
+        let list = countries.get();
+        let chosen = country.get();
+        if let Some(select) = picker.get() {
+            names.with_value(|n| number::fill_picker(&select, &list, chosen.as_deref(), n));
+        }
+    });
     let choose = move |cc: String| {
         set_country.set(Some(cc.clone()));
         if plan.get_untracked().is_some_and(|p| p.country == cc) {
@@ -302,21 +312,12 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         <div class="rp" data-testid="widget">
             <Show when=move || current.get().is_none()>
                 <form on:submit=submit novalidate>
-                    <Show when=move || !countries.get().is_empty()>
+                    <div class="country" hidden=move || countries.get().is_empty()>
                         <label for="rp-country">"Country"</label>
                         <select id="rp-country" data-testid="country" autocomplete="tel-country-code"
-                            on:change=move |ev| choose(event_target_value(&ev))>
-                            {move || countries.get().into_iter().map(|d| {
-                                let name = names.with_value(|n| number::country_name(n, &d.country));
-                                let chosen = country.get().as_deref() == Some(d.country.as_str());
-                                view! {
-                                    <option value=d.country.clone() selected=chosen>
-                                        {format!("{} {name} +{}", number::flag(&d.country), d.dial_code)}
-                                    </option>
-                                }
-                            }).collect_view()}
+                            node_ref=picker on:change=move |ev| choose(event_target_value(&ev))>
                         </select>
-                    </Show>
+                    </div>
                     <label for="rp-phone">"Your mobile number"</label>
                     <input id="rp-phone" data-testid="phone" type="tel" autocomplete="tel-national"
                         inputmode="tel" required

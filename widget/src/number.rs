@@ -3,7 +3,7 @@
 //! plan's patterns run on the browser's own `RegExp`.
 
 use js_sys::{JsString, Reflect, RegExp};
-use ringproof_api::PhoneCountry;
+use ringproof_api::{DialCode, PhoneCountry};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A country's flag, from its two letters (regional indicator symbols).
@@ -36,6 +36,38 @@ pub fn region_names(lang: &str) -> JsValue {
         Reflect::construct(&ctor, &js_sys::Array::of2(&langs, &options))
     };
     make().unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Puts one `<option>` per country into `select` (flag, name, dial code), `chosen` selected.
+pub fn fill_picker(
+    select: &web_sys::HtmlSelectElement,
+    countries: &[DialCode],
+    chosen: Option<&str>,
+    names: &JsValue,
+) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    select.set_text_content(None);
+    for d in countries {
+        let Ok(option) = doc.create_element("option") else {
+            continue;
+        };
+        let _ = option.set_attribute("value", &d.country);
+        let name = country_name(names, &d.country);
+        option.set_text_content(Some(&format!(
+            "{} {name} +{}",
+            flag(&d.country),
+            d.dial_code
+        )));
+        if chosen == Some(d.country.as_str()) {
+            let _ = option.set_attribute("selected", "");
+        }
+        let _ = select.append_child(&option);
+    }
+    if let Some(c) = chosen {
+        select.set_value(c);
+    }
 }
 
 /// The page's language (`<html lang>`), else the browser's.
