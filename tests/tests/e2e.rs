@@ -353,6 +353,15 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
         .unwrap();
     b.in_shadow(host, "[data-testid=number-image]")
         .expect("a national number starts the verification");
+    // Focus goes where the visitor acts next: the call link of a missed call.
+    b.wait_for("focus on the next step", || {
+        let focused = b.execute(
+            "var a = document.querySelector('ringproof-verify').shadowRoot.activeElement; return a ? a.dataset.testid : null;",
+            vec![],
+        )?;
+        (focused == json!("call-link")).then_some(()).ok_or(focused.to_string())
+    })
+    .unwrap();
 }
 
 /// Picks `country` in the widget's picker, as a visitor would, and waits for its plan.

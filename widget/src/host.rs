@@ -72,3 +72,16 @@ pub fn turnstile_token(host: &HtmlElement) -> Option<String> {
     let value = input.dyn_into::<HtmlInputElement>().ok()?.value();
     (!value.is_empty()).then_some(value)
 }
+
+/// Focuses what the visitor needs next in the widget: the code field, else the call link.
+pub fn focus_next_step(host: &HtmlElement) {
+    let Some(shadow) = host.shadow_root() else {
+        return;
+    };
+    let next = ["[data-testid=code]", "[data-testid=call-link]"]
+        .iter()
+        .find_map(|css| shadow.query_selector(css).ok().flatten());
+    if let Some(el) = next.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}

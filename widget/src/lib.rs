@@ -131,7 +131,17 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                 host.with_value(|h| host::deliver_token(h, token));
             }
         }
+        // A new attempt needs the visitor somewhere else: take focus there (the code field,
+        // else the call link), so keyboard and screen-reader visitors need not search for it.
+        let step = (view.verification_id.clone(), view.channel);
+        let moved = current
+            .get_untracked()
+            .is_none_or(|c| (c.verification_id, c.channel) != step);
+        let pending = view.status == VerificationStatus::Pending;
         set_current.set(Some(view));
+        if moved && pending {
+            request_animation_frame(move || host.with_value(host::focus_next_step));
+        }
     };
 
     let poll_now = move || {
