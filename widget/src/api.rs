@@ -41,7 +41,21 @@ pub async fn get<R: DeserializeOwned>(url: &str) -> Result<R, ErrorDetail> {
     send(req).await
 }
 
+/// A GET read by the browser's `JSON.parse`, for answers read field by field (no serde code
+/// for them in the wasm).
+pub async fn get_js(url: &str) -> Result<JsValue, ErrorDetail> {
+    let req = Request::new_with_str(url).map_err(|_| network_error())?;
+    let text = exchange(req).await?;
+    js_sys::JSON::parse(&text).map_err(|_| network_error())
+}
+
 async fn send<R: DeserializeOwned>(req: Request) -> Result<R, ErrorDetail> {
+    let text = exchange(req).await?;
+    serde_json::from_str(&text).map_err(|_| network_error())
+}
+
+/// The answer's text when it is 2xx, its error otherwise; the same code for every answer type.
+async fn exchange(req: Request) -> Result<String, ErrorDetail> {
     let window = web_sys::window().ok_or_else(network_error)?;
     let res: Response = JsFuture::from(window.fetch_with_request(&req))
         .await
@@ -54,7 +68,7 @@ async fn send<R: DeserializeOwned>(req: Request) -> Result<R, ErrorDetail> {
         .as_string()
         .unwrap_or_default();
     if res.ok() {
-        serde_json::from_str(&text).map_err(|_| network_error())
+        Ok(text)
     } else {
         Err(serde_json::from_str::<ErrorBody>(&text)
             .map(|b| b.error)

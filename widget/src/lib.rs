@@ -12,8 +12,8 @@ mod text;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringproof_api::{
-    CheckCode, CheckResult, CreateVerification, DialCode, PhoneCountries, PhoneCountry, Resend,
-    SwitchChannel, VerificationStatus, VerificationView,
+    CheckCode, CheckResult, CreateVerification, DialCode, PhoneCountry, Resend, SwitchChannel,
+    VerificationStatus, VerificationView,
 };
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -83,7 +83,11 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         }
         let url = countries_url(&format!("/{cc}"));
         spawn_local(async move {
-            if let Ok(p) = api::get::<PhoneCountry>(&url).await {
+            if let Some(p) = api::get_js(&url)
+                .await
+                .ok()
+                .and_then(|v| number::read_plan(&v))
+            {
                 // Another country may have been chosen meanwhile.
                 if country.get_untracked().as_deref() == Some(p.country.as_str()) {
                     set_plan.set(Some(p));
@@ -95,9 +99,10 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         let url = countries_url("");
         let page_region = number::region_of(&language);
         spawn_local(async move {
-            let Ok(mut found) = api::get::<PhoneCountries>(&url).await else {
+            let Ok(answer) = api::get_js(&url).await else {
                 return;
             };
+            let mut found = number::read_countries(&answer);
             // The visitor's country as the edge sees it, then the page's language, then the
             // site's first.
             let accepted = |c: &str| found.countries.iter().any(|d| d.country == c);

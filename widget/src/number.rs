@@ -3,8 +3,65 @@
 //! plan's patterns run on the browser's own `RegExp`.
 
 use js_sys::{JsString, Reflect, RegExp};
-use ringproof_api::{DialCode, PhoneCountry};
+use ringproof_api::{DialCode, NumberFormat, PhoneCountries, PhoneCountry};
 use wasm_bindgen::{JsCast, JsValue};
+
+fn field(v: &JsValue, name: &str) -> JsValue {
+    Reflect::get(v, &name.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn text(v: &JsValue, name: &str) -> Option<String> {
+    field(v, name).as_string()
+}
+
+fn items(v: &JsValue, name: &str) -> Vec<JsValue> {
+    field(v, name)
+        .dyn_into::<js_sys::Array>()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+/// `GET /v1/countries`, read from `JSON.parse`'s value.
+pub fn read_countries(v: &JsValue) -> PhoneCountries {
+    PhoneCountries {
+        default_country: text(v, "default_country"),
+        countries: items(v, "countries")
+            .iter()
+            .filter_map(|c| {
+                Some(DialCode {
+                    country: text(c, "country")?,
+                    dial_code: field(c, "dial_code").as_f64()? as u16,
+                })
+            })
+            .collect(),
+        plan: read_plan(&field(v, "plan")),
+    }
+}
+
+/// `GET /v1/countries/{country}` (or the `plan` above), read from `JSON.parse`'s value.
+pub fn read_plan(v: &JsValue) -> Option<PhoneCountry> {
+    Some(PhoneCountry {
+        country: text(v, "country")?,
+        dial_code: field(v, "dial_code").as_f64()? as u16,
+        national_prefix: text(v, "national_prefix"),
+        example: text(v, "example"),
+        mobile_lengths: items(v, "mobile_lengths")
+            .iter()
+            .filter_map(|n| n.as_f64().map(|n| n as u16))
+            .collect(),
+        mobile_pattern: text(v, "mobile_pattern")?,
+        formats: items(v, "formats")
+            .iter()
+            .filter_map(|f| {
+                Some(NumberFormat {
+                    pattern: text(f, "pattern")?,
+                    format: text(f, "format")?,
+                    leading_digits: text(f, "leading_digits"),
+                })
+            })
+            .collect(),
+    })
+}
 
 /// A country's flag, from its two letters (regional indicator symbols).
 pub fn flag(country: &str) -> String {
