@@ -362,6 +362,30 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
         (focused == json!("call-link")).then_some(()).ok_or(focused.to_string())
     })
     .unwrap();
+    // Every other channel of the site is offered, and the number can be changed at any step.
+    let switches = b
+        .execute(
+            "return document.querySelector('ringproof-verify').shadowRoot.querySelectorAll('[data-testid=switch]').length",
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(switches, json!(3), "the sandbox site has four channels");
+    let change = b.in_shadow(host, "[data-testid=change-number]").unwrap();
+    assert!(
+        change.text().unwrap().ends_with("456)"),
+        "{:?}",
+        change.text()
+    );
+    change.click().unwrap();
+    b.in_shadow(host, "[data-testid=phone]").unwrap();
+    b.wait_for("the number, kept", || {
+        let v = b.execute(
+            "return document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=phone]').value",
+            vec![],
+        )?;
+        (v == json!("07400 123456")).then_some(()).ok_or(v.to_string())
+    })
+    .unwrap();
 }
 
 /// Picks `country` in the widget's picker, as a visitor would, and waits for its plan.

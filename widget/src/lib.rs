@@ -360,7 +360,7 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                 let expires = js_sys::Date::parse(&v.expires_at);
                 let resend_at = v.resend_at.as_deref().map(js_sys::Date::parse).unwrap_or(0.0);
                 let wait = move || resend_at - now_ms.get();
-                let next = v.other_channels.first().copied();
+                let others = v.other_channels.clone();
                 let has_code = v.code_length.is_some();
                 let length = v.code_length.unwrap_or(6);
                 let instructions = text::instructions(&v);
@@ -407,13 +407,20 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                                     }}
                                 </button>
                             })}
-                            {(!verified).then(|| next.map(|c| view! {
+                            // Every other way the site offers, in its order.
+                            {(!verified).then(|| others.into_iter().map(|c| view! {
                                 <button type="button" class="secondary" data-testid="switch"
                                     disabled=move || busy.get() || (pending && wait() > 0.0)
                                     on:click=move |_| again(Some(c))>
                                     {text::switch_label(c)}
                                 </button>
-                            })).flatten()}
+                            }).collect_view())}
+                            {(!verified).then(|| view! {
+                                <button type="button" class="secondary" data-testid="change-number"
+                                    on:click=move |_| { set_current.set(None); set_error.set(None); }>
+                                    {move || format!("Change number ({})", text::masked(&phone.get()))}
+                                </button>
+                            })}
                             {(!pending && !verified).then(|| view! {
                                 <button type="button" class="secondary" data-testid="restart" on:click=restart>"Start again"</button>
                             })}

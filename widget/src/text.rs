@@ -63,3 +63,15 @@ pub fn clock(ms: f64) -> String {
     let secs = (ms / 1000.0).max(0.0) as u64;
     format!("{}:{:02}", secs / 60, secs % 60)
 }
+
+/// The number being verified with all but its last 3 digits hidden, for the "Change number"
+/// button: the visitor recognises it, a passer-by does not learn it.
+pub fn masked(typed: &str) -> String {
+    let digits: Vec<char> = typed.chars().filter(char::is_ascii_digit).collect();
+    let shown = digits.len().saturating_sub(3);
+    digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| if i < shown { '•' } else { *d })
+        .collect()
+}
