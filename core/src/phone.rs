@@ -187,6 +187,8 @@ mod tests {
         assert_eq!(a.as_str(), "+447400123456");
         assert_eq!(a, b);
         assert_eq!(a, c);
+        // Pasted the way numbers are printed, with the optional national prefix in brackets.
+        assert_eq!(normalise("+44 (0) 7400-123 456", Some("GB")), Ok(a));
     }
 
     #[test]

@@ -157,14 +157,11 @@ pub struct Dispatch {
     pub attempt: u32,
     pub channel: Channel,
     pub phone: E164,
-    pub origin: String,
     /// The site's configured domain, never a header: what an SMS names.
     pub domain: String,
     pub expires_at: Timestamp,
     /// Missed call: the number the visitor calls. Code channels: the code to send.
     pub payload: Payload,
-    /// Codes one number may be sent per hour, from the site.
-    pub sends_per_number_per_hour: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,11 +401,9 @@ impl Session {
             attempt: ordinal,
             channel,
             phone: self.phone.clone(),
-            origin: self.origin.clone(),
             domain: self.domain.clone(),
             expires_at: self.attempt.expires_at,
             payload,
-            sends_per_number_per_hour: self.sends_per_number_per_hour,
         })
     }
 

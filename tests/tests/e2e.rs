@@ -339,14 +339,7 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     let placeholder = phone.attribute("placeholder").unwrap().unwrap_or_default();
     assert!(placeholder.starts_with("07"), "{placeholder}");
     phone.type_text("07400123456").unwrap();
-    assert_eq!(
-        b.execute(
-            "return document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=phone]').value",
-            vec![]
-        )
-        .unwrap(),
-        json!("07400 123456")
-    );
+    assert_eq!(phone_value(&b).unwrap(), "07400 123456");
     b.in_shadow(host, "[data-testid=submit]")
         .unwrap()
         .click()
@@ -379,11 +372,8 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     change.click().unwrap();
     b.in_shadow(host, "[data-testid=phone]").unwrap();
     b.wait_for("the number, kept", || {
-        let v = b.execute(
-            "return document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=phone]').value",
-            vec![],
-        )?;
-        (v == json!("07400 123456")).then_some(()).ok_or(v.to_string())
+        let v = phone_value(&b)?;
+        (v == "07400 123456").then_some(()).ok_or(v)
     })
     .unwrap();
 }
@@ -410,6 +400,15 @@ fn choose_country(b: &Browser, country: &str) {
         p.starts_with(example).then_some(()).ok_or(p)
     })
     .unwrap();
+}
+
+/// What the widget's phone field shows now.
+fn phone_value(b: &Browser) -> Result<String, String> {
+    let v = b.execute(
+        "return document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=phone]').value",
+        vec![],
+    )?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
 fn clear_phone(b: &Browser) {

@@ -2,7 +2,7 @@
 //! a site's spend for a day, or its refusals. One request at a time, so concurrent requests
 //! cannot slip past a limit.
 
-use super::{wake_at, Alarm};
+use super::{stored_or_default, wake_at, Alarm};
 use crate::env::now;
 use crate::error::{Internal, Outcome};
 use ringproof_core::throttle::{Refusals, Rule, Spend, Window};
@@ -43,11 +43,7 @@ impl Alarm for ThrottleObject {
 impl ThrottleHandler for ThrottleObject {
     async fn take(&self, rule: Rule) -> Outcome<Result<(), u64>> {
         let storage = self.state.storage();
-        let mut window = storage
-            .get::<Window>(WINDOW)
-            .await
-            .internal()?
-            .unwrap_or_default();
+        let mut window = stored_or_default::<Window>(&storage, WINDOW).await?;
         let taken = window.take(rule, now());
         storage.put(WINDOW, &window).await.internal()?;
         if let Some(at) = window.empty_at(rule.span_secs) {
@@ -73,40 +69,26 @@ impl ThrottleHandler for ThrottleObject {
         forget_at: Timestamp,
     ) -> Outcome<()> {
         let storage = self.state.storage();
-        let mut spend = storage
-            .get::<Spend>(SPEND)
-            .await
-            .internal()?
-            .unwrap_or_default();
+        let mut spend = stored_or_default::<Spend>(&storage, SPEND).await?;
         spend.add(&reference, &currency, micros);
         storage.put(SPEND, &spend).await.internal()?;
         wake_at(&storage, forget_at).await.internal()
     }
 
     async fn spend_under(&self, cap_micros: u64, currency: String) -> Outcome<bool> {
-        let spend = self.state.storage().get::<Spend>(SPEND).await.internal()?;
-        Ok(spend.unwrap_or_default().under(cap_micros, &currency))
+        let spend: Spend = stored_or_default(&self.state.storage(), SPEND).await?;
+        Ok(spend.under(cap_micros, &currency))
     }
 
     async fn count_refusal(&self, code: String, forget_at: Timestamp) -> Outcome<()> {
         let storage = self.state.storage();
-        let mut r = storage
-            .get::<Refusals>(REFUSALS)
-            .await
-            .internal()?
-            .unwrap_or_default();
+        let mut r = stored_or_default::<Refusals>(&storage, REFUSALS).await?;
         r.add(&code);
         storage.put(REFUSALS, &r).await.internal()?;
         wake_at(&storage, forget_at).await.internal()
     }
 
     async fn refusals(&self) -> Outcome<Refusals> {
-        let r = self
-            .state
-            .storage()
-            .get::<Refusals>(REFUSALS)
-            .await
-            .internal()?;
-        Ok(r.unwrap_or_default())
+        stored_or_default(&self.state.storage(), REFUSALS).await
     }
 }

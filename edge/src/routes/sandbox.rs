@@ -6,7 +6,7 @@ use crate::error::Outcome;
 use crate::flow;
 use crate::http::{self, parse_json};
 use crate::router::{Ctx, Visitor};
-use crate::routes::visitor::{check_origin, summary};
+use crate::routes::visitor::followed;
 use ringproof_api::{MissedCallWebhook, SandboxMissedCall};
 use ringproof_core::ApiError;
 use worker::{Request, Response};
@@ -35,8 +35,7 @@ pub async fn missed_call(
         return Err(ApiError::SandboxDisabled);
     }
     let input: SandboxMissedCall = parse_json(&http::body_text(req).await?)?;
-    let summary = summary(ctx.env, &input.verification_id).await?;
-    check_origin(&summary, visitor)?;
+    let summary = followed(ctx.env, &input.verification_id, visitor).await?;
     // The sandbox proves nothing about a phone: it may only complete its own site's demo.
     let sandbox_site = secret(ctx.env, "SANDBOX_SITE_KEY").unwrap_or_default();
     if sandbox_site.is_empty() || summary.site_key != sandbox_site {

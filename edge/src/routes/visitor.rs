@@ -90,6 +90,8 @@ pub async fn country(ctx: &Ctx<'_>, country: &str, visitor: &mut Visitor) -> Out
 async fn page_site(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<ringproof_core::site::Site> {
     let key = query(ctx.url, "site_key").unwrap_or_default();
     let site = kv::site(ctx.env, &key).await?;
+    // A foreign page's refusal is counted for the site it tried, like every other.
+    visitor.on_site(&site.site_key);
     if visitor.origin().is_some_and(|o| !site.origin_allowed(o)) {
         return Err(ApiError::OriginNotAllowed);
     }
@@ -129,8 +131,7 @@ pub async fn check(
     visitor: &mut Visitor,
 ) -> Outcome<Response> {
     let input: CheckCode = parse_json(&http::body_text(req).await?)?;
-    let summary = summary(ctx.env, id).await?;
-    check_origin(&summary, visitor)?;
+    let summary = followed(ctx.env, id, visitor).await?;
     let site = kv::site(ctx.env, &summary.site_key).await?;
     let origin = visitor.origin().map(str::to_owned);
     let result = flow::check(ctx.env, &site, &summary, input.code, origin).await?;
@@ -149,8 +150,7 @@ pub async fn resend(
         "" | "null" | "{}" => Resend::default(),
         t => parse_json(t)?,
     };
-    let summary = summary(ctx.env, id).await?;
-    check_origin(&summary, visitor)?;
+    let summary = followed(ctx.env, id, visitor).await?;
     let channel = summary.channel;
     begin(ctx, &summary, channel, visitor, input.proof.as_deref()).await
 }
@@ -163,8 +163,7 @@ pub async fn switch(
     visitor: &mut Visitor,
 ) -> Outcome<Response> {
     let input: SwitchChannel = parse_json(&http::body_text(req).await?)?;
-    let summary = summary(ctx.env, id).await?;
-    check_origin(&summary, visitor)?;
+    let summary = followed(ctx.env, id, visitor).await?;
     begin(
         ctx,
         &summary,
@@ -195,6 +194,13 @@ pub async fn summary(env: &Env, id: &str) -> Outcome<Summary> {
         return Err(ApiError::VerificationNotFound);
     }
     VerificationStub::named(env, id).summary().await
+}
+
+/// Verification `id`, for a request its own page (or no page) sent.
+pub async fn followed(env: &Env, id: &str, visitor: &mut Visitor) -> Outcome<Summary> {
+    let summary = summary(env, id).await?;
+    check_origin(&summary, visitor)?;
+    Ok(summary)
 }
 
 /// The page that started a verification is the only one that may follow it. A request without

@@ -8,6 +8,7 @@ use ringproof_tests::{http, proof};
 use serde_json::json;
 
 pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    country_plans_answer_only_the_sites_pages_and_countries,
     a_missed_call_cannot_be_stolen_from_another_site,
     origins_are_parsed_and_texts_name_the_configured_domain,
     cors_names_allowed_origins_only,
@@ -620,6 +621,64 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
     let counted = refusals(ctx, &site);
     assert_eq!(counted["proof_required"], 2, "{counted}");
     assert_eq!(counted["proof_invalid"], 4, "{counted}");
+}
+
+/// The numbering-plan endpoints answer only the site's own pages, only for its countries, and
+/// never from a shared cache: a script learns nothing a page of the site would not show, and
+/// cannot use a site to map countries it does not serve.
+fn country_plans_answer_only_the_sites_pages_and_countries(ctx: &Ctx) {
+    let creds = SandboxSite::generate(&ctx.edge.secrets);
+    let mut site = ctx.edge.site(&creds, "Plans", &[ORIGIN]);
+    site.allowed_countries = vec!["SK".into(), "RU".into()];
+    ctx.edge.put_site(&site).unwrap();
+    let get = |path: &str, origin: &str| {
+        let url = ctx.url(&format!("/v1/countries{path}?site_key={}", site.site_key));
+        http::get_with(
+            &url,
+            &[("Origin", origin), ("CF-Connecting-IP", "198.51.100.9")],
+        )
+        .unwrap()
+    };
+    let list = get("", ORIGIN);
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(list.header("access-control-allow-origin"), Some(ORIGIN));
+    assert!(list
+        .header("cache-control")
+        .unwrap_or_default()
+        .starts_with("private"));
+    let ids: Vec<String> = list.json()["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["country"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["SK", "RU"]);
+    let sk = get("/SK", ORIGIN);
+    assert_eq!(
+        (sk.status, sk.json()["dial_code"].clone()),
+        (200, json!(421))
+    );
+    // Another site's page reads nothing, and is counted as a refusal.
+    let foreign = get("", "https://evil.example");
+    assert_eq!(
+        (foreign.status, foreign.error_code().as_str()),
+        (403, "origin_not_allowed")
+    );
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    assert_eq!(get("/SK", "https://evil.example").status, 403);
+    // Only the site's countries.
+    let gb = get("/GB", ORIGIN);
+    assert_eq!(
+        (gb.status, gb.error_code().as_str()),
+        (400, "country_not_allowed")
+    );
+    let unknown = http::get_with(
+        &ctx.url("/v1/countries?site_key=rp_site_nope"),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(unknown.error_code(), "unknown_site");
+    assert_eq!(refusals(ctx, &creds)["origin_not_allowed"], 2);
 }
 
 /// Today's refusals of `site`, as the operator reads them.
