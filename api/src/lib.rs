@@ -21,6 +21,18 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::MissedCall,
+        Channel::FlashCall,
+        Channel::Sms,
+        Channel::VoiceCall,
+    ];
+
+    /// The channel a wire name stands for (the inverse of [`Channel::as_str`]).
+    pub fn parse(name: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::MissedCall => "missed_call",
@@ -43,6 +55,20 @@ pub enum VerificationStatus {
 }
 
 impl VerificationStatus {
+    pub const ALL: [VerificationStatus; 4] = [
+        VerificationStatus::Pending,
+        VerificationStatus::Verified,
+        VerificationStatus::Expired,
+        VerificationStatus::Failed,
+    ];
+
+    /// The status a wire name stands for (the inverse of [`VerificationStatus::as_str`]).
+    pub fn parse(name: &str) -> Option<VerificationStatus> {
+        VerificationStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             VerificationStatus::Pending => "pending",
@@ -138,6 +164,10 @@ pub struct CreateVerification {
     /// attempt is a paid one (SMS, voice, flash call).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<String>,
+    /// The visitor's language (a BCP 47 tag, as the widget shows it): the text message is
+    /// written in it when the edge has its text, in English otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// `POST /v1/verifications/{id}/resend`; the body may be empty for a missed call.
@@ -180,6 +210,23 @@ pub enum Delivery {
     NotAnswered,
 }
 
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+            Delivery::NotAnswered => "not_answered",
+        }
+    }
+
+    /// The delivery a wire name stands for (the inverse of [`Delivery::as_str`]).
+    pub fn parse(name: &str) -> Option<Delivery> {
+        [Delivery::Sent, Delivery::Delivered, Delivery::NotAnswered]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
+}
+
 /// `GET /v1/verifications/{id}`, and the `201` answer to `POST /v1/verifications` (as
 /// [`CreatedVerification`]). Fields that do not apply to the current channel are absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +245,10 @@ pub struct VerificationView {
     /// Missed call: `tel:` URI, for visitors on a phone to tap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_to_uri: Option<String>,
+    /// Missed call: a QR code (SVG) of `call_to_uri`, for visitors on a computer to scan with
+    /// their phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_qr_url: Option<String>,
     /// Flash call: the calling number with its last digits (the code) masked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_hint: Option<String>,
@@ -617,6 +668,24 @@ mod tests {
             assert_eq!(c.as_str(), s);
             assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{s}\""));
         }
+    }
+
+    /// The widget reads answers with `parse` instead of serde: both must agree on every name.
+    #[test]
+    fn parse_reads_what_serde_writes() {
+        for c in Channel::ALL {
+            let wire = serde_json::to_string(&c).unwrap();
+            assert_eq!(Channel::parse(wire.trim_matches('"')), Some(c));
+        }
+        for s in VerificationStatus::ALL {
+            let wire = serde_json::to_string(&s).unwrap();
+            assert_eq!(VerificationStatus::parse(wire.trim_matches('"')), Some(s));
+        }
+        for d in [Delivery::Sent, Delivery::Delivered, Delivery::NotAnswered] {
+            let wire = serde_json::to_string(&d).unwrap();
+            assert_eq!(Delivery::parse(wire.trim_matches('"')), Some(d));
+        }
+        assert_eq!(Channel::parse("SMS"), None);
     }
 
     #[test]

@@ -72,6 +72,11 @@ pub fn normalise(input: &str, country: Option<&str>) -> Result<E164, ApiError> {
 }
 
 impl E164 {
+    /// RFC 3966's `tel:` URI: what a phone dials when the link is tapped or its QR code scanned.
+    pub fn tel_uri(&self) -> String {
+        format!("tel:{}", self.0)
+    }
+
     /// The digits without the `+`, as most provider APIs want them.
     pub fn digits(&self) -> &str {
         self.0.trim_start_matches('+')

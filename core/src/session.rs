@@ -13,6 +13,7 @@ use crate::phone::E164;
 use crate::providers::Sent;
 use crate::random::Randomness;
 use crate::siteverify::SiteverifyError;
+use crate::texts::Language;
 use crate::time::Timestamp;
 use crate::token;
 use ringproof_api::{
@@ -65,6 +66,9 @@ pub struct Session {
     /// The site's domain for that page, as the site configured it: what texts name.
     #[serde(default)]
     pub domain: String,
+    /// The language texts are written in: one the edge has texts for, never what a caller sent.
+    #[serde(default)]
+    pub language: Option<Language>,
     pub client_transaction_id: Option<String>,
     pub created_at: Timestamp,
     /// The site's channels, in its order.
@@ -159,6 +163,8 @@ pub struct Dispatch {
     pub phone: E164,
     /// The site's configured domain, never a header: what an SMS names.
     pub domain: String,
+    /// What the SMS is written in (see [`crate::texts`]).
+    pub language: Option<Language>,
     pub expires_at: Timestamp,
     /// Missed call: the number the visitor calls. Code channels: the code to send.
     pub payload: Payload,
@@ -282,6 +288,7 @@ pub struct NewSession {
     pub phone: E164,
     pub origin: String,
     pub domain: String,
+    pub language: Option<Language>,
     pub client_transaction_id: Option<String>,
     pub channels: Vec<Channel>,
     pub sends_per_number_per_hour: u32,
@@ -310,6 +317,7 @@ impl Session {
             phone: new.phone,
             origin: new.origin,
             domain: new.domain,
+            language: new.language,
             client_transaction_id: new.client_transaction_id,
             created_at: now,
             channels: new.channels,
@@ -402,6 +410,7 @@ impl Session {
             channel,
             phone: self.phone.clone(),
             domain: self.domain.clone(),
+            language: self.language,
             expires_at: self.attempt.expires_at,
             payload,
         })
@@ -635,10 +644,11 @@ impl Session {
                 .inbound_number
                 .as_ref()
                 .map(|_| format!("{base}/v1/verifications/{}/number.svg", self.id)),
-            call_to_uri: a
+            call_to_uri: a.inbound_number.as_ref().map(E164::tel_uri),
+            call_qr_url: a
                 .inbound_number
                 .as_ref()
-                .map(|n| format!("tel:{}", n.as_str())),
+                .map(|_| format!("{base}/v1/verifications/{}/call.svg", self.id)),
             caller_hint: a.caller_hint.clone(),
             code_length: a.code.as_ref().map(|c| c.length),
             checks_left: a.code.as_ref().map(|c| c.checks_left),

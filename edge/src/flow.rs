@@ -21,6 +21,7 @@ use ringproof_core::session::{
     Summary, ATTEMPT_SECS,
 };
 use ringproof_core::site::{Page, Site};
+use ringproof_core::texts::Language;
 use ringproof_core::{ids, pow, signature, ApiError, Randomness, Timestamp};
 use worker::Env;
 
@@ -37,6 +38,8 @@ pub struct Start<'a> {
     pub ctid_trusted: bool,
     /// The page's solved challenge, required before a paid attempt.
     pub proof: Option<&'a str>,
+    /// What texts are written in, when the caller named a language we have.
+    pub language: Option<Language>,
 }
 
 /// Starts a verification for `site` from `page` (already checked against the site) by
@@ -100,6 +103,7 @@ pub async fn start(
         phone,
         origin: page.origin.clone(),
         domain: page.domain.clone(),
+        language: input.language,
         client_transaction_id: input.client_transaction_id,
         channels,
         sends_per_number_per_hour: site.sends_per_number_per_hour,

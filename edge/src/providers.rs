@@ -44,7 +44,7 @@ pub async fn send_code(env: &Env, dispatch: &Dispatch, code: &str) -> Result<Sen
                 creds,
                 phone.digits(),
                 code,
-                &telesign::template(&dispatch.domain),
+                &telesign::template(&dispatch.domain, dispatch.language),
                 &now().to_rfc2616(),
                 &CryptoRng.token(18),
             )?;

@@ -132,6 +132,7 @@ async fn route(
         (Get, ["v1", "countries", country]) => visitor::country(ctx, country, visitor).await,
         (Get, ["v1", "verifications", id]) => visitor::status(ctx, id, visitor).await,
         (Get, ["v1", "verifications", id, "number.svg"]) => visitor::number_image(ctx, id).await,
+        (Get, ["v1", "verifications", id, "call.svg"]) => visitor::call_qr(ctx, id).await,
         (Post, ["v1", "verifications", id, "check"]) => visitor::check(req, ctx, id, visitor).await,
         (Post, ["v1", "verifications", id, "resend"]) => {
             visitor::resend(req, ctx, id, visitor).await

@@ -83,6 +83,56 @@ impl Browser {
         )
     }
 
+    /// Runs `script` with a callback as its last argument, and answers what it is called with.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.send(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Presses `keys` one after another on whatever has focus, as a keyboard would (WebDriver
+    /// key values: `"\u{E004}"` is Tab, `"\u{E007}"` Enter).
+    pub fn press(&self, keys: &str) -> Result<(), String> {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                let k = k.to_string();
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        self.send(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .map(|_| ())
+    }
+
+    /// Saves a PNG of the viewport to `path`.
+    pub fn screenshot(&self, path: &std::path::Path) -> Result<(), String> {
+        use base64::Engine;
+        let png = self.send("GET", "/screenshot", None)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().ok_or("no screenshot")?)
+            .map_err(|e| e.to_string())?;
+        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Resizes the window (CSS pixels).
+    pub fn resize(&self, width: u32, height: u32) -> Result<(), String> {
+        self.send(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .map(|_| ())
+    }
+
     /// An element inside the open shadow root of the first `host` element, waiting for it.
     pub fn in_shadow(&self, host: &str, css: &str) -> Result<Element<'_>, String> {
         self.wait_for(&format!("{css} inside {host}"), || {

@@ -5,6 +5,7 @@
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
 
+pub mod axe;
 pub mod bench;
 pub mod browser;
 pub mod callback_receiver;

@@ -1,77 +1,63 @@
 //! Talking to the edge from the browser.
 
-use ringproof_api::{ErrorBody, ErrorDetail};
-use serde::{de::DeserializeOwned, Serialize};
+use crate::wire;
+use ringproof_api::ErrorDetail;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
-/// What a visitor is told when the edge cannot be reached: the edge's own error shape, with
-/// a code of its own.
+/// When the edge cannot be reached, or answers what is not its JSON: the edge's own error
+/// shape, with a code of its own (its words are in every catalog).
 pub(crate) fn network_error() -> ErrorDetail {
     ErrorDetail {
         code: "network".into(),
-        message:
-            "We could not reach the verification service. Check your connection and try again."
-                .into(),
+        message: String::new(),
         retry_after: None,
     }
 }
 
-pub async fn post<B: Serialize, R: DeserializeOwned>(
+/// POSTs `body` as JSON and reads the answer with `read`.
+pub async fn post<R>(
     url: &str,
-    body: &B,
+    body: &JsValue,
+    read: fn(&JsValue) -> Option<R>,
 ) -> Result<R, ErrorDetail> {
     let init = RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from_str(
-        &serde_json::to_string(body).map_err(|_| network_error())?,
-    ));
+    init.set_body(&wire::stringify(body).ok_or_else(network_error)?.into());
     let req = Request::new_with_str_and_init(url, &init).map_err(|_| network_error())?;
     // A simple request: no preflight round trip before every call, and the edge answers CORS
     // only to the pages it allows.
     req.headers()
         .set("Content-Type", "text/plain;charset=UTF-8")
         .map_err(|_| network_error())?;
-    send(req).await
+    read(&exchange(req).await?).ok_or_else(network_error)
 }
 
-pub async fn get<R: DeserializeOwned>(url: &str) -> Result<R, ErrorDetail> {
-    let req = Request::new_with_str(url).map_err(|_| network_error())?;
-    send(req).await
+pub async fn get<R>(url: &str, read: fn(&JsValue) -> Option<R>) -> Result<R, ErrorDetail> {
+    read(&get_js(url).await?).ok_or_else(network_error)
 }
 
-/// A GET read by the browser's `JSON.parse`, for answers read field by field (no serde code
-/// for them in the wasm).
+/// A GET's answer as `JSON.parse` gives it.
 pub async fn get_js(url: &str) -> Result<JsValue, ErrorDetail> {
     let req = Request::new_with_str(url).map_err(|_| network_error())?;
-    let text = exchange(req).await?;
-    js_sys::JSON::parse(&text).map_err(|_| network_error())
+    exchange(req).await
 }
 
-async fn send<R: DeserializeOwned>(req: Request) -> Result<R, ErrorDetail> {
-    let text = exchange(req).await?;
-    serde_json::from_str(&text).map_err(|_| network_error())
-}
-
-/// The answer's text when it is 2xx, its error otherwise; the same code for every answer type.
-async fn exchange(req: Request) -> Result<String, ErrorDetail> {
+/// The answer when it is 2xx, its error otherwise; the same code for every answer type.
+async fn exchange(req: Request) -> Result<JsValue, ErrorDetail> {
     let window = web_sys::window().ok_or_else(network_error)?;
     let res: Response = JsFuture::from(window.fetch_with_request(&req))
         .await
         .map_err(|_| network_error())?
         .dyn_into()
         .map_err(|_| network_error())?;
-    let text = JsFuture::from(res.text().map_err(|_| network_error())?)
+    let json = JsFuture::from(res.json().map_err(|_| network_error())?)
         .await
-        .map_err(|_| network_error())?
-        .as_string()
-        .unwrap_or_default();
+        .map_err(|_| network_error())?;
     if res.ok() {
-        Ok(text)
+        Ok(json)
     } else {
-        Err(serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| b.error)
-            .unwrap_or_else(|_| network_error()))
+        Err(wire::error(&wire::field(&json, "error")).unwrap_or_else(network_error))
     }
 }

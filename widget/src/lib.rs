@@ -1,41 +1,59 @@
 //! `<ringproof-verify>`: the phone verification widget.
 //!
-//! The loader (`loader.js`) defines the custom element, attaches an open shadow root and calls
-//! [`mount`]; everything the visitor sees is rendered here, inside that shadow root.
+//! The loader (`loader.js`) defines the custom element, picks the visitor's language, fetches
+//! its catalog beside the module, attaches an open shadow root and calls [`mount`]; everything
+//! the visitor sees is rendered here, inside that shadow root.
 
 mod api;
+mod code;
 mod host;
+mod i18n;
 mod number;
 mod proof;
 mod text;
+mod wire;
 
+use i18n::{fill, Catalog};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use ringproof_api::{
-    CheckCode, CheckResult, CreateVerification, DialCode, PhoneCountry, Resend, SwitchChannel,
-    VerificationStatus, VerificationView,
-};
+use ringproof_api::{Channel, DialCode, PhoneCountry, VerificationStatus, VerificationView};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
 const POLL_EVERY: Duration = Duration::from_millis(1500);
 
-/// Mounts the widget into `shadow`, for the element `host`, talking to the edge at `api_base`.
+/// A search box above the country list once the list is longer than this.
+const SEARCH_FROM: usize = 8;
+
+/// Mounts the widget into `shadow`, for the element `host`, talking to the edge at `api_base`,
+/// in `lang` with its `catalog` (the parsed `widget/i18n/<lang>.json`).
 #[wasm_bindgen]
-pub fn mount(shadow: web_sys::ShadowRoot, host: web_sys::HtmlElement, api_base: String) {
+pub fn mount(
+    shadow: web_sys::ShadowRoot,
+    host: web_sys::HtmlElement,
+    api_base: String,
+    lang: String,
+    catalog: JsValue,
+) {
     let site_key = host.get_attribute("site-key").unwrap_or_default();
     let Some(root) = host::container(&shadow) else {
         return;
     };
+    let cat = Catalog::new(lang, catalog);
     let handle = leptos::mount::mount_to(root, move || {
-        view! { <Widget host=host api_base=api_base site_key=site_key/> }
+        view! { <Widget host=host api_base=api_base site_key=site_key cat=cat/> }
     });
     // The element owns the widget for the life of the page.
     handle.forget();
 }
 
 #[component]
-fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> impl IntoView {
+fn Widget(
+    host: web_sys::HtmlElement,
+    api_base: String,
+    site_key: String,
+    cat: Catalog,
+) -> impl IntoView {
     // `None` while the visitor types their number; then the verification as last seen.
     let (current, set_current) = signal(None::<VerificationView>);
     let (phone, set_phone) = signal(String::new());
@@ -48,6 +66,16 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
     let site_key = StoredValue::new(site_key);
     let delivered = StoredValue::new(None::<String>);
     let polling = StoredValue::new(false);
+    let sms_wait = StoredValue::new_local(None::<web_sys::AbortController>);
+    let rtl = cat.rtl();
+    let lang = StoredValue::new(cat.lang().to_owned());
+    let cat = StoredValue::new_local(cat);
+    let t = move |id: &str| cat.with_value(|c| c.t(id));
+    let tn = move |id: &str, n: u64| cat.with_value(|c| c.n(id, n));
+    let say_error = move |e: ringproof_api::ErrorDetail| {
+        set_error.set(Some(cat.with_value(|c| c.error(&e))));
+    };
+    let touch = code::on_touch_screen();
 
     let url = move |path: &str| format!("{}/v1/verifications{path}", api_base.get_value());
 
@@ -55,10 +83,11 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
     // a failed request) the field still takes international numbers.
     let (countries, set_countries) = signal(Vec::<DialCode>::new());
     let (country, set_country) = signal(None::<String>);
+    let (search, set_search) = signal(String::new());
+    let (no_match, set_no_match) = signal(false);
     let (plan, set_plan) = signal(None::<PhoneCountry>);
     let (field_error, set_field_error) = signal(None::<&'static str>);
-    let language = number::page_language();
-    let names = StoredValue::new_local(number::region_names(&language));
+    let names = StoredValue::new_local(number::region_names(&lang.get_value()));
     let countries_url = move |path: &str| {
         format!(
             "{}/v1/countries{path}?site_key={}",
@@ -66,16 +95,6 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
             site_key.get_value()
         )
     };
-    // Filled by hand rather than by a view: a reactive list of `<option>`s costs the wasm
-    // far more than these few DOM calls.
-    let picker = NodeRef::<leptos::html::Select>::new();
-    Effect::new(move |_| {
-        let list = countries.get();
-        let chosen = country.get();
-        if let Some(select) = picker.get() {
-            names.with_value(|n| number::fill_picker(&select, &list, chosen.as_deref(), n));
-        }
-    });
     let choose = move |cc: String| {
         set_country.set(Some(cc.clone()));
         if plan.get_untracked().is_some_and(|p| p.country == cc) {
@@ -83,11 +102,7 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         }
         let url = countries_url(&format!("/{cc}"));
         spawn_local(async move {
-            if let Some(p) = api::get_js(&url)
-                .await
-                .ok()
-                .and_then(|v| number::read_plan(&v))
-            {
+            if let Ok(p) = api::get(&url, number::read_plan).await {
                 // Another country may have been chosen meanwhile.
                 if country.get_untracked().as_deref() == Some(p.country.as_str()) {
                     set_plan.set(Some(p));
@@ -95,9 +110,27 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
             }
         });
     };
+    // Filled by hand rather than by a view: a reactive list of `<option>`s costs the wasm
+    // far more than these few DOM calls.
+    let picker = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move |_| {
+        let list = countries.get();
+        let chosen = country.get();
+        let wanted = search.get();
+        if let Some(select) = picker.get() {
+            let (shown, first) = names
+                .with_value(|n| number::fill_picker(&select, &list, chosen.as_deref(), &wanted, n));
+            set_no_match.set(shown == 0 && !list.is_empty());
+            // A search that hides the chosen country chooses its first match, as typing
+            // into a native list does.
+            if let Some(first) = first {
+                choose(first);
+            }
+        }
+    });
     {
         let url = countries_url("");
-        let page_region = number::region_of(&language);
+        let page_region = number::region_of(&number::page_language());
         spawn_local(async move {
             let Ok(answer) = api::get_js(&url).await else {
                 return;
@@ -143,6 +176,17 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
             .get_untracked()
             .is_none_or(|c| (c.verification_id, c.channel) != step);
         let pending = view.status == VerificationStatus::Pending;
+        if moved || !pending {
+            sms_wait.update_value(|w| {
+                if let Some(w) = w.take() {
+                    w.abort();
+                }
+            });
+        }
+        if moved && pending && view.channel == Channel::Sms {
+            let wait = code::listen_for_sms(move |c| set_code.set(c));
+            sms_wait.set_value(wait);
+        }
         set_current.set(Some(view));
         if moved && pending {
             request_animation_frame(move || host.with_value(host::focus_next_step));
@@ -160,7 +204,7 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         let url = url(&format!("/{}", v.verification_id));
         spawn_local(async move {
             // A lost poll is retried on the next tick.
-            if let Ok(view) = api::get::<VerificationView>(&url).await {
+            if let Ok(view) = api::get(&url, wire::view).await {
                 // A switch may have replaced the verification's attempt meanwhile.
                 if current
                     .get_untracked()
@@ -183,6 +227,11 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         for t in [tick, poller].into_iter().flatten() {
             t.clear();
         }
+        sms_wait.update_value(|w| {
+            if let Some(w) = w.take() {
+                w.abort();
+            }
+        });
     });
 
     // Every start, resend and switch carries a solved challenge: the edge asks for one before
@@ -212,17 +261,16 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         spawn_local(async move {
             let created = match solve().await {
                 Ok(proof) => {
-                    let body = CreateVerification {
-                        site_key: site_key.get_value(),
-                        phone,
-                        channel: None,
-                        country: chosen,
-                        client_transaction_id: None,
-                        client_transaction_signature: None,
-                        turnstile_response: host.with_value(host::turnstile_token),
-                        proof: Some(proof),
-                    };
-                    api::post::<_, VerificationView>(&url, &body).await
+                    let turnstile = host.with_value(host::turnstile_token);
+                    let body = wire::object(&[
+                        ("site_key", Some(&site_key.get_value())),
+                        ("phone", Some(&phone)),
+                        ("country", chosen.as_deref()),
+                        ("turnstile_response", turnstile.as_deref()),
+                        ("proof", Some(&proof)),
+                        ("language", Some(&lang.get_value())),
+                    ]);
+                    api::post(&url, &body, wire::view).await
                 }
                 Err(f) => Err(f),
             };
@@ -231,14 +279,13 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                     host.with_value(|h| host::announce_pending(h, &created.verification_id));
                     show(created);
                 }
-                Err(f) => set_error.set(Some(f.message)),
+                Err(f) => say_error(f),
             }
             set_busy.set(false);
         });
     };
 
-    let check = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let check_code = move |typed: String| {
         let Some(v) = current.get_untracked() else {
             return;
         };
@@ -247,20 +294,14 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
         }
         set_busy.set(true);
         set_error.set(None);
-        let body = CheckCode {
-            code: code.get_untracked(),
-        };
+        let body = wire::object(&[("code", Some(&typed))]);
         let url = url(&format!("/{}/check", v.verification_id));
         spawn_local(async move {
-            match api::post::<_, CheckResult>(&url, &body).await {
+            match api::post(&url, &body, wire::check_result).await {
                 Ok(r) => {
                     set_code.set(String::new());
                     if r.status == VerificationStatus::Pending {
-                        set_error.set(Some(format!(
-                            "That code is not right. {} {} left.",
-                            r.checks_left,
-                            if r.checks_left == 1 { "try" } else { "tries" }
-                        )));
+                        set_error.set(Some(tn("code.wrong", u64::from(r.checks_left))));
                     }
                     // The token and the final state come with the full view.
                     set_current.update(|c| {
@@ -270,14 +311,25 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                     });
                     poll_now();
                 }
-                Err(f) => set_error.set(Some(f.message)),
+                Err(f) => say_error(f),
             }
             set_busy.set(false);
         });
     };
+    // The last digit typed, pasted or filled in by WebOTP sends the code: no button to find.
+    Effect::new(move |_| {
+        let typed = code.get();
+        let length = current
+            .get_untracked()
+            .and_then(|v| v.code_length)
+            .map(usize::from);
+        if length == Some(typed.len()) {
+            check_code(typed);
+        }
+    });
 
     // A resend (`None`) or a switch to another channel, keeping the number typed.
-    let again = move |channel: Option<ringproof_api::Channel>| {
+    let again = move |channel: Option<Channel>| {
         let Some(v) = current.get_untracked() else {
             return;
         };
@@ -288,54 +340,60 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
             let proof = match solve().await {
                 Ok(p) => p,
                 Err(f) => {
-                    set_error.set(Some(f.message));
+                    say_error(f);
                     set_busy.set(false);
                     return;
                 }
             };
-            let result = match channel {
-                Some(channel) => {
-                    let url = url(&format!("/{}/switch", v.verification_id));
-                    let body = SwitchChannel {
-                        channel,
-                        proof: Some(proof),
-                    };
-                    api::post::<_, VerificationView>(&url, &body).await
-                }
-                None => {
-                    let url = url(&format!("/{}/resend", v.verification_id));
-                    let body = Resend { proof: Some(proof) };
-                    api::post::<_, VerificationView>(&url, &body).await
-                }
+            let (path, body) = match channel {
+                Some(channel) => (
+                    "switch",
+                    wire::object(&[("channel", Some(channel.as_str())), ("proof", Some(&proof))]),
+                ),
+                None => ("resend", wire::object(&[("proof", Some(&proof))])),
             };
-            match result {
+            let url = url(&format!("/{}/{path}", v.verification_id));
+            match api::post(&url, &body, wire::view).await {
                 Ok(view) => show(view),
-                Err(f) => set_error.set(Some(f.message)),
+                Err(f) => say_error(f),
             }
             set_busy.set(false);
         });
     };
 
-    let restart = move |_| {
+    let restart = move |_: leptos::ev::MouseEvent| {
         set_current.set(None);
         set_error.set(None);
     };
 
-    let status_text = move || current.get().map(|v| text::status(&v)).unwrap_or_default();
+    let status_text = move || {
+        current
+            .get()
+            .map(|v| cat.with_value(|c| text::status(c, &v)))
+            .unwrap_or_default()
+    };
 
     view! {
-        <div class="rp" data-testid="widget">
+        <div class="rp" data-testid="widget" lang=lang.get_value() dir=if rtl { "rtl" } else { "ltr" }>
             <Show when=move || current.get().is_none()>
                 <form on:submit=submit novalidate>
                     <div class="country" hidden=move || countries.get().is_empty()>
-                        <label for="rp-country">"Country"</label>
+                        <label for="rp-country">{t("country.label")}</label>
+                        <input type="search" class="search" data-testid="country-search"
+                            hidden=move || countries.get().len() <= SEARCH_FROM
+                            aria-label=t("country.search") placeholder=t("country.search")
+                            aria-controls="rp-country" autocomplete="off"
+                            on:input=move |ev| set_search.set(event_target_value(&ev))/>
+                        <p class="hint" aria-live="polite" data-testid="country-none">
+                            {move || no_match.get().then(|| t("country.none"))}
+                        </p>
                         <select id="rp-country" data-testid="country" autocomplete="tel-country-code"
                             node_ref=picker on:change=move |ev| choose(event_target_value(&ev))>
                         </select>
                     </div>
-                    <label for="rp-phone">"Your mobile number"</label>
+                    <label for="rp-phone">{t("phone.label")}</label>
                     <input id="rp-phone" data-testid="phone" type="tel" autocomplete="tel-national"
-                        inputmode="tel" required
+                        inputmode="tel" required dir="ltr"
                         placeholder=move || plan.get().and_then(|p| p.example).unwrap_or_else(|| "+44 7400 123456".into())
                         aria-invalid=move || field_error.get().is_some().to_string()
                         aria-describedby="rp-phone-error"
@@ -349,9 +407,9 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                             };
                             set_phone.set(shown);
                         }/>
-                    <p id="rp-phone-error" class="error" data-testid="phone-error">{move || field_error.get()}</p>
+                    <p id="rp-phone-error" class="error" data-testid="phone-error">{move || field_error.get().map(t)}</p>
                     <button type="submit" data-testid="submit" disabled=move || busy.get()>
-                        {move || if busy.get() { "Starting…" } else { "Verify my number" }}
+                        {move || if busy.get() { t("form.starting") } else { t("form.submit") }}
                     </button>
                 </form>
             </Show>
@@ -363,66 +421,83 @@ fn Widget(host: web_sys::HtmlElement, api_base: String, site_key: String) -> imp
                 let others = v.other_channels.clone();
                 let has_code = v.code_length.is_some();
                 let length = v.code_length.unwrap_or(6);
-                let instructions = text::instructions(&v);
+                let instructions = cat.with_value(|c| text::instructions(c, &v));
+                let delivery = cat.with_value(|c| text::delivery(c, v.channel, v.delivery));
                 let verified = v.status == VerificationStatus::Verified;
+                let spoken = v.call_to_uri.as_deref().map(text::spoken_digits).unwrap_or_default();
                 view! {
                     <div class="active">
                         <Show when=move || pending>
                             <p data-testid="instructions">{instructions.clone()}</p>
                         </Show>
                         {(pending && v.number_image_url.is_some()).then(|| view! {
-                            <img data-testid="number-image" src=v.number_image_url.clone()
-                                alt="The number to call, shown as an image"/>
-                            <a data-testid="call-link" href=v.call_to_uri.clone()>"Tap to call from this phone"</a>
+                            <img class="number" data-testid="number-image" src=v.number_image_url.clone()
+                                alt=fill(&t("missed.number"), "digits", &spoken)/>
+                            <a data-testid="call-link" class=if touch { "call big" } else { "call" }
+                                href=v.call_to_uri.clone()>{t("missed.call_link")}</a>
+                            {(!touch && v.call_qr_url.is_some()).then(|| view! {
+                                <figure class="qr">
+                                    <img data-testid="call-qr" src=v.call_qr_url.clone() alt=t("missed.qr_alt")
+                                        width="120" height="120"/>
+                                    <figcaption>{t("missed.qr")}</figcaption>
+                                </figure>
+                            })}
                         })}
                         {(pending && has_code).then(|| view! {
-                            <form class="code" on:submit=check novalidate>
-                                <label for="rp-code">{format!("The {length}-digit code")}</label>
-                                <input id="rp-code" data-testid="code" type="text"
+                            <form class="code" on:submit=move |ev| { ev.prevent_default(); check_code(code.get_untracked()); } novalidate>
+                                <label for="rp-code">{tn("code.label", u64::from(length))}</label>
+                                <input id="rp-code" data-testid="code" type="text" dir="ltr"
                                     inputmode="numeric" autocomplete="one-time-code"
-                                    maxlength=length.to_string() pattern="[0-9]*"
+                                    aria-describedby="rp-checks-left"
                                     prop:value=move || code.get()
-                                    on:input=move |ev| set_code.set(event_target_value(&ev))/>
-                                <button type="submit" data-testid="check" disabled=move || busy.get()>"Check the code"</button>
-                                <p class="hint" data-testid="checks-left">
-                                    {v.checks_left.map(|n| format!("{n} {} left", if n == 1 { "try" } else { "tries" }))}
+                                    on:input=move |ev| {
+                                        let cleaned = code::digits(&event_target_value(&ev), usize::from(length));
+                                        // Shown cleaned even when the digits did not change
+                                        // (a letter typed), so the field never holds words.
+                                        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&cleaned);
+                                        set_code.set(cleaned);
+                                    }/>
+                                <button type="submit" data-testid="check" disabled=move || busy.get()>{t("code.check")}</button>
+                                <p class="hint" id="rp-checks-left" data-testid="checks-left">
+                                    {v.checks_left.map(|n| tn("code.checks_left", u64::from(n)))}
                                 </p>
                             </form>
                         })}
-                        <p class="hint" data-testid="delivery">{text::delivery(v.channel, v.delivery)}</p>
+                        <p class="hint" data-testid="delivery">{delivery}</p>
                         <Show when=move || pending>
                             <p class="countdown" data-testid="countdown">
-                                {move || format!("{} left", text::clock(expires - now_ms.get()))}
+                                {move || fill(&t("status.time_left"), "time", &text::clock(expires - now_ms.get()))}
                             </p>
                         </Show>
-                        <div class="actions">
+                        <div class="actions" role="group" aria-label=t("channel.other_ways")>
                             {(has_code && !verified).then(|| view! {
                                 <button type="button" class="secondary" data-testid="resend"
                                     disabled=move || busy.get() || (pending && wait() > 0.0)
                                     on:click=move |_| again(None)>
                                     {move || if pending && wait() > 0.0 {
-                                        format!("Send again in {}", text::clock(wait()))
+                                        fill(&t("code.resend_in"), "time", &text::clock(wait()))
                                     } else {
-                                        "Send again".to_owned()
+                                        t("code.resend")
                                     }}
                                 </button>
                             })}
                             // Every other way the site offers, in its order.
                             {(!verified).then(|| others.into_iter().map(|c| view! {
                                 <button type="button" class="secondary" data-testid="switch"
+                                    data-channel=c.as_str()
                                     disabled=move || busy.get() || (pending && wait() > 0.0)
                                     on:click=move |_| again(Some(c))>
-                                    {text::switch_label(c)}
+                                    {cat.with_value(|cat| text::channel_label(cat, c))}
                                 </button>
                             }).collect_view())}
                             {(!verified).then(|| view! {
                                 <button type="button" class="secondary" data-testid="change-number"
                                     on:click=move |_| { set_current.set(None); set_error.set(None); }>
-                                    {move || format!("Change number ({})", text::masked(&phone.get()))}
+                                    {move || fill(&t("form.change_number"), "number", &text::masked(&phone.get()))}
                                 </button>
                             })}
                             {(!pending && !verified).then(|| view! {
-                                <button type="button" class="secondary" data-testid="restart" on:click=restart>"Start again"</button>
+                                <button type="button" class="secondary" data-testid="restart" on:click=restart>{t("form.restart")}</button>
                             })}
                         </div>
                     </div>

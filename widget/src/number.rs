@@ -2,24 +2,11 @@
 //! the edge (`GET /v1/countries`): the wasm carries no numbering metadata of its own, and the
 //! plan's patterns run on the browser's own `RegExp`.
 
+use crate::i18n;
+use crate::wire::{field, items, text};
 use js_sys::{JsString, Reflect, RegExp};
 use ringproof_api::{DialCode, NumberFormat, PhoneCountries, PhoneCountry};
-use wasm_bindgen::{JsCast, JsValue};
-
-fn field(v: &JsValue, name: &str) -> JsValue {
-    Reflect::get(v, &name.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn text(v: &JsValue, name: &str) -> Option<String> {
-    field(v, name).as_string()
-}
-
-fn items(v: &JsValue, name: &str) -> Vec<JsValue> {
-    field(v, name)
-        .dyn_into::<js_sys::Array>()
-        .map(|a| a.iter().collect())
-        .unwrap_or_default()
-}
+use wasm_bindgen::JsValue;
 
 /// `GET /v1/countries`, read from `JSON.parse`'s value.
 pub fn read_countries(v: &JsValue) -> PhoneCountries {
@@ -72,62 +59,77 @@ pub fn flag(country: &str) -> String {
         .collect()
 }
 
-/// The country's name in the page's language (`Intl.DisplayNames`), else its code.
+/// The country's name in the visitor's language (`Intl.DisplayNames`), else its code.
 pub fn country_name(names: &JsValue, country: &str) -> String {
-    Reflect::get(names, &"of".into())
-        .ok()
-        .and_then(|of| of.dyn_into::<js_sys::Function>().ok())
-        .and_then(|of| of.call1(names, &country.into()).ok())
-        .and_then(|n| n.as_string())
-        .unwrap_or_else(|| country.to_owned())
+    i18n::call_text(names, "of", &country.into()).unwrap_or_else(|| country.to_owned())
 }
 
 /// `new Intl.DisplayNames([lang], {type: "region"})`, or `undefined` where the browser has none.
 pub fn region_names(lang: &str) -> JsValue {
-    let make = || -> Result<JsValue, JsValue> {
-        let intl = Reflect::get(&js_sys::global(), &"Intl".into())?;
-        let ctor: js_sys::Function = Reflect::get(&intl, &"DisplayNames".into())?.dyn_into()?;
-        let options = js_sys::Object::new();
-        Reflect::set(&options, &"type".into(), &"region".into())?;
-        let langs = js_sys::Array::of1(&lang.into());
-        Reflect::construct(&ctor, &js_sys::Array::of2(&langs, &options))
-    };
-    make().unwrap_or(JsValue::UNDEFINED)
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"type".into(), &"region".into());
+    i18n::intl("DisplayNames", lang, &options)
 }
 
-/// Puts one `<option>` per country into `select` (flag, name, dial code), `chosen` selected.
+/// Whether a search matches a country: its name in the visitor's language, its two letters or
+/// its dial code, ignoring case.
+fn matches(search: &str, name: &str, d: &DialCode) -> bool {
+    // The browser's own case folding: Rust's would carry Unicode's tables into the wasm.
+    let lower = |s: &str| String::from(JsString::from(s).to_lower_case());
+    let q = lower(search.trim());
+    let digits = q.trim_start_matches('+');
+    q.is_empty()
+        || lower(name).contains(&q)
+        || d.country.eq_ignore_ascii_case(&q)
+        || (!digits.is_empty() && d.dial_code.to_string().starts_with(digits))
+}
+
+/// Puts one `<option>` per country matching `search` into `select` (flag, name, dial code),
+/// `chosen` selected. Answers how many match, and the first match when the search hides
+/// `chosen`, to be chosen instead.
 pub fn fill_picker(
     select: &web_sys::HtmlSelectElement,
     countries: &[DialCode],
     chosen: Option<&str>,
+    search: &str,
     names: &JsValue,
-) {
+) -> (usize, Option<String>) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
+        return (0, None);
     };
     select.set_text_content(None);
+    let mut first = None;
+    let mut shown = 0;
+    let mut chosen_shown = false;
     for d in countries {
+        let name = country_name(names, &d.country);
+        if !matches(search, &name, d) {
+            continue;
+        }
         let Ok(option) = doc.create_element("option") else {
             continue;
         };
         let _ = option.set_attribute("value", &d.country);
-        let name = country_name(names, &d.country);
         option.set_text_content(Some(&format!(
             "{} {name} +{}",
             flag(&d.country),
             d.dial_code
         )));
+        first.get_or_insert_with(|| d.country.clone());
+        shown += 1;
         if chosen == Some(d.country.as_str()) {
+            chosen_shown = true;
             let _ = option.set_attribute("selected", "");
         }
         let _ = select.append_child(&option);
     }
-    if let Some(c) = chosen {
+    if let Some(c) = chosen.filter(|_| chosen_shown) {
         select.set_value(c);
     }
+    (shown, first.filter(|_| !chosen_shown && chosen.is_some()))
 }
 
-/// The page's language (`<html lang>`), else the browser's.
+/// The page's language (`<html lang>`), else the browser's: for the visitor's likely country.
 pub fn page_language() -> String {
     let doc_lang = web_sys::window()
         .and_then(|w| w.document())
@@ -135,11 +137,8 @@ pub fn page_language() -> String {
         .and_then(|e| e.get_attribute("lang"))
         .filter(|l| !l.is_empty());
     doc_lang
-        .or_else(|| {
-            let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-            Reflect::get(&nav, &"language".into()).ok()?.as_string()
-        })
-        .unwrap_or_else(|| "en".into())
+        .or_else(|| text(&field(&js_sys::global(), "navigator"), "language"))
+        .unwrap_or_default()
 }
 
 /// The region of a language tag (`en-GB` → `GB`).
@@ -198,15 +197,16 @@ pub fn format_national(plan: &PhoneCountry, typed: &str) -> String {
     all
 }
 
-/// Why a nationally written number cannot be a mobile number of the country, before anything
-/// is sent; `None` when it may be (the edge has the last word) or is written internationally.
+/// Why a nationally written number cannot be a mobile number of the country (a message id),
+/// before anything is sent; `None` when it may be (the edge has the last word) or is written
+/// internationally.
 pub fn problem(plan: &PhoneCountry, typed: &str) -> Option<&'static str> {
     if is_international(typed) {
         return None;
     }
     let all = digits(typed);
     if all.is_empty() {
-        return Some("Please enter your mobile number.");
+        return Some("phone.empty");
     }
     let (_, nsn) = split_prefix(plan, &all);
     let len = nsn.len() as u16;
@@ -219,13 +219,13 @@ pub fn problem(plan: &PhoneCountry, typed: &str) -> Option<&'static str> {
             .unwrap_or(u16::MAX),
     );
     if len < min {
-        return Some("That number is too short.");
+        return Some("phone.too_short");
     }
     if len > max {
-        return Some("That number is too long.");
+        return Some("phone.too_long");
     }
     if !regex(&format!("^(?:{})$", plan.mobile_pattern)).test(nsn) {
-        return Some("That is not a mobile number. Please enter the number of your mobile phone.");
+        return Some("phone.not_mobile");
     }
     None
 }

@@ -2,7 +2,8 @@
 //! model): fetched, solved here in slices so the page stays responsive, sent as `proof`.
 
 use crate::api::{self, network_error};
-use ringproof_api::{ErrorDetail, PowChallenge, PowSolution};
+use crate::wire;
+use ringproof_api::{ErrorDetail, PowChallenge};
 use sha2::{Digest, Sha256};
 use wasm_bindgen_futures::JsFuture;
 
@@ -12,19 +13,17 @@ const SLICE: u64 = 20_000;
 /// A solved challenge of `site_key`, base64 JSON as the edge takes it.
 pub async fn solve(api_base: &str, site_key: &str) -> Result<String, ErrorDetail> {
     let key = String::from(js_sys::encode_uri_component(site_key));
-    let c: PowChallenge = api::get(&format!("{api_base}/v1/challenge?site_key={key}")).await?;
+    let c = api::get(
+        &format!("{api_base}/v1/challenge?site_key={key}"),
+        wire::challenge,
+    )
+    .await?;
     let target = decode_hex(&c.challenge).ok_or_else(network_error)?;
     let mut from = 0u64;
     while from <= c.maxnumber {
         let to = (from + SLICE).min(c.maxnumber.saturating_add(1));
         if let Some(number) = (from..to).find(|n| hash(&c.salt, *n)[..] == target[..]) {
-            return encode(PowSolution {
-                algorithm: c.algorithm,
-                challenge: c.challenge,
-                number,
-                salt: c.salt,
-                signature: c.signature,
-            });
+            return encode(&c, number);
         }
         from = to;
         yield_to_page().await;
@@ -46,8 +45,16 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn encode(s: PowSolution) -> Result<String, ErrorDetail> {
-    let json = serde_json::to_string(&s).map_err(|_| network_error())?;
+/// A `PowSolution`: the challenge's fields with the number found.
+fn encode(c: &PowChallenge, number: u64) -> Result<String, ErrorDetail> {
+    let solution = wire::object(&[
+        ("algorithm", Some(&c.algorithm)),
+        ("challenge", Some(&c.challenge)),
+        ("salt", Some(&c.salt)),
+        ("signature", Some(&c.signature)),
+    ]);
+    let _ = js_sys::Reflect::set(&solution, &"number".into(), &(number as f64).into());
+    let json = wire::stringify(&solution).ok_or_else(network_error)?;
     let window = web_sys::window().ok_or_else(network_error)?;
     window.btoa(&json).map_err(|_| network_error())
 }

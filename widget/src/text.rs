@@ -1,59 +1,58 @@
-//! What the widget says, per channel and per state: plain words, no jargon.
+//! What the widget says, per channel and per state, in the visitor's language.
 
+use crate::i18n::{fill, Catalog};
 use ringproof_api::{Channel, Delivery, VerificationStatus, VerificationView};
 
-/// The button that offers `channel` as another way.
-pub fn switch_label(channel: Channel) -> &'static str {
-    match channel {
-        Channel::MissedCall => "Verify by calling us instead",
-        Channel::FlashCall => "Get a quick call instead",
-        Channel::Sms => "Text me a code instead",
-        Channel::VoiceCall => "Call me and read me a code instead",
-    }
+/// The button that offers `channel`, in the words of the visitors: who calls whom.
+pub fn channel_label(cat: &Catalog, channel: Channel) -> String {
+    cat.t(match channel {
+        Channel::MissedCall => "channel.missed_call",
+        Channel::FlashCall => "channel.flash_call",
+        Channel::Sms => "channel.sms",
+        Channel::VoiceCall => "channel.voice_call",
+    })
 }
 
 /// What the visitor should do now.
-pub fn instructions(v: &VerificationView) -> String {
+pub fn instructions(cat: &Catalog, v: &VerificationView) -> String {
+    let n = u64::from(v.code_length.unwrap_or(6));
     match v.channel {
-        Channel::MissedCall => "Call this number from the phone you entered. It will ring once and hang up, so the call is free.".into(),
+        Channel::MissedCall => cat.t("missed.instructions"),
         Channel::FlashCall => match &v.caller_hint {
-            Some(hint) => format!(
-                "We are calling you from {hint}. You do not need to answer: type the last 4 digits of the number that calls you."
-            ),
-            None => "We are calling you. Type the last 4 digits of the number that calls you.".into(),
+            Some(hint) => fill(&cat.n("flash.instructions_from", n), "hint", hint),
+            None => cat.n("flash.instructions", n),
         },
-        Channel::Sms => "We are sending a 6-digit code by text message to your phone.".into(),
-        Channel::VoiceCall => "We are calling you. Answer, and listen for your 6-digit code.".into(),
+        Channel::Sms => cat.n("sms.instructions", n),
+        Channel::VoiceCall => cat.n("voice.instructions", n),
     }
 }
 
 /// How far the code or call has got, as the provider reports it.
-pub fn delivery(channel: Channel, d: Option<Delivery>) -> &'static str {
-    match (channel, d) {
-        (Channel::MissedCall, _) | (_, None) => "",
-        (Channel::Sms, Some(Delivery::Sent)) => "Text message sent.",
-        (Channel::Sms, Some(_)) => "Text message delivered to your phone.",
-        (_, Some(Delivery::Sent)) => "Calling your phone…",
-        (_, Some(Delivery::Delivered)) => "The call reached your phone.",
-        (_, Some(Delivery::NotAnswered)) => {
-            "The call was not answered, but its number is in your call log."
-        }
-    }
+pub fn delivery(cat: &Catalog, channel: Channel, d: Option<Delivery>) -> String {
+    let id = match (channel, d) {
+        (Channel::MissedCall, _) | (_, None) => return String::new(),
+        (Channel::Sms, Some(Delivery::Sent)) => "delivery.sms_sent",
+        (Channel::Sms, Some(_)) => "delivery.sms_delivered",
+        (_, Some(Delivery::Sent)) => "delivery.calling",
+        (_, Some(Delivery::Delivered)) => "delivery.call_reached",
+        (_, Some(Delivery::NotAnswered)) => "delivery.not_answered",
+    };
+    cat.t(id)
 }
 
-pub fn status(v: &VerificationView) -> String {
+pub fn status(cat: &Catalog, v: &VerificationView) -> String {
     match v.status {
         VerificationStatus::Pending if v.channel == Channel::MissedCall => {
-            "Waiting for your call…".into()
+            cat.t("status.waiting_call")
         }
-        VerificationStatus::Pending => "Waiting for your code…".into(),
-        VerificationStatus::Verified => "Verified: your number is confirmed.".into(),
-        VerificationStatus::Expired => "Time is up. Please try again.".into(),
+        VerificationStatus::Pending => cat.t("status.waiting_code"),
+        VerificationStatus::Verified => cat.t("status.verified"),
+        VerificationStatus::Expired => cat.t("status.expired"),
         VerificationStatus::Failed => v
             .failure
             .as_ref()
-            .map(|f| f.message.clone())
-            .unwrap_or_else(|| "The verification failed. Please try again.".into()),
+            .map(|f| cat.error(f))
+            .unwrap_or_else(|| cat.t("status.failed")),
     }
 }
 
@@ -74,4 +73,18 @@ pub fn masked(typed: &str) -> String {
         .enumerate()
         .map(|(i, d)| if i < shown { '•' } else { *d })
         .collect()
+}
+
+/// The digits of a `tel:` link one by one ("+ 4 4 7 …"), so a screen reader speaks them
+/// digit by digit rather than as one large number.
+pub fn spoken_digits(call_to_uri: &str) -> String {
+    let number = call_to_uri.trim_start_matches("tel:");
+    let mut out = String::new();
+    for c in number.chars().filter(|c| c.is_ascii_digit() || *c == '+') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }

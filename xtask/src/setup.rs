@@ -78,6 +78,9 @@ impl Tools {
         if let Some(d) = &self.chromedriver {
             v.push(("RINGPROOF_CHROMEDRIVER".into(), d.display().to_string()));
         }
+        // axe-core, which the browser scenarios inject to scan the widget at every step.
+        let axe = self.npm_bin.join("../axe-core/axe.min.js");
+        v.push(("RINGPROOF_AXE".into(), axe.display().to_string()));
         if let Some(p) = &self.python {
             v.push(("RINGPROOF_PYTHON".into(), p.display().to_string()));
         }
@@ -122,7 +125,7 @@ pub fn run(needs: Needs) -> Result<Tools, String> {
         &format!("trunk {TRUNK} (about 11 min the first time)"),
         || cargo_tool(&cache, "trunk", TRUNK, "trunk", true),
     )?;
-    let npm_bin = step("npm tools: wrangler, esbuild, binaryen", || {
+    let npm_bin = step("npm tools: wrangler, esbuild, binaryen, axe-core", || {
         npm_tools(&cache)
     })?;
     let esbuild = npm_bin
@@ -286,7 +289,8 @@ fn npm_tools(cache: &Path) -> Result<PathBuf, String> {
     let hash = ringproof_core::secret::hash(&(manifest.clone() + &lock));
     let dir = cache.join(format!("npm-{}", &hash[..16]));
     let bin = dir.join("node_modules/.bin");
-    if bin.join("wrangler").exists() && bin.join("wasm-opt").exists() {
+    let axe = dir.join("node_modules/axe-core/axe.min.js");
+    if bin.join("wrangler").exists() && bin.join("wasm-opt").exists() && axe.exists() {
         println!("    cached: {}", dir.display());
         return Ok(bin);
     }

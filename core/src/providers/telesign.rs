@@ -4,6 +4,7 @@
 use super::{status_failure, Answer, Outgoing, Sent};
 use crate::failure::FailureReason;
 use crate::session::DeliveryEvent;
+use crate::texts::Language;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -24,9 +25,10 @@ pub struct Credentials {
 /// The text: TeleSign puts our code where `$$CODE$$` stands. The last line is the WebOTP
 /// format (`@host #code`), so browsers on the visitor's phone can offer to fill the code in.
 /// `site_domain` is the site's configured domain, never a request header: it lands in a text
-/// sent from the operator's sender. Without one the WebOTP line is left out.
-pub fn template(site_domain: &str) -> String {
-    let body = "Your verification code is $$CODE$$. It expires in 10 minutes.";
+/// sent from the operator's sender. Without one the WebOTP line is left out. The body is in
+/// the visitor's language when the widget said it, English otherwise.
+pub fn template(site_domain: &str, language: Option<Language>) -> String {
+    let body = language.unwrap_or(Language::English).sms_body();
     if site_domain.is_empty() {
         return body.to_owned();
     }
@@ -258,10 +260,18 @@ mod tests {
 
     #[test]
     fn template_carries_the_webotp_line() {
-        let t = template("shop.example");
+        let t = template("shop.example", None);
         assert!(t.ends_with("\n\n@shop.example #$$CODE$$"), "{t}");
-        assert!(t.contains("$$CODE$$"));
-        assert!(!template("").contains('@'));
+        assert!(t.starts_with("Your verification code is $$CODE$$."));
+        assert!(!template("", None).contains('@'));
+    }
+
+    #[test]
+    fn template_follows_the_visitors_language() {
+        let t = template("shop.example", Some(Language::Japanese));
+        assert!(t.starts_with("認証コードは $$CODE$$"), "{t}");
+        // The WebOTP line is the browser's format, the same in every language.
+        assert!(t.ends_with("\n\n@shop.example #$$CODE$$"), "{t}");
     }
 
     #[test]

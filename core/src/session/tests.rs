@@ -24,6 +24,7 @@ fn new_session() -> NewSession {
         phone: normalise("+447400123456", None).unwrap(),
         origin: "https://shop.example".into(),
         domain: "shop.example".into(),
+        language: None,
         client_transaction_id: Some("ctx-9".into()),
         channels: ALL.to_vec(),
         sends_per_number_per_hour: 10,

@@ -129,6 +129,8 @@ async fn start(
         ctid_trusted: true,
         // A missed call costs nothing, so it needs no proof of work.
         proof: None,
+        // OneRing's request names no language; a missed call sends no text.
+        language: None,
     };
     let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start)
         .await

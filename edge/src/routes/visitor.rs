@@ -11,7 +11,8 @@ use crate::kv;
 use crate::router::{query, Ctx, Visitor};
 use ringproof_api::{CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel};
 use ringproof_core::session::Summary;
-use ringproof_core::{ids, image, phone, pow, ApiError};
+use ringproof_core::texts::Language;
+use ringproof_core::{ids, image, phone, pow, qr, ApiError};
 use worker::{Env, Request, Response};
 
 /// `POST /v1/verifications`
@@ -36,6 +37,7 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
         client_transaction_signature: input.client_transaction_signature.as_deref(),
         ctid_trusted: false,
         proof: input.proof.as_deref(),
+        language: input.language.as_deref().and_then(Language::from_tag),
     };
     let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start).await?;
     Ok(http::json(201, &view))
@@ -121,6 +123,16 @@ pub async fn number_image(ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
         &number.international(),
         &mut CryptoRng,
     )))
+}
+
+/// `GET /v1/verifications/{id}/call.svg`: the `tel:` link as a QR code, for a computer's screen.
+pub async fn call_qr(ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
+    let number = summary(ctx.env, id)
+        .await?
+        .inbound_number
+        .ok_or(ApiError::VerificationNotFound)?;
+    let svg = qr::svg(&number.tel_uri()).ok_or(ApiError::VerificationNotFound)?;
+    Ok(http::svg(svg))
 }
 
 /// `POST /v1/verifications/{id}/check`

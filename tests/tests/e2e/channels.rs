@@ -77,20 +77,18 @@ fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -
     .unwrap()
 }
 
+/// Types `code` into the code field: its last digit sends it, with no button pressed.
 fn type_code(b: &Browser, code: &str) {
     b.in_shadow(HOST, "[data-testid=code]")
         .unwrap()
         .type_text(code)
-        .unwrap();
-    b.in_shadow(HOST, "[data-testid=check]")
-        .unwrap()
-        .click()
         .unwrap();
 }
 
 /// The token in the page's form, checked once with the site's secret.
 fn token_checks_out(ctx: &Ctx, b: &Browser, secret: &str, channel: &str) {
     wait_text(b, "status", "verified", |t| t.starts_with("Verified"));
+    crate::accessible(b, &format!("verified by {channel}"));
     let token = b
         .execute(
             "return document.querySelector('#checkout input[name=\"ringproof-response\"]').value",
@@ -126,6 +124,7 @@ fn sms_in_the_browser(ctx: &Ctx) {
         t.starts_with("Send again in 0:0")
     });
     wait_text(&b, "checks-left", "checks left", |t| t == "5 tries left");
+    crate::accessible(&b, "the SMS step");
     let got = phone_got(ctx, "sms");
 
     // The request, field by field, as TeleSign documents it.
@@ -171,7 +170,10 @@ fn sms_in_the_browser(ctx: &Ctx) {
     wait_text(&b, "error", "wrong code message", |t| {
         t.contains("4 tries left")
     });
-    type_code(&b, &got.code);
+    crate::accessible(&b, "a wrong code");
+    // Pasted as people copy it from the text: words and spaces around the digits.
+    let c = &got.code;
+    type_code(&b, &format!("Code: {} {}.", &c[..3], &c[3..]));
     token_checks_out(ctx, &b, &site.secret, "sms");
 }
 
@@ -195,6 +197,7 @@ fn flash_call_in_the_browser(ctx: &Ctx) {
     );
     assert!(!shadow_text(&b).contains(&caller.trim_start_matches('+').to_string()));
     wait_text(&b, "checks-left", "three checks", |t| t == "3 tries left");
+    crate::accessible(&b, "the flash call's step");
 
     let sent = ctx.edge.fakes.requests_to(Provider::Mcn);
     assert_eq!(sent.len(), 1);
@@ -227,6 +230,7 @@ fn voice_call_in_the_browser(ctx: &Ctx) {
     wait_text(&b, "instructions", "voice instructions", |t| {
         t.contains("listen")
     });
+    crate::accessible(&b, "the voice call's step");
     let got = phone_got(ctx, "voice_call");
     let placed = ctx.edge.fakes.requests_to(Provider::PhoneConfirm);
     assert_eq!(placed.len(), 1);
@@ -272,6 +276,7 @@ fn browser_offers_another_way_after_a_failure(ctx: &Ctx) {
     let said = wait_text(&b, "status", "the failure in words", |t| {
         t.contains("did not respond")
     });
+    crate::accessible(&b, "a failed attempt");
     assert!(
         !said.contains("500") && !said.contains("provider_"),
         "{said}"
@@ -279,7 +284,11 @@ fn browser_offers_another_way_after_a_failure(ctx: &Ctx) {
     ctx.edge.fakes.set_mode(Provider::Mcn, Mode::Ok);
     ctx.edge.fakes.clear();
     let switch = b.in_shadow(HOST, "[data-testid=switch]").unwrap();
-    assert_eq!(switch.text().unwrap(), "Text me a code instead");
+    assert_eq!(switch.text().unwrap(), "Text me a code");
+    assert_eq!(
+        switch.attribute("data-channel").unwrap().as_deref(),
+        Some("sms")
+    );
     switch.click().unwrap();
     wait_text(&b, "checks-left", "an SMS code form", |t| {
         t == "5 tries left"

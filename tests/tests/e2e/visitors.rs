@@ -1,0 +1,264 @@
+//! Issue 11: the widget as visitors meet it: their language (right to left too), the text
+//! message in it, one catalog downloaded, a country found by searching, and a whole
+//! verification done with the keyboard alone.
+
+use crate::{accessible, Ctx, Scenario, PHONE_E164};
+use ringproof_api::Channel;
+use ringproof_tests::browser::Browser;
+use ringproof_tests::fake_providers::Provider;
+use ringproof_tests::host_page::HostPage;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
+    widget_speaks_the_element_and_page_language,
+    sms_is_written_in_the_visitors_language,
+    country_search_finds_by_name_and_dial_code,
+    sms_verifies_by_keyboard_alone,
+];
+
+const HOST: &str = "ringproof-verify";
+
+fn catalog(tag: &str) -> Value {
+    let path = format!("{}/../widget/i18n/{tag}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A page with `html_lang` on `<html>` and `attrs` on the element.
+fn open(ctx: &Ctx, site_key: &str, html_lang: &str, attrs: &str) -> (HostPage, Browser) {
+    let html = format!(
+        r#"<!doctype html><html lang="{html_lang}"><head><title>Shop</title></head><body>
+<form id="checkout"><ringproof-verify site-key="{site_key}" {attrs}></ringproof-verify></form>
+<script src="{edge}/v1/widget.js" async></script></body></html>"#,
+        edge = ctx.edge.base_url
+    );
+    let page = HostPage::serve(html);
+    let b = Browser::start().expect("browser");
+    b.goto(&page.url).unwrap();
+    (page, b)
+}
+
+fn shadow(b: &Browser, js: &str) -> Value {
+    b.execute(
+        &format!("var r = document.querySelector('ringproof-verify').shadowRoot; {js}"),
+        vec![],
+    )
+    .unwrap()
+}
+
+fn text_of(b: &Browser, testid: &str) -> String {
+    b.in_shadow(HOST, &format!("[data-testid={testid}]"))
+        .unwrap()
+        .text()
+        .unwrap()
+}
+
+/// Waits for the phone form to be in the language of `catalog`.
+fn form_in(b: &Browser, catalog: &Value) {
+    b.wait_for("the form in its language", || {
+        let t = text_of(b, "submit");
+        (t == catalog["form.submit"]).then_some(()).ok_or(t)
+    })
+    .unwrap();
+}
+
+/// The catalogs this page downloaded, by file name.
+fn catalogs_fetched(b: &Browser) -> Value {
+    b.execute(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/i18n/')).map(n => n.split('/').pop())",
+        vec![],
+    )
+    .unwrap()
+}
+
+fn widget_speaks_the_element_and_page_language(ctx: &Ctx) {
+    let site = &ctx.edge.sandbox.site_key;
+    // The element's own `lang` wins over the page's; Arabic reads right to left, while the
+    // number field stays left to right.
+    let (_page, b) = open(ctx, site, "de", r#"lang="ar""#);
+    let ar = catalog("ar");
+    form_in(&b, &ar);
+    assert_eq!(
+        shadow(&b, "var w = r.querySelector('[data-testid=widget]'); return [w.dir, w.lang, r.querySelector('[data-testid=phone]').dir]"),
+        json!(["rtl", "ar", "ltr"])
+    );
+    assert_eq!(
+        catalogs_fetched(&b),
+        json!(["ar.json"]),
+        "only the visitor's language"
+    );
+    accessible(&b, "the Arabic form");
+    // A field error in Arabic too.
+    crate::type_and_submit(&b, "0");
+    b.wait_for("the Arabic field error", || {
+        let t = text_of(&b, "phone-error");
+        (!t.is_empty()).then_some(t).ok_or_default()
+    })
+    .map(|t| {
+        let said = [
+            ar["phone.too_short"].as_str(),
+            ar["phone.not_mobile"].as_str(),
+        ];
+        assert!(said.contains(&Some(t.as_str())), "{t}");
+    })
+    .unwrap();
+    drop(b);
+
+    // No `lang` on the element: the page's (`pt-BR` is Portuguese).
+    let (_page, b) = open(ctx, site, "pt-BR", "");
+    let pt = catalog("pt");
+    form_in(&b, &pt);
+    assert_eq!(catalogs_fetched(&b), json!(["pt.json"]));
+    drop(b);
+
+    // A language we do not have: the browser's (English in the test browser).
+    let (_page, b) = open(ctx, site, "it", "");
+    let en = catalog("en");
+    form_in(&b, &en);
+}
+
+trait OkOrDefault<T> {
+    fn ok_or_default(self) -> Result<T, String>;
+}
+
+impl<T> OkOrDefault<T> for Option<T> {
+    fn ok_or_default(self) -> Result<T, String> {
+        self.ok_or_else(|| "not yet".into())
+    }
+}
+
+fn sms_is_written_in_the_visitors_language(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms]);
+    ctx.edge.fakes.clear();
+    let (_page, b) = open(ctx, &site.site_key, "ja", "");
+    let ja = catalog("ja");
+    form_in(&b, &ja);
+    crate::type_and_submit(&b, crate::PHONE);
+    b.in_shadow(HOST, "[data-testid=code]").unwrap();
+    accessible(&b, "the Japanese SMS step");
+    let sent = b
+        .wait_for("the SMS request", || {
+            let sent = ctx.edge.fakes.requests_to(Provider::TeleSign);
+            sent.into_iter().next().ok_or_default()
+        })
+        .unwrap();
+    let form: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(&sent.body).unwrap();
+    let template = &form["template"];
+    assert!(template.starts_with("認証コードは $$CODE$$"), "{template}");
+    assert!(
+        template.ends_with("#$$CODE$$"),
+        "the WebOTP line stays: {template}"
+    );
+}
+
+fn country_search_finds_by_name_and_dial_code(ctx: &Ctx) {
+    let creds = ringproof_tests::harness::SandboxSite::generate(&ctx.edge.secrets);
+    let mut site = ctx.edge.site(&creds, "World", &["http://localhost:*"]);
+    // Every country: the search box is there.
+    site.allowed_countries = Vec::new();
+    ctx.edge.put_site(&site).unwrap();
+    let (_page, b) = open(ctx, &creds.site_key, "en", "");
+    let search = b.in_shadow(HOST, "[data-testid=country-search]").unwrap();
+    b.wait_for("the search box", || {
+        let hidden = shadow(
+            &b,
+            "return r.querySelector('[data-testid=country-search]').hidden",
+        );
+        (hidden == json!(false))
+            .then_some(())
+            .ok_or(hidden.to_string())
+    })
+    .unwrap();
+    accessible(&b, "the country search");
+    let chosen = || shadow(&b, "return r.querySelector('[data-testid=country]').value");
+    let options = || {
+        shadow(
+            &b,
+            "return r.querySelector('[data-testid=country]').options.length",
+        )
+        .as_u64()
+        .unwrap_or(0)
+    };
+    let all = options();
+    assert!(all > 200, "every country: {all}");
+    search.type_text("slovak").unwrap();
+    b.wait_for("Slovakia chosen", || {
+        let c = chosen();
+        (c == json!("SK")).then_some(()).ok_or(c.to_string())
+    })
+    .unwrap();
+    assert_eq!(options(), 1);
+    shadow(&b, "var s = r.querySelector('[data-testid=country-search]'); s.value = '+91'; s.dispatchEvent(new Event('input'));");
+    b.wait_for("India by its dial code", || {
+        let c = chosen();
+        (c == json!("IN")).then_some(()).ok_or(c.to_string())
+    })
+    .unwrap();
+    shadow(&b, "var s = r.querySelector('[data-testid=country-search]'); s.value = 'zzzz'; s.dispatchEvent(new Event('input'));");
+    b.wait_for("no match said", || {
+        let t = text_of(&b, "country-none");
+        (!t.is_empty()).then_some(()).ok_or(t)
+    })
+    .unwrap();
+    // The plan follows the chosen country: India's example number is the placeholder.
+    let placeholder = shadow(
+        &b,
+        "return r.querySelector('[data-testid=phone]').placeholder",
+    );
+    let digits: String = placeholder
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    // libphonenumber's example Indian mobile number, written nationally.
+    assert!(digits.ends_with("8123456789"), "{placeholder}");
+}
+
+/// Tab, type, Enter: no mouse anywhere. Focus lands where the next thing to do is.
+fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::MissedCall]);
+    ctx.edge.fakes.clear();
+    let (_page, b) = open(ctx, &site.site_key, "en", "");
+    b.in_shadow(HOST, "[data-testid=phone]").unwrap();
+    let focused = || {
+        b.execute(
+            "var r = document.querySelector('ringproof-verify').shadowRoot; var a = r.activeElement; return a ? (a.dataset.testid || a.tagName) : null;",
+            vec![],
+        )
+        .unwrap()
+    };
+    // Tab from the page's start until the phone field has focus.
+    for _ in 0..6 {
+        if focused() == json!("phone") {
+            break;
+        }
+        b.press("\u{E004}").unwrap();
+    }
+    assert_eq!(
+        focused(),
+        json!("phone"),
+        "the phone field is reachable by Tab"
+    );
+    b.press(&format!("{}\u{E007}", &PHONE_E164)).unwrap();
+    b.wait_for("focus on the code field", || {
+        let f = focused();
+        (f == json!("code")).then_some(()).ok_or(f.to_string())
+    })
+    .unwrap();
+    let got = loop {
+        if let Some(m) = ctx.edge.fakes.last_message(PHONE_E164) {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The last digit sends the code.
+    b.press(&got.code).unwrap();
+    b.wait_for("verified", || {
+        let t = text_of(&b, "status");
+        t.starts_with("Verified").then_some(()).ok_or(t)
+    })
+    .unwrap();
+    accessible(&b, "verified by keyboard");
+}

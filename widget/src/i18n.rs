@@ -1,0 +1,102 @@
+//! Every visitor-facing sentence, from the catalog of the visitor's language
+//! (`widget/i18n/<lang>.json`, chosen and fetched by the loader, so only that one is
+//! downloaded). Plural forms follow the browser's `Intl.PluralRules`.
+
+use crate::wire;
+use js_sys::{Function, Reflect};
+use ringproof_api::ErrorDetail;
+use wasm_bindgen::{JsCast, JsValue};
+
+pub struct Catalog {
+    lang: String,
+    messages: JsValue,
+    plurals: JsValue,
+}
+
+/// `new Intl[name]([lang], options)`, or `undefined` where the browser lacks it.
+pub fn intl(name: &str, lang: &str, options: &js_sys::Object) -> JsValue {
+    let make = || -> Result<JsValue, JsValue> {
+        let intl = Reflect::get(&js_sys::global(), &"Intl".into())?;
+        let ctor: Function = Reflect::get(&intl, &name.into())?.dyn_into()?;
+        let langs = js_sys::Array::of1(&lang.into());
+        Reflect::construct(&ctor, &js_sys::Array::of2(&langs, options))
+    };
+    make().unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[method](arg)` as a string, for the `Intl` objects' `of`, `select` and the like.
+pub fn call_text(obj: &JsValue, method: &str, arg: &JsValue) -> Option<String> {
+    wire::field(obj, method)
+        .dyn_into::<Function>()
+        .ok()?
+        .call1(obj, arg)
+        .ok()?
+        .as_string()
+}
+
+/// `template` with `{name}` replaced by `value`.
+pub fn fill(template: &str, name: &str, value: &str) -> String {
+    template.replace(&format!("{{{name}}}"), value)
+}
+
+impl Catalog {
+    pub fn new(lang: String, messages: JsValue) -> Catalog {
+        let plurals = intl("PluralRules", &lang, &js_sys::Object::new());
+        Catalog {
+            lang,
+            messages,
+            plurals,
+        }
+    }
+
+    pub fn lang(&self) -> &str {
+        &self.lang
+    }
+
+    pub fn rtl(&self) -> bool {
+        wire::text(&self.messages, "_dir").as_deref() == Some("rtl")
+    }
+
+    /// The message `id`; the id itself if the catalog lacks it (a test keeps every catalog
+    /// complete, so a visitor never sees one).
+    pub fn t(&self, id: &str) -> String {
+        wire::text(&self.messages, id).unwrap_or_else(|| id.to_owned())
+    }
+
+    /// The message `id` in the plural form `n` takes in this language, `{n}` filled in.
+    pub fn n(&self, id: &str, n: u64) -> String {
+        let entry = wire::field(&self.messages, id);
+        let form = call_text(&self.plurals, "select", &(n as f64).into())
+            .unwrap_or_else(|| "other".into());
+        let text = wire::text(&entry, &form)
+            .or_else(|| wire::text(&entry, "other"))
+            .or_else(|| entry.as_string())
+            .unwrap_or_else(|| id.to_owned());
+        fill(&text, "n", &n.to_string())
+    }
+
+    /// What to tell the visitor about an error from the edge: its code's sentence here, else
+    /// the edge's own words (English), else the generic one.
+    pub fn error(&self, e: &ErrorDetail) -> String {
+        let id = format!("error.{}", e.code);
+        let entry = wire::field(&self.messages, &id);
+        if entry.is_string() {
+            return self.t(&id);
+        }
+        if entry.is_object() {
+            let secs = e.retry_after.unwrap_or(0);
+            // The only error counted in minutes: the edge's own sentence says minutes too.
+            let n = if e.code == "number_locked" {
+                secs.div_ceil(60)
+            } else {
+                secs
+            };
+            return self.n(&id, n);
+        }
+        if e.message.is_empty() {
+            self.t("error.internal_error")
+        } else {
+            e.message.clone()
+        }
+    }
+}
