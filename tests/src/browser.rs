@@ -16,8 +16,31 @@ pub struct Browser {
     profile: std::path::PathBuf,
 }
 
+/// What the browser pretends to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    /// A laptop's window, with a mouse.
+    Desktop,
+    /// A phone's screen (390 × 844 CSS pixels, as an iPhone 14), with touch: the widget sees
+    /// `pointer: coarse`.
+    Phone,
+}
+
+impl Device {
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Desktop => "desktop",
+            Device::Phone => "phone",
+        }
+    }
+}
+
 impl Browser {
     pub fn start() -> Result<Self, String> {
+        Self::start_as(Device::Desktop)
+    }
+
+    pub fn start_as(device: Device) -> Result<Self, String> {
         let chromedriver = std::env::var("RINGPROOF_CHROMEDRIVER")
             .map_err(|_| "RINGPROOF_CHROMEDRIVER is not set: run through `cargo xtask test`")?;
         let port = free_port();
@@ -41,15 +64,21 @@ impl Browser {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                format!("--user-data-dir={}", b.profile.display())]
+        });
+        if device == Device::Phone {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2, "touch": true}
+            });
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    format!("--user-data-dir={}", b.profile.display())]
-            }
+            "goog:chromeOptions": options
         }}});
         let v = b.send("POST", "/session", Some(caps))?;
         let sid = v["sessionId"].as_str().ok_or("no session id")?.to_owned();
@@ -123,14 +152,14 @@ impl Browser {
         std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Resizes the window (CSS pixels).
-    pub fn resize(&self, width: u32, height: u32) -> Result<(), String> {
+    /// A Chrome DevTools Protocol command (ChromeDriver's `goog/cdp/execute`), e.g.
+    /// `Emulation.setCPUThrottlingRate`.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Result<Value, String> {
         self.send(
             "POST",
-            "/window/rect",
-            Some(json!({"width": width, "height": height})),
+            "/goog/cdp/execute",
+            Some(json!({"cmd": cmd, "params": params})),
         )
-        .map(|_| ())
     }
 
     /// An element inside the open shadow root of the first `host` element, waiting for it.
@@ -156,7 +185,7 @@ impl Browser {
         })
     }
 
-    /// Retries `f` for up to 20 s.
+    /// Retries `f` for up to 90 s.
     pub fn wait_for<T>(
         &self,
         what: &str,
@@ -167,8 +196,10 @@ impl Browser {
             match f() {
                 Ok(v) => return Ok(v),
                 // Generous: wrangler dev's asset proxy was seen to hold one widget file for 23 s
-                // in a full run (the request log shows it), and a page waits for its files.
-                Err(e) if start.elapsed() > Duration::from_secs(45) => {
+                // and once for 49 s in a full run (the request log shows it: `GET
+                // /v1/widget/ringproof-widget.js 200 OK (48882ms)`), and a page waits for its
+                // files. Only a failing wait pays for this.
+                Err(e) if start.elapsed() > Duration::from_secs(90) => {
                     return Err(format!("waiting for {what}: {e}"))
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),

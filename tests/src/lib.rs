@@ -15,3 +15,4 @@ pub mod host_page;
 pub mod http;
 pub mod http_server;
 pub mod proof;
+pub mod shots;

@@ -384,7 +384,11 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     assert_eq!(switches, json!(3), "the sandbox site has four channels");
     let change = b.in_shadow(host, "[data-testid=change-number]").unwrap();
     assert!(
-        change.text().unwrap().ends_with("456)"),
+        change
+            .text()
+            .unwrap()
+            .replace(['\u{2066}', '\u{2069}'], "")
+            .ends_with("456)"),
         "{:?}",
         change.text()
     );
@@ -401,6 +405,15 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
 fn choose_country(b: &Browser, country: &str) {
     b.in_shadow("ringproof-verify", "[data-testid=country]")
         .unwrap();
+    // The site's countries arrive first (and with them the visitor's default country).
+    b.wait_for("the site's countries", || {
+        let n = b.execute(
+            "return document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=country]').options.length",
+            vec![],
+        )?;
+        (n.as_u64() > Some(0)).then_some(()).ok_or(n.to_string())
+    })
+    .unwrap();
     b.execute(
         "var s = document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=country]');
          s.value = arguments[0]; s.dispatchEvent(new Event('change'));",

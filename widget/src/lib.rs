@@ -145,11 +145,10 @@ fn Widget(
                 .or(page_region.filter(|r| accepted(r)))
                 .or_else(|| found.countries.first().map(|d| d.country.clone()));
             if found.countries.len() > 20 {
-                names.with_value(|n| {
-                    found
-                        .countries
-                        .sort_by_cached_key(|d| number::country_name(n, &d.country))
+                let sorted = names.with_value(|n| {
+                    number::by_name(std::mem::take(&mut found.countries), n, &lang.get_value())
                 });
+                found.countries = sorted;
             }
             if let Some(p) = found.plan.take() {
                 set_plan.set(Some(p));
@@ -418,6 +417,8 @@ fn Widget(
                 let expires = js_sys::Date::parse(&v.expires_at);
                 let resend_at = v.resend_at.as_deref().map(js_sys::Date::parse).unwrap_or(0.0);
                 let wait = move || resend_at - now_ms.get();
+                // One closure for every button the cool-down holds back: one instance in the wasm.
+                let held = move || busy.get() || (pending && wait() > 0.0);
                 let others = v.other_channels.clone();
                 let has_code = v.code_length.is_some();
                 let length = v.code_length.unwrap_or(6);
@@ -427,9 +428,7 @@ fn Widget(
                 let spoken = v.call_to_uri.as_deref().map(text::spoken_digits).unwrap_or_default();
                 view! {
                     <div class="active">
-                        <Show when=move || pending>
-                            <p data-testid="instructions">{instructions.clone()}</p>
-                        </Show>
+                        {pending.then(|| view! { <p data-testid="instructions">{instructions}</p> })}
                         {(pending && v.number_image_url.is_some()).then(|| view! {
                             <img class="number" data-testid="number-image" src=v.number_image_url.clone()
                                 alt=fill(&t("missed.number"), "digits", &spoken)/>
@@ -464,15 +463,15 @@ fn Widget(
                             </form>
                         })}
                         <p class="hint" data-testid="delivery">{delivery}</p>
-                        <Show when=move || pending>
+                        {pending.then(|| view! {
                             <p class="countdown" data-testid="countdown">
                                 {move || fill(&t("status.time_left"), "time", &text::clock(expires - now_ms.get()))}
                             </p>
-                        </Show>
+                        })}
                         <div class="actions" role="group" aria-label=t("channel.other_ways")>
                             {(has_code && !verified).then(|| view! {
                                 <button type="button" class="secondary" data-testid="resend"
-                                    disabled=move || busy.get() || (pending && wait() > 0.0)
+                                    disabled=held
                                     on:click=move |_| again(None)>
                                     {move || if pending && wait() > 0.0 {
                                         fill(&t("code.resend_in"), "time", &text::clock(wait()))
@@ -485,7 +484,7 @@ fn Widget(
                             {(!verified).then(|| others.into_iter().map(|c| view! {
                                 <button type="button" class="secondary" data-testid="switch"
                                     data-channel=c.as_str()
-                                    disabled=move || busy.get() || (pending && wait() > 0.0)
+                                    disabled=held
                                     on:click=move |_| again(Some(c))>
                                     {cat.with_value(|cat| text::channel_label(cat, c))}
                                 </button>

@@ -3,10 +3,10 @@
 //! plan's patterns run on the browser's own `RegExp`.
 
 use crate::i18n;
-use crate::wire::{field, items, text};
+use crate::wire::{self, field, items, text};
 use js_sys::{JsString, Reflect, RegExp};
 use ringproof_api::{DialCode, NumberFormat, PhoneCountries, PhoneCountry};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// `GET /v1/countries`, read from `JSON.parse`'s value.
 pub fn read_countries(v: &JsValue) -> PhoneCountries {
@@ -69,6 +69,37 @@ pub fn region_names(lang: &str) -> JsValue {
     let options = js_sys::Object::new();
     let _ = Reflect::set(&options, &"type".into(), &"region".into());
     i18n::intl("DisplayNames", lang, &options)
+}
+
+/// `countries` in the order of their names in the visitor's language, as its own alphabet
+/// sorts them (`Intl.Collator`: "Österreich" among the O's in German).
+pub fn by_name(countries: Vec<DialCode>, names: &JsValue, lang: &str) -> Vec<DialCode> {
+    let collator = i18n::intl("Collator", lang, &js_sys::Object::new());
+    let compare = wire::field(&collator, "compare");
+    let sort = wire::field(&js_sys::Array::new(), "sort");
+    let (Ok(compare), Ok(sort)) = (
+        compare.dyn_into::<js_sys::Function>(),
+        sort.dyn_into::<js_sys::Function>(),
+    ) else {
+        return countries;
+    };
+    let mut named: Vec<(String, DialCode)> = countries
+        .into_iter()
+        .map(|d| (country_name(names, &d.country), d))
+        .collect();
+    let labels: js_sys::Array = named
+        .iter()
+        .map(|(n, _)| JsValue::from(n.as_str()))
+        .collect();
+    let _ = sort.call1(&labels, &compare);
+    let mut sorted = Vec::with_capacity(named.len());
+    for label in labels.iter().filter_map(|l| l.as_string()) {
+        if let Some(i) = named.iter().position(|(n, _)| *n == label) {
+            sorted.push(named.swap_remove(i).1);
+        }
+    }
+    sorted.extend(named.into_iter().map(|(_, d)| d));
+    sorted
 }
 
 /// Whether a search matches a country: its name in the visitor's language, its two letters or

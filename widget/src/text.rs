@@ -19,7 +19,7 @@ pub fn instructions(cat: &Catalog, v: &VerificationView) -> String {
     match v.channel {
         Channel::MissedCall => cat.t("missed.instructions"),
         Channel::FlashCall => match &v.caller_hint {
-            Some(hint) => fill(&cat.n("flash.instructions_from", n), "hint", hint),
+            Some(hint) => fill(&cat.n("flash.instructions_from", n), "hint", &ltr(hint)),
             None => cat.n("flash.instructions", n),
         },
         Channel::Sms => cat.n("sms.instructions", n),
@@ -68,11 +68,17 @@ pub fn clock(ms: f64) -> String {
 pub fn masked(typed: &str) -> String {
     let digits: Vec<char> = typed.chars().filter(char::is_ascii_digit).collect();
     let shown = digits.len().saturating_sub(3);
-    digits
+    let hidden = digits
         .iter()
         .enumerate()
-        .map(|(i, d)| if i < shown { '•' } else { *d })
-        .collect()
+        .map(|(i, d)| if i < shown { '•' } else { *d });
+    ltr(&hidden.collect::<String>())
+}
+
+/// `s` isolated left to right (U+2066 … U+2069): a phone number inside a right-to-left
+/// sentence keeps its order.
+pub fn ltr(s: &str) -> String {
+    format!("\u{2066}{s}\u{2069}")
 }
 
 /// The digits of a `tel:` link one by one ("+ 4 4 7 …"), so a screen reader speaks them

@@ -154,3 +154,83 @@ pub fn report_sizes() -> Result<(), String> {
     );
     Ok(())
 }
+
+/// The widget's wasm as a page gets it (wasm-bindgen, then `wasm-opt -Oz`) but with its
+/// function names kept, measured by twiggy: where the bytes go, by crate and by function.
+pub fn report_wasm_contributors(tools: &Tools) -> Result<(), String> {
+    let twiggy = crate::setup::twiggy(&tools.cache)?;
+    let raw = wasm_target_dir(tools).join("wasm32-unknown-unknown/release/ringproof_widget.wasm");
+    let out = tools.cache.join("widget-named");
+    let _ = std::fs::remove_dir_all(&out);
+    cmd::run(
+        Command::new(&tools.wasm_bindgen_bin)
+            .args(["--target", "web", "--keep-debug", "--out-dir"])
+            .arg(&out)
+            .arg(&raw),
+    )?;
+    let named = out.join("named.wasm");
+    cmd::run(
+        Command::new(tools.wasm_opt())
+            .arg(out.join("ringproof_widget_bg.wasm"))
+            .args(["-Oz", "-g", "-o"])
+            .arg(&named),
+    )?;
+    let json = cmd::output(
+        Command::new(&twiggy)
+            .args(["top", "-n", "1000000", "-f", "json"])
+            .arg(&named),
+    )?;
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(&json).map_err(|e| format!("twiggy's answer: {e}"))?;
+    let sized: Vec<(String, u64)> = items
+        .iter()
+        .filter_map(|i| Some((i["name"].as_str()?.to_owned(), i["shallow_size"].as_u64()?)))
+        // Names and custom sections are what this build keeps for twiggy; the page gets none.
+        .filter(|(n, _)| !n.contains("subsection") && !n.starts_with("custom section"))
+        .collect();
+    let total: u64 = sized.iter().map(|(_, b)| b).sum();
+    let mut by_crate = std::collections::BTreeMap::<String, u64>::new();
+    for (name, bytes) in &sized {
+        *by_crate.entry(crate_of(name)).or_default() += bytes;
+    }
+    let mut crates: Vec<_> = by_crate.into_iter().collect();
+    crates.sort_by_key(|c| std::cmp::Reverse(c.1));
+    println!(
+        "\nWidget wasm by crate (after wasm-opt, before gzip; twiggy, {total} B of code and data):"
+    );
+    for (name, bytes) in crates.iter().take(12) {
+        println!(
+            "  {name:<40} {bytes:>8} B  {:>5.1}%",
+            *bytes as f64 * 100.0 / total as f64
+        );
+    }
+    println!("  largest items:");
+    for (name, bytes) in sized.iter().take(8) {
+        let short: String = name.chars().take(90).collect();
+        println!("  {bytes:>8} B  {short}");
+    }
+    Ok(())
+}
+
+/// The crate a (demangled) item belongs to: its path's first segment; for `<T as Trait>::f`
+/// the type's crate, or the trait's when the type is a bare generic.
+fn crate_of(name: &str) -> String {
+    if name.starts_with("data segment") {
+        return "(data: strings, tables)".into();
+    }
+    let first_crate = |path: &str| -> Option<String> {
+        let path = path
+            .trim_start_matches(['<', '&', '*', '('])
+            .trim_start_matches("mut ")
+            .trim_start_matches("dyn ");
+        let (krate, _) = path.split_once("::")?;
+        (!krate.contains([' ', '<', ',']))
+            .then(|| krate.split('[').next().unwrap_or(krate).to_owned())
+    };
+    if let Some((ty, rest)) = name.trim_start_matches(['<', '&']).split_once(" as ") {
+        if let Some(k) = first_crate(ty).or_else(|| first_crate(rest)) {
+            return k;
+        }
+    }
+    first_crate(name).unwrap_or_else(|| "(other: wasm-bindgen glue, tables)".into())
+}

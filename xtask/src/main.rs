@@ -17,6 +17,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   dev     set up, build, and serve the demo at http://127.0.0.1:8787/ with the sandbox provider
   test    set up, build, and run every test, unit to end-to-end
   bench   build and print size and latency figures
+  shots   build and save screenshots of every step of every channel (phone and desktop;
+          English, Arabic, Hindi) to target/shots/
   site    manage sites through an edge's admin API (cargo xtask site --help)";
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("test") => test(),
         Some("bench") => bench(),
+        Some("shots") => shots(),
         Some("site") if args.get(1).is_some_and(|a| a == "--help") => {
             println!("{}", site::USAGE);
             return ExitCode::SUCCESS;
@@ -103,10 +106,24 @@ fn test() -> Result<(), String> {
     })
 }
 
+fn shots() -> Result<(), String> {
+    let tools = setup::run(setup::Needs::All)?;
+    build::all(&tools)?;
+    let out = cmd::root().join("target/shots");
+    let saved = ringproof_tests::shots::run(&tools.harness_env(), &out)
+        .map_err(|e| format!("screenshots failed: {e}"))?;
+    println!("\n{} screenshots in {}:", saved.len(), out.display());
+    for p in &saved {
+        println!("  {}", p.file_name().unwrap_or_default().to_string_lossy());
+    }
+    Ok(())
+}
+
 fn bench() -> Result<(), String> {
     let tools = setup::run(setup::Needs::All)?;
     build::all(&tools)?;
     build::report_sizes()?;
+    build::report_wasm_contributors(&tools)?;
     let env = tools.harness_env();
     ringproof_tests::bench::latency(&env).map_err(|e| format!("latency bench failed: {e}"))
 }

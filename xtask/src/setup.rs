@@ -15,7 +15,9 @@ const APT_WASM: &[&str] = &[
     "rust-web-llvm",
     "lld-22",
 ];
-const APT_BROWSER: &[&str] = &["chromium", "chromium-driver"];
+/// The browser, and a Devanagari font so `cargo xtask shots` in Hindi shows its script (Arabic
+/// comes with DejaVu).
+const APT_BROWSER: &[&str] = &["chromium", "chromium-driver", "fonts-lohit-deva"];
 const WASM: &str = "wasm32-unknown-unknown";
 /// Name under which the Debian toolchain is linked into rustup.
 const DEBIAN_TOOLCHAIN: &str = "debian-web";
@@ -249,6 +251,14 @@ fn wasm_bindgen_version() -> Result<String, String> {
         }
     }
     Err("Cargo.lock has no wasm-bindgen".into())
+}
+
+/// twiggy, for the bench's breakdown of the widget's wasm; installed on first use (a few
+/// minutes to compile), not by `setup`, since only `bench` needs it.
+pub fn twiggy(cache: &Path) -> Result<PathBuf, String> {
+    step("twiggy (wasm size profiler)", || {
+        cargo_tool(cache, "twiggy", "0.8.0", "twiggy", true)
+    })
 }
 
 /// `cargo install` into `<cache>/tools/<crate>-<version>`, keyed by version so upgrades never

@@ -1,0 +1,265 @@
+//! `cargo xtask shots`: PNG screenshots of every step of every channel, on a phone and on a
+//! desktop, in English, Arabic and Hindi, from headless Chromium against a real local edge
+//! with the fake providers, so a person can review the widget as visitors see it.
+
+use crate::browser::{Browser, Device};
+use crate::fake_providers::{Mode, Provider};
+use crate::harness::{LocalEdge, SandboxSite};
+use crate::host_page::HostPage;
+use crate::http;
+use ringproof_api::Channel;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const HOST: &str = "ringproof-verify";
+const LANGUAGES: [&str; 3] = ["en", "ar", "hi"];
+
+struct Shooter<'a> {
+    edge: &'a LocalEdge,
+    out: &'a Path,
+    saved: Vec<PathBuf>,
+    /// A fresh number per flow, so no flow waits on another's lines or limits.
+    next_phone: u32,
+}
+
+pub fn run(env: &[(String, String)], out: &Path) -> Result<Vec<PathBuf>, String> {
+    for (k, v) in env {
+        std::env::set_var(k, v);
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let edge = LocalEdge::start_for_tests()?;
+    let mut s = Shooter {
+        edge: &edge,
+        out,
+        saved: Vec::new(),
+        next_phone: 100,
+    };
+    for lang in LANGUAGES {
+        for device in [Device::Phone, Device::Desktop] {
+            for channel in Channel::ALL {
+                s.flow(lang, device, channel)?;
+            }
+            s.failure(lang, device)?;
+        }
+    }
+    Ok(s.saved)
+}
+
+fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> Result<T, String> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return Ok(v);
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            return Err(format!("shots: waiting for {what}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn in_shadow(b: &Browser, js: &str) -> Value {
+    b.execute(
+        &format!("var r = document.querySelector('{HOST}').shadowRoot; if (!r) return null; {js}"),
+        vec![],
+    )
+    .unwrap_or(Value::Null)
+}
+
+fn present(b: &Browser, testid: &str) -> bool {
+    in_shadow(
+        b,
+        &format!("return !!r.querySelector('[data-testid={testid}]')"),
+    ) == json!(true)
+}
+
+fn text(b: &Browser, testid: &str) -> String {
+    in_shadow(
+        b,
+        &format!(
+            "var e = r.querySelector('[data-testid={testid}]'); return e ? e.textContent : ''"
+        ),
+    )
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+impl Shooter<'_> {
+    fn site(&self, channels: &[Channel]) -> Result<SandboxSite, String> {
+        let creds = SandboxSite::generate(&self.edge.secrets);
+        let mut site = self.edge.site(&creds, "Shop", &["http://localhost:*"]);
+        site.channels = channels.to_vec();
+        self.edge.put_site(&site)?;
+        Ok(creds)
+    }
+
+    fn open(
+        &self,
+        site_key: &str,
+        lang: &str,
+        device: Device,
+    ) -> Result<(HostPage, Browser), String> {
+        let html = format!(
+            r#"<!doctype html><html lang="{lang}"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title>
+<style>body {{ font-family: system-ui, sans-serif; margin: 16px; }}</style></head><body>
+<h1 style="font-size:20px">Checkout</h1>
+<form id="checkout"><ringproof-verify site-key="{site_key}"></ringproof-verify></form>
+<script src="{edge}/v1/widget.js" async></script></body></html>"#,
+            edge = self.edge.base_url
+        );
+        let page = HostPage::serve(html);
+        let b = Browser::start_as(device)?;
+        b.goto(&page.url)?;
+        wait("the phone form", || present(&b, "submit").then_some(()))?;
+        // The site's countries and the default plan.
+        wait("the countries", || {
+            (in_shadow(
+                &b,
+                "return r.querySelector('[data-testid=country]').options.length",
+            )
+            .as_u64()
+                > Some(0))
+            .then_some(())
+        })?;
+        Ok((page, b))
+    }
+
+    fn shot(&mut self, b: &Browser, name: String) -> Result<(), String> {
+        // Let the last change paint (and any focus ring settle).
+        std::thread::sleep(Duration::from_millis(300));
+        let path = self.out.join(format!("{name}.png"));
+        b.screenshot(&path)?;
+        self.saved.push(path);
+        Ok(())
+    }
+
+    fn phone(&mut self) -> String {
+        self.next_phone += 1;
+        format!("+44 7400 123{:03}", self.next_phone % 1000)
+    }
+
+    fn type_number(b: &Browser, typed: &str) -> Result<(), String> {
+        b.execute(
+            "var r = document.querySelector('ringproof-verify').shadowRoot;
+             var i = r.querySelector('[data-testid=phone]'); i.value = arguments[0];
+             i.dispatchEvent(new Event('input'));
+             r.querySelector('[data-testid=submit]').click();",
+            vec![json!(typed)],
+        )
+        .map(|_| ())
+    }
+
+    fn type_code(b: &Browser, code: &str) -> Result<(), String> {
+        b.execute(
+            "var i = document.querySelector('ringproof-verify').shadowRoot.querySelector('[data-testid=code]');
+             i.value = arguments[0]; i.dispatchEvent(new Event('input'));",
+            vec![json!(code)],
+        )
+        .map(|_| ())
+    }
+
+    fn flow(&mut self, lang: &str, device: Device, channel: Channel) -> Result<(), String> {
+        let others: Vec<Channel> = Channel::ALL.into_iter().filter(|c| *c != channel).collect();
+        let mut channels = vec![channel];
+        channels.extend(others);
+        let site = self.site(&channels)?;
+        let (_page, b) = self.open(&site.site_key, lang, device)?;
+        let name = |step: &str| format!("{lang}-{}-{}-{step}", device.name(), channel.as_str());
+        if channel == Channel::MissedCall {
+            // The form and its errors look the same whatever the channel: once per language.
+            self.shot(&b, name("1-form"))?;
+            Self::type_number(&b, "0")?;
+            wait("the field error", || {
+                (!text(&b, "phone-error").is_empty()).then_some(())
+            })?;
+            self.shot(&b, name("2-field-error"))?;
+        }
+        let phone = self.phone();
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        Self::type_number(&b, &phone)?;
+        wait("the attempt", || present(&b, "instructions").then_some(()))?;
+        if channel == Channel::MissedCall {
+            wait("the number image", || {
+                present(&b, "number-image").then_some(())
+            })?;
+            self.shot(&b, name("3-call-us"))?;
+            let tel = in_shadow(
+                &b,
+                "return r.querySelector('[data-testid=call-link]').getAttribute('href')",
+            );
+            let called = tel
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches("tel:")
+                .to_owned();
+            let r = http::post_json(
+                &format!(
+                    "{}/v1/providers/missed-call/{}",
+                    self.edge.base_url, self.edge.secrets.provider_secret
+                ),
+                &json!({"caller": digits, "called": called,
+                        "call_time": ringproof_core::Timestamp::from_secs(now()).to_rfc3339()}),
+                &[],
+            )?;
+            if r.status != 200 {
+                return Err(format!("missed-call webhook: {} {}", r.status, r.body));
+            }
+        } else {
+            let e164 = format!("+{digits}");
+            let got = wait("the provider's message", || {
+                self.edge
+                    .fakes
+                    .last_message(&e164)
+                    .filter(|m| m.channel == channel.as_str())
+            })?;
+            self.shot(&b, name("3-code-sent"))?;
+            let wrong: String = got
+                .code
+                .chars()
+                .map(|c| {
+                    if c == '9' {
+                        '0'
+                    } else {
+                        char::from(c as u8 + 1)
+                    }
+                })
+                .collect();
+            Self::type_code(&b, &wrong)?;
+            wait("the wrong-code message", || {
+                (!text(&b, "error").is_empty()).then_some(())
+            })?;
+            self.shot(&b, name("4-wrong-code"))?;
+            Self::type_code(&b, &got.code)?;
+        }
+        wait("verified", || {
+            in_shadow(&b, "return !r.querySelector('[data-testid=instructions]') && !!r.querySelector('[data-testid=status]').textContent")
+                .as_bool()
+                .filter(|v| *v)
+        })?;
+        self.shot(&b, name("5-verified"))
+    }
+
+    /// The provider fails: the failure in words, and the other ways offered.
+    fn failure(&mut self, lang: &str, device: Device) -> Result<(), String> {
+        let site = self.site(&[Channel::FlashCall, Channel::Sms, Channel::MissedCall])?;
+        self.edge.fakes.set_mode(Provider::Mcn, Mode::ServerError);
+        let result = (|| {
+            let (_page, b) = self.open(&site.site_key, lang, device)?;
+            let phone = self.phone();
+            Self::type_number(&b, &phone)?;
+            wait("the failure", || present(&b, "restart").then_some(()))?;
+            self.shot(&b, format!("{lang}-{}-flash_call-6-failed", device.name()))
+        })();
+        self.edge.fakes.set_mode(Provider::Mcn, Mode::Ok);
+        result
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
