@@ -11,20 +11,20 @@
   var apiBase = base.origin;
   var loading = null;
   var catalogs = {};
-  // What the element says before its catalog has arrived, and if nothing can load.
+  // What the element says before its catalog has arrived; the rest is in the catalog.
   var WORDS = {
-    'en': ["Loading phone verification…", "Phone verification could not load. Please reload the page."],
-    'hi': ["फ़ोन सत्यापन लोड हो रहा है…", "फ़ोन सत्यापन लोड नहीं हो सका। कृपया पेज को फिर से लोड करें।"],
-    'ru': ["Загрузка подтверждения по телефону…", "Не удалось загрузить подтверждение по телефону. Пожалуйста, обновите страницу."],
-    'sk': ["Načítava sa overenie telefónom…", "Overenie telefónom sa nepodarilo načítať. Obnovte, prosím, stránku."],
-    'es': ["Cargando la verificación telefónica…", "No se ha podido cargar la verificación telefónica. Vuelva a cargar la página."],
-    'pt': ["Carregando a verificação por telefone…", "Não foi possível carregar a verificação por telefone. Recarregue a página."],
-    'fr': ["Chargement de la vérification par téléphone…", "Impossible de charger la vérification par téléphone. Veuillez recharger la page."],
-    'de': ["Telefonbestätigung wird geladen…", "Die Telefonbestätigung konnte nicht geladen werden. Bitte laden Sie die Seite neu."],
-    'ar': ["جارٍ تحميل التحقق عبر الهاتف…", "تعذّر تحميل التحقق عبر الهاتف. يُرجى تحميل الصفحة من جديد."],
-    'he': ["אימות הטלפון נטען…", "לא ניתן היה לטעון את אימות הטלפון. נא לטעון מחדש את הדף."],
-    'zh-CN': ["正在加载手机验证…", "手机验证无法加载。请刷新页面。"],
-    'ja': ["電話番号認証を読み込んでいます…", "電話番号認証を読み込めませんでした。ページを再読み込みしてください。"]
+    'en': "Loading phone verification…",
+    'hi': "फ़ोन सत्यापन लोड हो रहा है…",
+    'ru': "Загрузка подтверждения по телефону…",
+    'sk': "Načítava sa overenie telefónom…",
+    'es': "Cargando la verificación telefónica…",
+    'pt': "Carregando a verificação por telefone…",
+    'fr': "Chargement de la vérification par téléphone…",
+    'de': "Telefonbestätigung wird geladen…",
+    'ar': "جارٍ تحميل التحقق عبر الهاتف…",
+    'he': "אימות הטלפון נטען…",
+    'zh-CN': "正在加载手机验证…",
+    'ja': "電話番号認証を読み込んでいます…"
   };
 
   // The first of `tags` we have a catalog for: exact, then by language (pt-BR is pt); any
@@ -77,8 +77,7 @@
       var shadow = this.attachShadow({ mode: 'open' });
       var host = this;
       var lang = languageOf(this);
-      var words = WORDS[lang];
-      shadow.textContent = words[0];
+      shadow.textContent = WORDS[lang];
       // The module and the catalog are fetched side by side; a missing catalog falls back
       // to English rather than to no widget.
       var messages = catalog(lang).catch(function () { lang = 'en'; return catalog('en'); });
@@ -86,7 +85,12 @@
         shadow.textContent = '';
         got[0].mount(shadow, host, apiBase, lang, got[1]);
       }, function (err) {
-        shadow.textContent = words[1];
+        // Said in the visitor's language when its catalog arrived (the module failed), else
+        // in English.
+        messages.then(function (m) { return m['load.failed']; }, function () { return null; })
+          .then(function (said) {
+            shadow.textContent = said || 'Phone verification could not load. Please reload the page.';
+          });
         console.error('ringproof:', err);
       });
     }

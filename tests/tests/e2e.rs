@@ -468,6 +468,24 @@ fn create_answers_201_with_image_and_tel(ctx: &Ctx) {
     assert_eq!(img.header("content-type"), Some("image/svg+xml"));
     assert!(img.body.starts_with("<svg") && !img.body.contains("<text"));
     assert!(!img.body.contains("7946"));
+    // The QR code of the same link: an image per verification, never cached by a proxy.
+    let id = v["verification_id"].as_str().unwrap();
+    let qr_url = v["call_qr_url"].as_str().unwrap();
+    assert_eq!(qr_url, ctx.url(&format!("/v1/verifications/{id}/call.svg")));
+    let qr = http::get(qr_url).unwrap();
+    assert_eq!(qr.status, 200);
+    assert_eq!(qr.header("content-type"), Some("image/svg+xml"));
+    assert_eq!(qr.header("cache-control"), Some("private, no-store"));
+    assert!(
+        !qr.body.contains("7946"),
+        "the number is drawn, not written"
+    );
+    // No QR code for what has no number to call.
+    let unknown = http::get(&ctx.url("/v1/verifications/AAAAAAAAAAAAAAAAAAAAAA/call.svg")).unwrap();
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (404, "verification_not_found")
+    );
 }
 
 fn cors_allows_the_sites_origins_only(ctx: &Ctx) {

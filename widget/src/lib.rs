@@ -365,6 +365,8 @@ fn Widget(
         set_error.set(None);
     };
 
+    // One closure for both submit buttons: one instance in the wasm.
+    let busy_now = move || busy.get();
     let status_text = move || {
         current
             .get()
@@ -407,7 +409,7 @@ fn Widget(
                             set_phone.set(shown);
                         }/>
                     <p id="rp-phone-error" class="error" data-testid="phone-error">{move || field_error.get().map(t)}</p>
-                    <button type="submit" data-testid="submit" disabled=move || busy.get()>
+                    <button type="submit" data-testid="submit" disabled=busy_now>
                         {move || if busy.get() { t("form.starting") } else { t("form.submit") }}
                     </button>
                 </form>
@@ -456,7 +458,7 @@ fn Widget(
                                         event_target::<web_sys::HtmlInputElement>(&ev).set_value(&cleaned);
                                         set_code.set(cleaned);
                                     }/>
-                                <button type="submit" data-testid="check" disabled=move || busy.get()>{t("code.check")}</button>
+                                <button type="submit" data-testid="check" disabled=busy_now>{t("code.check")}</button>
                                 <p class="hint" id="rp-checks-left" data-testid="checks-left">
                                     {v.checks_left.map(|n| tn("code.checks_left", u64::from(n)))}
                                 </p>

@@ -15,6 +15,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     sms_is_written_in_the_visitors_language,
     country_search_finds_by_name_and_dial_code,
     sms_verifies_by_keyboard_alone,
+    national_numbers_of_several_countries_verify,
 ];
 
 const HOST: &str = "ringproof-verify";
@@ -261,4 +262,52 @@ fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
     })
     .unwrap();
     accessible(&b, "verified by keyboard");
+}
+
+/// Visitors in India, Slovakia, Russia and Germany type their numbers as they write them at
+/// home: each is grouped as typed, accepted, and verified as the right E.164 number.
+fn national_numbers_of_several_countries_verify(ctx: &Ctx) {
+    let cases = [
+        ("IN", "98765 43210", "98765 43210", "+919876543210"),
+        ("SK", "0905123456", "0905 123 456", "+421905123456"),
+        ("RU", "8 912 345-67-89", "8912 345-67-89", "+79123456789"),
+        ("DE", "01512-3456789", "01512 3456789", "+4915123456789"),
+    ];
+    for (country, typed, shown, e164) in cases {
+        let (page, b) = open(ctx, &ctx.edge.sandbox.site_key, "en", "");
+        crate::choose_country(&b, country);
+        let phone = b.in_shadow(HOST, "[data-testid=phone]").unwrap();
+        phone.type_text(typed).unwrap();
+        let value = shadow(&b, "return r.querySelector('[data-testid=phone]').value");
+        assert_eq!(value, json!(shown), "{country}: grouped as typed");
+        b.in_shadow(HOST, "[data-testid=submit]")
+            .unwrap()
+            .click()
+            .unwrap();
+        let img = b
+            .in_shadow(HOST, "[data-testid=number-image]")
+            .unwrap_or_else(|e| panic!("{country} {typed}: {e} ({})", text_of(&b, "phone-error")));
+        let src = img.attribute("src").unwrap().unwrap_or_default();
+        let id = src.split('/').rev().nth(1).unwrap().to_owned();
+        // The sandbox calls from the number the edge read.
+        let origin = page.url.trim_end_matches('/').to_owned();
+        let r = ringproof_tests::http::post_json(
+            &ctx.url("/v1/sandbox/missed-call"),
+            &json!({"verification_id": id}),
+            &[("Origin", &origin)],
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        let token = b
+            .wait_for("the token", || {
+                let v = b.execute(
+                    "var i = document.querySelector('input[name=\"ringproof-response\"]'); return i ? i.value : null",
+                    vec![],
+                )?;
+                v.as_str().map(str::to_owned).ok_or_default()
+            })
+            .unwrap();
+        let answer = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
+        assert_eq!(answer["phone"], e164, "{country} {typed}: {answer}");
+    }
 }
