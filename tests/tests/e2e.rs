@@ -367,11 +367,10 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
         .expect("a national number starts the verification");
     // Focus goes where the visitor acts next: the call link of a missed call.
     b.wait_for("focus on the next step", || {
-        let focused = b.execute(
-            "var a = document.querySelector('ringproof-verify').shadowRoot.activeElement; return a ? a.dataset.testid : null;",
-            vec![],
-        )?;
-        (focused == json!("call-link")).then_some(()).ok_or(focused.to_string())
+        let focused = focused(&b)?;
+        (focused == json!("call-link"))
+            .then_some(())
+            .ok_or(focused.to_string())
     })
     .unwrap();
     // Every other channel of the site is offered, and the number can be changed at any step.
@@ -394,6 +393,14 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     );
     change.click().unwrap();
     b.in_shadow(host, "[data-testid=phone]").unwrap();
+    // Focus is in the field the visitor came back to change.
+    b.wait_for("focus in the phone field", || {
+        let focused = focused(&b)?;
+        (focused == json!("phone"))
+            .then_some(())
+            .ok_or(focused.to_string())
+    })
+    .unwrap();
     b.wait_for("the number, kept", || {
         let v = phone_value(&b)?;
         (v == "07400 123456").then_some(()).ok_or(v)
@@ -791,6 +798,14 @@ fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
 }
 
 /// Types `number` into the widget's phone field and presses its button.
+/// The `data-testid` (else the tag) of what has focus inside the widget.
+pub fn focused(b: &Browser) -> Result<Value, String> {
+    b.execute(
+        "var a = document.querySelector('ringproof-verify').shadowRoot.activeElement; return a ? (a.dataset.testid || a.tagName) : null;",
+        vec![],
+    )
+}
+
 /// axe-core finds nothing wrong with the widget as it stands.
 pub fn accessible(b: &Browser, step: &str) {
     ringproof_tests::axe::assert_accessible(b, "ringproof-verify", step);

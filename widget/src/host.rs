@@ -73,12 +73,13 @@ pub fn turnstile_token(host: &HtmlElement) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
-/// Focuses what the visitor needs next in the widget: the code field, else the call link.
-pub fn focus_next_step(host: &HtmlElement) {
+/// Focuses what the visitor needs next in the widget: the first of `candidates` (CSS
+/// selectors) that is there, e.g. the code field, else the call link.
+pub fn focus_first(host: &HtmlElement, candidates: &[&str]) {
     let Some(shadow) = host.shadow_root() else {
         return;
     };
-    let next = ["[data-testid=code]", "[data-testid=call-link]"]
+    let next = candidates
         .iter()
         .find_map(|css| shadow.query_selector(css).ok().flatten());
     if let Some(el) = next.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {

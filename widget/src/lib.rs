@@ -188,7 +188,11 @@ fn Widget(
         }
         set_current.set(Some(view));
         if moved && pending {
-            request_animation_frame(move || host.with_value(host::focus_next_step));
+            request_animation_frame(move || {
+                host.with_value(|h| {
+                    host::focus_first(h, &["[data-testid=code]", "[data-testid=call-link]"])
+                })
+            });
         }
     };
 
@@ -360,10 +364,16 @@ fn Widget(
         });
     };
 
-    let restart = move |_: leptos::ev::MouseEvent| {
+    // Back to the phone form (the number kept), with focus in its field: the visitor is
+    // there to change it.
+    let back_to_form = move || {
         set_current.set(None);
         set_error.set(None);
+        request_animation_frame(move || {
+            host.with_value(|h| host::focus_first(h, &["[data-testid=phone]"]))
+        });
     };
+    let restart = move |_: leptos::ev::MouseEvent| back_to_form();
 
     // One closure for both submit buttons: one instance in the wasm.
     let busy_now = move || busy.get();
@@ -493,7 +503,7 @@ fn Widget(
                             }).collect_view())}
                             {(!verified).then(|| view! {
                                 <button type="button" class="secondary" data-testid="change-number"
-                                    on:click=move |_| { set_current.set(None); set_error.set(None); }>
+                                    on:click=move |_| back_to_form()>
                                     {move || fill(&t("form.change_number"), "number", &text::masked(&phone.get()))}
                                 </button>
                             })}

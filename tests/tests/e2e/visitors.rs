@@ -223,13 +223,7 @@ fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
     ctx.edge.fakes.clear();
     let (_page, b) = open(ctx, &site.site_key, "en", "");
     b.in_shadow(HOST, "[data-testid=phone]").unwrap();
-    let focused = || {
-        b.execute(
-            "var r = document.querySelector('ringproof-verify').shadowRoot; var a = r.activeElement; return a ? (a.dataset.testid || a.tagName) : null;",
-            vec![],
-        )
-        .unwrap()
-    };
+    let focused = || crate::focused(&b).unwrap();
     // Tab from the page's start until the phone field has focus.
     for _ in 0..6 {
         if focused() == json!("phone") {
