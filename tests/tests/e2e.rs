@@ -366,13 +366,7 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     b.in_shadow(host, "[data-testid=number-image]")
         .expect("a national number starts the verification");
     // Focus goes where the visitor acts next: the call link of a missed call.
-    b.wait_for("focus on the next step", || {
-        let focused = focused(&b)?;
-        (focused == json!("call-link"))
-            .then_some(())
-            .ok_or(focused.to_string())
-    })
-    .unwrap();
+    wait_focus(&b, "call-link");
     // Every other channel of the site is offered, and the number can be changed at any step.
     let switches = b
         .execute(
@@ -394,13 +388,7 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     change.click().unwrap();
     b.in_shadow(host, "[data-testid=phone]").unwrap();
     // Focus is in the field the visitor came back to change.
-    b.wait_for("focus in the phone field", || {
-        let focused = focused(&b)?;
-        (focused == json!("phone"))
-            .then_some(())
-            .ok_or(focused.to_string())
-    })
-    .unwrap();
+    wait_focus(&b, "phone");
     b.wait_for("the number, kept", || {
         let v = phone_value(&b)?;
         (v == "07400 123456").then_some(()).ok_or(v)
@@ -804,6 +792,15 @@ pub fn focused(b: &Browser) -> Result<Value, String> {
         "var a = document.querySelector('ringproof-verify').shadowRoot.activeElement; return a ? (a.dataset.testid || a.tagName) : null;",
         vec![],
     )
+}
+
+/// Waits until focus is on the widget's element with `data-testid` `testid`.
+pub fn wait_focus(b: &Browser, testid: &str) {
+    b.wait_for(&format!("focus on {testid}"), || {
+        let f = focused(b)?;
+        (f == json!(testid)).then_some(()).ok_or(f.to_string())
+    })
+    .unwrap();
 }
 
 /// axe-core finds nothing wrong with the widget as it stands.

@@ -237,11 +237,7 @@ fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
         "the phone field is reachable by Tab"
     );
     b.press(&format!("{}\u{E007}", &PHONE_E164)).unwrap();
-    b.wait_for("focus on the code field", || {
-        let f = focused();
-        (f == json!("code")).then_some(()).ok_or(f.to_string())
-    })
-    .unwrap();
+    crate::wait_focus(&b, "code");
     let got = loop {
         if let Some(m) = ctx.edge.fakes.last_message(PHONE_E164) {
             break m;
