@@ -10,10 +10,11 @@ mod host;
 mod i18n;
 mod number;
 mod proof;
+mod step;
 mod text;
 mod wire;
 
-use i18n::{fill, Catalog};
+use i18n::Catalog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use ringproof_api::{Channel, DialCode, PhoneCountry, VerificationStatus, VerificationView};
@@ -373,10 +374,66 @@ fn Widget(
             host.with_value(|h| host::focus_first(h, &["[data-testid=phone]"]))
         });
     };
-    let restart = move |_: leptos::ev::MouseEvent| back_to_form();
 
-    // One closure for both submit buttons: one instance in the wasm.
     let busy_now = move || busy.get();
+
+    // The attempt's step, built by hand (see `step.rs`) when the attempt changes and updated
+    // in place while it stands.
+    let step_box = NodeRef::<leptos::html::Div>::new();
+    let step_shown = StoredValue::new_local(None::<step::Step>);
+    let actions = step::Actions {
+        check: move || check_code(code.get_untracked()),
+        again,
+        back: back_to_form,
+        typed: move |c: String| set_code.set(c),
+    };
+    Effect::new(move |_| {
+        let view = current.get();
+        let Some(parent) = step_box.get() else {
+            return;
+        };
+        let Some(view) = view else {
+            step_shown.set_value(None);
+            return;
+        };
+        let same = step_shown.with_value(|s| s.as_ref().is_some_and(|s| s.shows(&view)));
+        if same {
+            step_shown.with_value(|s| {
+                if let Some(s) = s {
+                    cat.with_value(|c| s.update(&view, c));
+                }
+            });
+        } else {
+            // The old step's elements go with it.
+            step_shown.set_value(None);
+            let phone = phone.get_untracked();
+            let built =
+                cat.with_value(|c| step::Step::build(&parent, &view, c, &phone, touch, actions));
+            step_shown.set_value(built);
+        }
+        step_shown.with_value(|s| {
+            if let Some(s) = s {
+                cat.with_value(|c| s.tick(now_ms.get_untracked(), busy.get_untracked(), c));
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let (now, busy) = (now_ms.get(), busy.get());
+        step_shown.with_value(|s| {
+            if let Some(s) = s {
+                cat.with_value(|c| s.tick(now, busy, c));
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let typed = code.get();
+        step_shown.with_value(|s| {
+            if let Some(s) = s {
+                s.show_code(&typed);
+            }
+        });
+    });
+
     let status_text = move || {
         current
             .get()
@@ -424,96 +481,7 @@ fn Widget(
                     </button>
                 </form>
             </Show>
-            {move || current.get().map(|v| {
-                let pending = v.status == VerificationStatus::Pending;
-                let expires = js_sys::Date::parse(&v.expires_at);
-                let resend_at = v.resend_at.as_deref().map(js_sys::Date::parse).unwrap_or(0.0);
-                let wait = move || resend_at - now_ms.get();
-                // One closure for every button the cool-down holds back: one instance in the wasm.
-                let held = move || busy.get() || (pending && wait() > 0.0);
-                let others = v.other_channels.clone();
-                let has_code = v.code_length.is_some();
-                let length = v.code_length.unwrap_or(6);
-                let instructions = cat.with_value(|c| text::instructions(c, &v));
-                let delivery = cat.with_value(|c| text::delivery(c, v.channel, v.delivery));
-                let verified = v.status == VerificationStatus::Verified;
-                let spoken = v.call_to_uri.as_deref().map(text::spoken_digits).unwrap_or_default();
-                view! {
-                    <div class="active">
-                        {pending.then(|| view! { <p data-testid="instructions">{instructions}</p> })}
-                        {(pending && v.number_image_url.is_some()).then(|| view! {
-                            <img class="number" data-testid="number-image" src=v.number_image_url.clone()
-                                alt=fill(&t("missed.number"), "digits", &spoken)/>
-                            <a data-testid="call-link" class=if touch { "call big" } else { "call" }
-                                href=v.call_to_uri.clone()>{t("missed.call_link")}</a>
-                            {(!touch && v.call_qr_url.is_some()).then(|| view! {
-                                <figure class="qr">
-                                    <img data-testid="call-qr" src=v.call_qr_url.clone() alt=t("missed.qr_alt")
-                                        width="120" height="120"/>
-                                    <figcaption>{t("missed.qr")}</figcaption>
-                                </figure>
-                            })}
-                        })}
-                        {(pending && has_code).then(|| view! {
-                            <form class="code" on:submit=move |ev| { ev.prevent_default(); check_code(code.get_untracked()); } novalidate>
-                                <label for="rp-code">{tn("code.label", u64::from(length))}</label>
-                                <input id="rp-code" data-testid="code" type="text" dir="ltr"
-                                    inputmode="numeric" autocomplete="one-time-code"
-                                    aria-describedby="rp-checks-left"
-                                    prop:value=move || code.get()
-                                    on:input=move |ev| {
-                                        let cleaned = code::digits(&event_target_value(&ev), usize::from(length));
-                                        // Shown cleaned even when the digits did not change
-                                        // (a letter typed), so the field never holds words.
-                                        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&cleaned);
-                                        set_code.set(cleaned);
-                                    }/>
-                                <button type="submit" data-testid="check" disabled=busy_now>{t("code.check")}</button>
-                                <p class="hint" id="rp-checks-left" data-testid="checks-left">
-                                    {v.checks_left.map(|n| tn("code.checks_left", u64::from(n)))}
-                                </p>
-                            </form>
-                        })}
-                        <p class="hint" data-testid="delivery">{delivery}</p>
-                        {pending.then(|| view! {
-                            <p class="countdown" data-testid="countdown">
-                                {move || fill(&t("status.time_left"), "time", &text::clock(expires - now_ms.get()))}
-                            </p>
-                        })}
-                        <div class="actions" role="group" aria-label=t("channel.other_ways")>
-                            {(has_code && !verified).then(|| view! {
-                                <button type="button" class="secondary" data-testid="resend"
-                                    disabled=held
-                                    on:click=move |_| again(None)>
-                                    {move || if pending && wait() > 0.0 {
-                                        fill(&t("code.resend_in"), "time", &text::clock(wait()))
-                                    } else {
-                                        t("code.resend")
-                                    }}
-                                </button>
-                            })}
-                            // Every other way the site offers, in its order.
-                            {(!verified).then(|| others.into_iter().map(|c| view! {
-                                <button type="button" class="secondary" data-testid="switch"
-                                    data-channel=c.as_str()
-                                    disabled=held
-                                    on:click=move |_| again(Some(c))>
-                                    {cat.with_value(|cat| text::channel_label(cat, c))}
-                                </button>
-                            }).collect_view())}
-                            {(!verified).then(|| view! {
-                                <button type="button" class="secondary" data-testid="change-number"
-                                    on:click=move |_| back_to_form()>
-                                    {move || fill(&t("form.change_number"), "number", &text::masked(&phone.get()))}
-                                </button>
-                            })}
-                            {(!pending && !verified).then(|| view! {
-                                <button type="button" class="secondary" data-testid="restart" on:click=restart>{t("form.restart")}</button>
-                            })}
-                        </div>
-                    </div>
-                }
-            })}
+            <div node_ref=step_box></div>
             <p class="error" role="alert" data-testid="error">{move || error.get()}</p>
             <p class="status" aria-live="polite" data-testid="status">{status_text}</p>
         </div>

@@ -1,0 +1,387 @@
+//! The attempt's step (what to do, the number or the code field, the countdown, the other
+//! ways), built with a few DOM calls rather than a `view!`: as a reactive view it cost the
+//! wasm about 19 KB of gzip, most of the widget's budget. It is rebuilt when the attempt
+//! changes and updated in place otherwise, so a code being typed is never lost.
+
+use crate::i18n::{fill, Catalog};
+use crate::text;
+use ringproof_api::{Channel, VerificationStatus, VerificationView};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Event, HtmlInputElement};
+
+/// What the step's buttons and field ask the widget to do.
+#[derive(Clone, Copy)]
+pub struct Actions<Check, Again, Back, Typed>
+where
+    Check: Fn() + Copy + 'static,
+    Again: Fn(Option<Channel>) + Copy + 'static,
+    Back: Fn() + Copy + 'static,
+    Typed: Fn(String) + Copy + 'static,
+{
+    /// The code form was submitted.
+    pub check: Check,
+    /// Resend (`None`) or switch to a channel.
+    pub again: Again,
+    /// Back to the phone form.
+    pub back: Back,
+    /// The code field's digits changed.
+    pub typed: Typed,
+}
+
+/// The step on the page, with the parts that change while it stands.
+pub struct Step {
+    /// Which attempt and state it shows; another one is built afresh.
+    key: (String, Channel, VerificationStatus, Option<String>),
+    pending: bool,
+    expires_ms: f64,
+    resend_ms: f64,
+    countdown: Option<Element>,
+    resend: Option<Element>,
+    /// Buttons the cool-down holds back (switches), and the code's submit button.
+    held: Vec<Element>,
+    check: Option<Element>,
+    code: Option<HtmlInputElement>,
+    delivery: Element,
+    checks_left: Option<Element>,
+    root: Element,
+    /// Kept for as long as the elements they listen on.
+    _listeners: Vec<Closure<dyn FnMut(Event)>>,
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        self.root.remove();
+    }
+}
+
+fn doc() -> Option<Document> {
+    web_sys::window()?.document()
+}
+
+/// `<tag attr=value …>text</tag>`, appended to `parent`.
+fn el(parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> Option<Element> {
+    let e = doc()?.create_element(tag).ok()?;
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    parent.append_child(&e).ok()?;
+    Some(e)
+}
+
+fn on(
+    e: &Element,
+    event: &str,
+    listeners: &mut Vec<Closure<dyn FnMut(Event)>>,
+    f: impl FnMut(Event) + 'static,
+) {
+    let c = Closure::<dyn FnMut(Event)>::new(f);
+    let _ = e.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+    listeners.push(c);
+}
+
+fn set_disabled(e: &Element, disabled: bool) {
+    let _ = if disabled {
+        e.set_attribute("disabled", "")
+    } else {
+        e.remove_attribute("disabled")
+    };
+}
+
+fn key_of(v: &VerificationView) -> (String, Channel, VerificationStatus, Option<String>) {
+    (
+        v.verification_id.clone(),
+        v.channel,
+        v.status,
+        v.resend_at.clone(),
+    )
+}
+
+impl Step {
+    /// Whether `v` is the attempt and state this step shows (then [`Step::update`] it).
+    pub fn shows(&self, v: &VerificationView) -> bool {
+        self.key == key_of(v)
+    }
+
+    /// Builds the step for `v` at the start of `parent`.
+    pub fn build<C, A, B, T>(
+        parent: &Element,
+        v: &VerificationView,
+        cat: &Catalog,
+        phone: &str,
+        touch: bool,
+        act: Actions<C, A, B, T>,
+    ) -> Option<Step>
+    where
+        C: Fn() + Copy + 'static,
+        A: Fn(Option<Channel>) + Copy + 'static,
+        B: Fn() + Copy + 'static,
+        T: Fn(String) + Copy + 'static,
+    {
+        let root = doc()?.create_element("div").ok()?;
+        root.set_class_name("active");
+        let _ = parent.prepend_with_node_1(&root);
+        let mut listeners = Vec::new();
+        let pending = v.status == VerificationStatus::Pending;
+        let verified = v.status == VerificationStatus::Verified;
+        let length = v.code_length;
+
+        if pending {
+            el(
+                &root,
+                "p",
+                &[("data-testid", "instructions")],
+                &text::instructions(cat, v),
+            );
+        }
+        if let (true, Some(image)) = (pending, &v.number_image_url) {
+            let spoken = v
+                .call_to_uri
+                .as_deref()
+                .map(text::spoken_digits)
+                .unwrap_or_default();
+            let alt = fill(&cat.t("missed.number"), "digits", &spoken);
+            el(
+                &root,
+                "img",
+                &[
+                    ("class", "number"),
+                    ("data-testid", "number-image"),
+                    ("src", image),
+                    ("alt", &alt),
+                ],
+                "",
+            );
+            let tel = v.call_to_uri.as_deref().unwrap_or_default();
+            let class = if touch { "call big" } else { "call" };
+            el(
+                &root,
+                "a",
+                &[
+                    ("data-testid", "call-link"),
+                    ("class", class),
+                    ("href", tel),
+                ],
+                &cat.t("missed.call_link"),
+            );
+            if let (false, Some(qr)) = (touch, &v.call_qr_url) {
+                let figure = el(&root, "figure", &[("class", "qr")], "")?;
+                let alt = cat.t("missed.qr_alt");
+                el(
+                    &figure,
+                    "img",
+                    &[
+                        ("data-testid", "call-qr"),
+                        ("src", qr),
+                        ("alt", &alt),
+                        ("width", "120"),
+                        ("height", "120"),
+                    ],
+                    "",
+                );
+                el(&figure, "figcaption", &[], &cat.t("missed.qr"));
+            }
+        }
+        let (mut code, mut check, mut checks_left) = (None, None, None);
+        if let (true, Some(length)) = (pending, length) {
+            let form = el(&root, "form", &[("class", "code"), ("novalidate", "")], "")?;
+            on(&form, "submit", &mut listeners, move |ev| {
+                ev.prevent_default();
+                (act.check)();
+            });
+            let n = u64::from(length);
+            el(
+                &form,
+                "label",
+                &[("for", "rp-code")],
+                &cat.n("code.label", n),
+            );
+            let input: HtmlInputElement = el(
+                &form,
+                "input",
+                &[
+                    ("id", "rp-code"),
+                    ("data-testid", "code"),
+                    ("type", "text"),
+                    ("dir", "ltr"),
+                    ("inputmode", "numeric"),
+                    ("autocomplete", "one-time-code"),
+                    ("aria-describedby", "rp-checks-left"),
+                ],
+                "",
+            )?
+            .dyn_into()
+            .ok()?;
+            let field = input.clone();
+            on(&input, "input", &mut listeners, move |_| {
+                let cleaned = crate::code::digits(&field.value(), usize::from(length));
+                // Shown cleaned even when the digits did not change (a letter typed), so
+                // the field never holds words.
+                field.set_value(&cleaned);
+                (act.typed)(cleaned);
+            });
+            code = Some(input);
+            check = el(
+                &form,
+                "button",
+                &[("type", "submit"), ("data-testid", "check")],
+                &cat.t("code.check"),
+            );
+            checks_left = el(
+                &form,
+                "p",
+                &[
+                    ("class", "hint"),
+                    ("id", "rp-checks-left"),
+                    ("data-testid", "checks-left"),
+                ],
+                "",
+            );
+        }
+        let delivery = el(
+            &root,
+            "p",
+            &[("class", "hint"), ("data-testid", "delivery")],
+            "",
+        )?;
+        let countdown = if pending {
+            el(
+                &root,
+                "p",
+                &[("class", "countdown"), ("data-testid", "countdown")],
+                "",
+            )
+        } else {
+            None
+        };
+        let group = cat.t("channel.other_ways");
+        let actions = el(
+            &root,
+            "div",
+            &[
+                ("class", "actions"),
+                ("role", "group"),
+                ("aria-label", &group),
+            ],
+            "",
+        )?;
+        let button = |testid: &str| {
+            el(
+                &actions,
+                "button",
+                &[
+                    ("type", "button"),
+                    ("class", "secondary"),
+                    ("data-testid", testid),
+                ],
+                "",
+            )
+        };
+        let mut held = Vec::new();
+        let mut resend = None;
+        if length.is_some() && !verified {
+            let b = button("resend")?;
+            on(&b, "click", &mut listeners, move |_| (act.again)(None));
+            resend = Some(b);
+        }
+        if !verified {
+            // Every other way the site offers, in its order.
+            for c in v.other_channels.iter().copied() {
+                let b = button("switch")?;
+                let _ = b.set_attribute("data-channel", c.as_str());
+                b.set_text_content(Some(&text::channel_label(cat, c)));
+                on(&b, "click", &mut listeners, move |_| (act.again)(Some(c)));
+                held.push(b);
+            }
+            let b = button("change-number")?;
+            b.set_text_content(Some(&fill(
+                &cat.t("form.change_number"),
+                "number",
+                &text::masked(phone),
+            )));
+            on(&b, "click", &mut listeners, move |_| (act.back)());
+        }
+        if !pending && !verified {
+            let b = button("restart")?;
+            b.set_text_content(Some(&cat.t("form.restart")));
+            on(&b, "click", &mut listeners, move |_| (act.back)());
+        }
+        let step = Step {
+            key: key_of(v),
+            pending,
+            expires_ms: js_sys::Date::parse(&v.expires_at),
+            resend_ms: v
+                .resend_at
+                .as_deref()
+                .map(js_sys::Date::parse)
+                .unwrap_or(0.0),
+            countdown,
+            resend,
+            held,
+            check,
+            code,
+            delivery,
+            checks_left,
+            root,
+            _listeners: listeners,
+        };
+        step.update(v, cat);
+        Some(step)
+    }
+
+    /// What a poll or a check changes while the attempt stands: its delivery and tries left.
+    pub fn update(&self, v: &VerificationView, cat: &Catalog) {
+        self.delivery
+            .set_text_content(Some(&text::delivery(cat, v.channel, v.delivery)));
+        if let Some(e) = &self.checks_left {
+            let left = v
+                .checks_left
+                .map(|n| cat.n("code.checks_left", u64::from(n)))
+                .unwrap_or_default();
+            e.set_text_content(Some(&left));
+        }
+    }
+
+    /// The clock and the busy state: the countdown, and what the cool-down holds back.
+    pub fn tick(&self, now_ms: f64, busy: bool, cat: &Catalog) {
+        let wait = self.resend_ms - now_ms;
+        let cooling = self.pending && wait > 0.0;
+        if let Some(e) = &self.countdown {
+            let left = fill(
+                &cat.t("status.time_left"),
+                "time",
+                &text::clock(self.expires_ms - now_ms),
+            );
+            e.set_text_content(Some(&left));
+        }
+        if let Some(e) = &self.resend {
+            let label = if cooling {
+                fill(&cat.t("code.resend_in"), "time", &text::clock(wait))
+            } else {
+                cat.t("code.resend")
+            };
+            if e.text_content().as_deref() != Some(label.as_str()) {
+                e.set_text_content(Some(&label));
+            }
+            set_disabled(e, busy || cooling);
+        }
+        for e in &self.held {
+            set_disabled(e, busy || cooling);
+        }
+        if let Some(e) = &self.check {
+            set_disabled(e, busy);
+        }
+    }
+
+    /// Shows `code` in the code field (cleared after a check).
+    pub fn show_code(&self, code: &str) {
+        if let Some(input) = &self.code {
+            if input.value() != code {
+                input.set_value(code);
+            }
+        }
+    }
+}
