@@ -60,11 +60,29 @@
     return catalogs[lang];
   }
 
+  // The module, asked for again if the first request has not answered in 10 s (a stalled
+  // connection; wrangler dev's asset server was seen to hold this one file for 94 s): the
+  // first answer wins.
+  function importModule(url) {
+    return new Promise(function (resolve, reject) {
+      var settled = false;
+      function attempt(u) {
+        import(u).then(function (m) {
+          if (!settled) { settled = true; resolve(m); }
+        }, function (err) {
+          if (!settled) { settled = true; reject(err); }
+        });
+      }
+      attempt(url);
+      setTimeout(function () { if (!settled) attempt(url + '?again'); }, 10000);
+    });
+  }
+
   function load() {
     if (!loading) {
       var module = new URL('widget/ringproof-widget.js', base).href;
       var wasm = new URL('widget/ringproof-widget_bg.wasm', base).href;
-      loading = import(module).then(function (m) {
+      loading = importModule(module).then(function (m) {
         return m.default({ module_or_path: wasm }).then(function () { return m; });
       });
     }

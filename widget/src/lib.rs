@@ -6,6 +6,8 @@
 
 mod api;
 mod code;
+mod dom;
+mod form;
 mod host;
 mod i18n;
 mod number;
@@ -14,6 +16,7 @@ mod step;
 mod text;
 mod wire;
 
+use dom::flag;
 use i18n::Catalog;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -85,7 +88,6 @@ fn Widget(
     let (countries, set_countries) = signal(Vec::<DialCode>::new());
     let (country, set_country) = signal(None::<String>);
     let (search, set_search) = signal(String::new());
-    let (no_match, set_no_match) = signal(false);
     let (plan, set_plan) = signal(None::<PhoneCountry>);
     let (field_error, set_field_error) = signal(None::<&'static str>);
     let names = StoredValue::new_local(number::region_names(&lang.get_value()));
@@ -111,24 +113,6 @@ fn Widget(
             }
         });
     };
-    // Filled by hand rather than by a view: a reactive list of `<option>`s costs the wasm
-    // far more than these few DOM calls.
-    let picker = NodeRef::<leptos::html::Select>::new();
-    Effect::new(move |_| {
-        let list = countries.get();
-        let chosen = country.get();
-        let wanted = search.get();
-        if let Some(select) = picker.get() {
-            let (shown, first) = names
-                .with_value(|n| number::fill_picker(&select, &list, chosen.as_deref(), &wanted, n));
-            set_no_match.set(shown == 0 && !list.is_empty());
-            // A search that hides the chosen country chooses its first match, as typing
-            // into a native list does.
-            if let Some(first) = first {
-                choose(first);
-            }
-        }
-    });
     {
         let url = countries_url("");
         let page_region = number::region_of(&number::page_language());
@@ -243,8 +227,7 @@ fn Widget(
     let solve =
         move || async move { proof::solve(&api_base.get_value(), &site_key.get_value()).await };
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = move || {
         if busy.get_untracked() {
             return;
         }
@@ -375,8 +358,6 @@ fn Widget(
         });
     };
 
-    let busy_now = move || busy.get();
-
     // The attempt's step, built by hand (see `step.rs`) when the attempt changes and updated
     // in place while it stands.
     let step_box = NodeRef::<leptos::html::Div>::new();
@@ -434,6 +415,81 @@ fn Widget(
         });
     });
 
+    // The phone form, built by hand once (see `form.rs`) and hidden while an attempt runs.
+    let form_box = NodeRef::<leptos::html::Div>::new();
+    let form = StoredValue::new_local(None::<form::PhoneForm>);
+    let with_form = move |f: &dyn Fn(&form::PhoneForm)| {
+        if form.with_value(Option::is_none) {
+            let Some(parent) = form_box.get() else {
+                return;
+            };
+            let actions = form::Actions {
+                submit,
+                country: choose,
+                search: move |s: String| set_search.set(s),
+                typed: move |typed: String| {
+                    set_field_error.set(None);
+                    let shown = match plan.get_untracked() {
+                        Some(p) => number::format_national(&p, &typed),
+                        None => typed,
+                    };
+                    set_phone.set(shown.clone());
+                    shown
+                },
+            };
+            let built = cat.with_value(|c| form::PhoneForm::build(&parent, c, actions));
+            form.set_value(built);
+        }
+        form.with_value(|x| {
+            if let Some(x) = x {
+                f(x);
+            }
+        });
+    };
+    // The picker's options are filled by hand too: a reactive list of `<option>`s costs the
+    // wasm far more than these few DOM calls.
+    Effect::new(move |_| {
+        let list = countries.get();
+        let chosen = country.get();
+        let wanted = search.get();
+        with_form(&|f| {
+            flag(&f.countries, "hidden", list.is_empty());
+            flag(&f.search, "hidden", list.len() <= SEARCH_FROM);
+            let (shown, first) = names.with_value(|n| {
+                number::fill_picker(&f.picker, &list, chosen.as_deref(), &wanted, n)
+            });
+            let none = shown == 0 && !list.is_empty();
+            f.no_match.set_text_content(Some(&if none {
+                t("country.none")
+            } else {
+                String::new()
+            }));
+            // A search that hides the chosen country chooses its first match, as typing
+            // into a native list does.
+            if let Some(first) = first {
+                choose(first);
+            }
+        });
+    });
+    Effect::new(move |_| {
+        let example = plan.get().and_then(|p| p.example);
+        with_form(&|f| {
+            f.phone
+                .set_placeholder(example.as_deref().unwrap_or("+44 7400 123456"))
+        });
+    });
+    Effect::new(move |_| {
+        let problem = field_error.get();
+        with_form(&|f| cat.with_value(|c| f.say_problem(problem, c)));
+    });
+    Effect::new(move |_| {
+        let (busy, attempt) = (busy.get(), current.with(Option::is_some));
+        with_form(&|f| {
+            cat.with_value(|c| f.busy(busy, c));
+            flag(&f.root, "hidden", attempt);
+        });
+    });
+
     let status_text = move || {
         current
             .get()
@@ -443,44 +499,7 @@ fn Widget(
 
     view! {
         <div class="rp" data-testid="widget" lang=lang.get_value() dir=if rtl { "rtl" } else { "ltr" }>
-            <Show when=move || current.get().is_none()>
-                <form on:submit=submit novalidate>
-                    <div class="country" hidden=move || countries.get().is_empty()>
-                        <label for="rp-country">{t("country.label")}</label>
-                        <input type="search" class="search" data-testid="country-search"
-                            hidden=move || countries.get().len() <= SEARCH_FROM
-                            aria-label=t("country.search") placeholder=t("country.search")
-                            aria-controls="rp-country" autocomplete="off"
-                            on:input=move |ev| set_search.set(event_target_value(&ev))/>
-                        <p class="hint" aria-live="polite" data-testid="country-none">
-                            {move || no_match.get().then(|| t("country.none"))}
-                        </p>
-                        <select id="rp-country" data-testid="country" autocomplete="tel-country-code"
-                            node_ref=picker on:change=move |ev| choose(event_target_value(&ev))>
-                        </select>
-                    </div>
-                    <label for="rp-phone">{t("phone.label")}</label>
-                    <input id="rp-phone" data-testid="phone" type="tel" autocomplete="tel-national"
-                        inputmode="tel" required dir="ltr"
-                        placeholder=move || plan.get().and_then(|p| p.example).unwrap_or_else(|| "+44 7400 123456".into())
-                        aria-invalid=move || field_error.get().is_some().to_string()
-                        aria-describedby="rp-phone-error"
-                        prop:value=move || phone.get()
-                        on:input=move |ev| {
-                            set_field_error.set(None);
-                            let typed = event_target_value(&ev);
-                            let shown = match plan.get_untracked() {
-                                Some(p) => number::format_national(&p, &typed),
-                                None => typed,
-                            };
-                            set_phone.set(shown);
-                        }/>
-                    <p id="rp-phone-error" class="error" data-testid="phone-error">{move || field_error.get().map(t)}</p>
-                    <button type="submit" data-testid="submit" disabled=busy_now>
-                        {move || if busy.get() { t("form.starting") } else { t("form.submit") }}
-                    </button>
-                </form>
-            </Show>
+            <div node_ref=form_box></div>
             <div node_ref=step_box></div>
             <p class="error" role="alert" data-testid="error">{move || error.get()}</p>
             <p class="status" aria-live="polite" data-testid="status">{status_text}</p>

@@ -3,12 +3,11 @@
 //! wasm about 19 KB of gzip, most of the widget's budget. It is rebuilt when the attempt
 //! changes and updated in place otherwise, so a code being typed is never lost.
 
+use crate::dom::{doc, el, field, flag, on, Listeners};
 use crate::i18n::{fill, Catalog};
 use crate::text;
 use ringproof_api::{Channel, VerificationStatus, VerificationView};
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, HtmlInputElement};
+use web_sys::{Element, HtmlInputElement};
 
 /// What the step's buttons and field ask the widget to do.
 #[derive(Clone, Copy)]
@@ -45,50 +44,13 @@ pub struct Step {
     delivery: Element,
     checks_left: Option<Element>,
     root: Element,
-    /// Kept for as long as the elements they listen on.
-    _listeners: Vec<Closure<dyn FnMut(Event)>>,
+    _listeners: Listeners,
 }
 
 impl Drop for Step {
     fn drop(&mut self) {
         self.root.remove();
     }
-}
-
-fn doc() -> Option<Document> {
-    web_sys::window()?.document()
-}
-
-/// `<tag attr=value …>text</tag>`, appended to `parent`.
-fn el(parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> Option<Element> {
-    let e = doc()?.create_element(tag).ok()?;
-    for (k, v) in attrs {
-        let _ = e.set_attribute(k, v);
-    }
-    if !text.is_empty() {
-        e.set_text_content(Some(text));
-    }
-    parent.append_child(&e).ok()?;
-    Some(e)
-}
-
-fn on(
-    e: &Element,
-    event: &str,
-    listeners: &mut Vec<Closure<dyn FnMut(Event)>>,
-    f: impl FnMut(Event) + 'static,
-) {
-    let c = Closure::<dyn FnMut(Event)>::new(f);
-    let _ = e.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
-    listeners.push(c);
-}
-
-fn set_disabled(e: &Element, disabled: bool) {
-    let _ = if disabled {
-        e.set_attribute("disabled", "")
-    } else {
-        e.remove_attribute("disabled")
-    };
 }
 
 fn key_of(v: &VerificationView) -> (String, Channel, VerificationStatus, Option<String>) {
@@ -199,7 +161,7 @@ impl Step {
                 &[("for", "rp-code")],
                 &cat.n("code.label", n),
             );
-            let input: HtmlInputElement = el(
+            let input: HtmlInputElement = field(
                 &form,
                 "input",
                 &[
@@ -211,10 +173,7 @@ impl Step {
                     ("autocomplete", "one-time-code"),
                     ("aria-describedby", "rp-checks-left"),
                 ],
-                "",
-            )?
-            .dyn_into()
-            .ok()?;
+            )?;
             let field = input.clone();
             on(&input, "input", &mut listeners, move |_| {
                 let cleaned = crate::code::digits(&field.value(), usize::from(length));
@@ -366,13 +325,13 @@ impl Step {
             if e.text_content().as_deref() != Some(label.as_str()) {
                 e.set_text_content(Some(&label));
             }
-            set_disabled(e, busy || cooling);
+            flag(e, "disabled", busy || cooling);
         }
         for e in &self.held {
-            set_disabled(e, busy || cooling);
+            flag(e, "disabled", busy || cooling);
         }
         if let Some(e) = &self.check {
-            set_disabled(e, busy);
+            flag(e, "disabled", busy);
         }
     }
 

@@ -1,0 +1,45 @@
+//! The few DOM calls the hand-built parts of the widget (`form.rs`, `step.rs`) are made of.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, Event};
+
+/// Event handlers, kept for as long as the elements they listen on.
+pub type Listeners = Vec<Closure<dyn FnMut(Event)>>;
+
+pub fn doc() -> Option<Document> {
+    web_sys::window()?.document()
+}
+
+/// `<tag attr=value …>text</tag>`, appended to `parent`.
+pub fn el(parent: &Element, tag: &str, attrs: &[(&str, &str)], text: &str) -> Option<Element> {
+    let e = doc()?.create_element(tag).ok()?;
+    for (k, v) in attrs {
+        let _ = e.set_attribute(k, v);
+    }
+    if !text.is_empty() {
+        e.set_text_content(Some(text));
+    }
+    parent.append_child(&e).ok()?;
+    Some(e)
+}
+
+/// [`el`] for a field, as its own type (`HtmlInputElement`, `HtmlSelectElement`).
+pub fn field<T: JsCast>(parent: &Element, tag: &str, attrs: &[(&str, &str)]) -> Option<T> {
+    el(parent, tag, attrs, "")?.dyn_into().ok()
+}
+
+pub fn on(e: &Element, event: &str, listeners: &mut Listeners, f: impl FnMut(Event) + 'static) {
+    let c = Closure::<dyn FnMut(Event)>::new(f);
+    let _ = e.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+    listeners.push(c);
+}
+
+/// Sets or removes a boolean attribute (`disabled`, `hidden`).
+pub fn flag(e: &Element, name: &str, on: bool) {
+    let _ = if on {
+        e.set_attribute(name, "")
+    } else {
+        e.remove_attribute(name)
+    };
+}

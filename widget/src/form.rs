@@ -1,0 +1,184 @@
+//! The phone form (country, search, number, its error, the button), built once with DOM calls
+//! like `step.rs` and kept while an attempt runs (hidden), so the number typed stays as it was.
+
+use crate::dom::{el, field, flag, on, Listeners};
+use crate::i18n::Catalog;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+
+/// What the form's fields ask the widget to do.
+pub struct Actions<Submit, Country, Search, Typed>
+where
+    Submit: Fn() + 'static,
+    Country: Fn(String) + 'static,
+    Search: Fn(String) + 'static,
+    Typed: Fn(String) -> String + 'static,
+{
+    pub submit: Submit,
+    /// Another country chosen in the picker.
+    pub country: Country,
+    /// The country search's text changed.
+    pub search: Search,
+    /// The number's text changed; answers it as it should be shown (grouped).
+    pub typed: Typed,
+}
+
+pub struct PhoneForm {
+    pub root: Element,
+    pub countries: Element,
+    pub search: Element,
+    pub no_match: Element,
+    pub picker: HtmlSelectElement,
+    pub phone: HtmlInputElement,
+    pub error: Element,
+    pub submit: Element,
+    _listeners: Listeners,
+}
+
+impl PhoneForm {
+    pub fn build<S, C, F, T>(
+        parent: &Element,
+        cat: &Catalog,
+        act: Actions<S, C, F, T>,
+    ) -> Option<Self>
+    where
+        S: Fn() + 'static,
+        C: Fn(String) + 'static,
+        F: Fn(String) + 'static,
+        T: Fn(String) -> String + 'static,
+    {
+        let mut listeners = Listeners::new();
+        let root = el(parent, "form", &[("novalidate", "")], "")?;
+        let Actions {
+            submit,
+            country,
+            search,
+            typed,
+        } = act;
+        on(&root, "submit", &mut listeners, move |ev| {
+            ev.prevent_default();
+            submit();
+        });
+        let countries = el(&root, "div", &[("class", "country"), ("hidden", "")], "")?;
+        el(
+            &countries,
+            "label",
+            &[("for", "rp-country")],
+            &cat.t("country.label"),
+        );
+        let label = cat.t("country.search");
+        let search_box = el(
+            &countries,
+            "input",
+            &[
+                ("type", "search"),
+                ("class", "search"),
+                ("data-testid", "country-search"),
+                ("hidden", ""),
+                ("aria-label", &label),
+                ("placeholder", &label),
+                ("aria-controls", "rp-country"),
+                ("autocomplete", "off"),
+            ],
+            "",
+        )?;
+        let searched: HtmlInputElement = search_box.clone().dyn_into().ok()?;
+        on(&search_box, "input", &mut listeners, move |_| {
+            search(searched.value())
+        });
+        let no_match = el(
+            &countries,
+            "p",
+            &[
+                ("class", "hint"),
+                ("aria-live", "polite"),
+                ("data-testid", "country-none"),
+            ],
+            "",
+        )?;
+        let picker: HtmlSelectElement = field(
+            &countries,
+            "select",
+            &[
+                ("id", "rp-country"),
+                ("data-testid", "country"),
+                ("autocomplete", "tel-country-code"),
+            ],
+        )?;
+        let chosen = picker.clone();
+        on(&picker, "change", &mut listeners, move |_| {
+            country(chosen.value())
+        });
+        el(
+            &root,
+            "label",
+            &[("for", "rp-phone")],
+            &cat.t("phone.label"),
+        );
+        let phone: HtmlInputElement = field(
+            &root,
+            "input",
+            &[
+                ("id", "rp-phone"),
+                ("data-testid", "phone"),
+                ("type", "tel"),
+                ("autocomplete", "tel-national"),
+                ("inputmode", "tel"),
+                ("required", ""),
+                ("dir", "ltr"),
+                ("aria-invalid", "false"),
+                ("aria-describedby", "rp-phone-error"),
+            ],
+        )?;
+        let number = phone.clone();
+        on(&phone, "input", &mut listeners, move |_| {
+            let shown = typed(number.value());
+            if number.value() != shown {
+                number.set_value(&shown);
+            }
+        });
+        let error = el(
+            &root,
+            "p",
+            &[
+                ("id", "rp-phone-error"),
+                ("class", "error"),
+                ("data-testid", "phone-error"),
+            ],
+            "",
+        )?;
+        let submit = el(
+            &root,
+            "button",
+            &[("type", "submit"), ("data-testid", "submit")],
+            &cat.t("form.submit"),
+        )?;
+        Some(PhoneForm {
+            root,
+            countries,
+            search: search_box,
+            no_match,
+            picker,
+            phone,
+            error,
+            submit,
+            _listeners: listeners,
+        })
+    }
+
+    /// The field's error (a message id), or none.
+    pub fn say_problem(&self, problem: Option<&str>, cat: &Catalog) {
+        self.error
+            .set_text_content(Some(&problem.map(|id| cat.t(id)).unwrap_or_default()));
+        let _ = self.phone.set_attribute(
+            "aria-invalid",
+            if problem.is_some() { "true" } else { "false" },
+        );
+    }
+
+    pub fn busy(&self, busy: bool, cat: &Catalog) {
+        flag(&self.submit, "disabled", busy);
+        let label = cat.t(if busy { "form.starting" } else { "form.submit" });
+        self.submit.set_text_content(Some(&label));
+    }
+}
