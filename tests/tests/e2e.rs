@@ -279,14 +279,8 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
     })
     .unwrap();
     accessible(&b, "verified");
-    let form_token = b
-        .execute(
-            "return document.querySelector('#checkout input[name=\"ringproof-response\"]').value",
-            vec![],
-        )
-        .unwrap();
     let event_tokens = b.execute("return window.ringproofEvents", vec![]).unwrap();
-    let token = form_token.as_str().expect("token in the form").to_owned();
+    let token = form_token(&b).unwrap().expect("token in the form");
     assert_eq!(
         event_tokens,
         json!([token]),
@@ -786,6 +780,16 @@ fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
 }
 
 /// Types `number` into the widget's phone field and presses its button.
+/// The token the widget put in the page's form (its hidden `ringproof-response` input), once
+/// there.
+pub fn form_token(b: &Browser) -> Result<Option<String>, String> {
+    let v = b.execute(
+        "var i = document.querySelector('form input[name=\"ringproof-response\"]'); return i ? i.value : null",
+        vec![],
+    )?;
+    Ok(v.as_str().filter(|t| !t.is_empty()).map(str::to_owned))
+}
+
 /// The `data-testid` (else the tag) of what has focus inside the widget.
 pub fn focused(b: &Browser) -> Result<Value, String> {
     b.execute(

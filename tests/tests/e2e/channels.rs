@@ -89,13 +89,8 @@ fn type_code(b: &Browser, code: &str) {
 fn token_checks_out(ctx: &Ctx, b: &Browser, secret: &str, channel: &str) {
     wait_text(b, "status", "verified", |t| t.starts_with("Verified"));
     crate::accessible(b, &format!("verified by {channel}"));
-    let token = b
-        .execute(
-            "return document.querySelector('#checkout input[name=\"ringproof-response\"]').value",
-            vec![],
-        )
-        .unwrap();
-    let ok = ctx.siteverify(secret, token.as_str().unwrap());
+    let token = crate::form_token(b).unwrap().expect("token in the form");
+    let ok = ctx.siteverify(secret, &token);
     assert_eq!(ok["success"], true, "{ok}");
     assert_eq!(ok["channel"], channel);
     assert_eq!(ok["phone"], PHONE_E164);

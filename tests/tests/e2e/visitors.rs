@@ -289,13 +289,7 @@ fn national_numbers_of_several_countries_verify(ctx: &Ctx) {
         .unwrap();
         assert_eq!(r.status, 200, "{}", r.body);
         let token = b
-            .wait_for("the token", || {
-                let v = b.execute(
-                    "var i = document.querySelector('input[name=\"ringproof-response\"]'); return i ? i.value : null",
-                    vec![],
-                )?;
-                v.as_str().map(str::to_owned).ok_or_default()
-            })
+            .wait_for("the token", || crate::form_token(&b)?.ok_or_default())
             .unwrap();
         let answer = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
         assert_eq!(answer["phone"], e164, "{country} {typed}: {answer}");
