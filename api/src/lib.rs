@@ -168,6 +168,14 @@ pub struct CreateVerification {
     /// written in it when the edge has its text, in English otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The page's name for what is being verified (Turnstile's `action`): up to 32 of
+    /// `A-Z a-z 0-9 _ -`, echoed by siteverify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The page's own data (Turnstile's `cdata`): up to 255 of `A-Z a-z 0-9 _ -`, echoed by
+    /// siteverify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdata: Option<String>,
 }
 
 /// `POST /v1/verifications/{id}/resend`; the body may be empty for a missed call.
@@ -269,6 +277,13 @@ pub struct VerificationView {
     /// Present once verified: the single-use proof the page hands to its server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// When `token` stops being accepted (RFC 3339). A page whose token expired unspent asks
+    /// for a fresh one (`POST /v1/verifications/{id}/token`) without another call or SMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_expires_at: Option<String>,
+    /// Made with a test site key: nothing is sent to a phone (see the README's "Test keys").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 /// The `201` answer to `POST /v1/verifications`: the verification as it stands.
@@ -334,6 +349,16 @@ pub struct SiteverifyResponse {
     pub verified_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_transaction_id: Option<String>,
+    /// The host of the page the verification ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdata: Option<String>,
+    /// Made with a test site key (see the README's "Test keys"): no phone was reached.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_codes: Vec<String>,
 }

@@ -51,6 +51,7 @@ pub fn create(
         sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
         limits: limits(input.limits)?,
         turnstile_secret: None,
+        test: None,
     };
     let mut site = site;
     site.turnstile_secret = turnstile(input.turnstile_secret, &site.site_key, rng, master)?;

@@ -31,12 +31,17 @@ pub fn issue(
     let code: String = (0..length)
         .map(|_| char::from(b'0' + rng.below(10) as u8))
         .collect();
-    let stored = StoredCode {
-        hash: keyed_hash(key, binding, &code),
-        length,
-        checks_left: checks,
-    };
+    let stored = stored(key, binding, &code, checks);
     (code, stored)
+}
+
+/// What is kept of `code`: its keyed hash, never the digits.
+pub fn stored(key: &[u8], binding: &str, code: &str, checks: u32) -> StoredCode {
+    StoredCode {
+        hash: keyed_hash(key, binding, code),
+        length: code.len() as u8,
+        checks_left: checks,
+    }
 }
 
 impl StoredCode {

@@ -31,6 +31,31 @@ pub fn is_client_transaction_id(s: &str) -> bool {
     (1..=CLIENT_TRANSACTION_ID_MAX).contains(&s.len())
 }
 
+/// Turnstile's bounds on a widget's `action` and `cdata`.
+pub const ACTION_MAX: usize = 32;
+pub const CDATA_MAX: usize = 255;
+
+/// A page's `action` (`name` is `"action"`) or `cdata`: what siteverify will echo, so only
+/// `A-Z a-z 0-9 _ -`, as Turnstile allows, and nothing the site's server could mistake for
+/// markup.
+pub fn page_label(name: &str, s: &str) -> Result<(), ApiError> {
+    let max = if name == "action" {
+        ACTION_MAX
+    } else {
+        CDATA_MAX
+    };
+    let fits = (1..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if fits {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidRequest(format!(
+            "{name} must be 1 to {max} of A-Z, a-z, 0-9, _ and -"
+        )))
+    }
+}
+
 pub fn is_reference(s: &str) -> bool {
     (1..=REFERENCE_MAX).contains(&s.len())
 }
@@ -42,6 +67,18 @@ pub fn is_secret(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_and_cdata_take_turnstiles_characters_and_lengths() {
+        assert!(page_label("action", "sign-up_2").is_ok());
+        assert!(page_label("action", &"a".repeat(32)).is_ok());
+        assert!(page_label("action", &"a".repeat(33)).is_err());
+        assert!(page_label("cdata", &"a".repeat(255)).is_ok());
+        assert!(page_label("cdata", &"a".repeat(256)).is_err());
+        for bad in ["", "a b", "<script>", "é", "a.b"] {
+            assert!(page_label("cdata", bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn bounds_hold_at_their_edges() {

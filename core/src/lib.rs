@@ -25,6 +25,7 @@ pub mod secret;
 pub mod session;
 pub mod site;
 pub mod siteverify;
+pub mod test_keys;
 pub mod texts;
 pub mod throttle;
 pub mod time;

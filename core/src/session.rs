@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 pub const ATTEMPT_SECS: u64 = 10 * 60;
 /// How long a token may wait before the site checks it (Turnstile's figure).
 pub const TOKEN_TTL_SECS: u64 = 5 * 60;
+/// How long after it was verified a verification may still have its token renewed.
+pub const RENEW_WITHIN_SECS: u64 = 10 * 60;
 /// Codes and calls one verification may send, all channels together.
 pub const MAX_SENDS: u32 = 5;
 /// A provider's clock may run a little ahead of ours.
@@ -36,12 +38,15 @@ const CLOCK_SKEW_SECS: u64 = 60;
 pub struct Policy {
     /// While an attempt is pending, a resend or a switch waits this long after it started.
     pub resend_cooldown_secs: u64,
+    /// How long a token may wait before the site checks it.
+    pub token_ttl_secs: u64,
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             resend_cooldown_secs: 30,
+            token_ttl_secs: TOKEN_TTL_SECS,
         }
     }
 }
@@ -85,6 +90,21 @@ pub struct Session {
     /// The site's cap on codes sent to one number per hour (see `throttle`).
     #[serde(default = "default_send_limit")]
     pub sends_per_number_per_hour: u32,
+    /// The policy's token life when the session began.
+    #[serde(default = "default_token_ttl")]
+    pub token_ttl_secs: u64,
+    /// Made with a test key: codes are `test_keys::CODE` and nothing is sent.
+    #[serde(default)]
+    pub test: bool,
+    /// The page's `action` and `cdata`, checked by `ids`, echoed by siteverify.
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub cdata: Option<String>,
+}
+
+fn default_token_ttl() -> u64 {
+    TOKEN_TTL_SECS
 }
 
 fn default_send_limit() -> u32 {
@@ -125,6 +145,10 @@ pub enum State {
         #[serde(default)]
         call_time: Option<Timestamp>,
         token_spent: bool,
+        /// When the live token was issued, if it was renewed after `at` (see
+        /// [`Session::renew_token`]); tokens are bound to this instant.
+        #[serde(default)]
+        token_at: Option<Timestamp>,
     },
     Failed {
         at: Timestamp,
@@ -292,6 +316,9 @@ pub struct NewSession {
     pub client_transaction_id: Option<String>,
     pub channels: Vec<Channel>,
     pub sends_per_number_per_hour: u32,
+    pub test: bool,
+    pub action: Option<String>,
+    pub cdata: Option<String>,
 }
 
 /// Secrets and tools a transition that issues a code needs.
@@ -338,6 +365,10 @@ impl Session {
             unmatched_calls: 0,
             costs: vec![],
             sends_per_number_per_hour: new.sends_per_number_per_hour,
+            token_ttl_secs: issuer.policy.token_ttl_secs,
+            test: new.test,
+            action: new.action,
+            cdata: new.cdata,
         };
         let dispatch = s.begin(channel, inbound_number, issuer, now)?;
         Ok((s, dispatch))
@@ -370,6 +401,11 @@ impl Session {
         let ordinal = self.attempt.ordinal + 1;
         let binding = format!("{}/{ordinal}", self.id);
         let (code, stored) = match code_shape(channel) {
+            Some((len, checks)) if self.test => {
+                let c = crate::test_keys::code(len);
+                let s = code::stored(issuer.code_key, &binding, &c, checks);
+                (Some(c), Some(s))
+            }
             Some((len, checks)) => {
                 let (c, s) = code::issue(issuer.rng, issuer.code_key, &binding, len, checks);
                 (Some(c), Some(s))
@@ -512,6 +548,7 @@ impl Session {
                     at: now,
                     call_time: Some(call_time),
                     token_spent: false,
+                    token_at: None,
                 };
                 CallOutcome::Verified
             }
@@ -602,6 +639,7 @@ impl Session {
                 at: now,
                 call_time: None,
                 token_spent: false,
+                token_at: None,
             };
         } else if self.checks_left() == 0 {
             self.state = State::Failed {
@@ -620,14 +658,8 @@ impl Session {
     pub fn view(&self, token_key: &[u8], base: &str, now: Timestamp) -> VerificationView {
         let status = self.status(now);
         let a = &self.attempt;
-        let token = match self.state {
-            State::Verified {
-                at,
-                token_spent: false,
-                ..
-            } if now < at.plus_secs(TOKEN_TTL_SECS) => Some(token::issue(token_key, &self.id, at)),
-            _ => None,
-        };
+        let live = self.live_token_at(now);
+        let token = live.map(|at| token::issue(token_key, &self.id, at));
         let pending = status == VerificationStatus::Pending;
         VerificationView {
             verification_id: self.id.clone(),
@@ -659,6 +691,9 @@ impl Session {
                 _ => None,
             },
             token,
+            token_expires_at: live
+                .map(|at| at.plus_secs(self.token_ttl_secs).ceil_secs().to_rfc3339()),
+            test: self.test,
         }
     }
 
@@ -672,15 +707,17 @@ impl Session {
         let State::Verified {
             at,
             ref mut token_spent,
+            token_at,
             ..
         } = self.state
         else {
             return Err(SiteverifyError::InvalidInputResponse);
         };
-        if !token::is_valid(token_key, presented, &self.id, at) {
+        let issued = token_at.unwrap_or(at);
+        if !token::is_valid(token_key, presented, &self.id, issued) {
             return Err(SiteverifyError::InvalidInputResponse);
         }
-        if *token_spent || now >= at.plus_secs(TOKEN_TTL_SECS) {
+        if *token_spent || now >= issued.plus_secs(self.token_ttl_secs) {
             return Err(SiteverifyError::TimeoutOrDuplicate);
         }
         *token_spent = true;
@@ -690,8 +727,59 @@ impl Session {
             channel: Some(self.attempt.channel),
             verified_at: Some(at.to_rfc3339()),
             client_transaction_id: self.client_transaction_id.clone(),
+            hostname: crate::origin::Origin::parse(&self.origin).map(|o| o.host().to_owned()),
+            action: self.action.clone(),
+            cdata: self.cdata.clone(),
+            test: self.test,
             error_codes: vec![],
         })
+    }
+
+    /// The instant the live token was issued at, while one can be spent.
+    fn live_token_at(&self, now: Timestamp) -> Option<Timestamp> {
+        match self.state {
+            State::Verified {
+                at,
+                token_spent: false,
+                token_at,
+                ..
+            } => {
+                let issued = token_at.unwrap_or(at);
+                (now < issued.plus_secs(self.token_ttl_secs)).then_some(issued)
+            }
+            _ => None,
+        }
+    }
+
+    /// A fresh token for a verification whose token expired unspent, so a visitor who was
+    /// slow to send the form needs no second call or SMS. Only while [`RENEW_WITHIN_SECS`] of
+    /// the verification have not passed, never once a token was spent, and one live token at
+    /// a time: a renewal invalidates nothing that could still be spent, and cannot turn one
+    /// verification into several redemptions.
+    pub fn renew_token(&mut self, now: Timestamp) -> Result<(), ApiError> {
+        let status = self.status(now);
+        let State::Verified {
+            at,
+            token_spent,
+            ref mut token_at,
+            ..
+        } = self.state
+        else {
+            return Err(match status {
+                VerificationStatus::Pending => {
+                    ApiError::InvalidRequest("the verification is not verified yet".into())
+                }
+                other => ApiError::NotPending(other),
+            });
+        };
+        let issued = token_at.unwrap_or(at);
+        if token_spent || now >= at.plus_secs(RENEW_WITHIN_SECS) {
+            return Err(ApiError::Expired);
+        }
+        if now >= issued.plus_secs(self.token_ttl_secs) {
+            *token_at = Some(now);
+        }
+        Ok(())
     }
 
     /// Whether the outcome can no longer change, so the site may be told: verified; failed with
@@ -709,7 +797,11 @@ impl Session {
     /// may delete it.
     pub fn retain_until(&self) -> Timestamp {
         match self.state {
-            State::Verified { at, .. } => at.plus_secs(TOKEN_TTL_SECS).max(self.attempt.expires_at),
+            State::Verified { at, token_at, .. } => token_at
+                .unwrap_or(at)
+                .plus_secs(self.token_ttl_secs)
+                .max(at.plus_secs(RENEW_WITHIN_SECS))
+                .max(self.attempt.expires_at),
             _ => self.attempt.expires_at,
         }
         .plus_secs(CLOCK_SKEW_SECS)

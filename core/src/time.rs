@@ -26,6 +26,12 @@ impl Timestamp {
         Timestamp(self.0 + s * 1000)
     }
 
+    /// The next whole second (this one, if already whole): a deadline shown to the second
+    /// must never read as passed before it has.
+    pub fn ceil_secs(self) -> Self {
+        Timestamp(self.0.div_ceil(1000) * 1000)
+    }
+
     /// RFC 3339 in UTC with second precision, e.g. `2026-11-23T06:05:08Z`.
     pub fn to_rfc3339(self) -> String {
         self.utc().to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -92,11 +92,15 @@ pub fn code_key(env: &Env) -> Result<Vec<u8>, ApiError> {
     token_key(env)
 }
 
-/// `RESEND_COOLDOWN_SECS` shortens the cool-down for tests; production keeps the default.
+/// `RESEND_COOLDOWN_SECS` and `TOKEN_TTL_SECS` shorten the cool-down and the token's life for
+/// tests; production keeps the defaults.
 pub fn policy(env: &Env) -> Policy {
     let mut p = Policy::default();
     if let Some(secs) = optional(env, "RESEND_COOLDOWN_SECS").and_then(|v| v.parse().ok()) {
         p.resend_cooldown_secs = secs;
+    }
+    if let Some(secs) = optional(env, "TOKEN_TTL_SECS").and_then(|v| v.parse().ok()) {
+        p.token_ttl_secs = secs;
     }
     p
 }

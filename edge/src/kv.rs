@@ -42,6 +42,9 @@ pub async fn delete<K: KvKey>(env: &Env, key: &K) -> Outcome<()> {
 
 /// The site with this key; `unknown_site` when there is none.
 pub async fn site(env: &Env, site_key: &str) -> Outcome<Site> {
+    if let Some(test) = ringproof_core::test_keys::site(site_key) {
+        return Ok(test);
+    }
     get(env, &SiteByKey(site_key))
         .await?
         .ok_or(ApiError::UnknownSite)

@@ -290,6 +290,8 @@ impl LocalEdge {
         let env_file = persist.with_extension("env");
         let testing = log.is_some();
         let cooldown = if testing { "3" } else { "30" };
+        // Long enough for every scenario to redeem its token, short enough for one to see it expire.
+        let token_ttl = if testing { "40" } else { "300" };
         // Tests watch callbacks retry within seconds; the demo keeps the real schedule.
         let (retry_secs, callback_timeout) = if testing { ("1,2,2", "2") } else { ("", "") };
         let vars = [
@@ -317,6 +319,7 @@ impl LocalEdge {
             ("PHONE_CONFIRM_API_KEY", &fake_config.phoneconfirm_api_key),
             ("PHONE_CONFIRM_DOMAIN", &fake_config.phoneconfirm_domain),
             ("RESEND_COOLDOWN_SECS", cooldown),
+            ("TOKEN_TTL_SECS", token_ttl),
             ("ADMIN_TOKEN", secrets.admin_token.as_str()),
             ("INBOUND_NUMBERS", &SANDBOX_NUMBERS.join(",")),
             ("LOCAL_DEVELOPMENT", "true"),
@@ -434,6 +437,7 @@ impl LocalEdge {
                 ..Default::default()
             },
             turnstile_secret: None,
+            test: None,
         }
     }
 

@@ -12,6 +12,13 @@ impl HostPage {
     /// Serves `html` at `http://localhost:<port>/` (a different origin from the edge's
     /// `127.0.0.1`) on a background thread for the life of the process.
     pub fn serve(html: String) -> Self {
+        Self::serve_with(html, "")
+    }
+
+    /// [`HostPage::serve`] with extra response headers (`"Name: value\r\n"` each), such as
+    /// a Content-Security-Policy.
+    pub fn serve_with(html: String, headers: &str) -> Self {
+        let headers = headers.to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind host page");
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
@@ -25,7 +32,7 @@ impl HostPage {
                 let mut s = &stream;
                 let _ = write!(
                     s,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n{html}",
                     html.len()
                 );
             }

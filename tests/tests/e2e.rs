@@ -18,6 +18,7 @@ mod e2e {
     pub mod channels;
     pub mod hostile;
     pub mod sdk;
+    pub mod site_owners;
     pub mod sites;
     pub mod visitors;
 }
@@ -780,11 +781,11 @@ fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
 }
 
 /// Types `number` into the widget's phone field and presses its button.
-/// The token the widget put in the page's form (its hidden `ringproof-response` input), once
-/// there.
+/// The token the page's form would send (`ringproof-response`, the element's form value),
+/// once there.
 pub fn form_token(b: &Browser) -> Result<Option<String>, String> {
     let v = b.execute(
-        "var i = document.querySelector('form input[name=\"ringproof-response\"]'); return i ? i.value : null",
+        "var f = document.querySelector('form'); return f ? new FormData(f).get('ringproof-response') : null",
         vec![],
     )?;
     Ok(v.as_str().filter(|t| !t.is_empty()).map(str::to_owned))
@@ -813,7 +814,11 @@ pub fn accessible(b: &Browser, step: &str) {
 }
 
 pub fn type_and_submit(b: &Browser, number: &str) {
-    let host = "ringproof-verify";
+    type_and_submit_in(b, "ringproof-verify", number);
+}
+
+/// [`type_and_submit`] for the widget at `host` (a selector).
+pub fn type_and_submit_in(b: &Browser, host: &str, number: &str) {
     b.in_shadow(host, "[data-testid=phone]")
         .unwrap()
         .type_text(number)
@@ -864,6 +869,7 @@ fn main() {
         .chain(e2e::attacks::SCENARIOS.iter().copied())
         .chain(e2e::hostile::SCENARIOS.iter().copied())
         .chain(e2e::visitors::SCENARIOS.iter().copied())
+        .chain(e2e::site_owners::SCENARIOS.iter().copied())
         .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();

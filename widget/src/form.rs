@@ -48,7 +48,7 @@ impl PhoneForm {
         T: Fn(String) -> String + 'static,
     {
         let mut listeners = Listeners::new();
-        let root = el(parent, "form", &[("novalidate", "")], "")?;
+        let root = el(parent, "form", &[("novalidate", ""), ("part", "form")], "")?;
         let Actions {
             submit,
             country,
@@ -74,6 +74,7 @@ impl PhoneForm {
                 ("type", "search"),
                 ("class", "search"),
                 ("data-testid", "country-search"),
+                ("part", "search"),
                 ("hidden", ""),
                 ("aria-label", &label),
                 ("placeholder", &label),
@@ -102,6 +103,7 @@ impl PhoneForm {
             &[
                 ("id", "rp-country"),
                 ("data-testid", "country"),
+                ("part", "country"),
                 ("autocomplete", "tel-country-code"),
             ],
         )?;
@@ -121,6 +123,7 @@ impl PhoneForm {
             &[
                 ("id", "rp-phone"),
                 ("data-testid", "phone"),
+                ("part", "phone"),
                 ("type", "tel"),
                 ("autocomplete", "tel-national"),
                 ("inputmode", "tel"),
@@ -150,7 +153,11 @@ impl PhoneForm {
         let submit = el(
             &root,
             "button",
-            &[("type", "submit"), ("data-testid", "submit")],
+            &[
+                ("type", "submit"),
+                ("data-testid", "submit"),
+                ("part", "submit button"),
+            ],
             &cat.t("form.submit"),
         )?;
         Some(PhoneForm {

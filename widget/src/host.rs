@@ -1,67 +1,42 @@
-//! The widget's dealings with the page around it: its shadow container, the hidden form input
-//! and the events a site listens for.
+//! The widget's dealings with the page around it: its shadow container and styles, what it
+//! tells the element (which turns it into events, the form's value and validity: see
+//! `loader.js`), and what it reads from the element's attributes.
 
-use wasm_bindgen::JsCast;
-use web_sys::{CustomEvent, CustomEventInit, HtmlElement, HtmlInputElement, ShadowRoot};
-
-/// Turnstile's convention: the token travels with the enclosing form under this name.
-pub const RESPONSE_FIELD: &str = "ringproof-response";
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CssStyleSheet, HtmlElement, HtmlInputElement, ShadowRoot};
 
 const STYLE: &str = include_str!("widget.css");
 
-/// A styled container inside the shadow root for Leptos to render into.
+/// A container inside the shadow root for the widget to render into, styled by a
+/// constructed stylesheet: no `<style>` element and no `style` attribute, so a page whose CSP
+/// has no `style-src 'unsafe-inline'` shows it as designed.
 pub fn container(shadow: &ShadowRoot) -> Option<HtmlElement> {
     let doc = web_sys::window()?.document()?;
-    let style = doc.create_element("style").ok()?;
-    style.set_text_content(Some(STYLE));
-    shadow.append_child(&style).ok()?;
+    let sheet = CssStyleSheet::new().ok()?;
+    sheet.replace_sync(STYLE).ok()?;
+    // Replaces the loader's sheet, whose reserved height was for the loading text only.
+    let sheets = js_sys::Array::of1(&sheet);
+    js_sys::Reflect::set(shadow, &"adoptedStyleSheets".into(), &sheets).ok()?;
     let div: HtmlElement = doc.create_element("div").ok()?.dyn_into().ok()?;
     shadow.append_child(&div).ok()?;
     Some(div)
 }
 
-/// Puts the token where the page's form and scripts expect it.
-pub fn deliver_token(host: &HtmlElement, token: &str) {
-    // A hidden input in the light DOM: inputs inside a shadow root do not take part in forms.
-    let input = match host.query_selector(&format!("input[name=\"{RESPONSE_FIELD}\"]")) {
-        Ok(Some(el)) => el.dyn_into::<HtmlInputElement>().ok(),
-        _ => web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.create_element("input").ok())
-            .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
-            .inspect(|i| {
-                i.set_type("hidden");
-                i.set_name(RESPONSE_FIELD);
-                let _ = host.append_child(i);
-            }),
-    };
-    if let Some(i) = input {
-        i.set_value(token);
+/// The element's function the widget reports to: `(what, detail)`, where `what` is `ready`,
+/// `pending`, `verified`, `failed`, `expired` or `error`.
+#[derive(Clone)]
+pub struct Notify(pub js_sys::Function);
+
+impl Notify {
+    pub fn tell(&self, what: &str, detail: &[(&str, Option<&str>)]) {
+        let detail = crate::wire::object(detail);
+        let _ = self.0.call2(&JsValue::NULL, &what.into(), &detail);
     }
-    dispatch(host, "ringproof-verified", &[("token", token)]);
 }
 
-/// Lets the page follow along (the demo's sandbox button uses it).
-pub fn announce_pending(host: &HtmlElement, verification_id: &str) {
-    dispatch(
-        host,
-        "ringproof-pending",
-        &[("verification_id", verification_id)],
-    );
-}
-
-fn dispatch(host: &HtmlElement, name: &str, detail: &[(&str, &str)]) {
-    let obj = js_sys::Object::new();
-    for (k, v) in detail {
-        let _ = js_sys::Reflect::set(&obj, &(*k).into(), &(*v).into());
-    }
-    let init = CustomEventInit::new();
-    init.set_bubbles(true);
-    init.set_composed(true);
-    init.set_detail(&obj);
-    if let Ok(ev) = CustomEvent::new_with_event_init_dict(name, &init) {
-        let _ = host.dispatch_event(&ev);
-    }
+/// One of the element's attributes, when set and not empty.
+pub fn attribute(host: &HtmlElement, name: &str) -> Option<String> {
+    host.get_attribute(name).filter(|v| !v.trim().is_empty())
 }
 
 /// The token of a Cloudflare Turnstile widget in the same form (its hidden

@@ -2,7 +2,9 @@
 //!
 //! The loader (`loader.js`) defines the custom element, picks the visitor's language, fetches
 //! its catalog beside the module, attaches an open shadow root and calls [`mount`]; everything
-//! the visitor sees is rendered here, inside that shadow root.
+//! the visitor sees is rendered here, inside that shadow root. What the page sees (events,
+//! the form's value and validity, `window.ringproof`) is the element's, in the loader: the
+//! widget tells it what happened through [`host::Notify`].
 
 mod api;
 mod code;
@@ -29,8 +31,27 @@ const POLL_EVERY: Duration = Duration::from_millis(1500);
 /// A search box above the country list once the list is longer than this.
 const SEARCH_FROM: usize = 8;
 
+/// A widget on the page; [`Mounted::unmount`] takes it off, with its timers and requests.
+#[wasm_bindgen]
+pub struct Mounted {
+    unmount: Option<Box<dyn std::any::Any>>,
+    stop: web_sys::AbortController,
+    root: web_sys::HtmlElement,
+}
+
+#[wasm_bindgen]
+impl Mounted {
+    pub fn unmount(&mut self) {
+        self.stop.abort();
+        // Dropping the handle runs every `on_cleanup`: the clock, the poll, WebOTP's wait.
+        self.unmount.take();
+        self.root.remove();
+    }
+}
+
 /// Mounts the widget into `shadow`, for the element `host`, talking to the edge at `api_base`,
-/// in `lang` with its `catalog` (the parsed `widget/i18n/<lang>.json`).
+/// in `lang` with its `catalog` (the parsed `widget/i18n/<lang>.json`); `notify(what, detail)`
+/// hears what happens.
 #[wasm_bindgen]
 pub fn mount(
     shadow: web_sys::ShadowRoot,
@@ -38,35 +59,52 @@ pub fn mount(
     api_base: String,
     lang: String,
     catalog: JsValue,
-) {
+    notify: js_sys::Function,
+) -> Option<Mounted> {
     let site_key = host.get_attribute("site-key").unwrap_or_default();
-    let Some(root) = host::container(&shadow) else {
-        return;
-    };
+    let root = host::container(&shadow)?;
     let cat = Catalog::new(lang, catalog);
-    let handle = leptos::mount::mount_to(root, move || {
-        view! { <Widget host=host api_base=api_base site_key=site_key cat=cat/> }
+    let stop = web_sys::AbortController::new().ok()?;
+    let edge = api::Edge::new(api_base, &stop);
+    let notify = host::Notify(notify);
+    let told = notify.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <Widget host=host edge=edge site_key=site_key cat=cat notify=notify/> }
     });
-    // The element owns the widget for the life of the page.
-    handle.forget();
+    told.tell("ready", &[]);
+    Some(Mounted {
+        unmount: Some(Box::new(handle)),
+        stop,
+        root,
+    })
 }
 
 #[component]
 fn Widget(
     host: web_sys::HtmlElement,
-    api_base: String,
+    edge: api::Edge,
     site_key: String,
     cat: Catalog,
+    notify: host::Notify,
 ) -> impl IntoView {
     // `None` while the visitor types their number; then the verification as last seen.
     let (current, set_current) = signal(None::<VerificationView>);
-    let (phone, set_phone) = signal(String::new());
+    // The page may fill the number in (`phone="+447400123456"`); the visitor can change it.
+    let (phone, set_phone) = signal(host.get_attribute("phone").unwrap_or_default());
     let (code, set_code) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (busy, set_busy) = signal(false);
     let (now_ms, set_now_ms) = signal(js_sys::Date::now());
     let host = StoredValue::new_local(host);
-    let api_base = StoredValue::new(api_base);
+    let edge = StoredValue::new_local(edge);
+    let notify = StoredValue::new_local(notify);
+    let tell = move |what: &str, detail: &[(&str, Option<&str>)]| {
+        notify.with_value(|n| n.tell(what, detail));
+    };
+    // The token's end has passed unspent: the page's value is gone until a new one is fetched.
+    let (expired, set_expired) = signal(false);
+    // The attempt whose failure the page was told of, so it is told once.
+    let failed_told = StoredValue::new(None::<(String, String)>);
     let site_key = StoredValue::new(site_key);
     let delivered = StoredValue::new(None::<String>);
     let polling = StoredValue::new(false);
@@ -77,11 +115,20 @@ fn Widget(
     let t = move |id: &str| cat.with_value(|c| c.t(id));
     let tn = move |id: &str, n: u64| cat.with_value(|c| c.n(id, n));
     let say_error = move |e: ringproof_api::ErrorDetail| {
+        if e.code == "network" {
+            tell("error", &[("code", Some("network"))]);
+        }
         set_error.set(Some(cat.with_value(|c| c.error(&e))));
     };
     let touch = code::on_touch_screen();
 
-    let url = move |path: &str| format!("{}/v1/verifications{path}", api_base.get_value());
+    let url = move |path: &str| {
+        format!(
+            "{}/v1/verifications{path}",
+            edge.with_value(|e| e.base.clone())
+        )
+    };
+    let edge = move || edge.get_value();
 
     // The site's countries and the chosen one's plan, from the edge. Without them (an old edge,
     // a failed request) the field still takes international numbers.
@@ -94,8 +141,8 @@ fn Widget(
     let countries_url = move |path: &str| {
         format!(
             "{}/v1/countries{path}?site_key={}",
-            api_base.get_value(),
-            site_key.get_value()
+            edge().base,
+            String::from(js_sys::encode_uri_component(&site_key.get_value()))
         )
     };
     let choose = move |cc: String| {
@@ -105,7 +152,7 @@ fn Widget(
         }
         let url = countries_url(&format!("/{cc}"));
         spawn_local(async move {
-            if let Ok(p) = api::get(&url, number::read_plan).await {
+            if let Ok(p) = api::get(&edge(), &url, number::read_plan).await {
                 // Another country may have been chosen meanwhile.
                 if country.get_untracked().as_deref() == Some(p.country.as_str()) {
                     set_plan.set(Some(p));
@@ -116,17 +163,21 @@ fn Widget(
     {
         let url = countries_url("");
         let page_region = number::region_of(&number::page_language());
+        // The page may choose the country (`country="IN"`) among the site's.
+        let asked = host
+            .with_value(|h| host::attribute(h, "country"))
+            .map(|c| c.to_ascii_uppercase());
         spawn_local(async move {
-            let Ok(answer) = api::get_js(&url).await else {
+            let Ok(answer) = api::get_js(&edge(), &url).await else {
                 return;
             };
             let mut found = number::read_countries(&answer);
             // The visitor's country as the edge sees it, then the page's language, then the
             // site's first.
             let accepted = |c: &str| found.countries.iter().any(|d| d.country == c);
-            let default = found
-                .default_country
-                .clone()
+            let default = asked
+                .filter(|c| accepted(c))
+                .or(found.default_country.clone())
                 .or(page_region.filter(|r| accepted(r)))
                 .or_else(|| found.countries.first().map(|d| d.country.clone()));
             if found.countries.len() > 20 {
@@ -150,8 +201,35 @@ fn Widget(
         if let (VerificationStatus::Verified, Some(token)) = (view.status, view.token.as_deref()) {
             if delivered.get_value().as_deref() != Some(token) {
                 delivered.set_value(Some(token.to_owned()));
-                host.with_value(|h| host::deliver_token(h, token));
+                set_expired.set(false);
+                tell(
+                    "verified",
+                    &[
+                        ("token", Some(token)),
+                        ("verification_id", Some(&view.verification_id)),
+                        ("expires_at", view.token_expires_at.as_deref()),
+                    ],
+                );
             }
+        }
+        let ended = matches!(
+            view.status,
+            VerificationStatus::Failed | VerificationStatus::Expired
+        );
+        let attempt = (view.verification_id.clone(), view.expires_at.clone());
+        if ended && failed_told.get_value().as_ref() != Some(&attempt) {
+            failed_told.set_value(Some(attempt));
+            let code = match &view.failure {
+                Some(f) => f.code.clone(),
+                None => "expired".to_owned(),
+            };
+            tell(
+                "failed",
+                &[
+                    ("code", Some(&code)),
+                    ("verification_id", Some(&view.verification_id)),
+                ],
+            );
         }
         // A new attempt needs the visitor somewhere else: take focus there (the code field,
         // else the call link), so keyboard and screen-reader visitors need not search for it.
@@ -192,7 +270,7 @@ fn Widget(
         let url = url(&format!("/{}", v.verification_id));
         spawn_local(async move {
             // A lost poll is retried on the next tick.
-            if let Ok(view) = api::get(&url, wire::view).await {
+            if let Ok(view) = api::get(&edge(), &url, wire::view).await {
                 // A switch may have replaced the verification's attempt meanwhile.
                 if current
                     .get_untracked()
@@ -224,8 +302,7 @@ fn Widget(
 
     // Every start, resend and switch carries a solved challenge: the edge asks for one before
     // any paid send.
-    let solve =
-        move || async move { proof::solve(&api_base.get_value(), &site_key.get_value()).await };
+    let solve = move || async move { proof::solve(&edge(), &site_key.get_value()).await };
 
     let submit = move || {
         if busy.get_untracked() {
@@ -249,21 +326,37 @@ fn Widget(
             let created = match solve().await {
                 Ok(proof) => {
                     let turnstile = host.with_value(host::turnstile_token);
+                    // Read as the visitor starts, so the page may change them until then.
+                    let page = |name| host.with_value(|h| host::attribute(h, name));
                     let body = wire::object(&[
                         ("site_key", Some(&site_key.get_value())),
                         ("phone", Some(&phone)),
                         ("country", chosen.as_deref()),
+                        ("channel", page("channel").as_deref()),
                         ("turnstile_response", turnstile.as_deref()),
                         ("proof", Some(&proof)),
                         ("language", Some(&lang.get_value())),
+                        ("action", page("action").as_deref()),
+                        ("cdata", page("cdata").as_deref()),
+                        (
+                            "client_transaction_id",
+                            page("client-transaction-id").as_deref(),
+                        ),
+                        (
+                            "client_transaction_signature",
+                            page("client-transaction-signature").as_deref(),
+                        ),
                     ]);
-                    api::post(&url, &body, wire::view).await
+                    api::post(&edge(), &url, &body, wire::view).await
                 }
                 Err(f) => Err(f),
             };
             match created {
                 Ok(created) => {
-                    host.with_value(|h| host::announce_pending(h, &created.verification_id));
+                    tell(
+                        "pending",
+                        &[("verification_id", Some(&created.verification_id))],
+                    );
                     show(created);
                 }
                 Err(f) => say_error(f),
@@ -284,7 +377,7 @@ fn Widget(
         let body = wire::object(&[("code", Some(&typed))]);
         let url = url(&format!("/{}/check", v.verification_id));
         spawn_local(async move {
-            match api::post(&url, &body, wire::check_result).await {
+            match api::post(&edge(), &url, &body, wire::check_result).await {
                 Ok(r) => {
                     set_code.set(String::new());
                     if r.status == VerificationStatus::Pending {
@@ -340,13 +433,64 @@ fn Widget(
                 None => ("resend", wire::object(&[("proof", Some(&proof))])),
             };
             let url = url(&format!("/{}/{path}", v.verification_id));
-            match api::post(&url, &body, wire::view).await {
+            match api::post(&edge(), &url, &body, wire::view).await {
                 Ok(view) => show(view),
                 Err(f) => say_error(f),
             }
             set_busy.set(false);
         });
     };
+
+    // A fresh token for the number just verified, once the first expired unspent: no new
+    // call or SMS.
+    let renew = move || {
+        let Some(v) = current.get_untracked() else {
+            return;
+        };
+        set_busy.set(true);
+        set_error.set(None);
+        let url = url(&format!("/{}/token", v.verification_id));
+        spawn_local(async move {
+            match api::post(&edge(), &url, &wire::object(&[]), wire::view).await {
+                Ok(view) => {
+                    // Told again even when the edge kept the same token (it had not expired
+                    // by its clock): the page cleared it.
+                    delivered.set_value(None);
+                    show(view);
+                }
+                Err(f) => say_error(f),
+            }
+            set_busy.set(false);
+        });
+    };
+    // A test key's missed call, placed by the edge's sandbox (see `core::test_keys`).
+    let simulate = move || {
+        let Some(v) = current.get_untracked() else {
+            return;
+        };
+        let url = format!("{}/v1/sandbox/missed-call", edge().base);
+        let body = wire::object(&[("verification_id", Some(&v.verification_id))]);
+        spawn_local(async move {
+            match api::post(&edge(), &url, &body, |v| Some(v.clone())).await {
+                Ok(_) => poll_now(),
+                Err(f) => say_error(f),
+            }
+        });
+    };
+    // The token's end: the page is told, and the step offers a new one.
+    Effect::new(move |_| {
+        let now = now_ms.get();
+        let ends = current.with(|c| {
+            c.as_ref()
+                .filter(|v| v.status == VerificationStatus::Verified)
+                .and_then(|v| v.token_expires_at.as_deref())
+                .map(js_sys::Date::parse)
+        });
+        if ends.is_some_and(|end| now >= end) && !expired.get_untracked() {
+            set_expired.set(true);
+            tell("expired", &[]);
+        }
+    });
 
     // Back to the phone form (the number kept), with focus in its field: the visitor is
     // there to change it.
@@ -367,6 +511,8 @@ fn Widget(
         again,
         back: back_to_form,
         typed: move |c: String| set_code.set(c),
+        renew,
+        simulate,
     };
     Effect::new(move |_| {
         let view = current.get();
@@ -407,6 +553,14 @@ fn Widget(
         });
     });
     Effect::new(move |_| {
+        let gone = expired.get();
+        step_shown.with_value(|s| {
+            if let Some(s) = s {
+                s.show_expired(gone);
+            }
+        });
+    });
+    Effect::new(move |_| {
         let typed = code.get();
         step_shown.with_value(|s| {
             if let Some(s) = s {
@@ -438,6 +592,9 @@ fn Widget(
                 },
             };
             let built = cat.with_value(|c| form::PhoneForm::build(&parent, c, actions));
+            if let Some(f) = &built {
+                f.phone.set_value(&phone.get_untracked());
+            }
             form.set_value(built);
         }
         form.with_value(|x| {
@@ -491,6 +648,9 @@ fn Widget(
     });
 
     let status_text = move || {
+        if expired.get() {
+            return t("token.expired");
+        }
         current
             .get()
             .map(|v| cat.with_value(|c| text::status(c, &v)))
@@ -498,11 +658,11 @@ fn Widget(
     };
 
     view! {
-        <div class="rp" data-testid="widget" lang=lang.get_value() dir=if rtl { "rtl" } else { "ltr" }>
+        <div class="rp" part="widget" data-testid="widget" lang=lang.get_value() dir=if rtl { "rtl" } else { "ltr" }>
             <div node_ref=form_box></div>
             <div node_ref=step_box></div>
-            <p class="error" role="alert" data-testid="error">{move || error.get()}</p>
-            <p class="status" aria-live="polite" data-testid="status">{status_text}</p>
+            <p class="error" part="error" role="alert" data-testid="error">{move || error.get()}</p>
+            <p class="status" part="status" aria-live="polite" data-testid="status">{status_text}</p>
         </div>
     }
 }

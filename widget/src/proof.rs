@@ -1,7 +1,7 @@
 //! The proof of work the edge asks for before a paid send (`ringproof_core::pow`, ALTCHA's
 //! model): fetched, solved here in slices so the page stays responsive, sent as `proof`.
 
-use crate::api::{self, network_error};
+use crate::api::{self, network_error, Edge};
 use crate::wire;
 use ringproof_api::{ErrorDetail, PowChallenge};
 use sha2::{Digest, Sha256};
@@ -11,10 +11,11 @@ use wasm_bindgen_futures::JsFuture;
 const SLICE: u64 = 20_000;
 
 /// A solved challenge of `site_key`, base64 JSON as the edge takes it.
-pub async fn solve(api_base: &str, site_key: &str) -> Result<String, ErrorDetail> {
+pub async fn solve(edge: &Edge, site_key: &str) -> Result<String, ErrorDetail> {
     let key = String::from(js_sys::encode_uri_component(site_key));
     let c = api::get(
-        &format!("{api_base}/v1/challenge?site_key={key}"),
+        edge,
+        &format!("{}/v1/challenge?site_key={key}", edge.base),
         wire::challenge,
     )
     .await?;
@@ -27,6 +28,9 @@ pub async fn solve(api_base: &str, site_key: &str) -> Result<String, ErrorDetail
         }
         from = to;
         yield_to_page().await;
+        if edge.stopped() {
+            return Err(network_error());
+        }
     }
     Err(network_error())
 }

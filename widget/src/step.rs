@@ -11,12 +11,14 @@ use web_sys::{Element, HtmlInputElement};
 
 /// What the step's buttons and field ask the widget to do.
 #[derive(Clone, Copy)]
-pub struct Actions<Check, Again, Back, Typed>
+pub struct Actions<Check, Again, Back, Typed, Renew, Simulate>
 where
     Check: Fn() + Copy + 'static,
     Again: Fn(Option<Channel>) + Copy + 'static,
     Back: Fn() + Copy + 'static,
     Typed: Fn(String) + Copy + 'static,
+    Renew: Fn() + Copy + 'static,
+    Simulate: Fn() + Copy + 'static,
 {
     /// The code form was submitted.
     pub check: Check,
@@ -26,6 +28,10 @@ where
     pub back: Back,
     /// The code field's digits changed.
     pub typed: Typed,
+    /// A new token for the verified number, the first having expired.
+    pub renew: Renew,
+    /// A test key's "Simulate the call".
+    pub simulate: Simulate,
 }
 
 /// The step on the page, with the parts that change while it stands.
@@ -43,6 +49,8 @@ pub struct Step {
     code: Option<HtmlInputElement>,
     delivery: Element,
     checks_left: Option<Element>,
+    /// Verified: what shows once the token has expired.
+    renew: Option<Element>,
     root: Element,
     _listeners: Listeners,
 }
@@ -69,22 +77,25 @@ impl Step {
     }
 
     /// Builds the step for `v` at the start of `parent`.
-    pub fn build<C, A, B, T>(
+    pub fn build<C, A, B, T, R, S>(
         parent: &Element,
         v: &VerificationView,
         cat: &Catalog,
         phone: &str,
         touch: bool,
-        act: Actions<C, A, B, T>,
+        act: Actions<C, A, B, T, R, S>,
     ) -> Option<Step>
     where
         C: Fn() + Copy + 'static,
         A: Fn(Option<Channel>) + Copy + 'static,
         B: Fn() + Copy + 'static,
         T: Fn(String) + Copy + 'static,
+        R: Fn() + Copy + 'static,
+        S: Fn() + Copy + 'static,
     {
         let root = doc()?.create_element("div").ok()?;
         root.set_class_name("active");
+        let _ = root.set_attribute("part", "step");
         let _ = parent.prepend_with_node_1(&root);
         let mut listeners = Vec::new();
         let pending = v.status == VerificationStatus::Pending;
@@ -99,6 +110,42 @@ impl Step {
                 &text::instructions(cat, v),
             );
         }
+        if pending && v.test {
+            // A test key: said plainly, so no one takes it for a real verification.
+            let note = match length {
+                Some(n) => fill(
+                    &cat.t("test.code"),
+                    "code",
+                    &text::ltr(
+                        &"123456"
+                            .chars()
+                            .cycle()
+                            .take(usize::from(n))
+                            .collect::<String>(),
+                    ),
+                ),
+                None => cat.t("test.call"),
+            };
+            el(
+                &root,
+                "p",
+                &[("class", "test"), ("data-testid", "test-note")],
+                &note,
+            );
+            if length.is_none() {
+                let b = el(
+                    &root,
+                    "button",
+                    &[
+                        ("type", "button"),
+                        ("data-testid", "simulate"),
+                        ("part", "button"),
+                    ],
+                    &cat.t("test.simulate"),
+                )?;
+                on(&b, "click", &mut listeners, move |_| (act.simulate)());
+            }
+        }
         if let (true, Some(image)) = (pending, &v.number_image_url) {
             let spoken = v
                 .call_to_uri
@@ -111,6 +158,7 @@ impl Step {
                 "img",
                 &[
                     ("class", "number"),
+                    ("part", "number"),
                     ("data-testid", "number-image"),
                     ("src", image),
                     ("alt", &alt),
@@ -124,6 +172,7 @@ impl Step {
                 "a",
                 &[
                     ("data-testid", "call-link"),
+                    ("part", "call"),
                     ("class", class),
                     ("href", tel),
                 ],
@@ -166,6 +215,7 @@ impl Step {
                 "input",
                 &[
                     ("id", "rp-code"),
+                    ("part", "code"),
                     ("data-testid", "code"),
                     ("type", "text"),
                     ("dir", "ltr"),
@@ -186,7 +236,11 @@ impl Step {
             check = el(
                 &form,
                 "button",
-                &[("type", "submit"), ("data-testid", "check")],
+                &[
+                    ("type", "submit"),
+                    ("data-testid", "check"),
+                    ("part", "button"),
+                ],
                 &cat.t("code.check"),
             );
             checks_left = el(
@@ -234,6 +288,7 @@ impl Step {
                 &[
                     ("type", "button"),
                     ("class", "secondary"),
+                    ("part", "button secondary"),
                     ("data-testid", testid),
                 ],
                 "",
@@ -268,6 +323,15 @@ impl Step {
             b.set_text_content(Some(&cat.t("form.restart")));
             on(&b, "click", &mut listeners, move |_| (act.back)());
         }
+        let mut renew = None;
+        if verified {
+            // Shown once the token has expired unspent (see `show_expired`).
+            let b = button("renew")?;
+            b.set_text_content(Some(&cat.t("token.renew")));
+            flag(&b, "hidden", true);
+            on(&b, "click", &mut listeners, move |_| (act.renew)());
+            renew = Some(b);
+        }
         let step = Step {
             key: key_of(v),
             pending,
@@ -284,6 +348,7 @@ impl Step {
             code,
             delivery,
             checks_left,
+            renew,
             root,
             _listeners: listeners,
         };
@@ -332,6 +397,13 @@ impl Step {
         }
         if let Some(e) = &self.check {
             flag(e, "disabled", busy);
+        }
+    }
+
+    /// Whether the verified number's token has expired: then a new one is offered.
+    pub fn show_expired(&self, expired: bool) {
+        if let Some(b) = &self.renew {
+            flag(b, "hidden", !expired);
         }
     }
 

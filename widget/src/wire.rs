@@ -73,6 +73,8 @@ pub fn view(v: &JsValue) -> Option<VerificationView> {
         resend_at: text(v, "resend_at"),
         failure: error(&field(v, "failure")),
         token: text(v, "token"),
+        token_expires_at: text(v, "token_expires_at"),
+        test: field(v, "test").as_bool().unwrap_or(false),
     })
 }
 

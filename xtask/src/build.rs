@@ -2,6 +2,8 @@
 
 use crate::cmd::{self, step};
 use crate::setup::Tools;
+use base64::{engine::general_purpose::STANDARD, Engine};
+use sha2::{Digest, Sha256, Sha384};
 use std::path::Path;
 use std::process::Command;
 
@@ -65,8 +67,11 @@ fn assets() -> Result<(), String> {
             .map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
     };
     copy(&root.join("index.html"), &public.join("index.html"))?;
-    copy(&root.join("widget/loader.js"), &public.join("v1/widget.js"))?;
     copy(&root.join("widget/_headers"), &public.join("_headers"))?;
+    copy(
+        &root.join("widget/ringproof.d.ts"),
+        &public.join("v1/ringproof.d.ts"),
+    )?;
     for f in ["ringproof-widget.js", "ringproof-widget_bg.wasm"] {
         copy(&root.join("widget/dist").join(f), &widget_dir.join(f))?;
     }
@@ -79,7 +84,77 @@ fn assets() -> Result<(), String> {
             &i18n.join(catalog.file_name().unwrap_or_default()),
         )?;
     }
+    release(&root, &public)
+}
+
+/// The widget's files again under `/v1/releases/<release>/`, named by their content and cached
+/// for a year; the loader carries the release and the integrity of the module and the wasm, and
+/// `/v1/release.json` publishes the loader's own, for pages that pin it with SRI.
+fn release(root: &Path, public: &Path) -> Result<(), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let write = |p: &Path, bytes: &[u8]| {
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let widget_dir = public.join("v1/widget");
+    let module = read(&widget_dir.join("ringproof-widget.js"))?;
+    let wasm = read(&widget_dir.join("ringproof-widget_bg.wasm"))?;
+    let mut files = vec![
+        ("ringproof-widget.js".to_owned(), module.clone()),
+        ("ringproof-widget_bg.wasm".to_owned(), wasm.clone()),
+    ];
+    for c in catalogs(&widget_dir.join("i18n"))? {
+        let name = c.file_name().unwrap_or_default().to_string_lossy();
+        files.push((format!("i18n/{name}"), read(&c)?));
+    }
+    let mut all = Sha256::new();
+    for (name, bytes) in &files {
+        all.update(name.as_bytes());
+        all.update((bytes.len() as u64).to_be_bytes());
+        all.update(bytes);
+    }
+    let id: String = all
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = public.join("v1/releases").join(&id);
+    for (name, bytes) in &files {
+        write(&dir.join(name), bytes)?;
+    }
+    let loader = std::fs::read_to_string(root.join("widget/loader.js"))
+        .map_err(|e| format!("widget/loader.js: {e}"))?
+        .replace("__RINGPROOF_RELEASE__", &id)
+        .replace("__RINGPROOF_MODULE_INTEGRITY__", &integrity(&module))
+        .replace("__RINGPROOF_WASM_INTEGRITY__", &integrity(&wasm));
+    write(&public.join("v1/widget.js"), loader.as_bytes())?;
+    write(&dir.join("widget.js"), loader.as_bytes())?;
+    let published = serde_json::json!({
+        "release": id,
+        "loader": format!("/v1/releases/{id}/widget.js"),
+        "integrity": integrity(loader.as_bytes()),
+        "module_integrity": integrity(&module),
+        "wasm_integrity": integrity(&wasm),
+    });
+    write(
+        &public.join("v1/release.json"),
+        serde_json::to_string_pretty(&published)
+            .map_err(|e| e.to_string())?
+            .as_bytes(),
+    )?;
+    println!(
+        "    widget release {id}: <script src=\"https://YOUR-EDGE/v1/releases/{id}/widget.js\" integrity=\"{}\" crossorigin=\"anonymous\" async></script>",
+        published["integrity"].as_str().unwrap_or_default()
+    );
     Ok(())
+}
+
+/// Subresource Integrity's `sha384-<base64>`.
+fn integrity(bytes: &[u8]) -> String {
+    format!("sha384-{}", STANDARD.encode(Sha384::digest(bytes)))
 }
 
 fn edge(tools: &Tools) -> Result<(), String> {

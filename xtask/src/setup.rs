@@ -83,6 +83,9 @@ impl Tools {
         // axe-core, which the browser scenarios inject to scan the widget at every step.
         let axe = self.npm_bin.join("../axe-core/axe.min.js");
         v.push(("RINGPROOF_AXE".into(), axe.display().to_string()));
+        // Vue's browser build, for the scenario that runs the README's Vue example.
+        let vue = self.npm_bin.join("../vue/dist/vue.global.prod.js");
+        v.push(("RINGPROOF_VUE".into(), vue.display().to_string()));
         if let Some(p) = &self.python {
             v.push(("RINGPROOF_PYTHON".into(), p.display().to_string()));
         }
@@ -127,9 +130,10 @@ pub fn run(needs: Needs) -> Result<Tools, String> {
         &format!("trunk {TRUNK} (about 11 min the first time)"),
         || cargo_tool(&cache, "trunk", TRUNK, "trunk", true),
     )?;
-    let npm_bin = step("npm tools: wrangler, esbuild, binaryen, axe-core", || {
-        npm_tools(&cache)
-    })?;
+    let npm_bin = step(
+        "npm tools: wrangler, esbuild, binaryen, axe-core, vue",
+        || npm_tools(&cache),
+    )?;
     let esbuild = npm_bin
         .parent()
         .unwrap()
@@ -300,7 +304,12 @@ fn npm_tools(cache: &Path) -> Result<PathBuf, String> {
     let dir = cache.join(format!("npm-{}", &hash[..16]));
     let bin = dir.join("node_modules/.bin");
     let axe = dir.join("node_modules/axe-core/axe.min.js");
-    if bin.join("wrangler").exists() && bin.join("wasm-opt").exists() && axe.exists() {
+    let vue = dir.join("node_modules/vue/dist/vue.global.prod.js");
+    if bin.join("wrangler").exists()
+        && bin.join("wasm-opt").exists()
+        && axe.exists()
+        && vue.exists()
+    {
         println!("    cached: {}", dir.display());
         return Ok(bin);
     }

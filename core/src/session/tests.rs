@@ -28,6 +28,9 @@ fn new_session() -> NewSession {
         client_transaction_id: Some("ctx-9".into()),
         channels: ALL.to_vec(),
         sends_per_number_per_hour: 10,
+        test: false,
+        action: Some("signup".into()),
+        cdata: None,
     }
 }
 
@@ -564,4 +567,106 @@ fn finished_record_names_the_failure() {
     assert_eq!(r.status, VerificationStatus::Failed);
     assert_eq!(r.failure, Some(FailureReason::ProviderBilling));
     assert_eq!(r.attempts, 1);
+}
+
+#[test]
+fn an_expired_unspent_token_is_renewed_without_another_send() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    // Shown to the second, rounded up: the page never drops a token the edge still takes.
+    let (mut odd, _) = start(Channel::MissedCall);
+    let half = Timestamp(at.millis() + 500);
+    odd.on_missed_call(&n("447400123456"), &n("442079460001"), half, half);
+    assert_eq!(
+        odd.view(KEY, "e", half).token_expires_at.as_deref(),
+        Some(at.plus_secs(301).to_rfc3339().as_str())
+    );
+    let first = s.view(KEY, "e", at);
+    let old = first.token.unwrap();
+    // The widget is told when the token dies: five minutes after it was issued.
+    assert_eq!(
+        first.token_expires_at.as_deref(),
+        Some(at.plus_secs(300).to_rfc3339().as_str())
+    );
+    // A live token is kept as it is.
+    s.renew_token(at.plus_secs(60)).unwrap();
+    assert_eq!(
+        s.view(KEY, "e", at.plus_secs(60)).token.as_deref(),
+        Some(old.as_str())
+    );
+    let later = at.plus_secs(301);
+    assert_eq!(s.view(KEY, "e", later).token, None, "expired");
+    s.renew_token(later).unwrap();
+    let renewed = s.view(KEY, "e", later);
+    let fresh = renewed.token.clone().unwrap();
+    assert_ne!(fresh, old);
+    assert_eq!(s.sends, 1, "no second call or SMS");
+    assert!(s.retain_until() >= later.plus_secs(300));
+    assert_eq!(
+        s.clone().redeem(KEY, &old, later),
+        Err(SiteverifyError::InvalidInputResponse),
+        "the old token stays dead"
+    );
+    let ok = s.redeem(KEY, &fresh, later.plus_secs(299)).unwrap();
+    assert_eq!(
+        ok.verified_at,
+        Some(at.to_rfc3339()),
+        "still the same verification"
+    );
+    // Spent once: no more tokens, so one verification is one redemption.
+    assert_eq!(s.renew_token(later.plus_secs(400)), Err(ApiError::Expired));
+}
+
+#[test]
+fn renewal_ends_ten_minutes_after_verification() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    assert_eq!(s.clone().renew_token(at.plus_secs(599)), Ok(()));
+    assert_eq!(s.renew_token(at.plus_secs(600)), Err(ApiError::Expired));
+    let (mut pending, _) = start(Channel::MissedCall);
+    assert!(matches!(
+        pending.renew_token(T0),
+        Err(ApiError::InvalidRequest(_))
+    ));
+}
+
+#[test]
+fn siteverify_echoes_the_page_host_action_and_cdata() {
+    let (mut s, _) = start(Channel::MissedCall);
+    s.cdata = Some("order-7".into());
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    let t = s.view(KEY, "e", at).token.unwrap();
+    let ok = s.redeem(KEY, &t, at).unwrap();
+    assert_eq!(ok.hostname.as_deref(), Some("shop.example"));
+    assert_eq!(ok.action.as_deref(), Some("signup"));
+    assert_eq!(ok.cdata.as_deref(), Some("order-7"));
+    assert!(!ok.test);
+}
+
+#[test]
+fn a_test_session_takes_the_documented_code() {
+    let mut new = new_session();
+    new.test = true;
+    let mut rng = Seeded(7);
+    let mut issuer = Issuer {
+        rng: &mut rng,
+        code_key: CODE_KEY,
+        policy: Policy::default(),
+    };
+    let (mut s, d) = Session::start(new, Channel::Sms, None, &mut issuer, T0).unwrap();
+    assert_eq!(code_of(&d), "123456");
+    assert!(s.view(KEY, "e", T0).test);
+    sent(&mut s, "t1");
+    assert!(matches!(
+        s.check_code("123456", CODE_KEY, T0).unwrap(),
+        CheckStep::Done(CheckResult {
+            status: VerificationStatus::Verified,
+            ..
+        })
+    ));
+    let t = s.view(KEY, "e", T0).token.unwrap();
+    assert!(s.redeem(KEY, &t, T0).unwrap().test);
 }

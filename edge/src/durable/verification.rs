@@ -47,6 +47,8 @@ messages! {
         Check => fn check(code: String, origin: Option<String>) -> CheckStep;
         /// Phone Confirm's verdict on a voice code.
         Verdict => fn verdict(attempt: u32, verdict: Result<bool, FailureReason>) -> CheckResult;
+        /// A fresh token for one that expired unspent, from a page at `origin`.
+        Renew => fn renew(origin: Option<String>, base: String) -> VerificationView;
     }
 }
 
@@ -238,6 +240,16 @@ impl VerificationHandler for VerificationObject {
         let step = session.check_code(&code, &code_key(&self.env)?, now())?;
         self.save(&session).await?;
         Ok(step)
+    }
+
+    async fn renew(&self, origin: Option<String>, base: String) -> Outcome<VerificationView> {
+        let mut session = self.loaded().await?;
+        if origin.is_some_and(|o| o != session.origin) {
+            return Err(ApiError::OriginNotAllowed);
+        }
+        session.renew_token(now())?;
+        self.save(&session).await?;
+        Ok(session.view(&token_key(&self.env)?, &base, now()))
     }
 
     async fn verdict(

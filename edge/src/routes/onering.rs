@@ -131,6 +131,8 @@ async fn start(
         proof: None,
         // OneRing's request names no language; a missed call sends no text.
         language: None,
+        action: None,
+        cdata: None,
     };
     let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start)
         .await

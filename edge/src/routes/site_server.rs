@@ -11,7 +11,7 @@ use crate::router::Ctx;
 use ringproof_api::Callbacks;
 use ringproof_core::keys::{FinishedVerification, SiteBySecret};
 use ringproof_core::siteverify::{self, SiteverifyError};
-use ringproof_core::{ids, secret as secrets, ApiError};
+use ringproof_core::{ids, secret as secrets, test_keys, ApiError};
 use worker::{Env, Request, Response};
 
 /// `POST /v1/siteverify`, JSON or form-encoded, always answered 200 like Turnstile's.
@@ -39,6 +39,9 @@ async fn redeem(
         Ok(input) => input,
         Err(e) => return Ok(Err(e)),
     };
+    if let Some(test) = test_keys::secret(&input.secret) {
+        return redeem_test(env, test, &input.response).await;
+    }
     let Some(site_key) = site_of_secret(env, &input.secret).await? else {
         return Ok(Err(SiteverifyError::InvalidInputSecret));
     };
@@ -51,6 +54,30 @@ async fn redeem(
         .redeem(input.response.clone(), site_key)
         .await?;
     Ok(Ok(answer))
+}
+
+/// A test secret, as Turnstile's dummy secrets: one always fails, one always reads as spent,
+/// and one redeems the tokens of test keys (never a real site's), once each.
+async fn redeem_test(
+    env: &Env,
+    test: test_keys::Secret,
+    token: &str,
+) -> Outcome<Result<ringproof_api::SiteverifyResponse, SiteverifyError>> {
+    let id = match (test, siteverify::verification_of(token)) {
+        (test_keys::Secret::Fails, _) => return Ok(Err(SiteverifyError::InvalidInputResponse)),
+        (test_keys::Secret::Spent, _) => return Ok(Err(SiteverifyError::TimeoutOrDuplicate)),
+        (test_keys::Secret::Verifies, Ok(id)) => id,
+        (test_keys::Secret::Verifies, Err(e)) => return Ok(Err(e)),
+    };
+    let stub = VerificationStub::named(env, id);
+    let site_key = match stub.summary().await {
+        Ok(s) if test_keys::is_test_site(&s.site_key) => s.site_key,
+        Ok(_) | Err(ApiError::VerificationNotFound) => {
+            return Ok(Err(SiteverifyError::InvalidInputResponse))
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Ok(stub.redeem(token.to_owned(), site_key).await?))
 }
 
 /// `GET /v1/transactions/{client_transaction_id}`: the verification's state at any time, live

@@ -38,6 +38,8 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
         ctid_trusted: false,
         proof: input.proof.as_deref(),
         language: input.language.as_deref().and_then(Language::from_tag),
+        action: input.action,
+        cdata: input.cdata,
     };
     let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start).await?;
     Ok(http::json(201, &view))
@@ -111,6 +113,16 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
         .await?;
     check_origin(&viewed.summary, visitor)?;
     Ok(http::json(200, &viewed.view))
+}
+
+/// `POST /v1/verifications/{id}/token`: a fresh token for a verification whose token expired
+/// before the page's form was sent (see `Session::renew_token`), for its own page only.
+pub async fn renew(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Response> {
+    let summary = followed(ctx.env, id, visitor).await?;
+    let view = VerificationStub::named(ctx.env, &summary.id)
+        .renew(visitor.origin().map(str::to_owned), ctx.base.clone())
+        .await?;
+    Ok(http::json(200, &view))
 }
 
 /// `GET /v1/verifications/{id}/number.svg`: the number to call, drawn, never sent as text.
