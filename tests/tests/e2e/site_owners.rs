@@ -20,6 +20,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     themes_follow_the_page_and_the_visitor,
     attributes_and_callbacks_are_followed,
     the_field_name_and_size_are_the_pages,
+    a_lost_connection_is_an_error_event,
     an_expired_token_is_cleared_and_renewed_without_another_sms,
     vue_example_verifies,
     the_loader_checks_what_it_loads,
@@ -592,9 +593,13 @@ function onToken(t) { calls.push('token ' + t.slice(0, 4)); }
 
 fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
     // The sandbox site, whose SMS goes through the fake TeleSign: one send, counted.
+    // The site's server chose a ClientTransactionId and signed it; the page passes both on.
+    let ctid = crate::unique_ctid();
     let html = format!(
-        r#"<form id="f"><ringproof-verify site-key="{}" channel="sms"></ringproof-verify></form>"#,
-        ctx.edge.sandbox.site_key
+        r#"<form id="f"><ringproof-verify site-key="{}" channel="sms" client-transaction-id="{ctid}" client-transaction-signature="{}" data-expired-callback="onExpired"></ringproof-verify></form>
+<script>window.expiredCalls = 0; function onExpired() {{ window.expiredCalls++; }}</script>"#,
+        ctx.edge.sandbox.site_key,
+        crate::signed(&ctx.edge.sandbox.secret, &ctid)
     );
     let page = page(ctx, "en", &html, "");
     let b = open(&page);
@@ -626,6 +631,7 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
         None,
         "the dead token left the form"
     );
+    assert_eq!(js(&b, "return window.expiredCalls"), json!(1));
     assert_eq!(
         js(&b, "var e = document.querySelector('ringproof-verify'); return [e.isExpired(), e.matches(':state(expired)'), ringproof.isExpired()]"),
         json!([true, true, true])
@@ -667,6 +673,7 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
     );
     let ok = ctx.siteverify(&ctx.edge.sandbox.secret, &fresh);
     assert_eq!(ok["success"], true, "{ok}");
+    assert_eq!(ok["client_transaction_id"], ctid.as_str());
     // Spent: no more renewals, so one verification is one sign-up.
     let id = fresh.split('.').nth(1).unwrap();
     let r = http::post_json(
@@ -864,6 +871,12 @@ fn the_loader_checks_what_it_loads(ctx: &Ctx) {
             said,
             json!("Phone verification could not load. Please reload the page.")
         );
+        // The space the form will take is kept (8.5rem), loaded or not: the page never jumps.
+        let height = js(
+            &b,
+            "return document.querySelector('ringproof-verify').getBoundingClientRect().height",
+        );
+        assert!(height.as_f64().unwrap() >= 136.0, "{height}");
     }
 }
 
@@ -871,7 +884,7 @@ fn the_field_name_and_size_are_the_pages(ctx: &Ctx) {
     let page = page(
         ctx,
         "en",
-        r#"<form id="f"><ringproof-verify site-key="rp_test_sms" name="phone_token" size="compact"></ringproof-verify></form>"#,
+        r#"<form id="f"><ringproof-verify site-key="rp_test_sms" name="other" response-field-name="phone_token" size="compact"></ringproof-verify></form>"#,
         "",
     );
     let b = open(&page);
@@ -910,4 +923,41 @@ fn the_field_name_and_size_are_the_pages(ctx: &Ctx) {
         "document.querySelector('ringproof-verify').setAttribute('size', 'flexible')",
     );
     assert_eq!(js(&b, width), json!("none"));
+}
+
+fn a_lost_connection_is_an_error_event(ctx: &Ctx) {
+    let page = page(
+        ctx,
+        "en",
+        r#"<form><ringproof-verify site-key="rp_test_sms" data-error-callback="onError"></ringproof-verify></form>
+<script>window.errors = []; function onError(code) { window.errors.push(code); }</script>"#,
+        "",
+    );
+    let b = open(&page);
+    wait_heard(&b, "ready");
+    b.cdp("Network.enable", json!({})).unwrap();
+    let offline = |on: bool| {
+        b.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .unwrap();
+    };
+    offline(true);
+    start_with(&b, PHONE);
+    wait_heard(&b, "error:network");
+    assert_eq!(js(&b, "return window.errors"), json!(["network"]));
+    let sentence = said(&b);
+    assert!(
+        sentence.as_str().is_some_and(|s| !s.is_empty()),
+        "the visitor is told too: {sentence}"
+    );
+    // Back online, the same widget carries on.
+    offline(false);
+    b.in_shadow(HOST, "[data-testid=submit]")
+        .unwrap()
+        .click()
+        .unwrap();
+    type_code(&b, "123456");
+    wait_token(&b);
 }
