@@ -284,6 +284,9 @@ pub struct VerificationView {
     /// Made with a test site key: nothing is sent to a phone (see the README's "Test keys").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// A test key's code attempt: the code it takes, which is public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_code: Option<String>,
 }
 
 /// The `201` answer to `POST /v1/verifications`: the verification as it stands.

@@ -694,6 +694,11 @@ impl Session {
             token_expires_at: live
                 .map(|at| at.plus_secs(self.token_ttl_secs).ceil_secs().to_rfc3339()),
             test: self.test,
+            test_code: a
+                .code
+                .as_ref()
+                .filter(|_| self.test)
+                .map(|c| crate::test_keys::code(c.length)),
         }
     }
 

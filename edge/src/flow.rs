@@ -310,7 +310,7 @@ async fn carry_out(
     begun: Begun,
 ) -> Outcome<VerificationView> {
     let dispatch = match begun {
-        Begun::Waiting { view } => return Ok(view),
+        Begun::Waiting { view } => return Ok(*view),
         Begun::Send { dispatch } => dispatch,
     };
     let Payload::SendCode { code } = &dispatch.payload else {

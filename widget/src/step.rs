@@ -112,18 +112,8 @@ impl Step {
         }
         if pending && v.test {
             // A test key: said plainly, so no one takes it for a real verification.
-            let note = match length {
-                Some(n) => fill(
-                    &cat.t("test.code"),
-                    "code",
-                    &text::ltr(
-                        &"123456"
-                            .chars()
-                            .cycle()
-                            .take(usize::from(n))
-                            .collect::<String>(),
-                    ),
-                ),
+            let note = match &v.test_code {
+                Some(code) => fill(&cat.t("test.code"), "code", &text::ltr(code)),
                 None => cat.t("test.call"),
             };
             el(

@@ -75,6 +75,7 @@ pub fn view(v: &JsValue) -> Option<VerificationView> {
         token: text(v, "token"),
         token_expires_at: text(v, "token_expires_at"),
         test: field(v, "test").as_bool().unwrap_or(false),
+        test_code: text(v, "test_code"),
     })
 }
 

@@ -658,7 +658,15 @@ fn a_test_session_takes_the_documented_code() {
     };
     let (mut s, d) = Session::start(new, Channel::Sms, None, &mut issuer, T0).unwrap();
     assert_eq!(code_of(&d), "123456");
-    assert!(s.view(KEY, "e", T0).test);
+    let view = s.view(KEY, "e", T0);
+    assert!(view.test);
+    assert_eq!(
+        view.test_code.as_deref(),
+        Some("123456"),
+        "shown to the page"
+    );
+    let (real, _) = start(Channel::Sms);
+    assert_eq!(real.view(KEY, "e", T0).test_code, None, "never a real code");
     sent(&mut s, "t1");
     assert!(matches!(
         s.check_code("123456", CODE_KEY, T0).unwrap(),

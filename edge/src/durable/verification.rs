@@ -57,7 +57,7 @@ messages! {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "next", rename_all = "snake_case")]
 pub enum Begun {
-    Waiting { view: VerificationView },
+    Waiting { view: Box<VerificationView> },
     Send { dispatch: Dispatch },
 }
 
@@ -280,7 +280,7 @@ impl VerificationObject {
         Ok(match dispatch.payload {
             // The line was reserved before the attempt began: nothing is left to do.
             Payload::AwaitCall { .. } => Begun::Waiting {
-                view: session.view(&token_key(&self.env)?, base, now()),
+                view: Box::new(session.view(&token_key(&self.env)?, base, now())),
             },
             Payload::SendCode { .. } => Begun::Send { dispatch },
         })

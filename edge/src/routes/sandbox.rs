@@ -10,7 +10,7 @@ use crate::http::{self, parse_json};
 use crate::router::{Ctx, Visitor};
 use crate::routes::visitor::followed;
 use ringproof_api::{MissedCallWebhook, SandboxMissedCall};
-use ringproof_core::{ids, test_keys, ApiError};
+use ringproof_core::{test_keys, ApiError};
 use worker::{Request, Response};
 
 /// `GET /v1/sandbox`: tells the demo page whether the sandbox is on, and its site key.
@@ -35,9 +35,6 @@ pub async fn missed_call(
     visitor: &mut Visitor,
 ) -> Outcome<Response> {
     let input: SandboxMissedCall = parse_json(&http::body_text(req).await?)?;
-    if !ids::is_verification_id(&input.verification_id) {
-        return Err(ApiError::VerificationNotFound);
-    }
     let summary = followed(ctx.env, &input.verification_id, visitor).await?;
     if !test_keys::is_test_site(&summary.site_key) {
         if !sandbox_enabled(ctx.env) {

@@ -3,6 +3,7 @@
 //! strict CSP, themes, and the test keys a site's own automated test signs up with.
 
 use crate::{accessible, form_token, type_and_submit_in, Ctx, ORIGIN, PHONE, PHONE_E164};
+use ringproof_api::Channel;
 use ringproof_tests::browser::{Browser, Device};
 use ringproof_tests::fake_providers::Provider;
 use ringproof_tests::host_page::HostPage;
@@ -290,11 +291,64 @@ fn test_secrets_redeem_only_test_tokens(ctx: &Ctx) {
     let ok = ctx.siteverify(&ctx.edge.sandbox.secret, &real);
     assert_eq!(ok["success"], true, "the real token is still good: {ok}");
     assert!(ok.get("test").is_none(), "{ok}");
+    // Another site's page may neither renew a test verification's token nor simulate its
+    // call: both answer only the page that started it.
+    let created = ctx.create(
+        json!({"site_key": "rp_test_missed_call", "phone": PHONE}),
+        Some(ORIGIN),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let vid = created.json()["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let evil = [("Origin", "https://evil.example")];
+    for (path, body) in [
+        (format!("/v1/verifications/{vid}/token"), json!({})),
+        (
+            "/v1/sandbox/missed-call".to_owned(),
+            json!({"verification_id": vid}),
+        ),
+    ] {
+        let r = http::post_json(&format!("{}{path}", ctx.edge.base_url), &body, &evil).unwrap();
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+        assert_eq!(r.json()["error"]["code"], "origin_not_allowed");
+    }
+    // The sandbox's call completes no other site's verification (on the test edge it still
+    // completes the sandbox site's own demo).
+    let site = ctx.site_with(&[Channel::MissedCall]);
+    let real = ctx.start_on(&site, Channel::MissedCall);
+    let r = http::post_json(
+        &format!("{}/v1/sandbox/missed-call", ctx.edge.base_url),
+        &json!({"verification_id": real["verification_id"]}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "sandbox_site_only");
+    // Markup in the labels siteverify echoes is refused before anything starts.
+    for (field, bad) in [("action", "<script>"), ("cdata", "a b")] {
+        let r = ctx.create(
+            json!({"site_key": "rp_test_sms", "phone": PHONE, field: bad}),
+            Some(ORIGIN),
+        );
+        assert_eq!(r.status, 400, "{field}: {}", r.body);
+        assert_eq!(r.json()["error"]["code"], "invalid_request");
+    }
     // Still unspent by the refusals above.
     assert_eq!(
         ctx.siteverify("rp_test_secret_verifies", &token)["success"],
         true
     );
+}
+
+/// Waits until the page's callbacks have recorded exactly `want` in `window.got`.
+fn wait_got(b: &Browser, what: &str, want: Value) {
+    b.wait_for(what, || {
+        let got = js(b, "return window.got");
+        (got == want).then_some(()).ok_or(got.to_string())
+    })
+    .unwrap();
 }
 
 fn explicit_render_remove_and_render_again(ctx: &Ctx) {
@@ -324,13 +378,7 @@ function boot() { window.booted = true; window.first = mount(); }
             .ok_or("not yet".to_owned())
     })
     .unwrap();
-    b.wait_for("the rendered widget's ready callback", || {
-        let got = js(&b, "return window.got");
-        (got == json!(["ready"]))
-            .then_some(())
-            .ok_or(got.to_string())
-    })
-    .unwrap();
+    wait_got(&b, "the rendered widget's ready callback", json!(["ready"]));
     // Explicit mode: the element in the page's HTML waits for `render`.
     assert_eq!(
         js(
@@ -373,25 +421,13 @@ function boot() { window.booted = true; window.first = mount(); }
     );
     // Mounted again, as a single-page app returning to the page does: it works afresh.
     js(&b, "window.got = []; window.second = mount()");
-    b.wait_for("ready again", || {
-        let got = js(&b, "return window.got");
-        (got == json!(["ready"]))
-            .then_some(())
-            .ok_or(got.to_string())
-    })
-    .unwrap();
+    wait_got(&b, "ready again", json!(["ready"]));
     type_and_submit_in(&b, host, PHONE);
     b.in_shadow(host, "[data-testid=code]")
         .unwrap()
         .type_text("123456")
         .unwrap();
-    b.wait_for("the token callback", || {
-        let got = js(&b, "return window.got");
-        (got == json!(["ready", "token"]))
-            .then_some(())
-            .ok_or(got.to_string())
-    })
-    .unwrap();
+    wait_got(&b, "the token callback", json!(["ready", "token"]));
     let token = js(&b, "return ringproof.getResponse('#slot ringproof-verify')");
     assert!(
         token.as_str().is_some_and(|t| t.starts_with("rp1.")),
