@@ -292,6 +292,22 @@ pub struct VerificationView {
 /// The `201` answer to `POST /v1/verifications`: the verification as it stands.
 pub type CreatedVerification = VerificationView;
 
+/// `GET /v1/verifications/{id}/live`, a WebSocket from the verification's own page: the edge
+/// sends the [`VerificationView`] as a JSON text frame on connect and again on every change,
+/// and closes once the view is final (verified, failed or expired). The page sends nothing
+/// but [`live::PING`], which the edge answers with [`live::PONG`] without waking the
+/// verification, so a page can tell a silently dropped connection from a quiet one.
+pub mod live {
+    pub const PING: &str = "ping";
+    pub const PONG: &str = "pong";
+    /// The view just sent is final: nothing more will come.
+    pub const CLOSE_FINAL: u16 = 1000;
+    /// A newer socket of the same verification took this one's place.
+    pub const CLOSE_REPLACED: u16 = 4001;
+    /// The page sent something other than a ping.
+    pub const CLOSE_UNEXPECTED: u16 = 4002;
+}
+
 /// `POST /v1/verifications/{id}/check`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckCode {

@@ -14,6 +14,7 @@ pub mod image;
 pub mod keys;
 pub mod limits;
 pub mod line;
+pub mod live;
 pub mod onering;
 pub mod origin;
 pub mod phone;

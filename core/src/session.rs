@@ -812,6 +812,17 @@ impl Session {
         .plus_secs(CLOCK_SKEW_SECS)
     }
 
+    /// The next instant the session changes with no event: its attempt's end while pending (so
+    /// pages following it live hear it expire), else [`Session::retain_until`]. Its Durable
+    /// Object's alarm is set here.
+    pub fn next_wake(&self, now: Timestamp) -> Timestamp {
+        if self.status(now) == VerificationStatus::Pending {
+            self.attempt.expires_at
+        } else {
+            self.retain_until()
+        }
+    }
+
     /// What the site's server sees when it looks up its ClientTransactionId.
     pub fn transaction_view(&self, now: Timestamp) -> Option<TransactionView> {
         self.finished_record(now).transaction_view()

@@ -67,6 +67,13 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         .map(|s| s.map(str::to_owned).collect())
         .unwrap_or_default();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+    // A WebSocket's answer is the object's own: no CORS (a socket's Origin is checked by the
+    // object), nothing added on the way out.
+    if let (Method::Get, ["v1", "verifications", id, "live"]) = (req.method(), segs.as_slice()) {
+        return visitor::live(req, env, id)
+            .await
+            .unwrap_or_else(http::failure);
+    }
     let origin = req.headers().get("Origin").ok().flatten();
     let browser_facing = matches!(
         segs.as_slice(),

@@ -106,6 +106,62 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         load.percentile(0.99),
         load.percentile(1.0)
     );
+    push_against_polling(&edge, origin)
+}
+
+/// The widget following its verification over a WebSocket, beside its polling fallback.
+fn push_against_polling(edge: &LocalEdge, origin: &str) -> Result<(), String> {
+    use crate::push_bench::{self, RUNS, SOCKETS};
+    let push = push_bench::latencies(edge, true)?;
+    let poll = push_bench::latencies(edge, false)?;
+    let (idle_push, idle_poll) = push_bench::idle(edge)?;
+    let held = push_bench::idle_sockets(edge, origin)?;
+    let fig = |v: &[f64]| {
+        let at = |p: f64| v[((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1];
+        format!("{:>5.0} {:>5.0} {:>5.0}", at(0.50), at(0.95), at(1.0))
+    };
+    println!(
+        "\nStatus pushed over the verification's WebSocket, and polled every 1.5 s when sockets are blocked"
+    );
+    println!(
+        "(headless Chromium, {RUNS} runs each, the call reported at a random moment; ms p50 / p95 / max):"
+    );
+    println!("                                              push               polling");
+    println!(
+        "  provider's webhook -> ringproof-verified  {}    {}",
+        fig(&push.webhook),
+        fig(&poll.webhook)
+    );
+    println!(
+        "  sandbox call -> ringproof-verified        {}    {}",
+        fig(&push.sandbox),
+        fig(&poll.sandbox)
+    );
+    println!(
+        "  an idle widget's edge requests per minute {:>5} ({} pings)     {:>5}",
+        idle_push.requests, idle_push.pings, idle_poll.requests
+    );
+    println!(
+        "Idle sockets, one per verification: {} of {SOCKETS} opened, {} still answering a ping after 30 s idle",
+        held.opened, held.answering
+    );
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    let each = |from: u64, to: u64| to.saturating_sub(from) as f64 / held.opened.max(1) as f64;
+    println!(
+        "  workerd resident memory: {:.0} MB before; {:.0} MB with the {SOCKETS} verifications started ({:.0} KB each);",
+        mb(held.rss_before_kb),
+        mb(held.rss_objects_kb),
+        each(held.rss_before_kb, held.rss_objects_kb)
+    );
+    println!(
+        "  {:.0} MB with their sockets open ({:.1} KB a socket); {:.0} MB after 30 s idle",
+        mb(held.rss_open_kb),
+        each(held.rss_objects_kb, held.rss_open_kb),
+        mb(held.rss_idle_kb)
+    );
+    if let Some(e) = held.error {
+        println!("  stopped early: {e}");
+    }
     Ok(())
 }
 
@@ -353,7 +409,7 @@ fn callback_latency(edge: &LocalEdge, origin: &str) -> Result<Vec<f64>, String> 
     Ok(out)
 }
 
-fn now_millis() -> u64 {
+pub(crate) fn now_millis() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

@@ -57,4 +57,45 @@ impl HostPage {
 </body></html>"#
         )
     }
+
+    /// [`HostPage::embedding`] with [`PROBE`] before the loader: what the widget asks of the
+    /// edge and hears from it, as the page sees it. With `block`, every WebSocket the widget
+    /// opens goes to that URL instead, as behind a proxy that refuses them.
+    pub fn probed(edge: &str, site_key: &str, block: Option<&str>) -> String {
+        let block = block.map(|b| format!("'{b}'")).unwrap_or("null".into());
+        HostPage::embedding(edge, site_key).replace(
+            "<script src=",
+            &format!("<script>window.probeBlock = {block};{PROBE}</script>\n<script src="),
+        )
+    }
 }
+
+/// Counts the widget's status polls (`GET /v1/verifications/{id}`), keeps every WebSocket it
+/// opens with the frames it got and sent and the close codes, and the instant (epoch
+/// milliseconds) of each `ringproof-verified`.
+pub const PROBE: &str = r#"
+window.probe = { polls: 0, sockets: [], frames: [], sent: [], closes: [], verified: [] };
+(function () {
+  var realFetch = window.fetch;
+  window.fetch = function (input, init) {
+    var url = typeof input === 'string' ? input : input.url;
+    var method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
+    if (method === 'GET' && /\/v1\/verifications\/[^\/?]+$/.test(url)) probe.polls++;
+    return realFetch.apply(this, arguments);
+  };
+  var Real = window.WebSocket;
+  window.WebSocket = function (url) {
+    var ws = new Real(window.probeBlock || url);
+    ws.asked = url;
+    probe.sockets.push(ws);
+    ws.addEventListener('message', function (e) { probe.frames.push(e.data); });
+    ws.addEventListener('close', function (e) { probe.closes.push(e.code); });
+    ws.send = function (data) { probe.sent.push(data); return Real.prototype.send.call(ws, data); };
+    return ws;
+  };
+  window.WebSocket.prototype = Real.prototype;
+  document.addEventListener('ringproof-verified', function (e) {
+    probe.verified.push({ token: e.detail.token, at: performance.timeOrigin + performance.now() });
+  });
+})();
+"#;

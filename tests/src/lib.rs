@@ -15,4 +15,6 @@ pub mod host_page;
 pub mod http;
 pub mod http_server;
 pub mod proof;
+pub mod push_bench;
 pub mod shots;
+pub mod ws_client;

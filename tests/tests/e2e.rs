@@ -17,6 +17,7 @@ mod e2e {
     pub mod callbacks;
     pub mod channels;
     pub mod hostile;
+    pub mod live;
     pub mod sdk;
     pub mod site_owners;
     pub mod sites;
@@ -870,6 +871,7 @@ fn main() {
         .chain(e2e::hostile::SCENARIOS.iter().copied())
         .chain(e2e::visitors::SCENARIOS.iter().copied())
         .chain(e2e::site_owners::SCENARIOS.iter().copied())
+        .chain(e2e::live::SCENARIOS.iter().copied())
         .collect();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let mut failed = Vec::new();

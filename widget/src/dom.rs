@@ -2,7 +2,7 @@
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event};
+use web_sys::{Document, Element, Event, EventTarget};
 
 /// Event handlers, kept for as long as the elements they listen on.
 pub type Listeners = Vec<Closure<dyn FnMut(Event)>>;
@@ -30,9 +30,30 @@ pub fn field<T: JsCast>(parent: &Element, tag: &str, attrs: &[(&str, &str)]) -> 
 }
 
 pub fn on(e: &Element, event: &str, listeners: &mut Listeners, f: impl FnMut(Event) + 'static) {
+    on_all(e, &[event], listeners, f);
+}
+
+/// One handler for several events of `e`.
+pub fn on_all(
+    e: &EventTarget,
+    events: &[&str],
+    listeners: &mut Listeners,
+    f: impl FnMut(Event) + 'static,
+) {
     let c = Closure::<dyn FnMut(Event)>::new(f);
-    let _ = e.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+    for event in events {
+        let _ = e.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+    }
     listeners.push(c);
+}
+
+/// Takes `listeners` off the `events` of `e`.
+pub fn off_all(e: &EventTarget, events: &[&str], listeners: &Listeners) {
+    for c in listeners {
+        for event in events {
+            let _ = e.remove_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+        }
+    }
 }
 
 /// Sets or removes a boolean attribute (`disabled`, `hidden`).

@@ -36,7 +36,10 @@ pub fn call_text(obj: &JsValue, method: &str, arg: &JsValue) -> Option<String> {
 
 /// `template` with `{name}` replaced by `value`.
 pub fn fill(template: &str, name: &str, value: &str) -> String {
-    template.replace(&format!("{{{name}}}"), value)
+    // Split and joined by the browser: Rust's `replace` carries its substring searcher (and
+    // the panics it formats) into the wasm.
+    let parts = js_sys::JsString::from(template).split(&format!("{{{name}}}"));
+    parts.join(value).into()
 }
 
 impl Catalog {

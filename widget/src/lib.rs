@@ -12,6 +12,7 @@ mod dom;
 mod form;
 mod host;
 mod i18n;
+mod live;
 mod number;
 mod proof;
 mod step;
@@ -26,6 +27,7 @@ use ringproof_api::{Channel, DialCode, PhoneCountry, VerificationStatus, Verific
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
+/// How often the widget polls while it has no socket open, and checks the socket while it has.
 const POLL_EVERY: Duration = Duration::from_millis(1500);
 
 /// A search box above the country list once the list is longer than this.
@@ -288,11 +290,63 @@ fn Widget(
         Duration::from_secs(1),
     )
     .ok();
-    let poller = set_interval_with_handle(poll_now, POLL_EVERY).ok();
+
+    // The pending verification shown is followed over a WebSocket; polled only while none is
+    // open, and the socket tried again with back-off.
+    let live = StoredValue::new_local(live::Follower::default());
+    let follow = move |id: String| {
+        let on = move |h: live::Heard| match live
+            .try_update_value(|f| f.heard(h, js_sys::Date::now()))
+        {
+            Some(live::Then::Poll) => poll_now(),
+            Some(live::Then::Show(text)) => {
+                let view = wire::parse(&text).and_then(|v| wire::view(&v));
+                let same = |v: &VerificationView| {
+                    current
+                        .get_untracked()
+                        .is_some_and(|c| c.verification_id == v.verification_id)
+                };
+                if let Some(view) = view.filter(same) {
+                    show(view);
+                }
+            }
+            _ => {}
+        };
+        let base = edge().base;
+        let failed = live.try_update_value(|f| f.open(&base, &id, on, js_sys::Date::now()));
+        if failed == Some(true) {
+            poll_now();
+        }
+    };
+    Effect::new(move |_| {
+        let pending = current.with(|c| {
+            c.as_ref()
+                .filter(|v| v.status == VerificationStatus::Pending)
+                .map(|v| v.verification_id.clone())
+        });
+        if let Some(id) = live.try_update_value(|f| f.shown(pending)).flatten() {
+            follow(id);
+        }
+    });
+    let every_tick = move || {
+        let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
+        let next = live.try_update_value(|f| f.tick(js_sys::Date::now(), online));
+        let (poll, reopen) = next.unwrap_or((true, None));
+        if poll {
+            poll_now();
+        }
+        if let Some(id) = reopen {
+            follow(id);
+        }
+    };
+    let poller = set_interval_with_handle(every_tick, POLL_EVERY).ok();
     on_cleanup(move || {
         for t in [tick, poller].into_iter().flatten() {
             t.clear();
         }
+        live.update_value(|f| {
+            f.shown(None);
+        });
         sms_wait.update_value(|w| {
             if let Some(w) = w.take() {
                 w.abort();

@@ -106,11 +106,12 @@ pub fn by_name(countries: Vec<DialCode>, names: &JsValue, lang: &str) -> Vec<Dia
 /// its dial code, ignoring case.
 fn matches(search: &str, name: &str, d: &DialCode) -> bool {
     // The browser's own case folding: Rust's would carry Unicode's tables into the wasm.
-    let lower = |s: &str| String::from(JsString::from(s).to_lower_case());
-    let q = lower(search.trim());
+    let lower = |s: &str| JsString::from(s).to_lower_case();
+    let q = String::from(lower(search.trim()));
     let digits = q.trim_start_matches('+');
+    // The browser's substring search too: Rust's pulls in its searcher and its panics.
     q.is_empty()
-        || lower(name).contains(&q)
+        || lower(name).includes(&q, 0)
         || d.country.eq_ignore_ascii_case(&q)
         || (!digits.is_empty() && d.dial_code.to_string().starts_with(digits))
 }
@@ -194,7 +195,10 @@ fn digits(typed: &str) -> String {
 /// The national significant number and the national prefix the visitor typed before it.
 fn split_prefix<'a>(plan: &PhoneCountry, digits: &'a str) -> (&'a str, &'a str) {
     match plan.national_prefix.as_deref() {
-        Some(p) if !p.is_empty() && digits.starts_with(p) => digits.split_at(p.len()),
+        Some(p) if !p.is_empty() => digits
+            .strip_prefix(p)
+            .and_then(|rest| Some((digits.get(..p.len())?, rest)))
+            .unwrap_or(("", digits)),
         _ => ("", digits),
     }
 }

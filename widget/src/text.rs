@@ -84,7 +84,7 @@ pub fn ltr(s: &str) -> String {
 /// The digits of a `tel:` link one by one ("+ 4 4 7 …"), so a screen reader speaks them
 /// digit by digit rather than as one large number.
 pub fn spoken_digits(call_to_uri: &str) -> String {
-    let number = call_to_uri.trim_start_matches("tel:");
+    let number = call_to_uri.strip_prefix("tel:").unwrap_or(call_to_uri);
     let mut out = String::new();
     for c in number.chars().filter(|c| c.is_ascii_digit() || *c == '+') {
         if !out.is_empty() {

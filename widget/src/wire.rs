@@ -40,6 +40,10 @@ pub fn object(fields: &[(&str, Option<&str>)]) -> Object {
     o
 }
 
+pub fn parse(text: &str) -> Option<JsValue> {
+    js_sys::JSON::parse(text).ok()
+}
+
 pub fn stringify(v: &JsValue) -> Option<String> {
     js_sys::JSON::stringify(v).ok().map(String::from)
 }

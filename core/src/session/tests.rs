@@ -541,6 +541,21 @@ fn retention_covers_the_token_window() {
     assert!(s.retain_until() >= at.plus_secs(TOKEN_TTL_SECS));
 }
 
+/// Pages following a verification live hear it expire: its object wakes at the attempt's end
+/// (ten minutes, the README's figure), then again only to forget it.
+#[test]
+fn the_object_wakes_when_the_attempt_ends_then_to_forget() {
+    let (mut s, _) = start(Channel::MissedCall);
+    assert_eq!(s.next_wake(T0), T0.plus_secs(600));
+    let ended = T0.plus_secs(600);
+    assert_eq!(s.next_wake(ended), s.retain_until());
+    assert!(s.retain_until() > ended);
+    let at = T0.plus_secs(30);
+    s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
+    // Verified: nothing changes by itself until the session may be forgotten.
+    assert_eq!(s.next_wake(at), s.retain_until());
+}
+
 #[test]
 fn the_site_can_look_up_its_transaction() {
     let (mut s, d) = start(Channel::Sms);

@@ -8,7 +8,7 @@
 use crate::error::{Internal, Outcome};
 use ringproof_core::{ApiError, Timestamp};
 use serde::{de::DeserializeOwned, Serialize};
-use worker::{Env, Method, Request, RequestInit, Storage};
+use worker::{Env, Method, Request, RequestInit, Storage, WebSocket, WebSocketIncomingMessage};
 
 /// Declares one object's messages: `Variant => fn method(args) -> Answer;` each.
 macro_rules! messages {
@@ -77,9 +77,46 @@ macro_rules! messages {
 }
 
 /// Writes an object's shell: the struct the runtime constructs, its `fetch` (read the
-/// message, run it, answer) and its `alarm`.
+/// message, run it, answer) and its `alarm`. An object declared `followed` also takes
+/// WebSocket upgrades and their events, through its [`Followed`] implementation.
 macro_rules! object {
     ($(#[$doc:meta])* $Object:ident, $Msg:ty) => {
+        object!(@shell $(#[$doc])* $Object, $Msg, |_this, _req| {}, {});
+    };
+    ($(#[$doc:meta])* $Object:ident, $Msg:ty, followed) => {
+        object!(@shell $(#[$doc])* $Object, $Msg, |this, req| {
+            if $crate::durable::is_upgrade(&req) {
+                return $crate::durable::Followed::follow(this, req).await;
+            }
+        }, {
+            async fn websocket_message(
+                &self,
+                ws: worker::WebSocket,
+                message: worker::WebSocketIncomingMessage,
+            ) -> worker::Result<()> {
+                $crate::durable::Followed::heard(self, ws, message).await
+            }
+
+            async fn websocket_close(
+                &self,
+                ws: worker::WebSocket,
+                _code: usize,
+                _reason: String,
+                _was_clean: bool,
+            ) -> worker::Result<()> {
+                $crate::durable::Followed::left(self, ws).await
+            }
+
+            async fn websocket_error(
+                &self,
+                ws: worker::WebSocket,
+                _error: worker::Error,
+            ) -> worker::Result<()> {
+                $crate::durable::Followed::left(self, ws).await
+            }
+        });
+    };
+    (@shell $(#[$doc:meta])* $Object:ident, $Msg:ty, |$this:ident, $req:ident| $before:block, { $($more:tt)* }) => {
         $(#[$doc])*
         #[worker::durable_object]
         pub struct $Object {
@@ -93,14 +130,18 @@ macro_rules! object {
                 Self { state, env }
             }
 
-            async fn fetch(&self, req: worker::Request) -> worker::Result<worker::Response> {
-                <$Msg>::serve(req, self).await
+            async fn fetch(&self, $req: worker::Request) -> worker::Result<worker::Response> {
+                let $this = self;
+                $before
+                <$Msg>::serve($req, $this).await
             }
 
             async fn alarm(&self) -> worker::Result<worker::Response> {
                 $crate::durable::Alarm::alarm(self).await?;
                 worker::Response::ok("")
             }
+
+            $($more)*
         }
     };
 }
@@ -116,6 +157,47 @@ pub mod verification;
 #[allow(async_fn_in_trait)]
 pub trait Alarm {
     async fn alarm(&self) -> worker::Result<()>;
+}
+
+/// What an object followed over WebSockets does with them (see `ringproof_api::live`). The
+/// sockets are hibernatable: the object may leave memory while they stay open.
+#[allow(async_fn_in_trait)]
+pub trait Followed {
+    /// An upgrade request, forwarded by the Worker as the page sent it.
+    async fn follow(&self, req: Request) -> worker::Result<worker::Response>;
+    /// A frame the page sent: pings are answered by the runtime and never get here.
+    async fn heard(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()>;
+    /// The page closed its socket, or the connection failed.
+    async fn left(&self, ws: WebSocket) -> worker::Result<()>;
+}
+
+pub fn is_upgrade(req: &Request) -> bool {
+    req.headers()
+        .get("Upgrade")
+        .ok()
+        .flatten()
+        .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+}
+
+/// Hands the page's own request to the object `name` of `binding` (a WebSocket upgrade, whose
+/// answer is passed back untouched).
+pub async fn forward(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    req: Request,
+) -> Outcome<worker::Response> {
+    let stub = stub(env, binding, name)?;
+    stub.fetch_with_request(req).await.internal()
+}
+
+fn stub(env: &Env, binding: &str, name: &str) -> Outcome<worker::Stub> {
+    env.durable_object(binding)
+        .internal()?
+        .id_from_name(name)
+        .internal()?
+        .get_stub()
+        .internal()
 }
 
 /// Sends `message` to the object `name` of `binding` and reads its answer.
@@ -134,13 +216,7 @@ pub async fn send<M: Serialize, A: DeserializeOwned>(
 /// The exchange itself, the same for every message (one copy in the Worker, not one per
 /// message type).
 async fn post(env: &Env, binding: &str, name: &str, body: String) -> Outcome<String> {
-    let stub = env
-        .durable_object(binding)
-        .internal()?
-        .id_from_name(name)
-        .internal()?
-        .get_stub()
-        .internal()?;
+    let stub = stub(env, binding, name)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let req = Request::new_with_init("https://object/", &init).internal()?;

@@ -4,12 +4,12 @@
 //! consistency. The session never leaves it: the Worker gets summaries and views.
 
 use super::callback::CallbackStub;
-use super::{wake_at, Alarm};
+use super::{wake_at, Alarm, Followed};
 use crate::env::{code_key, now, policy, token_key, CryptoRng};
 use crate::error::{Internal, Outcome};
-use crate::kv;
+use crate::{http, kv};
+use ringproof_api::live as api_live;
 use ringproof_api::{Channel, CheckResult, SiteverifyResponse, TransactionView, VerificationView};
-use ringproof_core::callback;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::keys::FinishedVerification;
 use ringproof_core::phone::E164;
@@ -19,6 +19,7 @@ use ringproof_core::session::{
     Summary,
 };
 use ringproof_core::siteverify::SiteverifyError;
+use ringproof_core::{callback, live};
 use ringproof_core::{ApiError, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -78,7 +79,7 @@ const KEY: &str = "session";
 /// Set once the site's callback has been handed to its object.
 const NOTIFIED: &str = "notified";
 
-object!(VerificationObject, VerificationMessage);
+object!(VerificationObject, VerificationMessage, followed);
 
 impl Alarm for VerificationObject {
     /// Every session has a deadline; past it the object records the outcome and forgets all.
@@ -86,7 +87,9 @@ impl Alarm for VerificationObject {
         if let Some(session) = self.load().await? {
             let t = now();
             if t < session.retain_until() {
-                return wake_at(&self.state.storage(), session.retain_until()).await;
+                // The attempt has just ended: the pages following it hear so.
+                self.push(&session);
+                return wake_at(&self.state.storage(), session.next_wake(t)).await;
             }
             let done = match self.notify(&session).await {
                 Ok(()) => self.record(&session).await,
@@ -286,13 +289,16 @@ impl VerificationObject {
         })
     }
 
-    /// Saves the session and moves its alarm to its new end: a resend or a switch extends it.
-    /// A session that has just become final hands its site's callback over; if that fails,
-    /// the alarm hands it over before the session is forgotten.
+    /// Saves the session, tells the pages following it, and moves its alarm: a resend or a
+    /// switch extends it. A session that has just become final hands its site's callback
+    /// over; if that fails, the alarm hands it over before the session is forgotten.
     async fn save(&self, session: &Session) -> Outcome<()> {
         let storage = self.state.storage();
         storage.put(KEY, session).await.internal()?;
-        wake_at(&storage, session.retain_until()).await.internal()?;
+        self.push(session);
+        wake_at(&storage, session.next_wake(now()))
+            .await
+            .internal()?;
         if let Err(e) = self.notify(session).await {
             worker::console_error!("handing over the callback of {} failed: {e:?}", session.id);
         }
@@ -353,5 +359,112 @@ impl VerificationObject {
         if let Err(e) = self.record(session).await {
             worker::console_error!("recording verification outcome failed: {e:?}");
         }
+    }
+}
+
+/// What each socket keeps through hibernation (its attachment): the edge base its page used,
+/// for the view's image URLs, and when it was accepted.
+#[derive(Default, Serialize, Deserialize)]
+struct Page {
+    base: String,
+    since: u64,
+}
+
+impl Page {
+    fn of(ws: &worker::WebSocket) -> Page {
+        ws.deserialize_attachment()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+}
+
+/// The pages following a verification, over hibernatable WebSockets.
+impl Followed for VerificationObject {
+    async fn follow(&self, req: worker::Request) -> worker::Result<worker::Response> {
+        let origin = req.headers().get("Origin")?;
+        let session = match self.loaded().await {
+            Ok(s) => s,
+            Err(e) => return Ok(http::failure(e)),
+        };
+        if let Err(e) = live::may_follow(&session, origin.as_deref()) {
+            return Ok(http::failure(e));
+        }
+        let page = Page {
+            base: req.url()?.origin().ascii_serialization(),
+            since: now().millis(),
+        };
+        // The runtime lists sockets in no particular order: the oldest go by their own clock.
+        let mut open: Vec<(u64, worker::WebSocket)> = self
+            .state
+            .get_websockets()
+            .into_iter()
+            .map(|ws| (Page::of(&ws).since, ws))
+            .collect();
+        open.sort_by_key(|(since, _)| *since);
+        for (_, old) in open.iter().take(live::to_replace(open.len())) {
+            let _ = old.close(Some(api_live::CLOSE_REPLACED), Some("replaced"));
+        }
+        let pair = worker::WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        // Pings are answered by the runtime: a quiet page never wakes the object.
+        let pong =
+            worker::worker_sys::WebSocketRequestResponsePair::new(api_live::PING, api_live::PONG)?;
+        self.state.set_websocket_auto_response(&pong);
+        pair.server.serialize_attachment(&page)?;
+        match token_key(&self.env) {
+            Ok(key) => tell(&pair.server, &session.view(&key, &page.base, now())),
+            Err(e) => return Ok(http::failure(e)),
+        }
+        worker::Response::from_websocket(pair.client)
+    }
+
+    async fn heard(
+        &self,
+        ws: worker::WebSocket,
+        _message: worker::WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        let _ = ws.close(Some(api_live::CLOSE_UNEXPECTED), Some("unexpected message"));
+        Ok(())
+    }
+
+    async fn left(&self, ws: worker::WebSocket) -> worker::Result<()> {
+        // Completes the closing handshake; the socket may already be gone.
+        let _ = ws.close(Some(api_live::CLOSE_FINAL), Some(""));
+        Ok(())
+    }
+}
+
+impl VerificationObject {
+    /// Sends the session's view to every page following it (closing them once it is final).
+    fn push(&self, session: &Session) {
+        let sockets = self.state.get_websockets();
+        if sockets.is_empty() {
+            return;
+        }
+        let Ok(key) = token_key(&self.env) else {
+            return;
+        };
+        let t = now();
+        for ws in sockets {
+            tell(&ws, &session.view(&key, &Page::of(&ws).base, t));
+        }
+    }
+}
+
+impl VerificationStub<'_> {
+    /// Hands a page's WebSocket upgrade to the verification's object, which checks the page.
+    pub async fn follow(&self, req: worker::Request) -> Outcome<worker::Response> {
+        super::forward(self.env, Self::BINDING, &self.name, req).await
+    }
+}
+
+/// One view to one page; a socket that cannot take it has gone, and the runtime drops it.
+fn tell(ws: &worker::WebSocket, view: &VerificationView) {
+    if let Ok(text) = serde_json::to_string(view) {
+        let _ = ws.send_with_str(text);
+    }
+    if view.status.is_final() {
+        let _ = ws.close(Some(api_live::CLOSE_FINAL), Some("final"));
     }
 }

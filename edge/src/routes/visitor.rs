@@ -125,6 +125,20 @@ pub async fn renew(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Re
     Ok(http::json(200, &view))
 }
 
+/// `GET /v1/verifications/{id}/live`: the verification's changes as they happen, over a
+/// WebSocket its object holds (see `ringproof_api::live`).
+pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
+    if !ids::is_verification_id(id) {
+        return Err(ApiError::VerificationNotFound);
+    }
+    if !crate::durable::is_upgrade(&req) {
+        return Err(ApiError::InvalidRequest(
+            "this address takes a WebSocket upgrade".into(),
+        ));
+    }
+    VerificationStub::named(env, id).follow(req).await
+}
+
 /// `GET /v1/verifications/{id}/number.svg`: the number to call, drawn, never sent as text.
 pub async fn number_image(ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
     let number = summary(ctx.env, id)
