@@ -79,6 +79,8 @@ pub enum ApiError {
     BodyTooLarge(usize),
     #[error("The sandbox acts only on the sandbox site's verifications.")]
     SandboxSiteOnly,
+    #[error("Too many windows are following this verification. Please close one.")]
+    TooManyFollowers,
     #[error("This deployment is missing required configuration: {0}. The operator must set it (wrangler secret put).")]
     DeploymentMisconfigured(String),
     /// Our fault. The detail is logged, never sent to the caller.
@@ -120,6 +122,7 @@ impl ApiError {
             ApiError::NumberLocked(_) => "number_locked",
             ApiError::BodyTooLarge(_) => "body_too_large",
             ApiError::SandboxSiteOnly => "sandbox_site_only",
+            ApiError::TooManyFollowers => "too_many_followers",
             ApiError::DeploymentMisconfigured(_) => "deployment_misconfigured",
             ApiError::Internal(_) => "internal_error",
         }
@@ -141,6 +144,7 @@ impl ApiError {
                 | ApiError::TurnstileFailed
                 | ApiError::TransactionUnsigned
                 | ApiError::SandboxSiteOnly
+                | ApiError::TooManyFollowers
         )
     }
 
@@ -176,7 +180,8 @@ impl ApiError {
             | ApiError::TooManySends
             | ApiError::LinesBusy(_)
             | ApiError::TooManyStarts(_)
-            | ApiError::NumberLocked(_) => 429,
+            | ApiError::NumberLocked(_)
+            | ApiError::TooManyFollowers => 429,
             ApiError::Internal(_) => 500,
         }
     }

@@ -12,6 +12,11 @@ use crate::ApiError;
 /// cannot pile sockets onto one object.
 pub const MAX_FOLLOWERS: usize = 4;
 
+/// Sockets one verification lists at most, closing ones included: a closed socket stays listed
+/// until its client answers the close, and a script need never answer. Past this a new socket
+/// is refused.
+pub const MAX_LISTED: usize = 2 * MAX_FOLLOWERS;
+
 /// Whether a socket from a page at `origin` may follow `session`.
 pub fn may_follow(session: &Session, origin: Option<&str>) -> Result<(), ApiError> {
     match origin {
@@ -24,6 +29,15 @@ pub fn may_follow(session: &Session, origin: Option<&str>) -> Result<(), ApiErro
 /// accepted.
 pub fn to_replace(open: usize) -> usize {
     (open + 1).saturating_sub(MAX_FOLLOWERS)
+}
+
+/// Whether one more socket may be accepted while `listed` are (open or closing).
+pub fn may_attach(listed: usize) -> Result<(), ApiError> {
+    if listed < MAX_LISTED {
+        Ok(())
+    } else {
+        Err(ApiError::TooManyFollowers)
+    }
 }
 
 #[cfg(test)]
@@ -60,5 +74,15 @@ mod tests {
         assert_eq!(to_replace(3), 0);
         assert_eq!(to_replace(4), 1);
         assert_eq!(to_replace(10), 7);
+    }
+
+    /// Sockets closed but never answered still count: eight listed, the ninth is refused.
+    #[test]
+    fn sockets_that_never_answer_a_close_still_count() {
+        assert_eq!(may_attach(0), Ok(()));
+        assert_eq!(may_attach(7), Ok(()));
+        assert_eq!(may_attach(8), Err(ApiError::TooManyFollowers));
+        assert_eq!(ApiError::TooManyFollowers.status(), 429);
+        assert!(ApiError::TooManyFollowers.is_defence());
     }
 }

@@ -40,6 +40,8 @@ pub struct Policy {
     pub resend_cooldown_secs: u64,
     /// How long a token may wait before the site checks it.
     pub token_ttl_secs: u64,
+    /// How long an attempt is accepted.
+    pub attempt_secs: u64,
 }
 
 impl Default for Policy {
@@ -47,6 +49,7 @@ impl Default for Policy {
         Policy {
             resend_cooldown_secs: 30,
             token_ttl_secs: TOKEN_TTL_SECS,
+            attempt_secs: ATTEMPT_SECS,
         }
     }
 }
@@ -426,7 +429,7 @@ impl Session {
             ordinal,
             channel,
             started_at: now,
-            expires_at: now.plus_secs(ATTEMPT_SECS),
+            expires_at: now.plus_secs(issuer.policy.attempt_secs),
             resend_at: now.plus_secs(issuer.policy.resend_cooldown_secs),
             inbound_number: if channel == Channel::MissedCall {
                 inbound_number

@@ -102,6 +102,9 @@ pub fn policy(env: &Env) -> Policy {
     if let Some(secs) = optional(env, "TOKEN_TTL_SECS").and_then(|v| v.parse().ok()) {
         p.token_ttl_secs = secs;
     }
+    if let Some(secs) = optional(env, "ATTEMPT_SECS").and_then(|v| v.parse().ok()) {
+        p.attempt_secs = secs;
+    }
     p
 }
 

@@ -229,6 +229,7 @@ impl LocalEdge {
             secrets,
             None,
             &[],
+            &[],
         )
     }
 
@@ -240,6 +241,15 @@ impl LocalEdge {
     /// [`LocalEdge::start_for_tests`] with the configuration `without` left out, as an
     /// operator who forgot a `wrangler secret put` would deploy it.
     pub fn start_for_tests_without(without: &[&str]) -> Result<Self, String> {
+        Self::start_for_tests_changed(without, &[])
+    }
+
+    /// [`LocalEdge::start_for_tests`] with the configuration `without` left out and `with`
+    /// set instead of the test edge's own (a policy knob, say).
+    pub fn start_for_tests_changed(
+        without: &[&str],
+        with: &[(&str, &str)],
+    ) -> Result<Self, String> {
         let wrangler = env_path("RINGPROOF_WRANGLER")?;
         let edge_dir = env_path("RINGPROOF_EDGE_DIR")?;
         let port = free_port();
@@ -259,6 +269,7 @@ impl LocalEdge {
             secrets,
             Some(log),
             without,
+            with,
         )
     }
 
@@ -272,6 +283,7 @@ impl LocalEdge {
         secrets: DevSecrets,
         log: Option<PathBuf>,
         without: &[&str],
+        with: &[(&str, &str)],
     ) -> Result<Self, String> {
         if !edge_dir.join("build/index.js").exists() {
             return Err(
@@ -330,7 +342,8 @@ impl LocalEdge {
         ];
         let text: String = vars
             .iter()
-            .filter(|(k, _)| !without.contains(k))
+            .filter(|(k, _)| !without.contains(k) && !with.iter().any(|(w, _)| w == k))
+            .chain(with)
             .map(|(k, v)| format!("{k}=\"{v}\"\n"))
             .collect();
         std::fs::write(&env_file, text).map_err(|e| e.to_string())?;

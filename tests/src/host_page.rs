@@ -71,16 +71,16 @@ impl HostPage {
 }
 
 /// Counts the widget's status polls (`GET /v1/verifications/{id}`), keeps every WebSocket it
-/// opens with the frames it got and sent and the close codes, and the instant (epoch
-/// milliseconds) of each `ringproof-verified`.
+/// opens with the frames it got and sent and the close codes, the page's clock at each poll
+/// and close, and the instant (epoch milliseconds) of each `ringproof-verified`.
 pub const PROBE: &str = r#"
-window.probe = { polls: 0, sockets: [], frames: [], sent: [], closes: [], verified: [] };
+window.probe = { polls: 0, polledAt: [], sockets: [], frames: [], sent: [], closes: [], closedAt: [], verified: [] };
 (function () {
   var realFetch = window.fetch;
   window.fetch = function (input, init) {
     var url = typeof input === 'string' ? input : input.url;
     var method = (init && init.method) || (typeof input === 'string' ? 'GET' : input.method);
-    if (method === 'GET' && /\/v1\/verifications\/[^\/?]+$/.test(url)) probe.polls++;
+    if (method === 'GET' && /\/v1\/verifications\/[^\/?]+$/.test(url)) { probe.polls++; probe.polledAt.push(performance.now()); }
     return realFetch.apply(this, arguments);
   };
   var Real = window.WebSocket;
@@ -89,7 +89,7 @@ window.probe = { polls: 0, sockets: [], frames: [], sent: [], closes: [], verifi
     ws.asked = url;
     probe.sockets.push(ws);
     ws.addEventListener('message', function (e) { probe.frames.push(e.data); });
-    ws.addEventListener('close', function (e) { probe.closes.push(e.code); });
+    ws.addEventListener('close', function (e) { probe.closes.push(e.code); probe.closedAt.push(performance.now()); });
     ws.send = function (data) { probe.sent.push(data); return Real.prototype.send.call(ws, data); };
     return ws;
   };

@@ -11,6 +11,9 @@ use web_sys::{Event, WebSocket};
 /// connection can die without a close event (a phone changing networks, a NAT forgetting it).
 const PING_AFTER_MS: f64 = 25_000.0;
 const PONG_WITHIN_MS: f64 = 5_000.0;
+/// A socket open this long has proved itself: the back-off starts again from 1 s. (Opening
+/// alone proves nothing: a proxy may cut every socket right after its first frame.)
+const STEADY_AFTER_MS: f64 = 30_000.0;
 
 /// What a socket tells the widget.
 pub enum Heard {
@@ -34,6 +37,7 @@ struct Socket {
     ws: WebSocket,
     open: bool,
     closed: bool,
+    opened_at: f64,
     /// When a frame last arrived, and when the ping still unanswered went.
     heard_at: f64,
     pinged_at: Option<f64>,
@@ -98,6 +102,7 @@ impl Follower {
         match heard {
             Heard::Open => {
                 s.open = true;
+                s.opened_at = now;
                 s.heard_at = now;
                 Then::Nothing
             }
@@ -107,7 +112,6 @@ impl Follower {
                 if text == PONG {
                     return Then::Nothing;
                 }
-                self.failures = 0;
                 Then::Show(text)
             }
             Heard::Closed => {
@@ -130,6 +134,9 @@ impl Follower {
             self.retry_at = 0.0;
         }
         if let Some(s) = self.socket.as_mut().filter(|s| s.open) {
+            if now - s.opened_at >= STEADY_AFTER_MS {
+                self.failures = 0;
+            }
             match s.pinged_at {
                 None if now - s.heard_at >= PING_AFTER_MS => {
                     s.pinged_at = Some(now);
@@ -181,6 +188,7 @@ fn connect(base: &str, id: &str, mut on: impl FnMut(Heard) + 'static, now: f64) 
         ws,
         open: false,
         closed: false,
+        opened_at: now,
         heard_at: now,
         pinged_at: None,
         listeners,

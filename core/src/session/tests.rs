@@ -541,6 +541,24 @@ fn retention_covers_the_token_window() {
     assert!(s.retain_until() >= at.plus_secs(TOKEN_TTL_SECS));
 }
 
+/// The attempt's length is the deployment's policy (`ATTEMPT_SECS`), ten minutes by default.
+#[test]
+fn the_policy_sets_the_attempts_length() {
+    assert_eq!(Policy::default().attempt_secs, 600);
+    let mut rng = Seeded(1);
+    let mut issuer = Issuer {
+        rng: &mut rng,
+        code_key: CODE_KEY,
+        policy: Policy {
+            attempt_secs: 4,
+            ..Policy::default()
+        },
+    };
+    let (s, _) = Session::start(new_session(), Channel::Sms, None, &mut issuer, T0).unwrap();
+    assert_eq!(s.attempt.expires_at, T0.plus_secs(4));
+    assert_eq!(s.next_wake(T0), T0.plus_secs(4));
+}
+
 /// Pages following a verification live hear it expire: its object wakes at the attempt's end
 /// (ten minutes, the README's figure), then again only to forget it.
 #[test]

@@ -100,6 +100,12 @@ impl Alarm for VerificationObject {
                 worker::console_error!("recording finished verification failed: {e:?}");
                 return wake_at(&self.state.storage(), t.plus_secs(60)).await;
             }
+            // A late alarm may come straight here: the pages hear the end before it is forgotten.
+            self.push(&session);
+        }
+        // No socket outlives its record.
+        for ws in self.state.get_websockets() {
+            let _ = ws.close(Some(api_live::CLOSE_FINAL), Some("forgotten"));
         }
         self.state.storage().delete_all().await
     }
@@ -387,17 +393,29 @@ impl Followed for VerificationObject {
             Ok(s) => s,
             Err(e) => return Ok(http::failure(e)),
         };
-        if let Err(e) = live::may_follow(&session, origin.as_deref()) {
+        let listed = self.state.get_websockets();
+        let allowed = live::may_follow(&session, origin.as_deref())
+            .and_then(|()| live::may_attach(listed.len()));
+        if let Err(e) = allowed {
+            crate::limits::count_refusal(&self.env, &session.site_key, e.code()).await;
             return Ok(http::failure(e));
         }
         let page = Page {
             base: req.url()?.origin().ascii_serialization(),
             since: now().millis(),
         };
+        // Everything that can fail before the socket is accepted, so none is left half open.
+        let view = match token_key(&self.env) {
+            Ok(key) => session.view(&key, &page.base, now()),
+            Err(e) => return Ok(http::failure(e)),
+        };
+        let pair = worker::WebSocketPair::new()?;
+        pair.server.serialize_attachment(&page)?;
+        // Pings are answered by the runtime: a quiet page never wakes the object.
+        let pong =
+            worker::worker_sys::WebSocketRequestResponsePair::new(api_live::PING, api_live::PONG)?;
         // The runtime lists sockets in no particular order: the oldest go by their own clock.
-        let mut open: Vec<(u64, worker::WebSocket)> = self
-            .state
-            .get_websockets()
+        let mut open: Vec<(u64, worker::WebSocket)> = listed
             .into_iter()
             .map(|ws| (Page::of(&ws).since, ws))
             .collect();
@@ -405,17 +423,9 @@ impl Followed for VerificationObject {
         for (_, old) in open.iter().take(live::to_replace(open.len())) {
             let _ = old.close(Some(api_live::CLOSE_REPLACED), Some("replaced"));
         }
-        let pair = worker::WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        // Pings are answered by the runtime: a quiet page never wakes the object.
-        let pong =
-            worker::worker_sys::WebSocketRequestResponsePair::new(api_live::PING, api_live::PONG)?;
         self.state.set_websocket_auto_response(&pong);
-        pair.server.serialize_attachment(&page)?;
-        match token_key(&self.env) {
-            Ok(key) => tell(&pair.server, &session.view(&key, &page.base, now())),
-            Err(e) => return Ok(http::failure(e)),
-        }
+        tell(&pair.server, &view);
         worker::Response::from_websocket(pair.client)
     }
 

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     live_sockets_follow_only_their_own_page,
+    sockets_that_never_answer_are_capped,
     delivery_reports_and_failures_are_pushed,
+    the_attempts_end_is_pushed,
     the_widget_is_told_without_polling,
     the_widget_polls_when_sockets_are_blocked,
     a_cut_socket_is_replaced_and_nothing_is_lost,
@@ -130,6 +132,75 @@ fn live_sockets_follow_only_their_own_page(ctx: &Ctx) {
         assert_eq!(s.next_json().unwrap()["status"], "verified");
         assert_eq!(s.frame().unwrap(), Frame::Close(1000));
     }
+}
+
+/// A script that never answers the edge's close keeps its closed sockets listed: past eight
+/// listed, a new socket is refused, and the refusals are counted for the site.
+fn sockets_that_never_answer_are_capped(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::MissedCall]);
+    let v = ctx.start_on(&site, Channel::MissedCall);
+    let id = v["verification_id"].as_str().unwrap().to_owned();
+    let mut held: Vec<Socket> = Vec::new();
+    for n in 0..8 {
+        let mut s = opened(ctx, &id);
+        assert_eq!(s.next_json().unwrap()["status"], "pending", "socket {n}");
+        held.push(s);
+    }
+    // The four oldest were closed as newer ones came (and never answered the close).
+    for s in &mut held[..4] {
+        assert_eq!(s.frame().unwrap(), Frame::Close(4001));
+    }
+    assert_eq!(
+        refused_with(follow(ctx, &id, Some(ORIGIN))),
+        (429, "too_many_followers".into())
+    );
+    // Another page is refused first for its origin, and both are counted.
+    assert_eq!(
+        refused_with(follow(ctx, &id, Some("https://attacker.example"))).0,
+        403
+    );
+    let path = format!("/{}/refusals", site.site_key);
+    let counted = crate::e2e::sites::admin(ctx, "GET", &path, None).json()["refusals"].clone();
+    assert_eq!(counted["too_many_followers"], 1, "{counted}");
+    assert_eq!(counted["origin_not_allowed"], 1, "{counted}");
+    // The four open sockets still hear the verification.
+    ctx.call(&v);
+    for s in &mut held[4..] {
+        assert_eq!(s.next_json().unwrap()["status"], "verified");
+        assert_eq!(s.frame().unwrap(), Frame::Close(1000));
+    }
+}
+
+/// An attempt's end changes nothing in storage: the object's alarm wakes for it and tells the
+/// pages. An edge of its own, whose attempts last 4 s.
+fn the_attempts_end_is_pushed(_ctx: &Ctx) {
+    let edge =
+        ringproof_tests::harness::LocalEdge::start_for_tests_changed(&[], &[("ATTEMPT_SECS", "4")])
+            .expect("an edge with 4 s attempts");
+    let r = http::post_json(
+        &format!("{}/v1/verifications", edge.base_url),
+        &json!({"site_key": edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["verification_id"].as_str().unwrap().to_owned();
+    let mut s = match ws_client::connect(&edge.base_url, &live_path(&id), Some(ORIGIN)).unwrap() {
+        Handshake::Open(s) => s,
+        Handshake::Refused { status, body } => panic!("refused {status}: {body}"),
+    };
+    assert_eq!(s.next_json().unwrap()["status"], "pending");
+    // Nothing is asked: the next frame is the object's own, at the attempt's end.
+    let expired = s.next_json().unwrap();
+    assert_eq!(expired["status"], "expired", "{expired}");
+    assert!(expired.get("token").is_none());
+    assert_eq!(s.frame().unwrap(), Frame::Close(1000));
+    let status = http::get_with(
+        &format!("{}/v1/verifications/{id}", edge.base_url),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(status.json()["status"], "expired");
 }
 
 fn delivery_reports_and_failures_are_pushed(ctx: &Ctx) {
@@ -300,11 +371,18 @@ fn a_cut_socket_is_replaced_and_nothing_is_lost(ctx: &Ctx) {
     let (_page, b) = open_probed(ctx, None);
     let (_id, called) = start_in_widget(&b);
     wait_open_sockets(&b, 1);
-    let polls = probe(&b, "probe.polls").as_u64().unwrap();
     // Cut: the widget asks at once what it may have missed, then opens another socket.
     probe(&b, "probe.sockets[0].close(), true");
     wait_open_sockets(&b, 2);
-    assert!(probe(&b, "probe.polls").as_u64().unwrap() > polls);
+    // The poll follows the close within a few milliseconds, not at the next 1.5 s tick.
+    let gap = probe(
+        &b,
+        "probe.polledAt.filter(function (t) { return t >= probe.closedAt[0]; })[0] - probe.closedAt[0]",
+    );
+    assert!(
+        gap.as_f64().is_some_and(|ms| ms < 100.0),
+        "poll {gap} ms after the cut"
+    );
     // Cut again, and the call lands while no socket is open: the poll or the new socket's
     // first view tells the widget.
     probe(&b, "probe.sockets[1].close(), true");

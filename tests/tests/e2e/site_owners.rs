@@ -413,7 +413,6 @@ function boot() { window.booted = true; window.first = mount(); }
         "return performance.getEntriesByType('resource').filter(e => e.name.startsWith('{edge}/v1/verifications')).length"
     );
     let polls_before = js(&b, &count).as_u64().unwrap();
-    assert!(polls_before >= 1, "it started: {polls_before}");
     js(&b, "ringproof.remove(window.first)");
     assert_eq!(
         js(
