@@ -699,19 +699,33 @@ fn concurrent_siteverify_succeeds_once(ctx: &Ctx) {
             std::thread::spawn(move || {
                 let r = http::post_json(&url, &json!({"secret": secret, "response": token}), &[])
                     .unwrap();
-                r.json()["success"] == true
+                assert_eq!(r.status, 200, "{}", r.body);
+                r.json()
             })
         })
         .collect();
-    let wins = handles
+    // Every thread answers: a panic or a lost request is a failure, not a loser.
+    let answers: Vec<Value> = handles
         .into_iter()
-        .filter_map(|h| h.join().ok())
-        .filter(|won| *won)
-        .count();
+        .map(|h| h.join().expect("a siteverify thread"))
+        .collect();
+    let (wins, losses): (Vec<&Value>, Vec<&Value>) =
+        answers.iter().partition(|a| a["success"] == true);
     assert_eq!(
-        wins, 1,
-        "a token is spent exactly once, even under concurrent checks"
+        wins.len(),
+        1,
+        "a token is spent exactly once, even under concurrent checks: {answers:?}"
     );
+    assert_eq!(wins[0]["phone"], PHONE_E164);
+    assert_eq!(losses.len(), 9);
+    for lost in losses {
+        assert_eq!(
+            lost["error_codes"],
+            json!(["timeout-or-duplicate"]),
+            "every other check says the token was spent: {lost}"
+        );
+        assert!(lost.get("phone").is_none_or(Value::is_null), "{lost}");
+    }
 }
 
 fn sandbox_goes_through_the_webhook_path(ctx: &Ctx) {
