@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 /// Waits between attempts: Standard Webhooks' schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
 /// 10 h). Eight attempts spread over 27 h 35 min, so a site down for a day still hears.
 pub const RETRY_SECS: [u64; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+/// How long a site's callback URL may take to answer before the attempt counts as failed.
+pub const TIMEOUT_SECS: u64 = 10;
 /// A finished delivery's record stays this long for the site to inspect.
 pub const KEEP_SECS: u64 = crate::keys::FINISHED_TTL_SECS;
 

@@ -71,11 +71,12 @@ pub fn callback_schedule(env: &Env) -> Vec<u64> {
     ringproof_core::callback::schedule(optional(env, "CALLBACK_RETRY_SECS").as_deref())
 }
 
-/// How long a site's callback URL may take to answer (`CALLBACK_TIMEOUT_SECS`, default 10).
+/// How long a site's callback URL may take to answer: `CALLBACK_TIMEOUT_SECS` shortens
+/// `callback::TIMEOUT_SECS` for tests.
 pub fn callback_timeout(env: &Env) -> std::time::Duration {
     let secs = optional(env, "CALLBACK_TIMEOUT_SECS")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10);
+        .unwrap_or(ringproof_core::callback::TIMEOUT_SECS);
     std::time::Duration::from_secs(secs)
 }
 
