@@ -315,6 +315,19 @@ fn answers_with_state_are_never_cached(ctx: &Ctx) {
     );
     assert_eq!(created.header("cache-control"), Some("no-store"));
     let v = created.json();
+    // The number to call, drawn and as a QR code, is this verification's alone: no cache
+    // may keep it for the next visitor.
+    for field in ["number_image_url", "call_qr_url"] {
+        let url = v[field].as_str().expect(field);
+        let img = http::get(url).unwrap();
+        assert_eq!(img.status, 200, "{field}");
+        assert_eq!(img.header("content-type"), Some("image/svg+xml"), "{field}");
+        assert_eq!(
+            img.header("cache-control"),
+            Some("private, no-store"),
+            "{field}"
+        );
+    }
     ctx.call(&v);
     let id = v["verification_id"].as_str().unwrap();
     let r = http::get_with(

@@ -201,6 +201,37 @@ fn the_attempts_end_is_pushed(_ctx: &Ctx) {
     )
     .unwrap();
     assert_eq!(status.json()["status"], "expired");
+
+    // A code typed after its attempt ended: 410 `expired`, end to end.
+    let proof = ringproof_tests::proof::solved(&edge.base_url, &edge.sandbox.site_key, ORIGIN)
+        .expect("a proof of work");
+    let r = http::post_json(
+        &format!("{}/v1/verifications", edge.base_url),
+        &json!({"site_key": edge.sandbox.site_key, "phone": PHONE, "channel": "sms", "proof": proof}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["verification_id"].as_str().unwrap().to_owned();
+    let code = edge.fakes.last_message(PHONE_E164).expect("the SMS").code;
+    let mut s = match ws_client::connect(&edge.base_url, &live_path(&id), Some(ORIGIN)).unwrap() {
+        Handshake::Open(s) => s,
+        Handshake::Refused { status, body } => panic!("refused {status}: {body}"),
+    };
+    assert_eq!(s.next_json().unwrap()["status"], "pending");
+    assert_eq!(s.next_json().unwrap()["status"], "expired");
+    let late = http::post_json(
+        &format!("{}/v1/verifications/{id}/check", edge.base_url),
+        &json!({ "code": code }),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(
+        (late.status, late.error_code()),
+        (410, "expired".to_owned()),
+        "{}",
+        late.body
+    );
 }
 
 fn delivery_reports_and_failures_are_pushed(ctx: &Ctx) {
