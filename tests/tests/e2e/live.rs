@@ -35,7 +35,12 @@ fn follow(ctx: &Ctx, id: &str, origin: Option<&str>) -> Handshake {
 }
 
 fn opened(ctx: &Ctx, id: &str) -> Socket {
-    match follow(ctx, id, Some(ORIGIN)) {
+    opened_at(&ctx.edge.base_url, id)
+}
+
+/// The test page's socket to verification `id` on the edge at `base`, which must accept it.
+fn opened_at(base: &str, id: &str) -> Socket {
+    match ws_client::connect(base, &live_path(id), Some(ORIGIN)).unwrap() {
         Handshake::Open(s) => s,
         Handshake::Refused { status, body } => panic!("refused {status}: {body}"),
     }
@@ -185,10 +190,7 @@ fn the_attempts_end_is_pushed(_ctx: &Ctx) {
     .unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["verification_id"].as_str().unwrap().to_owned();
-    let mut s = match ws_client::connect(&edge.base_url, &live_path(&id), Some(ORIGIN)).unwrap() {
-        Handshake::Open(s) => s,
-        Handshake::Refused { status, body } => panic!("refused {status}: {body}"),
-    };
+    let mut s = opened_at(&edge.base_url, &id);
     assert_eq!(s.next_json().unwrap()["status"], "pending");
     // Nothing is asked: the next frame is the object's own, at the attempt's end.
     let expired = s.next_json().unwrap();
@@ -214,10 +216,7 @@ fn the_attempts_end_is_pushed(_ctx: &Ctx) {
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["verification_id"].as_str().unwrap().to_owned();
     let code = edge.fakes.last_message(PHONE_E164).expect("the SMS").code;
-    let mut s = match ws_client::connect(&edge.base_url, &live_path(&id), Some(ORIGIN)).unwrap() {
-        Handshake::Open(s) => s,
-        Handshake::Refused { status, body } => panic!("refused {status}: {body}"),
-    };
+    let mut s = opened_at(&edge.base_url, &id);
     assert_eq!(s.next_json().unwrap()["status"], "pending");
     assert_eq!(s.next_json().unwrap()["status"], "expired");
     let late = http::post_json(
