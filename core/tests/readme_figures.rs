@@ -76,6 +76,7 @@ fn an_attempt_lasts_ten_minutes_and_five_sends_at_most() {
 
 #[test]
 fn finished_records_are_kept_thirty_days() {
+    says("a finished one is kept 30 days");
     assert_eq!(keys::FINISHED_TTL_SECS, 30 * 24 * 3600);
     assert_eq!(callback::KEEP_SECS, 30 * 24 * 3600);
 }
@@ -115,4 +116,42 @@ fn the_readmes_failure_codes_are_the_engines() {
         let reason: FailureReason = serde_json::from_str(&format!("\"{code}\"")).unwrap();
         assert_eq!(reason.code(), code);
     }
+}
+
+/// The Defences table's Default column, each phrase as the README writes it and each figure
+/// as a number here.
+#[test]
+fn the_defences_defaults_are_the_readmes() {
+    use ringproof_core::{ids, limits, line, site, test_keys};
+    says("`pending_calls_per_number`: 3 per site (50 across all sites)");
+    assert_eq!(limits::PENDING_CALLS_PER_NUMBER, 3);
+    assert_eq!(line::HELD_MAX, 50);
+    says("`pow_max_number`: 200,000 (about 0.1 s in the widget)");
+    assert_eq!(limits::POW_MAX_NUMBER, 200_000);
+    says(
+        "`sends_per_client_per_hour`: 10; `starts_per_client_per_hour`: 30 (429 `too_many_starts`)",
+    );
+    assert_eq!(limits::SENDS_PER_CLIENT_PER_HOUR, 10);
+    assert_eq!(limits::STARTS_PER_CLIENT_PER_HOUR, 30);
+    says("`sends_per_site_per_hour`: 200; `sends_per_site_per_day`: 2,000; `daily_spend_cap`: `\"50.00\"` `spend_currency` `USD`");
+    assert_eq!(limits::SENDS_PER_SITE_PER_HOUR, 200);
+    assert_eq!(limits::SENDS_PER_SITE_PER_DAY, 2_000);
+    assert_eq!(limits::DAILY_SPEND_CAP, "50.00");
+    assert_eq!(limits::SPEND_CURRENCY, "USD");
+    says("within 10 minutes: past the limit the range is blocked for an hour | `sends_per_range_per_10_min`: 8");
+    assert_eq!(limits::RANGE_WINDOW_SECS, 600);
+    assert_eq!(limits::RANGE_BLOCK_SECS, 3600);
+    assert_eq!(limits::SENDS_PER_RANGE_PER_10_MIN, 8);
+    says("(the number without its last 3 digits)");
+    assert_eq!(limits::RANGE_DIGITS, 3);
+    says("`failed_checks_per_number_per_day`: 10");
+    assert_eq!(limits::FAILED_CHECKS_PER_NUMBER_PER_DAY, 10);
+    says("300 starts per hour per address and test key");
+    assert_eq!(test_keys::STARTS_PER_CLIENT_PER_HOUR, 300);
+    says("`sends_per_number_per_hour` codes in the last hour, default 10");
+    assert_eq!(site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR, 10);
+    says("| 32 / 255 characters |");
+    assert_eq!((ids::ACTION_MAX, ids::CDATA_MAX), (32, 255));
+    says("defaults above; counts are at most 5,000)");
+    assert_eq!(ringproof_core::throttle::HITS_MAX, 5_000);
 }

@@ -10,6 +10,38 @@ use std::time::{Duration, Instant};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const SHADOW: &str = "shadow-6066-11e4-a52e-4f735466cecf";
 
+/// The sessions open now, so a failing scenario's pages can be photographed before unwinding
+/// closes them.
+static OPEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn open_sessions() -> std::sync::MutexGuard<'static, Vec<String>> {
+    OPEN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Saves a PNG of every open browser as `{dir}/{stem}-{n}.png`; answers the files written.
+pub fn screenshot_open(dir: &std::path::Path, stem: &str) -> Vec<std::path::PathBuf> {
+    let sessions = open_sessions().clone();
+    let _ = std::fs::create_dir_all(dir);
+    sessions
+        .iter()
+        .enumerate()
+        .filter_map(|(n, base)| {
+            let path = dir.join(format!("{stem}-{n}.png"));
+            save_screenshot(base, &path).ok().map(|()| path)
+        })
+        .collect()
+}
+
+fn save_screenshot(session: &str, path: &std::path::Path) -> Result<(), String> {
+    use base64::Engine;
+    let r = http::get(&format!("{session}/screenshot"))?;
+    let v: Value = serde_json::from_str(&r.body).map_err(|e| e.to_string())?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(v["value"].as_str().ok_or("no screenshot")?)
+        .map_err(|e| e.to_string())?;
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 pub struct Browser {
     driver: Child,
     base: String,
@@ -83,6 +115,7 @@ impl Browser {
         let v = b.send("POST", "/session", Some(caps))?;
         let sid = v["sessionId"].as_str().ok_or("no session id")?.to_owned();
         b.base = format!("{}/session/{sid}", b.base);
+        open_sessions().push(b.base.clone());
         Ok(b)
     }
 
@@ -144,12 +177,7 @@ impl Browser {
 
     /// Saves a PNG of the viewport to `path`.
     pub fn screenshot(&self, path: &std::path::Path) -> Result<(), String> {
-        use base64::Engine;
-        let png = self.send("GET", "/screenshot", None)?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().ok_or("no screenshot")?)
-            .map_err(|e| e.to_string())?;
-        std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+        save_screenshot(&self.base, path)
     }
 
     /// A Chrome DevTools Protocol command (ChromeDriver's `goog/cdp/execute`), e.g.
@@ -210,6 +238,7 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        open_sessions().retain(|b| *b != self.base);
         let _ = ureq_delete(&self.base);
         crate::harness::stop_group(&mut self.driver);
         let _ = std::fs::remove_dir_all(&self.profile);

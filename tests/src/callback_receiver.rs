@@ -3,6 +3,7 @@
 
 use crate::http_server::{read_request, write_response, ReadError, Response};
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,7 +14,13 @@ pub enum Answer {
     Status(u16),
     /// Reads the request and says nothing for a minute.
     Hang,
+    /// 307 to [`REDIRECTED`] on this receiver, which keeps the method and the body: a client
+    /// that followed it would deliver the callback there.
+    Redirect,
 }
+
+/// Where [`Answer::Redirect`] sends the callback.
+pub const REDIRECTED: &str = "/redirected";
 
 /// One request the edge made.
 #[derive(Debug, Clone)]
@@ -30,10 +37,7 @@ pub struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::http_server::header(&self.headers, name)
     }
 }
 
@@ -55,9 +59,11 @@ impl CallbackReceiver {
         let base = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
+        let location = format!("{base}{REDIRECTED}");
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let state = shared.clone();
+                let location = location.clone();
                 // A hung answer must not hold up the next request.
                 std::thread::spawn(move || {
                     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
@@ -96,6 +102,10 @@ impl CallbackReceiver {
                             write_response(&stream, &Response::text(status, "noted"))
                         }
                         Answer::Hang => std::thread::sleep(Duration::from_secs(60)),
+                        Answer::Redirect => {
+                            let head = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                            let _ = (&stream).write_all(head.as_bytes());
+                        }
                     }
                 });
             }

@@ -13,6 +13,7 @@ use crate::harness::OsRandom;
 use crate::http::{self, Reply};
 pub use crate::http_server::decode_form;
 use crate::http_server::{read_request, write_response, ReadError, Request, Response};
+use crate::watched::{self, Kind};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use ringproof_core::{Randomness, Timestamp};
@@ -23,6 +24,16 @@ use std::collections::{HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+mod faults;
+mod mcn;
+mod phone_confirm;
+mod telesign;
+mod turnstile;
+use faults::*;
+use mcn::*;
+use phone_confirm::*;
+use telesign::*;
 
 const MCN_PASSWORD_CALL: &str = "/mcn/api/protected/api/auth/passwordcall";
 const TELESIGN_PREFIX: &str = "/telesign";
@@ -101,6 +112,9 @@ pub enum Mode {
     /// Phone Confirm's 503 for a domain the account does not trust (the others answer the
     /// same 503).
     UnauthorizedDomain,
+    /// The account's key was revoked: every request fails the provider's own authentication
+    /// and gets its own answer to a wrong key (401 from MCN and TeleSign).
+    KeyRevoked,
 }
 
 /// The seed's CDR variants of a password call.
@@ -255,6 +269,13 @@ struct State {
 }
 
 impl State {
+    /// A phone got `message`: the code and the number are watched for in the edge's log.
+    fn received(&mut self, phone: String, message: PhoneMessage) {
+        watched::watch(Kind::Phone, &phone);
+        watched::watch(Kind::Code, &message.code);
+        self.phones.insert(phone, message);
+    }
+
     fn mode(&self, p: Provider) -> Mode {
         self.modes.get(&p).copied().unwrap_or_default()
     }
@@ -297,6 +318,19 @@ impl State {
             // Turnstile's secret travels in the form; siteverify answers a wrong one itself.
             Provider::Turnstile | Provider::Control | Provider::Unknown => Ok(()),
         }
+    }
+}
+
+/// A provider's failure mode, in force while this lives.
+#[must_use = "the mode ends when the guard is dropped"]
+pub struct ModeGuard<'f> {
+    fakes: &'f FakeProviders,
+    provider: Provider,
+}
+
+impl Drop for ModeGuard<'_> {
+    fn drop(&mut self) {
+        self.fakes.set_mode(self.provider, Mode::Ok);
     }
 }
 
@@ -375,6 +409,16 @@ impl FakeProviders {
         self.lock().modes.insert(p, m);
     }
 
+    /// Puts `p` in mode `m` until the guard is dropped, also when a scenario fails half way:
+    /// no later scenario meets a provider left failing.
+    pub fn in_mode(&self, p: Provider, m: Mode) -> ModeGuard<'_> {
+        self.set_mode(p, m);
+        ModeGuard {
+            fakes: self,
+            provider: p,
+        }
+    }
+
     /// The edge's port is known only after wrangler has started, after the fakes.
     pub fn set_edge_base(&self, base: &str) {
         self.lock().config.edge_base = base.trim_end_matches('/').to_owned();
@@ -394,6 +438,28 @@ impl FakeProviders {
             .collect()
     }
 
+    /// The requests to `p` that name `phone` (in any spelling, in the body or the query):
+    /// one scenario's, however many others ran before it.
+    pub fn requests_for(&self, p: Provider, phone: &str) -> Vec<Recorded> {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        // Phone Confirm sends the national number and the country code apart.
+        let national = &digits[digits.len().saturating_sub(9)..];
+        self.requests_to(p)
+            .into_iter()
+            .filter(|r| {
+                let said: String = r
+                    .query
+                    .iter()
+                    .map(|(_, v)| v.as_str())
+                    .chain([r.body.as_str()])
+                    .flat_map(str::chars)
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                said.contains(national)
+            })
+            .collect()
+    }
+
     /// Forgets the recorded requests and what phones received. Modes stay, and so do the
     /// providers' records of calls and messages, which later webhooks and verifies name.
     pub fn clear(&self) {
@@ -406,60 +472,6 @@ impl FakeProviders {
     /// number of the flash call. Any spelling of the number works (`+44 7400…`, `44 7400…`).
     pub fn last_message(&self, phone_e164: &str) -> Option<PhoneMessage> {
         self.lock().phones.get(&phone_key(phone_e164)).cloned()
-    }
-
-    /// Posts MCN's CDR webhook to the edge, with fields the edge does not read, as an MCN
-    /// account's webhook template may add them.
-    pub fn fire_mcn(&self, verification_uuid: &str, outcome: McnOutcome) -> Result<Reply, String> {
-        let (q931, final_status) = outcome.cdr();
-        let (config, call) = {
-            let state = self.lock();
-            let call = state.flash_calls.get(verification_uuid).cloned();
-            (state.config.clone(), call.unwrap_or_default())
-        };
-        let body = json!({
-            "verification_call_uuid": verification_uuid,
-            "q931_status": q931,
-            "final_status": final_status,
-            "caller_number": call.caller,
-            "called_number": call.called,
-            "event": "password_call",
-            "duration": 0,
-        });
-        let path = format!("/v1/providers/mcn/{}", config.mcn_webhook_secret);
-        post_webhook(&config.edge_base, &path, &body)
-    }
-
-    /// Posts TeleSign's delivery callback to the edge, in the seed's shape.
-    pub fn fire_sms(&self, reference_id: &str, outcome: SmsOutcome) -> Result<Reply, String> {
-        let (code, description) = outcome.status();
-        let updated = now();
-        let (config, submitted) = {
-            let state = self.lock();
-            let submitted = state.sms_submitted.get(reference_id).copied();
-            (state.config.clone(), submitted.unwrap_or(updated))
-        };
-        let body = json!({
-            "status": {
-                "updated_on": rfc3339_micros(updated),
-                "code": code,
-                "description": description,
-            },
-            "submit_timestamp": rfc3339_micros(submitted),
-            "errors": [],
-            "reference_id": reference_id,
-            "verify": {"code_state": "UNKNOWN", "code_entered": null},
-            "sub_resource": "sms",
-            "additional_info": {
-                "message_parts_count": 1,
-                "price": "0.5112",
-                "mnc": "03",
-                "mcc": "220",
-                "currency": "USD",
-            },
-        });
-        let path = format!("/v1/providers/telesign/{}", config.telesign_webhook_secret);
-        post_webhook(&config.edge_base, &path, &body)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -479,7 +491,11 @@ impl FakeProviders {
         let provider = Provider::of_path(&req.path);
         let (auth, mode) = {
             let mut state = self.lock();
-            let auth = state.authenticate(provider, &req);
+            let auth = if state.mode(provider) == Mode::KeyRevoked {
+                Err(NOT_AUTHORIZED)
+            } else {
+                state.authenticate(provider, &req)
+            };
             state.record(provider, &req, auth.is_ok());
             (auth, state.mode(provider))
         };
@@ -505,189 +521,6 @@ impl FakeProviders {
         }
     }
 
-    // ------------------------------------------------------------------ MCN password call
-
-    fn mcn(&self, req: &Request, auth_ok: bool) -> Response {
-        if (req.method.as_str(), req.path.as_str()) != ("POST", MCN_PASSWORD_CALL) {
-            return mcn_error(404, "not found");
-        }
-        if !auth_ok {
-            return mcn_error(401, "unauthorized");
-        }
-        let call = match PasswordCall::parse(&req.body) {
-            Ok(call) => call,
-            Err(why) => return mcn_error(400, &why),
-        };
-        let caller = format!("{MCN_CALLER_PREFIX}{}", call.code);
-        let uuid = format!("{}_{MCN_ACCOUNT}", random_hex(6));
-        {
-            let mut state = self.lock();
-            state.flash_calls.insert(
-                uuid.clone(),
-                FlashCall {
-                    caller: caller.clone(),
-                    called: call.phone.clone(),
-                },
-            );
-            state.phones.insert(
-                phone_key(&call.phone),
-                PhoneMessage {
-                    channel: "flash_call".into(),
-                    code: call.code.clone(),
-                    caller: Some(format!("+{caller}")),
-                    text: None,
-                    reference: uuid.clone(),
-                },
-            );
-        }
-        let answer = Response::json(
-            200,
-            json!({
-                "ok": true,
-                "caller_number": caller,
-                "verification_code": call.code,
-                "verification_uuid": uuid,
-                "is_redirect": false,
-            }),
-        );
-        self.auto_fire(move |f| f.fire_mcn(&uuid, McnOutcome::Answered));
-        answer
-    }
-
-    // ------------------------------------------------------------------ TeleSign SMS Verify
-
-    fn telesign(&self, req: &Request, auth: Result<(), AuthError>) -> Response {
-        if (req.method.as_str(), req.path.as_str()) != ("POST", TELESIGN_SMS_VERIFY) {
-            return telesign_error(404, NOT_FOUND_STATUS, -40004, "Resource not found");
-        }
-        if let Err(e) = auth {
-            return telesign_error(401, NOT_AUTHORIZED_STATUS, e.code, e.description);
-        }
-        let form: HashMap<String, String> = decode_form(&String::from_utf8_lossy(&req.body))
-            .into_iter()
-            .collect();
-        let phone = form.get("phone_number").filter(|p| is_phone_digits(p));
-        let code = form.get("verify_code").filter(|c| is_digits(c, 3..=10));
-        let (Some(phone), Some(code)) = (phone, code) else {
-            let field = if phone.is_none() {
-                "phone_number"
-            } else {
-                "verify_code"
-            };
-            let description = format!("Invalid Request: {field} Parameter");
-            return telesign_error(400, NOT_ATTEMPTED_STATUS, -10001, &description);
-        };
-        let reference = random_hex(16).to_uppercase();
-        let text = form.get("template").map_or_else(
-            || format!("Your code is {code}"),
-            |t| t.replace("$$CODE$$", code),
-        );
-        let submitted = now();
-        {
-            let mut state = self.lock();
-            state.sms_submitted.insert(reference.clone(), submitted);
-            state.phones.insert(
-                phone_key(phone),
-                PhoneMessage {
-                    channel: "sms".into(),
-                    code: code.clone(),
-                    caller: None,
-                    text: Some(text),
-                    reference: reference.clone(),
-                },
-            );
-        }
-        let answer = Response::json(
-            200,
-            json!({
-                "reference_id": reference,
-                "sub_resource": "sms",
-                "errors": [],
-                "status": {
-                    "updated_on": rfc3339_micros(submitted),
-                    "code": 290,
-                    "description": "Message in progress",
-                },
-                "verify": {"code_state": "UNKNOWN", "code_entered": ""},
-            }),
-        );
-        self.auto_fire(move |f| f.fire_sms(&reference, SmsOutcome::Delivered));
-        answer
-    }
-
-    // ------------------------------------------------------------------ Phone Confirm
-
-    fn phone_confirm(&self, req: &Request, auth_ok: bool) -> Response {
-        let action = match (req.method.as_str(), req.path.as_str()) {
-            ("GET", PHONE_CONFIRM_CALL) => PhoneConfirmAction::Call,
-            ("GET", PHONE_CONFIRM_VERIFY) => PhoneConfirmAction::Verify,
-            _ => return Response::text(404, "no such Phone Confirm endpoint"),
-        };
-        let format = match req.param("type").map(str::to_ascii_lowercase).as_deref() {
-            Some("xml") => Format::Xml,
-            Some("json") => Format::Json,
-            // The call must say which; a verify without it gets the JSON we always ask for.
-            None if action == PhoneConfirmAction::Verify => Format::Json,
-            _ => return pc_reply(Format::Json, "2", "invalid", "type must be json or xml", ""),
-        };
-        if !auth_ok {
-            return pc_reply(format, "3", "invalid", "Invalid API key", "");
-        }
-        // The account is known by its key; the domain must be one it trusts.
-        if req.param("domain") != Some(self.lock().config.phoneconfirm_domain.as_str()) {
-            return Response::text(503, "unauthorized domain");
-        }
-        match action {
-            PhoneConfirmAction::Call => self.place_call(req, format),
-            PhoneConfirmAction::Verify => self.verify_call(req, format),
-        }
-    }
-
-    fn place_call(&self, req: &Request, format: Format) -> Response {
-        let phone = req.param("phone").filter(|p| is_digits(p, 4..=14));
-        let country = req.param("country_code").filter(|c| is_digits(c, 1..=3));
-        let code = req.param("code").filter(|c| is_digits(c, 4..=10));
-        let redial_ok = ["redial_count", "redial_interval"].iter().all(|k| {
-            req.param(k)
-                .is_none_or(|v| v.is_empty() || is_digits(v, 1..=4))
-        });
-        let (Some(phone), Some(country), Some(code), true) = (phone, country, code, redial_ok)
-        else {
-            return pc_reply(format, "2", "invalid", "Missing or invalid parameter", "");
-        };
-        let transaction = format!("{}{}", 1 + OsRandom.below(9), random_digits(9));
-        let number = format!("{country}{}", phone.trim_start_matches('0'));
-        {
-            let mut state = self.lock();
-            state
-                .voice_codes
-                .insert(transaction.clone(), code.to_owned());
-            state.phones.insert(
-                phone_key(&number),
-                PhoneMessage {
-                    channel: "voice_call".into(),
-                    code: code.to_owned(),
-                    caller: None,
-                    text: Some(spoken(code)),
-                    reference: transaction.clone(),
-                },
-            );
-        }
-        pc_reply(format, "0", "valid", "Call placed", &transaction)
-    }
-
-    fn verify_call(&self, req: &Request, format: Format) -> Response {
-        let transaction = req.param("transaction_number").unwrap_or_default();
-        let expected = self.lock().voice_codes.get(transaction).cloned();
-        match expected {
-            None => pc_reply(format, "1", "invalid", "Unknown transaction", transaction),
-            Some(code) if req.param("code") == Some(code.as_str()) => {
-                pc_reply(format, "0", "valid", "Code verified", transaction)
-            }
-            Some(_) => pc_reply(format, "0", "invalid", "Code does not match", transaction),
-        }
-    }
-
     // ------------------------------------------------------------------ webhooks by themselves
 
     fn auto_fire(
@@ -709,45 +542,6 @@ impl FakeProviders {
                 Err(e) => eprintln!("fake providers: could not deliver a webhook: {e}"),
             }
         });
-    }
-
-    // ------------------------------------------------------------------ Turnstile siteverify
-
-    /// Turnstile's answer, field for field: each token once, for its hostname, with the
-    /// documented error codes.
-    fn turnstile(&self, req: &Request) -> Response {
-        let form: HashMap<String, String> = decode_form(&String::from_utf8_lossy(&req.body))
-            .into_iter()
-            .collect();
-        let refuse = |code: &str| {
-            Response::json(
-                200,
-                json!({"success": false, "error-codes": [code], "messages": []}),
-            )
-        };
-        let mut state = self.lock();
-        match form.get("secret") {
-            None => return refuse("missing-input-secret"),
-            Some(s) if *s != state.config.turnstile_secret => {
-                return refuse("invalid-input-secret")
-            }
-            _ => {}
-        }
-        let Some(token) = form.get("response") else {
-            return refuse("missing-input-response");
-        };
-        let Some((hostname, spent)) = state.turnstile_tokens.get_mut(token) else {
-            return refuse("invalid-input-response");
-        };
-        if *spent {
-            return refuse("timeout-or-duplicate");
-        }
-        *spent = true;
-        Response::json(
-            200,
-            json!({"success": true, "challenge_ts": rfc3339_micros(now()), "hostname": hostname,
-                   "error-codes": [], "action": "", "cdata": "", "metadata": {"interactive": false}}),
-        )
     }
 
     // ------------------------------------------------------------------ control surface
@@ -842,305 +636,6 @@ fn post_webhook(edge_base: &str, path: &str, body: &Value) -> Result<Reply, Stri
         return Err("the edge's address is not known: call set_edge_base first".into());
     }
     http::post_json(&format!("{edge_base}{path}"), body, &[])
-}
-
-// ---------------------------------------------------------------------- MCN's wire format
-
-struct PasswordCall {
-    phone: String,
-    code: String,
-}
-
-impl PasswordCall {
-    fn parse(body: &[u8]) -> Result<Self, String> {
-        let v: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON")?;
-        let phone = v["phone_number"]
-            .as_str()
-            .filter(|p| is_phone_digits(p))
-            .ok_or("phone_number must be the number's digits")?;
-        let code = match v["verification_code"].as_str() {
-            // MCN's documentation: left empty, the call comes from a random number.
-            Some("") => random_digits(4),
-            Some(c) if is_digits(c, 4..=4) => c.to_owned(),
-            _ => return Err("verification_code must be 4 digits".into()),
-        };
-        if !matches!(v["is_with_redirect"], Value::Bool(_) | Value::Null) {
-            return Err("is_with_redirect must be true or false".into());
-        }
-        Ok(PasswordCall {
-            phone: phone.to_owned(),
-            code,
-        })
-    }
-}
-
-fn mcn_error(status: u16, why: &str) -> Response {
-    Response::json(status, json!({"ok": false, "error": why}))
-}
-
-// ---------------------------------------------------------------------- TeleSign's TSA scheme
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct AuthError {
-    code: i64,
-    description: &'static str,
-}
-
-/// For providers whose refusals carry no code of their own.
-const NOT_AUTHORIZED: AuthError = AuthError {
-    code: -30000,
-    description: "Invalid Customer ID / Signature",
-};
-// TeleSign's documented error codes for the checks its `TSA` scheme makes.
-const TSA_INVALID: AuthError = NOT_AUTHORIZED;
-const TSA_NO_DATE: AuthError = AuthError {
-    code: -30007,
-    description: "Missing required 'Date' or 'x-ts-date' header",
-};
-const TSA_BAD_AUTH_METHOD: AuthError = AuthError {
-    code: -30008,
-    description: "Invalid 'x-ts-auth-method' header.",
-};
-const TSA_BAD_DATE: AuthError = AuthError {
-    code: -30009,
-    description: "'Date' or 'x-ts-date' header is not RFC822 compliant",
-};
-const TSA_STALE_DATE: AuthError = AuthError {
-    code: -30010,
-    description: "'Date' or 'x-ts-date' header is not within tolerable range",
-};
-const TSA_BAD_NONCE: AuthError = AuthError {
-    code: -30011,
-    description: "'x-ts-nonce' header value is either too long or too short",
-};
-const TSA_NONCE_REUSED: AuthError = AuthError {
-    code: -30012,
-    description: "'x-ts-nonce' header value has been used recently",
-};
-
-/// Checks a request as TeleSign documents its `TSA` scheme (and its SDKs implement it):
-/// HMAC-SHA256, under the base64-decoded API key, of the method, content type, date, the two
-/// `x-ts-` headers, the body when there is one, and the resource path.
-fn tsa_check(config: &FakeConfig, req: &Request, now: Timestamp) -> Result<(), AuthError> {
-    let (customer_id, signature) = req
-        .header("authorization")
-        .and_then(|a| a.strip_prefix("TSA "))
-        .and_then(|a| a.rsplit_once(':'))
-        .ok_or(TSA_INVALID)?;
-    let auth_method = req.header("x-ts-auth-method").unwrap_or_default();
-    if auth_method != TSA_AUTH_METHOD {
-        return Err(TSA_BAD_AUTH_METHOD);
-    }
-    let date = req.header("date").ok_or(TSA_NO_DATE)?;
-    let signed_at = parse_http_date(date).ok_or(TSA_BAD_DATE)?;
-    if signed_at.secs().abs_diff(now.secs()) > TSA_DATE_TOLERANCE_SECS {
-        return Err(TSA_STALE_DATE);
-    }
-    let nonce = req
-        .header("x-ts-nonce")
-        .filter(|n| (1..=255).contains(&n.len()))
-        .ok_or(TSA_BAD_NONCE)?;
-    let content_type = req.header("content-type").unwrap_or_default();
-    let resource = req.path.strip_prefix(TELESIGN_PREFIX).unwrap_or(&req.path);
-    let to_sign = tsa_string_to_sign(
-        &req.method,
-        content_type,
-        date,
-        auth_method,
-        nonce,
-        &req.body,
-        resource,
-    );
-    let signed = customer_id == config.telesign_customer_id
-        && hmac_matches(&config.telesign_api_key, &to_sign, signature);
-    signed.then_some(()).ok_or(TSA_INVALID)
-}
-
-fn tsa_string_to_sign(
-    method: &str,
-    content_type: &str,
-    date: &str,
-    auth_method: &str,
-    nonce: &str,
-    body: &[u8],
-    resource: &str,
-) -> Vec<u8> {
-    let mut s = format!(
-        "{method}\n{content_type}\n{date}\nx-ts-auth-method:{auth_method}\nx-ts-nonce:{nonce}"
-    )
-    .into_bytes();
-    if !content_type.is_empty() && !body.is_empty() {
-        s.push(b'\n');
-        s.extend_from_slice(body);
-    }
-    s.push(b'\n');
-    s.extend_from_slice(resource.as_bytes());
-    s
-}
-
-/// Constant-time, as a real server would compare.
-fn hmac_matches(key_b64: &str, message: &[u8], signature_b64: &str) -> bool {
-    let (Ok(key), Ok(signature)) = (STANDARD.decode(key_b64), STANDARD.decode(signature_b64))
-    else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
-    mac.update(message);
-    mac.verify_slice(&signature).is_ok()
-}
-
-#[derive(Debug, Clone, Copy)]
-struct TeleSignStatus(u16, &'static str);
-
-const NOT_AUTHORIZED_STATUS: TeleSignStatus = TeleSignStatus(501, "Not authorized");
-const NOT_ATTEMPTED_STATUS: TeleSignStatus = TeleSignStatus(500, "Transaction not attempted");
-const NOT_FOUND_STATUS: TeleSignStatus = TeleSignStatus(502, "Not found");
-
-/// TeleSign's error answer: a transaction status and the list of errors.
-fn telesign_error(http: u16, status: TeleSignStatus, code: i64, description: &str) -> Response {
-    Response::json(
-        http,
-        json!({
-            "reference_id": null,
-            "status": {"updated_on": rfc3339_micros(now()), "code": status.0, "description": status.1},
-            "errors": [{"code": code, "description": description}],
-        }),
-    )
-}
-
-/// RFC 2616's preferred form, `Sun, 06 Nov 1994 08:49:37 GMT`: what TeleSign's SDKs send.
-fn parse_http_date(s: &str) -> Option<Timestamp> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_weekday, day, month, year, time, "GMT"] = parts[..] else {
-        return None;
-    };
-    let month = MONTHS.iter().position(|m| *m == month)? + 1;
-    let day: u8 = day.parse().ok()?;
-    Timestamp::parse_rfc3339(&format!("{year}-{month:02}-{day:02}T{time}Z"))
-}
-
-// ---------------------------------------------------------------------- Phone Confirm's format
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PhoneConfirmAction {
-    Call,
-    Verify,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Json,
-    Xml,
-}
-
-/// The four tags of every Phone Confirm answer.
-fn pc_reply(
-    format: Format,
-    error: &str,
-    status: &str,
-    message: &str,
-    transaction: &str,
-) -> Response {
-    match format {
-        Format::Json => Response::json(
-            200,
-            json!({"error": error, "status": status, "message": message, "transaction_number": transaction}),
-        ),
-        Format::Xml => Response {
-            status: 200,
-            content_type: "application/xml",
-            body: format!(
-                "<?xml version=\"1.0\"?><response><error>{}</error><status>{}</status><message>{}</message><transaction_number>{}</transaction_number></response>",
-                xml_escape(error),
-                xml_escape(status),
-                xml_escape(message),
-                xml_escape(transaction)
-            ),
-            cors: false,
-        },
-    }
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// What the call says: digits one by one, twice, as voice codes are read out.
-fn spoken(code: &str) -> String {
-    let digits: Vec<String> = code.chars().map(String::from).collect();
-    let digits = digits.join(" ");
-    format!("Your verification code is {digits}. Again: {digits}.")
-}
-
-// ---------------------------------------------------------------------- failure modes
-
-fn fault(provider: Provider, mode: Mode) -> Option<Response> {
-    match mode {
-        Mode::Ok | Mode::Hang => None,
-        Mode::ServerError => Some(Response {
-            status: 500,
-            content_type: "text/html; charset=utf-8",
-            body: "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>".into(),
-            cors: false,
-        }),
-        Mode::UnauthorizedDomain => Some(Response::text(503, "unauthorized domain")),
-        Mode::ClientError => Some(client_error(provider)),
-        Mode::Malformed => Some(Response {
-            status: 200,
-            content_type: "application/json",
-            body: truncated_answer(provider).into(),
-            cors: false,
-        }),
-        Mode::Refuse => Some(refusal(provider)),
-    }
-}
-
-fn client_error(provider: Provider) -> Response {
-    match provider {
-        Provider::TeleSign => telesign_error(
-            400,
-            NOT_ATTEMPTED_STATUS,
-            -10001,
-            "Invalid Request: phone_number Parameter",
-        ),
-        Provider::PhoneConfirm => Response::json(
-            400,
-            json!({"error": "2", "status": "invalid", "message": "Bad request", "transaction_number": ""}),
-        ),
-        _ => mcn_error(400, "phone_number: invalid format"),
-    }
-}
-
-fn truncated_answer(provider: Provider) -> &'static str {
-    match provider {
-        Provider::TeleSign => "{\"reference_id\": \"B56A49",
-        Provider::PhoneConfirm => "{\"error\":\"0\",\"status\":\"val",
-        _ => "{\"ok\": tru",
-    }
-}
-
-fn refusal(provider: Provider) -> Response {
-    match provider {
-        Provider::TeleSign => telesign_error(
-            400,
-            NOT_ATTEMPTED_STATUS,
-            -40008,
-            "Phone number is not allowed for this account",
-        ),
-        Provider::PhoneConfirm => pc_reply(
-            Format::Json,
-            "1",
-            "invalid",
-            "The call could not be placed",
-            "",
-        ),
-        _ => Response::json(
-            200,
-            json!({"ok": false, "error": "calls to this number are not allowed"}),
-        ),
-    }
 }
 
 // ---------------------------------------------------------------------- small helpers

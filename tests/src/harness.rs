@@ -1,6 +1,7 @@
 //! Starting and seeding a local edge.
 
 use crate::fake_providers::{FakeConfig, FakeProviders};
+use crate::watched::{self, Kind};
 use ringproof_api::{Channel, SiteLimits};
 use ringproof_core::site::{Credentials, Site};
 use ringproof_core::Randomness;
@@ -122,13 +123,18 @@ impl SandboxSite {
     pub fn generate(secrets: &DevSecrets) -> Self {
         let mut rng = OsRandom;
         let c = Credentials::generate(&mut rng, secrets.site_secret_key.as_bytes());
-        SandboxSite {
+        let site = SandboxSite {
             site_key: c.site_key,
             secret: c.secret,
             salt: c.salt,
             api_key: format!("rp_api_{}", rng.token(24)),
             activity_token_id: format!("rp_act_{}", rng.token(12)),
+        };
+        for secret in [&site.secret, &site.salt, &site.api_key] {
+            watched::watch(Kind::Secret, secret);
         }
+        watched::watch(Kind::Secret, &site.webhook_secret());
+        site
     }
 
     /// Standard Webhooks' encoding of the secret.
@@ -340,6 +346,21 @@ impl LocalEdge {
                 &fakes.turnstile_siteverify_url(),
             ),
         ];
+        for (k, v) in vars.iter().chain(with) {
+            match *k {
+                "SITE_SECRET_KEY"
+                | "TOKEN_KEY"
+                | "MCN_TOKEN"
+                | "TELESIGN_API_KEY"
+                | "PHONE_CONFIRM_API_KEY"
+                | "ADMIN_TOKEN" => watched::watch(Kind::Secret, v),
+                "MISSED_CALL_PROVIDER_SECRET"
+                | "MCN_WEBHOOK_SECRET"
+                | "TELESIGN_WEBHOOK_SECRET" => watched::watch(Kind::WebhookPath, v),
+                _ => {}
+            }
+        }
+        watched::watch(Kind::Secret, &fake_config.turnstile_secret);
         let text: String = vars
             .iter()
             .filter(|(k, _)| !without.contains(k) && !with.iter().any(|(w, _)| w == k))
@@ -354,11 +375,15 @@ impl LocalEdge {
             .arg(&persist)
             .arg("--env-file")
             .arg(&env_file)
-            .args([
-                "--show-interactive-dev-session=false",
-                "--var",
-                "SANDBOX:true",
-            ])
+            .args(["--show-interactive-dev-session=false", "--var"])
+            // On the command line, where wrangler.toml's `SANDBOX = "false"` would otherwise
+            // win; a test edge may switch it off again through `with`.
+            .arg(format!(
+                "SANDBOX:{}",
+                with.iter()
+                    .find(|(k, _)| *k == "SANDBOX")
+                    .map_or("true", |(_, v)| *v)
+            ))
             .envs(quiet_wrangler())
             .stdin(Stdio::null());
         if log.is_some() {
@@ -485,6 +510,36 @@ impl LocalEdge {
                 String::from_utf8_lossy(&out.stderr)
             ))
         }
+    }
+
+    /// The local KV's keys under `prefix`, each with its expiration (Unix seconds), as
+    /// `wrangler kv key list --local` shows them to an operator.
+    pub fn kv_list(&self, prefix: &str) -> Result<Vec<(String, Option<u64>)>, String> {
+        let out = Command::new(&self.wrangler)
+            .current_dir(&self.edge_dir)
+            .args(["kv", "key", "list", "--binding", "KV", "--local"])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .args(["--prefix", prefix])
+            .envs(quiet_wrangler())
+            .output()
+            .map_err(|e| format!("cannot run wrangler kv: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let listed: Vec<serde_json::Value> = serde_json::from_str(text.trim()).map_err(|e| {
+            format!(
+                "wrangler kv key list: {e}: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+        Ok(listed
+            .iter()
+            .map(|k| {
+                (
+                    k["name"].as_str().unwrap_or_default().to_owned(),
+                    k["expiration"].as_u64(),
+                )
+            })
+            .collect())
     }
 
     /// Reads a key from the edge's local KV, as an operator's tooling would.

@@ -15,10 +15,7 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::http_server::header(&self.headers, name)
     }
 
     /// The stable error code of an error answer.
@@ -40,6 +37,8 @@ fn agent() -> ureq::Agent {
 
 fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Reply, String> {
     let mut r = r.map_err(|e| e.to_string())?;
+    let body = r.body_mut().read_to_string().map_err(|e| e.to_string())?;
+    crate::watched::watch_json(&body);
     let headers = r
         .headers()
         .iter()
@@ -48,7 +47,7 @@ fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Rep
     Ok(Reply {
         status: r.status().as_u16(),
         headers,
-        body: r.body_mut().read_to_string().map_err(|e| e.to_string())?,
+        body,
     })
 }
 
@@ -57,6 +56,9 @@ pub fn get(url: &str) -> Result<Reply, String> {
 }
 
 pub fn get_with(url: &str, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    if let Some((_, query)) = url.split_once('?') {
+        crate::watched::watch_form(query);
+    }
     let mut req = agent().get(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -88,6 +90,11 @@ pub fn post(
     body: &str,
     headers: &[(&str, &str)],
 ) -> Result<Reply, String> {
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        crate::watched::watch_form(body);
+    } else {
+        crate::watched::watch_json(body);
+    }
     let mut req = agent().post(url).header("Content-Type", content_type);
     for (k, v) in headers {
         req = req.header(*k, *v);

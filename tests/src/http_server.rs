@@ -17,12 +17,18 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+/// The value of the header `name` in `headers`, whatever its case: HTTP names are
+/// case-insensitive, and the edge, workerd and the SDKs each spell them their own way.
+pub fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header(&self.headers, name)
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {
@@ -91,12 +97,7 @@ fn read_body(
     mut stream: &TcpStream,
     headers: &[(String, String)],
 ) -> Result<Vec<u8>, ReadError> {
-    let header = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.as_str())
-    };
+    let header = |n: &str| header(headers, n);
     if header("transfer-encoding").is_some() {
         return Err(ReadError::Refused(
             411,

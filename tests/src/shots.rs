@@ -244,16 +244,14 @@ impl Shooter<'_> {
     /// The provider fails: the failure in words, and the other ways offered.
     fn failure(&mut self, lang: &str, device: Device) -> Result<(), String> {
         let site = self.site(&[Channel::FlashCall, Channel::Sms, Channel::MissedCall])?;
-        self.edge.fakes.set_mode(Provider::Mcn, Mode::ServerError);
-        let result = (|| {
+        let _failing = self.edge.fakes.in_mode(Provider::Mcn, Mode::ServerError);
+        (|| {
             let (_page, b) = self.open(&site.site_key, lang, device)?;
             let phone = self.phone();
             Self::type_number(&b, &phone)?;
             wait("the failure", || present(&b, "restart").then_some(()))?;
             self.shot(&b, format!("{lang}-{}-flash_call-6-failed", device.name()))
-        })();
-        self.edge.fakes.set_mode(Provider::Mcn, Mode::Ok);
-        result
+        })()
     }
 }
 

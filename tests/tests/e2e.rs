@@ -17,7 +17,9 @@ mod e2e {
     pub mod callbacks;
     pub mod channels;
     pub mod hostile;
+    pub mod lifetimes;
     pub mod live;
+    pub mod runner;
     pub mod sdk;
     pub mod site_owners;
     pub mod sites;
@@ -32,10 +34,48 @@ use ringproof_tests::host_page::HostPage;
 use ringproof_tests::http::{self, Reply};
 use ringproof_tests::proof;
 use serde_json::{json, Value};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-pub const PHONE: &str = "+44 7400 123456";
-pub const PHONE_E164: &str = "+447400123456";
+/// This scenario's own mobile number, as a visitor types it (`+44 7400 2…`): no two
+/// scenarios share one, so none meets another's lines, limits or messages, in any order.
+pub fn visitor_phone() -> &'static str {
+    &own_number().international
+}
+
+/// [`visitor_phone`] in E.164, as the edge and the providers write it.
+pub fn visitor_e164() -> &'static str {
+    &own_number().e164
+}
+
+/// [`visitor_phone`] as a visitor in the UK writes it at home (`07400 2…`).
+pub fn visitor_national() -> &'static str {
+    &own_number().national
+}
+
+struct Number {
+    international: String,
+    e164: String,
+    national: String,
+}
+
+/// The running scenario's number, by its place in the declared order, so a scenario has the
+/// same one however the run is ordered or filtered.
+fn own_number() -> &'static Number {
+    static NUMBERS: std::sync::OnceLock<Vec<Number>> = std::sync::OnceLock::new();
+    let numbers = NUMBERS.get_or_init(|| {
+        (0..1000)
+            .map(|i| {
+                let subscriber = 200_000 + i;
+                Number {
+                    international: format!("+44 7400 {subscriber}"),
+                    e164: format!("+447400{subscriber}"),
+                    national: format!("07400 {subscriber}"),
+                }
+            })
+            .collect()
+    });
+    &numbers[e2e::runner::index() % numbers.len()]
+}
 pub const ORIGIN: &str = "http://localhost:3000";
 
 pub struct Ctx {
@@ -78,7 +118,7 @@ impl Ctx {
         let r = self.create(
             {
                 let ctid = unique_ctid();
-                json!({"site_key": self.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call",
+                json!({"site_key": self.edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call",
                        "client_transaction_signature": signed(&self.edge.sandbox.secret, &ctid),
                        "client_transaction_id": ctid})
             },
@@ -113,7 +153,7 @@ impl Ctx {
         let called = inbound_number(created["call_to_uri"].as_str().unwrap());
         let r = self.provider_webhook(
             &self.edge.secrets.provider_secret,
-            &PHONE_E164[1..],
+            &visitor_e164()[1..],
             &called,
         );
         assert_eq!(r.status, 200, "{}", r.body);
@@ -137,7 +177,7 @@ impl Ctx {
     /// Starts a verification on `site` with `channel` from the test origin.
     fn start_on(&self, site: &SandboxSite, channel: Channel) -> Value {
         let r = self.create(
-            json!({"site_key": site.site_key, "phone": PHONE, "channel": channel}),
+            json!({"site_key": site.site_key, "phone": visitor_phone(), "channel": channel}),
             Some(ORIGIN),
         );
         assert_eq!(r.status, 201, "{}", r.body);
@@ -214,7 +254,7 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
     let host = "ringproof-verify";
     b.in_shadow(host, "[data-testid=phone]").unwrap();
     accessible(&b, "the phone form");
-    type_and_submit(&b, PHONE);
+    type_and_submit(&b, visitor_phone());
 
     let img = b.in_shadow(host, "[data-testid=number-image]").unwrap();
     accessible(&b, "the missed call's step");
@@ -269,7 +309,7 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
     assert_eq!(pending["status"], "pending");
     let r = ctx.provider_webhook(
         &ctx.edge.secrets.provider_secret,
-        &PHONE_E164[1..],
+        &visitor_e164()[1..],
         &inbound_number(&tel),
     );
     assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
@@ -292,7 +332,7 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
 
     let ok = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
     assert_eq!(ok["success"], true, "{ok}");
-    assert_eq!(ok["phone"], PHONE_E164);
+    assert_eq!(ok["phone"], visitor_e164());
     assert_eq!(ok["channel"], "missed_call");
     let replay = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
     assert_eq!(replay["success"], false);
@@ -353,8 +393,10 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     let phone = b.in_shadow(host, "[data-testid=phone]").unwrap();
     let placeholder = phone.attribute("placeholder").unwrap().unwrap_or_default();
     assert!(placeholder.starts_with("07"), "{placeholder}");
-    phone.type_text("07400123456").unwrap();
-    assert_eq!(phone_value(&b).unwrap(), "07400 123456");
+    phone
+        .type_text(&visitor_national().replace(' ', ""))
+        .unwrap();
+    assert_eq!(phone_value(&b).unwrap(), visitor_national());
     b.in_shadow(host, "[data-testid=submit]")
         .unwrap()
         .click()
@@ -377,7 +419,7 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
             .text()
             .unwrap()
             .replace(['\u{2066}', '\u{2069}'], "")
-            .ends_with("456)"),
+            .ends_with(&format!("{})", &visitor_e164()[visitor_e164().len() - 3..])),
         "{:?}",
         change.text()
     );
@@ -387,7 +429,7 @@ fn browser_takes_national_numbers(ctx: &Ctx) {
     wait_focus(&b, "phone");
     b.wait_for("the number, kept", || {
         let v = phone_value(&b)?;
-        (v == "07400 123456").then_some(()).ok_or(v)
+        (v == visitor_national()).then_some(()).ok_or(v)
     })
     .unwrap();
 }
@@ -481,7 +523,7 @@ fn create_answers_201_with_image_and_tel(ctx: &Ctx) {
 
 fn cors_allows_the_sites_origins_only(ctx: &Ctx) {
     let ok = ctx.create(
-        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call"}),
         Some("http://127.0.0.1:5555"),
     );
     assert_eq!(ok.status, 201);
@@ -490,15 +532,18 @@ fn cors_allows_the_sites_origins_only(ctx: &Ctx) {
         Some("http://127.0.0.1:5555")
     );
     let bad = ctx.create(
-        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call"}),
         Some("https://evil.example"),
     );
     assert_eq!(
         (bad.status, bad.error_code().as_str()),
         (403, "origin_not_allowed")
     );
+    // Not even the refusal may be read by that page, and nothing is granted to everyone.
+    assert_eq!(bad.header("access-control-allow-origin"), None);
+    assert_eq!(bad.header("vary"), Some("Origin"));
     let none = ctx.create(
-        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call"}),
         None,
     );
     assert_eq!(
@@ -516,13 +561,15 @@ fn cors_allows_the_sites_origins_only(ctx: &Ctx) {
         (other.status, other.error_code().as_str()),
         (403, "origin_not_allowed")
     );
+    assert_eq!(other.header("access-control-allow-origin"), None);
 }
 
 fn a_site_bound_to_its_domain_refuses_localhost(ctx: &Ctx) {
     let creds = SandboxSite::generate(&ctx.edge.secrets);
     let site = ctx.edge.site(&creds, "Shop", &["https://shop.example"]);
     ctx.edge.put_site(&site).unwrap();
-    let body = json!({"site_key": creds.site_key, "phone": PHONE, "channel": "missed_call"});
+    let body =
+        json!({"site_key": creds.site_key, "phone": visitor_phone(), "channel": "missed_call"});
     let r = ctx.create(body.clone(), Some(ORIGIN));
     assert_eq!(
         (r.status, r.error_code().as_str()),
@@ -537,7 +584,7 @@ fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
     let missed_call_only = ctx.site_with(&[Channel::MissedCall]).site_key;
     let cases = [
         (
-            json!({"site_key": "rp_site_nope", "phone": PHONE, "channel": "missed_call"}),
+            json!({"site_key": "rp_site_nope", "phone": visitor_phone(), "channel": "missed_call"}),
             404,
             "unknown_site",
         ),
@@ -547,17 +594,17 @@ fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
             "invalid_phone",
         ),
         (
-            json!({"site_key": key, "phone": "07400 123456", "channel": "missed_call"}),
+            json!({"site_key": key, "phone": visitor_national(), "channel": "missed_call"}),
             400,
             "invalid_phone",
         ),
         (
-            json!({"site_key": missed_call_only, "phone": "07400 123456", "country": "GB", "channel": "sms"}),
+            json!({"site_key": missed_call_only, "phone": visitor_national(), "country": "GB", "channel": "sms"}),
             400,
             "channel_not_available",
         ),
         (
-            json!({"site_key": key, "phone": PHONE, "channel": "carrier_pigeon"}),
+            json!({"site_key": key, "phone": visitor_phone(), "channel": "carrier_pigeon"}),
             400,
             "invalid_request",
         ),
@@ -585,7 +632,7 @@ fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
         (400, "invalid_request")
     );
     let national = ctx.create(
-        json!({"site_key": key, "phone": "07400 123456", "country": "GB", "channel": "missed_call"}),
+        json!({"site_key": key, "phone": visitor_national(), "country": "GB", "channel": "missed_call"}),
         Some(ORIGIN),
     );
     assert_eq!(
@@ -608,8 +655,30 @@ fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
 fn webhook_needs_the_provider_secret(ctx: &Ctx) {
     let id = ctx.start()["verification_id"].as_str().unwrap().to_owned();
     for called in SANDBOX_NUMBERS {
-        let r = ctx.provider_webhook("wrong-secret", &PHONE_E164[1..], called);
+        let r = ctx.provider_webhook("wrong-secret", &visitor_e164()[1..], called);
         assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
+    }
+    // Each provider's webhook has its own secret, and another's is as wrong as none.
+    let secrets = ctx.edge.fakes.config();
+    for (provider, other) in [
+        ("mcn", &secrets.telesign_webhook_secret),
+        ("telesign", &secrets.mcn_webhook_secret),
+        ("missed-call", &secrets.mcn_webhook_secret),
+    ] {
+        for given in ["wrong-secret", other.as_str()] {
+            let r = http::post_json(
+                &ctx.url(&format!("/v1/providers/{provider}/{given}")),
+                &json!({}),
+                &[],
+            )
+            .unwrap();
+            assert_eq!(
+                (r.status, r.error_code().as_str()),
+                (401, "unauthorized"),
+                "{provider}: {}",
+                r.body
+            );
+        }
     }
     assert_eq!(ctx.status(&id)["status"], "pending");
 }
@@ -638,7 +707,7 @@ fn unmatched_calls_change_nothing_and_repeats_are_harmless(ctx: &Ctx) {
     let called = ctx.call(&created);
     let first = ctx.status(&id);
     assert_eq!(first["status"], "verified");
-    let again = ctx.provider_webhook(&secret, &PHONE_E164[1..], &called);
+    let again = ctx.provider_webhook(&secret, &visitor_e164()[1..], &called);
     assert_eq!(again.json()["outcome"], "repeat");
     assert_eq!(ctx.status(&id), first, "a repeated webhook changes nothing");
 }
@@ -716,7 +785,7 @@ fn concurrent_siteverify_succeeds_once(ctx: &Ctx) {
         1,
         "a token is spent exactly once, even under concurrent checks: {answers:?}"
     );
-    assert_eq!(wins[0]["phone"], PHONE_E164);
+    assert_eq!(wins[0]["phone"], visitor_e164());
     assert_eq!(losses.len(), 9);
     for lost in losses {
         assert_eq!(
@@ -751,6 +820,66 @@ fn production_config_has_no_sandbox(_ctx: &Ctx) {
     );
 }
 
+/// An edge deployed as `wrangler.toml` has it, with the sandbox off: the demo's endpoints are
+/// 403 `sandbox_disabled` and complete nothing, while a test key's simulated call still works.
+fn an_edge_without_the_sandbox_refuses_it(_ctx: &Ctx) {
+    let edge = LocalEdge::start_for_tests_changed(&[], &[("SANDBOX", "false")])
+        .expect("an edge with the sandbox off");
+    let url = |p: &str| format!("{}{p}", edge.base_url);
+    let r = http::get_with(&url("/v1/sandbox"), &[("Origin", ORIGIN)]).unwrap();
+    assert_eq!(
+        (r.status, r.error_code()),
+        (403, "sandbox_disabled".into()),
+        "{}",
+        r.body
+    );
+    let start = |site_key: &str| {
+        let mut body =
+            json!({"site_key": site_key, "phone": visitor_phone(), "channel": "missed_call"});
+        if let Some(p) = proof::solved(&edge.base_url, site_key, ORIGIN) {
+            body["proof"] = json!(p);
+        }
+        let r = http::post_json(&url("/v1/verifications"), &body, &[("Origin", ORIGIN)]).unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["verification_id"].as_str().unwrap().to_owned()
+    };
+    let simulate = |id: &str| {
+        http::post_json(
+            &url("/v1/sandbox/missed-call"),
+            &json!({ "verification_id": id }),
+            &[("Origin", ORIGIN)],
+        )
+        .unwrap()
+    };
+    let status = |id: &str| {
+        http::get_with(
+            &url(&format!("/v1/verifications/{id}")),
+            &[("Origin", ORIGIN)],
+        )
+        .unwrap()
+        .json()["status"]
+            .clone()
+    };
+    let id = start(&edge.sandbox.site_key);
+    let r = simulate(&id);
+    assert_eq!(
+        (r.status, r.error_code()),
+        (403, "sandbox_disabled".into()),
+        "{}",
+        r.body
+    );
+    assert_eq!(status(&id), "pending", "the refused call changed nothing");
+    let test = start(ringproof_core::test_keys::SITE_MISSED_CALL);
+    let r = simulate(&test);
+    assert_eq!(
+        (r.status, r.json()["outcome"].as_str()),
+        (200, Some("verified")),
+        "{}",
+        r.body
+    );
+    assert_eq!(status(&test), "verified");
+}
+
 /// A named end-to-end check against the shared edge.
 pub type Scenario = fn(&Ctx);
 
@@ -759,7 +888,7 @@ pub type Scenario = fn(&Ctx);
 fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
     let b = Browser::start().expect("browser");
     b.goto(&format!("{}/", ctx.edge.base_url)).unwrap();
-    type_and_submit(&b, PHONE);
+    type_and_submit(&b, visitor_phone());
     b.wait_for("the simulate button to enable", || {
         let clicked = b.execute(
             "var s = document.getElementById('simulate'); if (s.disabled) return false; s.click(); return true;",
@@ -792,7 +921,7 @@ fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
         .expect("a token in the command");
     let answer = ctx.siteverify(&ctx.edge.sandbox.secret, token);
     assert_eq!(answer["success"], true, "{answer}");
-    assert_eq!(answer["phone"], PHONE_E164);
+    assert_eq!(answer["phone"], visitor_e164());
 }
 
 /// Types `number` into the widget's phone field and presses its button.
@@ -844,21 +973,8 @@ pub fn type_and_submit_in(b: &Browser, host: &str, number: &str) {
         .unwrap();
 }
 
-fn main() {
-    let edge = match LocalEdge::start_for_tests() {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("cannot start the edge: {e}");
-            std::process::exit(1);
-        }
-    };
-    let receiver = CallbackReceiver::start().expect("callback receiver");
-    let ctx = Ctx {
-        edge,
-        receiver,
-        sites: Default::default(),
-    };
-    let tests: &[(&str, Scenario)] = scenarios![
+fn main() -> std::process::ExitCode {
+    let tests: &[(&'static str, Scenario)] = scenarios![
         create_answers_201_with_image_and_tel,
         cors_allows_the_sites_origins_only,
         a_site_bound_to_its_domain_refuses_localhost,
@@ -869,12 +985,13 @@ fn main() {
         concurrent_siteverify_succeeds_once,
         sandbox_goes_through_the_webhook_path,
         production_config_has_no_sandbox,
+        an_edge_without_the_sandbox_refuses_it,
         browser_flow_on_another_origin,
         browser_shows_errors_in_plain_words,
         browser_takes_national_numbers,
         demo_page_verifies_with_the_simulate_button,
     ];
-    let tests: Vec<(&str, Scenario)> = tests
+    let tests: Vec<(&'static str, Scenario)> = tests
         .iter()
         .copied()
         .chain(e2e::channels::SCENARIOS.iter().copied())
@@ -886,29 +1003,16 @@ fn main() {
         .chain(e2e::visitors::SCENARIOS.iter().copied())
         .chain(e2e::site_owners::SCENARIOS.iter().copied())
         .chain(e2e::live::SCENARIOS.iter().copied())
+        .chain(e2e::lifetimes::SCENARIOS.iter().copied())
         .collect();
-    let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
-    let mut failed = Vec::new();
-    for (name, test) in &tests {
-        if filter.as_deref().is_some_and(|f| !name.contains(f)) {
-            continue;
-        }
-        let started = std::time::Instant::now();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&ctx)));
-        let secs = started.elapsed().as_secs_f64();
-        match outcome {
-            Ok(()) => println!("test {name} ... ok ({secs:.1}s)"),
-            Err(_) => {
-                println!("test {name} ... FAILED ({secs:.1}s)");
-                failed.push(*name);
-            }
-        }
-    }
-    if !failed.is_empty() {
-        eprintln!("{}", ctx.edge.log_tail());
-        eprintln!("\nfailed: {}", failed.join(", "));
-        drop(ctx);
-        std::thread::sleep(Duration::from_millis(100));
-        std::process::exit(1);
-    }
+    e2e::runner::main(tests, start)
+}
+
+/// The shared edge, and the receiver its sites' callbacks go to.
+fn start() -> Result<Ctx, String> {
+    Ok(Ctx {
+        edge: LocalEdge::start_for_tests()?,
+        receiver: CallbackReceiver::start().map_err(|e| format!("callback receiver: {e}"))?,
+        sites: Default::default(),
+    })
 }

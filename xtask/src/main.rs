@@ -1,4 +1,5 @@
-//! `cargo xtask setup | dev | test | bench`: the project's only entry points.
+//! `cargo xtask setup | build | dev | test | e2e | bench | shots | site`: the project's only
+//! entry points.
 
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
@@ -16,6 +17,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   build   set up and build the widget and the edge
   dev     set up, build, and serve the demo at http://127.0.0.1:8787/ with the sandbox provider
   test    set up, build, and run every test, unit to end-to-end
+  e2e     set up, build, and run the end-to-end scenarios alone, passing on what follows:
+          a name filter, --exact, --skip NAME, --list, --shuffle, --shuffle-seed N
   bench   build and print size and latency figures
   shots   build and save screenshots of every step of every channel (phone and desktop;
           English, Arabic, Hindi) to target/shots/
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
         Some("build") => setup::run(setup::Needs::Dev).and_then(|t| build::all(&t)),
         Some("dev") => dev(),
         Some("test") => test(),
+        Some("e2e") => e2e(&args[1..]),
         Some("bench") => bench(),
         Some("shots") => shots(),
         Some("site") if args.get(1).is_some_and(|a| a == "--help") => {
@@ -95,15 +99,31 @@ fn test() -> Result<(), String> {
             "--exclude",
             "ringproof-widget",
         ]);
-        if let Ok(me) = std::env::current_exe() {
-            // The e2e tests drive `cargo xtask site` as an operator would.
-            c.env("RINGPROOF_XTASK", me);
-        }
-        for (k, v) in tools.harness_env() {
-            c.env(k, v);
-        }
-        cmd::run(&mut c)
+        cmd::run(with_harness_env(&mut c, &tools))
     })
+}
+
+/// The end-to-end scenarios alone, with libtest's arguments and the runner's own.
+fn e2e(args: &[String]) -> Result<(), String> {
+    let tools = setup::run(setup::Needs::All)?;
+    build::all(&tools)?;
+    cmd::step("running the end-to-end scenarios", || {
+        let mut c = cmd::cargo();
+        c.args(["test", "-p", "ringproof-tests", "--test", "e2e", "--"])
+            .args(args);
+        cmd::run(with_harness_env(&mut c, &tools))
+    })
+}
+
+fn with_harness_env<'c>(
+    c: &'c mut std::process::Command,
+    tools: &setup::Tools,
+) -> &'c mut std::process::Command {
+    if let Ok(me) = std::env::current_exe() {
+        // The e2e tests drive `cargo xtask site` as an operator would.
+        c.env("RINGPROOF_XTASK", me);
+    }
+    c.envs(tools.harness_env())
 }
 
 fn shots() -> Result<(), String> {

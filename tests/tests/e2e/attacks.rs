@@ -1,7 +1,7 @@
 //! Issue 9: each attack as an attacker would send it, against the real edge. Every scenario
 //! here failed on the code before its defence.
 
-use crate::{inbound_number, Ctx, Scenario, ORIGIN, PHONE};
+use crate::{inbound_number, visitor_phone, Ctx, Scenario, ORIGIN};
 use ringproof_api::{Channel, SiteLimits};
 use ringproof_tests::harness::{OsRandom, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::{http, proof};
@@ -182,7 +182,7 @@ fn cors_names_allowed_origins_only(ctx: &Ctx) {
     );
     assert_eq!(named.header("access-control-allow-origin"), Some(ORIGIN));
     let refused = ctx.create(
-        json!({"site_key": key, "phone": PHONE, "channel": "missed_call"}),
+        json!({"site_key": key, "phone": visitor_phone(), "channel": "missed_call"}),
         Some("https://evil.example"),
     );
     assert_eq!(refused.status, 403);
@@ -208,7 +208,7 @@ fn bodies_are_capped_before_they_are_read(ctx: &Ctx) {
     let huge = format!(
         "{{\"site_key\":\"{}\",\"phone\":\"{}\",\"x\":\"{}\"}}",
         ctx.edge.sandbox.site_key,
-        PHONE,
+        visitor_phone(),
         "a".repeat(200_000)
     );
     for path in [
@@ -310,7 +310,7 @@ fn callback_urls_that_reach_inside_are_refused(ctx: &Ctx) {
 
 fn answers_with_state_are_never_cached(ctx: &Ctx) {
     let created = ctx.create(
-        json!({"site_key": ctx.edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        json!({"site_key": ctx.edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call"}),
         Some(ORIGIN),
     );
     assert_eq!(created.header("cache-control"), Some("no-store"));
@@ -727,7 +727,7 @@ fn a_page_cannot_squat_the_sites_transaction_ids(ctx: &Ctx) {
     assert_eq!(forged.error_code(), "transaction_id_unsigned");
     // Nothing was claimed: the real customer's page, with the server's signature, gets it.
     let real = ctx.create(
-        json!({"site_key": site.site_key, "phone": PHONE, "channel": "missed_call",
+        json!({"site_key": site.site_key, "phone": visitor_phone(), "channel": "missed_call",
                "client_transaction_id": ctid,
                "client_transaction_signature": crate::signed(&site.secret, &ctid)}),
         Some(ORIGIN),
@@ -739,7 +739,7 @@ fn a_page_cannot_squat_the_sites_transaction_ids(ctx: &Ctx) {
         &[("Authorization", auth.as_str())],
     )
     .unwrap();
-    assert_eq!(t.json()["phone"], crate::PHONE_E164, "{}", t.body);
+    assert_eq!(t.json()["phone"], crate::visitor_e164(), "{}", t.body);
 
     // OneRing from a page: an unsigned id starts the verification but binds nothing.
     let onering = |ctid: &str, extra: &str, headers: &[(&str, &str)]| {
@@ -833,8 +833,28 @@ fn a_deployment_missing_a_secret_names_it(_ctx: &Ctx) {
     let edge = ringproof_tests::harness::LocalEdge::start_for_tests_without(&[
         "TOKEN_KEY",
         "SITE_SECRET_KEY",
+        "MISSED_CALL_PROVIDER_SECRET",
     ])
-    .expect("an edge without two secrets");
+    .expect("an edge without three secrets");
+    let r = http::post_json(
+        &format!("{}/v1/providers/missed-call/anything", edge.base_url),
+        &json!({"caller": "447400123456", "called": "442079460000", "call_time": "2026-12-01T00:00:00Z"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (503, "deployment_misconfigured"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("MISSED_CALL_PROVIDER_SECRET")),
+        "{}",
+        r.body
+    );
     for path in ["/v1/sandbox", "/v1/siteverify", "/v1/verifications/x"] {
         let r = http::get(&format!("{}{path}", edge.base_url)).unwrap();
         assert_eq!(

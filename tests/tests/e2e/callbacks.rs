@@ -1,10 +1,10 @@
 //! Issue 4: signed callbacks to the site, delivered at least once. The receiver plays the
 //! site: it fails, hangs or recovers as each scenario tells it.
 
-use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
+use crate::{visitor_e164, visitor_phone, Ctx, Scenario, ORIGIN};
 use ringproof_api::{CallbackEvent, CallbackFormat, CallbackType, Callbacks, Channel};
 use ringproof_core::signature::{self, SignatureError};
-use ringproof_tests::callback_receiver::{Answer, Received};
+use ringproof_tests::callback_receiver::{Answer, Received, REDIRECTED};
 use ringproof_tests::fake_providers::{Mode, Provider, SmsOutcome};
 use ringproof_tests::harness::SandboxSite;
 use ringproof_tests::http::{self, Reply};
@@ -17,6 +17,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     a_site_that_never_recovers_is_given_up_after_the_schedule,
     a_final_failure_is_called_back_with_its_reason,
     callbacks_follow_a_secret_rotation,
+    a_redirecting_site_is_not_followed,
     costs_reported_after_the_code_reach_the_callback,
 ];
 
@@ -46,7 +47,7 @@ pub fn verify_by_call(ctx: &Ctx, site: &SandboxSite) -> (String, String) {
 /// [`verify_by_call`] with a ClientTransactionId of the caller's choosing.
 pub fn verify_by_call_as(ctx: &Ctx, site: &SandboxSite, ctid: String) -> (String, String) {
     let r = ctx.create(
-        json!({"site_key": site.site_key, "phone": PHONE, "channel": "missed_call",
+        json!({"site_key": site.site_key, "phone": visitor_phone(), "channel": "missed_call",
                "client_transaction_signature": crate::signed(&site.secret, &ctid),
                "client_transaction_id": ctid}),
         Some(ORIGIN),
@@ -89,7 +90,11 @@ pub fn wait_for_state(ctx: &Ctx, id: &str, secret: &str, state: &str) -> Callbac
 }
 
 /// Checks a JSON callback as a site would, with the site's secret, at `now`.
-fn check_json(site: &SandboxSite, r: &Received, now: u64) -> Result<CallbackEvent, SignatureError> {
+pub fn check_json(
+    site: &SandboxSite,
+    r: &Received,
+    now: u64,
+) -> Result<CallbackEvent, SignatureError> {
     signature::verify_webhook(
         site.secret.as_bytes(),
         r.header("webhook-id"),
@@ -128,7 +133,7 @@ fn json_callbacks_are_signed_and_retried_until_the_site_recovers(ctx: &Ctx) {
             event.data.client_transaction_id.as_deref(),
             Some(ctid.as_str())
         );
-        assert_eq!(event.data.phone, PHONE_E164);
+        assert_eq!(event.data.phone, visitor_e164());
         assert_eq!(event.data.channel, Channel::MissedCall);
         assert!(event.data.call_time.is_some());
     }
@@ -163,6 +168,29 @@ fn json_callbacks_are_signed_and_retried_until_the_site_recovers(ctx: &Ctx) {
         .is_empty());
     assert_eq!(deliveries(ctx, &id, "rp_secret_wrong").status, 401);
     assert_eq!(deliveries(ctx, &id, "").status, 401);
+}
+
+/// A 3xx is the site's (failed) answer, never followed: the signed POST would become a GET
+/// elsewhere, or carry its signature to another host.
+fn a_redirecting_site_is_not_followed(ctx: &Ctx) {
+    let path = "/hooks/redirects";
+    ctx.receiver.plan(path, &[Answer::Redirect]);
+    let site = site_calling_back(ctx, &[Channel::MissedCall], path, CallbackFormat::Json);
+    let (id, _) = verify_by_call(ctx, &site);
+    let got = ctx.receiver.wait_for(path, 2, WAIT);
+    assert_eq!(got.len(), 2, "the redirect, then the retry that lands");
+    assert_eq!(got[0].answered, Answer::Redirect);
+    let log = wait_for_state(ctx, &id, &site.secret, "delivered");
+    let statuses: Vec<Option<u16>> = log.deliveries[0]
+        .attempts
+        .iter()
+        .map(|a| a.status)
+        .collect();
+    assert_eq!(statuses, [Some(307), Some(200)]);
+    assert!(
+        ctx.receiver.received(REDIRECTED).is_empty(),
+        "nothing followed the redirect"
+    );
 }
 
 fn a_hung_site_times_out_and_hears_again(ctx: &Ctx) {
@@ -203,7 +231,7 @@ fn a_site_that_never_recovers_is_given_up_after_the_schedule(ctx: &Ctx) {
 fn a_final_failure_is_called_back_with_its_reason(ctx: &Ctx) {
     let path = "/hooks/failure";
     let site = site_calling_back(ctx, &[Channel::FlashCall], path, CallbackFormat::Json);
-    ctx.edge.fakes.set_mode(Provider::Mcn, Mode::ServerError);
+    let failing = ctx.edge.fakes.in_mode(Provider::Mcn, Mode::ServerError);
     let created = ctx.start_on(&site, Channel::FlashCall);
     let id = created["verification_id"].as_str().unwrap().to_owned();
     // Each send fails at once, so no cool-down applies; the fifth is the last allowed.
@@ -211,7 +239,14 @@ fn a_final_failure_is_called_back_with_its_reason(ctx: &Ctx) {
         let r = ctx.act(&id, "resend", json!({}));
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    ctx.edge.fakes.set_mode(Provider::Mcn, Mode::Ok);
+    drop(failing);
+    let r = ctx.act(&id, "resend", json!({}));
+    assert_eq!(
+        (r.status, r.error_code()),
+        (429, "too_many_sends".into()),
+        "no sixth send: {}",
+        r.body
+    );
     let got = ctx.receiver.wait_for(path, 1, WAIT);
     assert_eq!(got.len(), 1, "a failure with no send left is final at once");
     let event = check_json(&site, &got[0], crate::now_secs()).unwrap();
@@ -270,14 +305,18 @@ fn costs_reported_after_the_code_reach_the_callback(ctx: &Ctx) {
     let site = site_calling_back(ctx, &[Channel::Sms], path, CallbackFormat::Json);
     let ctid = crate::unique_ctid();
     let r = ctx.create(
-        json!({"site_key": site.site_key, "phone": PHONE, "channel": "sms",
+        json!({"site_key": site.site_key, "phone": visitor_phone(), "channel": "sms",
                "client_transaction_signature": crate::signed(&site.secret, &ctid),
                "client_transaction_id": ctid}),
         Some(ORIGIN),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["verification_id"].as_str().unwrap().to_owned();
-    let sms = ctx.edge.fakes.last_message(PHONE_E164).expect("the SMS");
+    let sms = ctx
+        .edge
+        .fakes
+        .last_message(visitor_e164())
+        .expect("the SMS");
     let r = ctx.act(&id, "check", json!({ "code": sms.code }));
     assert_eq!(r.json()["status"], "verified", "{}", r.body);
     ctx.edge

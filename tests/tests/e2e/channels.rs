@@ -1,7 +1,7 @@
 //! Issue 3: flash call, SMS and voice codes through fake providers that speak the real wire
 //! formats; every provider outcome, resend and switch, and the check limits under concurrency.
 
-use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
+use crate::{visitor_e164, visitor_phone, Ctx, Scenario, ORIGIN};
 use ringproof_api::Channel;
 use ringproof_tests::browser::Browser;
 use ringproof_tests::fake_providers::{McnOutcome, Mode, PhoneMessage, Provider, SmsOutcome};
@@ -30,7 +30,7 @@ const HOST: &str = "ringproof-verify";
 fn phone_got(ctx: &Ctx, channel: &str) -> PhoneMessage {
     let start = std::time::Instant::now();
     loop {
-        let m = ctx.edge.fakes.last_message(PHONE_E164);
+        let m = ctx.edge.fakes.last_message(visitor_e164());
         match m {
             Some(m) if m.channel == channel => return m,
             other if start.elapsed() > Duration::from_secs(10) => {
@@ -63,7 +63,7 @@ fn header<'a>(r: &'a ringproof_tests::fake_providers::Recorded, name: &str) -> O
 }
 
 fn submit_number(b: &Browser) {
-    crate::type_and_submit(b, PHONE);
+    crate::type_and_submit(b, visitor_phone());
 }
 
 fn wait_text(b: &Browser, testid: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
@@ -93,7 +93,7 @@ fn token_checks_out(ctx: &Ctx, b: &Browser, secret: &str, channel: &str) {
     let ok = ctx.siteverify(secret, &token);
     assert_eq!(ok["success"], true, "{ok}");
     assert_eq!(ok["channel"], channel);
-    assert_eq!(ok["phone"], PHONE_E164);
+    assert_eq!(ok["phone"], visitor_e164());
 }
 
 fn shadow_text(b: &Browser) -> String {
@@ -113,17 +113,51 @@ fn sms_in_the_browser(ctx: &Ctx) {
     let site = ctx.site_with(&[Channel::Sms, Channel::VoiceCall]);
     ctx.edge.fakes.clear();
     let (_page, b) = ctx.open_widget(&site.site_key);
+    b.in_shadow(HOST, "[data-testid=phone]").unwrap();
+    // The resend cool-down (3 s on the test edge) is shown as a countdown. The page notes
+    // every text the button shows, so a slow test still sees a countdown that has ended.
+    b.execute(
+        "var root = document.querySelector('ringproof-verify').shadowRoot; window.resendTexts = [];
+         new MutationObserver(function () {
+           var r = root.querySelector('[data-testid=resend]'), seen = window.resendTexts;
+           if (r && seen[seen.length - 1] !== r.textContent) seen.push(r.textContent);
+         }).observe(root, {subtree: true, childList: true, characterData: true, attributes: true});",
+        vec![],
+    )
+    .unwrap();
     submit_number(&b);
-    // The resend cool-down (3 s on the test edge) is shown as a countdown.
-    wait_text(&b, "resend", "the resend countdown", |t| {
-        t.starts_with("Send again in 0:0")
-    });
+    let shown = b
+        .wait_for("the resend countdown", || {
+            let seen = b.execute("return window.resendTexts", vec![])?;
+            let ended = seen
+                .as_array()
+                .and_then(|s| s.last())
+                .and_then(Value::as_str)
+                .is_some_and(|t| !t.contains(" in "));
+            ended
+                .then_some(seen)
+                .ok_or_else(|| "still counting".to_owned())
+        })
+        .unwrap();
+    let shown: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        shown.iter().any(|t| t.starts_with("Send again in 0:0")),
+        "a countdown, then the button: {shown:?}"
+    );
     wait_text(&b, "checks-left", "checks left", |t| t == "5 tries left");
     crate::accessible(&b, "the SMS step");
     let got = phone_got(ctx, "sms");
 
     // The request, field by field, as TeleSign documents it.
-    let sent = ctx.edge.fakes.requests_to(Provider::TeleSign);
+    let sent = ctx
+        .edge
+        .fakes
+        .requests_for(Provider::TeleSign, visitor_e164());
     assert_eq!(sent.len(), 1, "one send");
     let r = &sent[0];
     assert_eq!(
@@ -140,7 +174,7 @@ fn sms_in_the_browser(ctx: &Ctx) {
         Some("application/x-www-form-urlencoded")
     );
     let f = form(&r.body);
-    assert_eq!(f["phone_number"], &PHONE_E164[1..]);
+    assert_eq!(f["phone_number"], &visitor_e164()[1..]);
     assert_eq!(f["verify_code"], got.code);
     assert_eq!(f["verify_code"].len(), 6);
     assert!(
@@ -194,7 +228,7 @@ fn flash_call_in_the_browser(ctx: &Ctx) {
     wait_text(&b, "checks-left", "three checks", |t| t == "3 tries left");
     crate::accessible(&b, "the flash call's step");
 
-    let sent = ctx.edge.fakes.requests_to(Provider::Mcn);
+    let sent = ctx.edge.fakes.requests_for(Provider::Mcn, visitor_e164());
     assert_eq!(sent.len(), 1);
     let r = &sent[0];
     assert_eq!(
@@ -205,7 +239,7 @@ fn flash_call_in_the_browser(ctx: &Ctx) {
     let body: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(
         body,
-        json!({"phone_number": &PHONE_E164[1..], "verification_code": got.code, "is_with_redirect": false})
+        json!({"phone_number": &visitor_e164()[1..], "verification_code": got.code, "is_with_redirect": false})
     );
 
     ctx.edge
@@ -227,11 +261,14 @@ fn voice_call_in_the_browser(ctx: &Ctx) {
     });
     crate::accessible(&b, "the voice call's step");
     let got = phone_got(ctx, "voice_call");
-    let placed = ctx.edge.fakes.requests_to(Provider::PhoneConfirm);
+    let placed = ctx
+        .edge
+        .fakes
+        .requests_for(Provider::PhoneConfirm, visitor_e164());
     assert_eq!(placed.len(), 1);
     let q = query(&placed[0]);
     assert_eq!(placed[0].path, "/phoneconfirm/api/call");
-    assert_eq!(q["phone"], "7400123456");
+    assert_eq!(q["phone"], &visitor_e164()[3..], "the national number");
     assert_eq!(q["country_code"], "44");
     assert_eq!(q["type"], "json");
     assert_eq!(q["code"], got.code);
@@ -248,6 +285,7 @@ fn voice_call_in_the_browser(ctx: &Ctx) {
     let verify: Vec<_> = ctx
         .edge
         .fakes
+        // A verify names the call, not the number.
         .requests_to(Provider::PhoneConfirm)
         .into_iter()
         .filter(|r| r.path == "/phoneconfirm/api/verify")
@@ -265,7 +303,7 @@ fn voice_call_in_the_browser(ctx: &Ctx) {
 
 fn browser_offers_another_way_after_a_failure(ctx: &Ctx) {
     let site = ctx.site_with(&[Channel::FlashCall, Channel::Sms]);
-    ctx.edge.fakes.set_mode(Provider::Mcn, Mode::ServerError);
+    let failing = ctx.edge.fakes.in_mode(Provider::Mcn, Mode::ServerError);
     let (_page, b) = ctx.open_widget(&site.site_key);
     submit_number(&b);
     let said = wait_text(&b, "status", "the failure in words", |t| {
@@ -276,7 +314,7 @@ fn browser_offers_another_way_after_a_failure(ctx: &Ctx) {
         !said.contains("500") && !said.contains("provider_"),
         "{said}"
     );
-    ctx.edge.fakes.set_mode(Provider::Mcn, Mode::Ok);
+    drop(failing);
     ctx.edge.fakes.clear();
     let switch = b.in_shadow(HOST, "[data-testid=switch]").unwrap();
     assert_eq!(switch.text().unwrap(), "Text me a code");
@@ -448,12 +486,31 @@ fn provider_faults_fail_cleanly(ctx: &Ctx) {
             Mode::UnauthorizedDomain,
             "provider_domain_unauthorized",
         ),
+        // A revoked key: the operator must act, and the visitor is offered the next channel.
+        (
+            Provider::TeleSign,
+            Channel::Sms,
+            Mode::KeyRevoked,
+            "provider_misconfigured",
+        ),
+        (
+            Provider::Mcn,
+            Channel::FlashCall,
+            Mode::KeyRevoked,
+            "provider_misconfigured",
+        ),
+        (
+            Provider::PhoneConfirm,
+            Channel::VoiceCall,
+            Mode::KeyRevoked,
+            "provider_error",
+        ),
     ];
     for (provider, channel, mode, code) in cases {
-        ctx.edge.fakes.set_mode(provider, mode);
+        let failing = ctx.edge.fakes.in_mode(provider, mode);
         let started = std::time::Instant::now();
         let v = ctx.start_on(&site, channel);
-        ctx.edge.fakes.set_mode(provider, Mode::Ok);
+        drop(failing);
         assert!(
             started.elapsed() < Duration::from_secs(15),
             "a hanging provider is given up on"
@@ -522,7 +579,7 @@ fn fifty_concurrent_wrong_checks_never_exceed_the_limit(ctx: &Ctx) {
         ctx.edge.fakes.clear();
         let v = ctx.start_on(&site, channel);
         let id = v["verification_id"].as_str().unwrap().to_owned();
-        let bad = wrong(&ctx.edge.fakes.last_message(PHONE_E164).unwrap().code);
+        let bad = wrong(&ctx.edge.fakes.last_message(visitor_e164()).unwrap().code);
         let url = ctx.url(&format!("/v1/verifications/{id}/check"));
         let statuses: Vec<u16> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..50)
@@ -553,6 +610,7 @@ fn fifty_concurrent_wrong_checks_never_exceed_the_limit(ctx: &Ctx) {
             let verifies = ctx
                 .edge
                 .fakes
+                // A verify names the call, not the number.
                 .requests_to(Provider::PhoneConfirm)
                 .iter()
                 .filter(|r| r.path.ends_with("/verify"))
@@ -585,7 +643,13 @@ fn resend_and_switch_rules(ctx: &Ctx) {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["checks_left"], 5);
     let second = phone_got(ctx, "sms").code;
-    assert_eq!(ctx.edge.fakes.requests_to(Provider::TeleSign).len(), 2);
+    assert_eq!(
+        ctx.edge
+            .fakes
+            .requests_for(Provider::TeleSign, visitor_e164())
+            .len(),
+        2
+    );
     if first != second {
         let r = ctx.act(id, "check", json!({ "code": first }));
         assert_eq!(
@@ -635,7 +699,10 @@ fn sends_to_one_number_are_capped_across_verifications(ctx: &Ctx) {
     assert_eq!(third["failure"]["code"], "number_rate_limited");
     assert_eq!(third["other_channels"], json!(["missed_call"]));
     assert_eq!(
-        ctx.edge.fakes.requests_to(Provider::TeleSign).len(),
+        ctx.edge
+            .fakes
+            .requests_for(Provider::TeleSign, "+447400999001")
+            .len(),
         2,
         "the provider was not asked a third time"
     );

@@ -3,7 +3,7 @@
 //! falling back to polling when sockets are blocked or cut.
 
 use crate::{
-    form_token, inbound_number, type_and_submit, Ctx, Scenario, ORIGIN, PHONE, PHONE_E164,
+    form_token, inbound_number, type_and_submit, visitor_e164, visitor_phone, Ctx, Scenario, ORIGIN,
 };
 use ringproof_api::Channel;
 use ringproof_tests::browser::Browser;
@@ -26,7 +26,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
 
 const HOST: &str = "ringproof-verify";
 
-fn live_path(id: &str) -> String {
+pub fn live_path(id: &str) -> String {
     format!("/v1/verifications/{id}/live")
 }
 
@@ -39,7 +39,7 @@ fn opened(ctx: &Ctx, id: &str) -> Socket {
 }
 
 /// The test page's socket to verification `id` on the edge at `base`, which must accept it.
-fn opened_at(base: &str, id: &str) -> Socket {
+pub fn opened_at(base: &str, id: &str) -> Socket {
     match ws_client::connect(base, &live_path(id), Some(ORIGIN)).unwrap() {
         Handshake::Open(s) => s,
         Handshake::Refused { status, body } => panic!("refused {status}: {body}"),
@@ -184,7 +184,7 @@ fn the_attempts_end_is_pushed(_ctx: &Ctx) {
             .expect("an edge with 4 s attempts");
     let r = http::post_json(
         &format!("{}/v1/verifications", edge.base_url),
-        &json!({"site_key": edge.sandbox.site_key, "phone": PHONE, "channel": "missed_call"}),
+        &json!({"site_key": edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call"}),
         &[("Origin", ORIGIN)],
     )
     .unwrap();
@@ -209,13 +209,17 @@ fn the_attempts_end_is_pushed(_ctx: &Ctx) {
         .expect("a proof of work");
     let r = http::post_json(
         &format!("{}/v1/verifications", edge.base_url),
-        &json!({"site_key": edge.sandbox.site_key, "phone": PHONE, "channel": "sms", "proof": proof}),
+        &json!({"site_key": edge.sandbox.site_key, "phone": visitor_phone(), "channel": "sms", "proof": proof}),
         &[("Origin", ORIGIN)],
     )
     .unwrap();
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["verification_id"].as_str().unwrap().to_owned();
-    let code = edge.fakes.last_message(PHONE_E164).expect("the SMS").code;
+    let code = edge
+        .fakes
+        .last_message(visitor_e164())
+        .expect("the SMS")
+        .code;
     let mut s = opened_at(&edge.base_url, &id);
     assert_eq!(s.next_json().unwrap()["status"], "pending");
     assert_eq!(s.next_json().unwrap()["status"], "expired");
@@ -237,7 +241,11 @@ fn delivery_reports_and_failures_are_pushed(ctx: &Ctx) {
     let site = ctx.site_with(&[Channel::Sms, Channel::VoiceCall]);
     let v = ctx.start_on(&site, Channel::Sms);
     let id = v["verification_id"].as_str().unwrap().to_owned();
-    let got = ctx.edge.fakes.last_message(PHONE_E164).expect("the SMS");
+    let got = ctx
+        .edge
+        .fakes
+        .last_message(visitor_e164())
+        .expect("the SMS");
     let mut s = opened(ctx, &id);
     let first = s.next_json().unwrap();
     assert_eq!(
@@ -264,7 +272,11 @@ fn delivery_reports_and_failures_are_pushed(ctx: &Ctx) {
 
     let v = ctx.start_on(&site, Channel::Sms);
     let id = v["verification_id"].as_str().unwrap().to_owned();
-    let got = ctx.edge.fakes.last_message(PHONE_E164).expect("the SMS");
+    let got = ctx
+        .edge
+        .fakes
+        .last_message(visitor_e164())
+        .expect("the SMS");
     let mut s = opened(ctx, &id);
     assert_eq!(s.next_json().unwrap()["status"], "pending");
     ctx.edge
@@ -292,7 +304,7 @@ fn probe(b: &Browser, js: &str) -> Value {
 
 /// Starts a missed call in the widget: its id and the number it shows.
 fn start_in_widget(b: &Browser) -> (String, String) {
-    type_and_submit(b, PHONE);
+    type_and_submit(b, visitor_phone());
     let link = b.in_shadow(HOST, "[data-testid=call-link]").unwrap();
     let tel = link.attribute("href").unwrap().unwrap();
     let img = b.in_shadow(HOST, "[data-testid=number-image]").unwrap();
@@ -341,7 +353,11 @@ fn the_widget_is_told_without_polling(ctx: &Ctx) {
         "an open socket means no polling"
     );
 
-    let r = ctx.provider_webhook(&ctx.edge.secrets.provider_secret, &PHONE_E164[1..], &called);
+    let r = ctx.provider_webhook(
+        &ctx.edge.secrets.provider_secret,
+        &visitor_e164()[1..],
+        &called,
+    );
     assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
     let token = wait_verified(&b);
     assert_eq!(probe(&b, "probe.polls"), polls, "the socket told it");
@@ -389,7 +405,11 @@ fn the_widget_polls_when_sockets_are_blocked(ctx: &Ctx) {
     );
     assert!(polls >= 6, "{polls} polls in about 11 s");
 
-    let r = ctx.provider_webhook(&ctx.edge.secrets.provider_secret, &PHONE_E164[1..], &called);
+    let r = ctx.provider_webhook(
+        &ctx.edge.secrets.provider_secret,
+        &visitor_e164()[1..],
+        &called,
+    );
     assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
     let token = wait_verified(&b);
     assert_eq!(form_token(&b).unwrap().as_deref(), Some(token.as_str()));
@@ -416,7 +436,11 @@ fn a_cut_socket_is_replaced_and_nothing_is_lost(ctx: &Ctx) {
     // Cut again, and the call lands while no socket is open: the poll or the new socket's
     // first view tells the widget.
     probe(&b, "probe.sockets[1].close(), true");
-    let r = ctx.provider_webhook(&ctx.edge.secrets.provider_secret, &PHONE_E164[1..], &called);
+    let r = ctx.provider_webhook(
+        &ctx.edge.secrets.provider_secret,
+        &visitor_e164()[1..],
+        &called,
+    );
     assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
     let token = wait_verified(&b);
     assert_eq!(form_token(&b).unwrap().as_deref(), Some(token.as_str()));

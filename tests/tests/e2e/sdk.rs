@@ -3,7 +3,7 @@
 //! callbacks it really sent.
 
 use crate::e2e::callbacks::{site_calling_back, verify_by_call, verify_by_call_as, wait_for_state};
-use crate::{Ctx, Scenario, PHONE_E164};
+use crate::{visitor_e164, Ctx, Scenario};
 use ringproof_api::{CallbackFormat, CallbackState, CallbackType, Channel};
 use ringproof_sdk::callback::{self, WebhookHeaders};
 use ringproof_sdk::Client;
@@ -47,7 +47,7 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
 
     let answer = client.siteverify(&token).unwrap();
     assert!(answer.success, "{answer:?}");
-    assert_eq!(answer.phone.as_deref(), Some(PHONE_E164));
+    assert_eq!(answer.phone.as_deref(), Some(visitor_e164()));
     assert_eq!(answer.client_transaction_id.as_deref(), Some(ctid.as_str()));
     let again = client.siteverify(&token).unwrap();
     assert_eq!(again.error_codes, ["timeout-or-duplicate"]);
@@ -57,7 +57,7 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
     // Ids are the site's own strings: spaces and slashes survive the path.
     let odd = format!("order 42/{}", crate::unique_ctid());
     let r = ctx.create(
-        json!({"site_key": site.site_key, "phone": crate::PHONE, "channel": "missed_call",
+        json!({"site_key": site.site_key, "phone": crate::visitor_phone(), "channel": "missed_call",
                "client_transaction_signature": crate::signed(&site.secret, &odd),
                "client_transaction_id": odd}),
         Some(crate::ORIGIN),
@@ -107,7 +107,7 @@ fn rust_sdk_checks_tokens_callbacks_and_transactions(ctx: &Ctx) {
     let notice = callback::verify_onering(&onering.secret, &got[0].raw_query).unwrap();
     assert_eq!(notice.fields.activity_token_id, id);
     assert_eq!(notice.fields.client_transaction_id, ctid);
-    assert_eq!(notice.fields.verified_mobile_number, &PHONE_E164[1..]);
+    assert_eq!(notice.fields.verified_mobile_number, &visitor_e164()[1..]);
     assert_eq!(notice.event_id, format!("evt_{id}"));
 }
 
@@ -225,7 +225,7 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
     let v = vars(&token, &id, &ctid);
     let answer = sh("siteverify-curl", &v);
     assert_eq!(answer["success"], true, "{answer}");
-    assert_eq!(answer["phone"], PHONE_E164);
+    assert_eq!(answer["phone"], visitor_e164());
     assert_eq!(
         sh("siteverify-curl", &v)["error_codes"][0],
         "timeout-or-duplicate"
@@ -296,7 +296,7 @@ fn readme_snippets_work_against_the_edge(ctx: &Ctx) {
         "{out}"
     );
     // Tampered, signed with another secret, or replayed later: refused.
-    let tampered = cb.body.replace(PHONE_E164, "+447400999999");
+    let tampered = cb.body.replace(visitor_e164(), "+447400999999");
     let forged_query = query.replace("MobileStatus=verified", "MobileStatus=failed");
     let out = json_line(&run(
         "node",

@@ -2,7 +2,7 @@
 //! `required`, events and `data-*-callback`s, `window.ringproof` in a single-page app, a
 //! strict CSP, themes, and the test keys a site's own automated test signs up with.
 
-use crate::{accessible, form_token, type_and_submit_in, Ctx, ORIGIN, PHONE, PHONE_E164};
+use crate::{accessible, form_token, type_and_submit_in, visitor_e164, visitor_phone, Ctx, ORIGIN};
 use ringproof_api::Channel;
 use ringproof_tests::browser::{Browser, Device};
 use ringproof_tests::fake_providers::Provider;
@@ -149,7 +149,7 @@ fn a_required_field_holds_the_form_until_verified(ctx: &Ctx) {
         ),
         json!(false)
     );
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     wait_heard(&b, "pending");
     type_code(&b, "123456");
     let token = wait_token(&b);
@@ -175,7 +175,7 @@ fn a_required_field_holds_the_form_until_verified(ctx: &Ctx) {
     let ok = ctx.siteverify("rp_test_secret_verifies", &token);
     assert_eq!(ok["success"], true, "{ok}");
     assert_eq!(ok["test"], true);
-    assert_eq!(ok["phone"], PHONE_E164);
+    assert_eq!(ok["phone"], visitor_e164());
     assert_eq!(ok["channel"], "sms");
     assert_eq!(ok["hostname"], "localhost");
     assert_eq!(ok["action"], "signup");
@@ -207,7 +207,7 @@ fn test_keys_verify_every_channel_without_a_provider(ctx: &Ctx) {
             "",
         );
         let b = open(&page);
-        start_with(&b, PHONE);
+        start_with(&b, visitor_phone());
         let note = b
             .wait_for("the test key's note", || {
                 b.in_shadow(HOST, "[data-testid=test-note]")?.text()
@@ -247,7 +247,7 @@ fn test_keys_verify_every_channel_without_a_provider(ctx: &Ctx) {
         "",
     );
     let b = open(&page);
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     wait_heard(&b, "failed:sms_undelivered");
     assert_eq!(js(&b, "return window.failedWith"), json!("sms_undelivered"));
     assert_eq!(form_token(&b).unwrap(), None);
@@ -262,7 +262,7 @@ fn test_secrets_redeem_only_test_tokens(ctx: &Ctx) {
         "",
     );
     let b = open(&page);
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     type_code(&b, "123456");
     let token = wait_token(&b);
     let code = |v: Value| v["error_codes"][0].as_str().unwrap_or_default().to_owned();
@@ -294,7 +294,7 @@ fn test_secrets_redeem_only_test_tokens(ctx: &Ctx) {
     // Another site's page may neither renew a test verification's token nor simulate its
     // call: both answer only the page that started it.
     let created = ctx.create(
-        json!({"site_key": "rp_test_missed_call", "phone": PHONE}),
+        json!({"site_key": "rp_test_missed_call", "phone": visitor_phone()}),
         Some(ORIGIN),
     );
     assert_eq!(created.status, 201, "{}", created.body);
@@ -329,7 +329,7 @@ fn test_secrets_redeem_only_test_tokens(ctx: &Ctx) {
     // Markup in the labels siteverify echoes is refused before anything starts.
     for (field, bad) in [("action", "<script>"), ("cdata", "a b")] {
         let r = ctx.create(
-            json!({"site_key": "rp_test_sms", "phone": PHONE, field: bad}),
+            json!({"site_key": "rp_test_sms", "phone": visitor_phone(), field: bad}),
             Some(ORIGIN),
         );
         assert_eq!(r.status, 400, "{field}: {}", r.body);
@@ -400,7 +400,7 @@ function boot() { window.booted = true; window.first = mount(); }
     // A verification under way follows the edge over a socket; removing the element stops it
     // all.
     let host = "#slot ringproof-verify";
-    type_and_submit_in(&b, host, PHONE);
+    type_and_submit_in(&b, host, visitor_phone());
     wait_heard(&b, "pending");
     let open = "return window.sockets.map(function (s) { return s.readyState; })";
     b.wait_for("its socket", || {
@@ -431,7 +431,7 @@ function boot() { window.booted = true; window.first = mount(); }
     // Mounted again, as a single-page app returning to the page does: it works afresh.
     js(&b, "window.got = []; window.second = mount()");
     wait_got(&b, "ready again", json!(["ready"]));
-    type_and_submit_in(&b, host, PHONE);
+    type_and_submit_in(&b, host, visitor_phone());
     b.in_shadow(host, "[data-testid=code]")
         .unwrap()
         .type_text("123456")
@@ -489,7 +489,7 @@ document.addEventListener('securitypolicyviolation', function (e) {{
     let page = HostPage::serve_with(html, &format!("Content-Security-Policy: {csp}\r\n"));
     let b = open(&page);
     wait_heard(&b, "ready");
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     b.in_shadow(HOST, "[data-testid=number-image]").unwrap();
     b.in_shadow(HOST, "[data-testid=call-qr]").unwrap();
     // Styled by the widget's sheet, not left bare.
@@ -547,7 +547,7 @@ fn themes_follow_the_page_and_the_visitor(ctx: &Ctx) {
         let _ = std::fs::create_dir_all(&shots);
         b.screenshot(&shots.join(format!("dark-form-{}.png", device.name())))
             .unwrap();
-        start_with(&b, PHONE);
+        start_with(&b, visitor_phone());
         b.in_shadow(HOST, "[data-testid=code]").unwrap();
         accessible(&b, "the dark SMS step");
         b.screenshot(&shots.join(format!("dark-sms-{}.png", device.name())))
@@ -660,14 +660,18 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
     );
     let page = page(ctx, "en", &html, "");
     let b = open(&page);
-    let sends = ctx.edge.fakes.requests_to(Provider::TeleSign).len();
-    start_with(&b, PHONE);
+    let sends = ctx
+        .edge
+        .fakes
+        .requests_for(Provider::TeleSign, visitor_e164())
+        .len();
+    start_with(&b, visitor_phone());
     b.in_shadow(HOST, "[data-testid=code]").unwrap();
     let code = b
         .wait_for("the SMS", || {
             ctx.edge
                 .fakes
-                .last_message(PHONE_E164)
+                .last_message(visitor_e164())
                 .filter(|m| m.channel == "sms")
                 .map(|m| m.code)
                 .ok_or("no SMS yet".to_owned())
@@ -675,6 +679,7 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
         .unwrap();
     type_code(&b, &code);
     let first = wait_token(&b);
+    let got_it = std::time::Instant::now();
     // The test edge's tokens live 40 s (`TOKEN_TTL_SECS`); the page hears the end.
     b.wait_for("the token's expiry", || {
         let h = heard(&b);
@@ -683,6 +688,11 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
             .ok_or(format!("{h:?}"))
     })
     .unwrap();
+    let lived = got_it.elapsed().as_secs_f64();
+    assert!(
+        (38.0..50.0).contains(&lived),
+        "the token lived {lived:.1} s, not the test edge's 40"
+    );
     assert_eq!(
         form_token(&b).unwrap(),
         None,
@@ -717,7 +727,10 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
         })
         .unwrap();
     assert_eq!(
-        ctx.edge.fakes.requests_to(Provider::TeleSign).len(),
+        ctx.edge
+            .fakes
+            .requests_for(Provider::TeleSign, visitor_e164())
+            .len(),
         sends + 1,
         "one SMS in all"
     );
@@ -806,7 +819,7 @@ window.vm = app.mount('#app');
     })
     .unwrap();
     assert_eq!(js(&b, button_disabled), json!(true));
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     type_code(&b, "123456");
     b.wait_for("Vue's state to hold the token", || {
         let t = js(&b, "return window.vm.token");
@@ -948,7 +961,7 @@ fn the_field_name_and_size_are_the_pages(ctx: &Ctx) {
     wait_heard(&b, "ready");
     let width = "return getComputedStyle(document.querySelector('ringproof-verify')).maxWidth";
     assert_eq!(js(&b, width), json!("256px"), "compact: 16rem");
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     type_code(&b, "123456");
     let token = b
         .wait_for("the token under the page's name", || {
@@ -1001,7 +1014,7 @@ fn a_lost_connection_is_an_error_event(ctx: &Ctx) {
         .unwrap();
     };
     offline(true);
-    start_with(&b, PHONE);
+    start_with(&b, visitor_phone());
     wait_heard(&b, "error:network");
     assert_eq!(js(&b, "return window.errors"), json!(["network"]));
     let sentence = said(&b);

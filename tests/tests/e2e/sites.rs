@@ -1,8 +1,10 @@
 //! Issue 4: sites through the admin API and `cargo xtask site`.
 
-use crate::{Ctx, Scenario, ORIGIN, PHONE, PHONE_E164};
+use crate::e2e::callbacks::{deliveries, verify_by_call, wait_for_state};
+use crate::{visitor_e164, visitor_phone, Ctx, Scenario, ORIGIN};
 use ringproof_api::Channel;
 use ringproof_core::signature;
+use ringproof_tests::harness::SandboxSite;
 use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -12,6 +14,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     xtask_site_cli_talks_to_the_admin_api,
     client_transaction_ids_are_unique_and_can_be_looked_up,
     onering_integration_works_by_changing_the_host,
+    a_secret_opens_its_own_site_only_and_not_after_rotation,
 ];
 
 pub fn admin(ctx: &Ctx, method: &str, path: &str, body: Option<Value>) -> Reply {
@@ -59,7 +62,7 @@ fn admin_api_manages_sites_behind_its_token(ctx: &Ctx) {
             Some(ORIGIN),
         )
     };
-    let v = start(PHONE);
+    let v = start(visitor_phone());
     assert_eq!(v.status, 201, "{}", v.body);
     let r = start("+33 6 12 34 56 78");
     assert_eq!(
@@ -86,7 +89,7 @@ fn admin_api_manages_sites_behind_its_token(ctx: &Ctx) {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["title"], "Shop 2");
-    let r = start(PHONE);
+    let r = start(visitor_phone());
     assert_eq!(
         r.error_code(),
         "channel_not_available",
@@ -109,7 +112,7 @@ fn admin_api_manages_sites_behind_its_token(ctx: &Ctx) {
         admin(ctx, "GET", &format!("/{key}"), None).error_code(),
         "unknown_site"
     );
-    assert_eq!(start(PHONE).error_code(), "unknown_site");
+    assert_eq!(start(visitor_phone()).error_code(), "unknown_site");
     assert_eq!(admin(ctx, "DELETE", "", None).status, 405);
 }
 
@@ -185,7 +188,7 @@ fn lookup(ctx: &Ctx, ctid: &str, secret: &str) -> Reply {
 fn client_transaction_ids_are_unique_and_can_be_looked_up(ctx: &Ctx) {
     let site = ctx.site_with(&[Channel::Sms]);
     let ctid = format!("order-{}", crate::now_secs());
-    let body = json!({"site_key": site.site_key, "phone": PHONE, "client_transaction_id": ctid,
+    let body = json!({"site_key": site.site_key, "phone": visitor_phone(), "client_transaction_id": ctid,
                       "client_transaction_signature": crate::signed(&site.secret, &ctid)});
     let first = ctx.create(body.clone(), Some(ORIGIN));
     assert_eq!(first.status, 201, "{}", first.body);
@@ -205,10 +208,10 @@ fn client_transaction_ids_are_unique_and_can_be_looked_up(ctx: &Ctx) {
         (t["status"].as_str(), t["channel"].as_str()),
         (Some("pending"), Some("sms"))
     );
-    assert_eq!(t["phone"], PHONE_E164);
+    assert_eq!(t["phone"], visitor_e164());
     assert!(t.get("finished_at").is_none());
 
-    let code = ctx.edge.fakes.last_message(PHONE_E164).unwrap().code;
+    let code = ctx.edge.fakes.last_message(visitor_e164()).unwrap().code;
     let r = ctx.act(&id, "check", json!({ "code": code }));
     assert_eq!(r.json()["status"], "verified", "{}", r.body);
     let t = lookup(ctx, &ctid, &site.secret).json();
@@ -262,7 +265,10 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
         r.json()
     };
     let page = "http://localhost:3000/signup";
-    let ok = ask(&api_key, "07400123456", &ctid, page);
+    // As a visitor in the UK types it, digits only.
+    let national = crate::visitor_national().replace(' ', "");
+    let national = national.as_str();
+    let ok = ask(&api_key, national, &ctid, page);
     assert_eq!(ok["Message"], "Success", "{ok}");
     assert_eq!(ok["ClientTransactionId"], ctid.as_str());
     let token_id = ok["ActivityTokenId"].as_str().unwrap();
@@ -295,7 +301,7 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
         Some("main"),
         "the site's own parameter is kept"
     );
-    assert_eq!(field("VerifiedMobileNumber"), Some(&PHONE_E164[1..]));
+    assert_eq!(field("VerifiedMobileNumber"), Some(&visitor_e164()[1..]));
     assert_eq!(field("ActivityTokenId"), Some(token_id));
     assert_eq!(field("ClientTransactionId"), Some(ctid.as_str()));
     assert_eq!(field("MobileStatus"), Some("verified"));
@@ -323,33 +329,52 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
     for (key, mobile, id, from, reason) in [
         (
             api_key.as_str(),
-            "07400123456",
+            national,
             ctid.as_str(),
             page,
             "DuplicateClientTransactionId",
         ),
-        ("wrong-key", "07400123456", "t-2", page, "InvalidApiKey"),
+        ("wrong-key", national, "t-2", page, "InvalidApiKey"),
         (
             api_key.as_str(),
-            "07400123456",
+            national,
             "t-3",
             "https://evil.example/",
             "DomainNotAllowed",
         ),
         (api_key.as_str(), "12", "t-4", page, "InvalidMobileNumber"),
         (api_key.as_str(), "", "t-5", page, "MissingParameter"),
+        // The site takes GB numbers only.
+        (
+            api_key.as_str(),
+            "%2B33612345678",
+            "t-6",
+            page,
+            "CountryNotAllowed",
+        ),
     ] {
         let r = ask(key, mobile, id, from);
         assert_eq!(r["Message"], format!("Failed#{reason}"), "{r}");
     }
+    // A site that offers no missed call has no OneRing to answer with.
+    let r = admin(
+        ctx,
+        "PATCH",
+        &format!("/{}", created["site"]["site_key"].as_str().unwrap()),
+        Some(json!({"channels": ["sms"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = ask(&api_key, national, "t-7", page);
+    assert_eq!(r["Message"], "Failed#ChannelNotAvailable", "{r}");
 
     // The sandbox site that `cargo xtask dev` prints has OneRing credentials too. This call
     // comes from a server (no Origin, no Referer), as a server-side button handler makes it.
     let sandbox = &ctx.edge.sandbox;
     let url = ctx.url(&format!(
-        "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={}&ActivityTokenId={}&MobileNumber=447400123456&ClientTransactionId={}",
+        "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={}&ActivityTokenId={}&MobileNumber={}&ClientTransactionId={}",
         sandbox.api_key,
         sandbox.activity_token_id,
+        &visitor_e164()[1..],
         crate::unique_ctid()
     ));
     // Its server credential is the site secret: the public ApiKey alone is not enough.
@@ -358,4 +383,95 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
     let bearer = format!("Bearer {}", sandbox.secret);
     let r = http::get_with(&url, &[("Authorization", bearer.as_str())]).unwrap();
     assert_eq!(r.json()["Message"], "Success", "{}", r.body);
+}
+
+/// A site made through the admin API, calling back to the receiver: its key and secret.
+fn made_site(ctx: &Ctx, title: &str) -> SandboxSite {
+    let body = json!({"title": title, "domains": ["http://localhost:*"], "channels": ["missed_call"],
+                      "callback_url": ctx.receiver.url(&format!("/hooks/{title}"))});
+    let r = admin(ctx, "POST", "", Some(body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let made = r.json();
+    SandboxSite {
+        site_key: made["site"]["site_key"].as_str().unwrap().to_owned(),
+        secret: made["secret"].as_str().unwrap().to_owned(),
+        ..Default::default()
+    }
+}
+
+/// What a secret may open: its own site's tokens, transactions and callback logs, and none of
+/// them once it has been rotated. Another site's good secret opens nothing and spends nothing.
+fn a_secret_opens_its_own_site_only_and_not_after_rotation(ctx: &Ctx) {
+    let (a, b) = (made_site(ctx, "shop-a"), made_site(ctx, "shop-b"));
+    let verified = |site: &SandboxSite| {
+        let (id, ctid) = verify_by_call(ctx, site);
+        let token = ctx.status(&id)["token"].as_str().unwrap().to_owned();
+        // The callback is on its way; the log must hold it before it is compared.
+        wait_for_state(ctx, &id, &site.secret, "delivered");
+        (id, ctid, token)
+    };
+    let (id, ctid, token) = verified(&a);
+
+    let other = ctx.siteverify(&b.secret, &token);
+    assert_eq!(
+        other,
+        json!({"success": false, "error_codes": ["invalid-input-response"]}),
+        "another site's secret learns nothing of the token"
+    );
+    let r = lookup(ctx, &ctid, &b.secret);
+    assert_eq!(
+        (r.status, r.error_code()),
+        (404, "transaction_not_found".into())
+    );
+    let r = deliveries(ctx, &id, &b.secret);
+    assert_eq!((r.status, r.json()), (200, json!({"deliveries": []})));
+    let r = deliveries(ctx, &id, &a.secret);
+    assert_eq!(
+        r.json()["deliveries"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.body
+    );
+    let r = lookup(ctx, &ctid, &a.secret);
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (200, Some("verified"))
+    );
+
+    // The second token is redeemed after the rotation; the first was not spent by site B.
+    let (id2, ctid2, token2) = verified(&a);
+    let r = admin(ctx, "POST", &format!("/{}/rotate-secret", a.site_key), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fresh = r.json()["secret"].as_str().unwrap().to_owned();
+    let old = &a.secret;
+    assert_eq!(
+        ctx.siteverify(old, &token2),
+        json!({"success": false, "error_codes": ["invalid-input-secret"]})
+    );
+    for (ctid, id) in [(&ctid, &id), (&ctid2, &id2)] {
+        let r = lookup(ctx, ctid, old);
+        assert_eq!((r.status, r.error_code()), (401, "unauthorized".into()));
+        let r = deliveries(ctx, id, old);
+        assert_eq!((r.status, r.error_code()), (401, "unauthorized".into()));
+        let r = lookup(ctx, ctid, &fresh);
+        assert_eq!(
+            (r.status, r.json()["status"].as_str()),
+            (200, Some("verified"))
+        );
+        let r = deliveries(ctx, id, &fresh);
+        assert_eq!(
+            r.json()["deliveries"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            r.body
+        );
+    }
+    for t in [&token, &token2] {
+        let ok = ctx.siteverify(&fresh, t);
+        assert_eq!(
+            (ok["success"].as_bool(), ok["phone"].as_str()),
+            (Some(true), Some(visitor_e164())),
+            "{ok}"
+        );
+    }
 }

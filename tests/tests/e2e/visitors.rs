@@ -2,7 +2,7 @@
 //! message in it, one catalog downloaded, a country found by searching, and a whole
 //! verification done with the keyboard alone.
 
-use crate::{accessible, Ctx, Scenario, PHONE_E164};
+use crate::{accessible, visitor_e164, Ctx, Scenario};
 use ringproof_api::Channel;
 use ringproof_tests::browser::Browser;
 use ringproof_tests::fake_providers::Provider;
@@ -134,12 +134,15 @@ fn sms_is_written_in_the_visitors_language(ctx: &Ctx) {
     let (_page, b) = open(ctx, &site.site_key, "ja", "");
     let ja = catalog("ja");
     form_in(&b, &ja);
-    crate::type_and_submit(&b, crate::PHONE);
+    crate::type_and_submit(&b, crate::visitor_phone());
     b.in_shadow(HOST, "[data-testid=code]").unwrap();
     accessible(&b, "the Japanese SMS step");
     let sent = b
         .wait_for("the SMS request", || {
-            let sent = ctx.edge.fakes.requests_to(Provider::TeleSign);
+            let sent = ctx
+                .edge
+                .fakes
+                .requests_for(Provider::TeleSign, visitor_e164());
             sent.into_iter().next().ok_or_default()
         })
         .unwrap();
@@ -236,10 +239,10 @@ fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
         json!("phone"),
         "the phone field is reachable by Tab"
     );
-    b.press(&format!("{}\u{E007}", &PHONE_E164)).unwrap();
+    b.press(&format!("{}\u{E007}", &visitor_e164())).unwrap();
     crate::wait_focus(&b, "code");
     let got = loop {
-        if let Some(m) = ctx.edge.fakes.last_message(PHONE_E164) {
+        if let Some(m) = ctx.edge.fakes.last_message(visitor_e164()) {
             break m;
         }
         std::thread::sleep(Duration::from_millis(50));
