@@ -820,11 +820,12 @@ fn production_config_has_no_sandbox(_ctx: &Ctx) {
     );
 }
 
-/// An edge deployed as `wrangler.toml` has it, with the sandbox off: the demo's endpoints are
-/// 403 `sandbox_disabled` and complete nothing, while a test key's simulated call still works.
-fn an_edge_without_the_sandbox_refuses_it(_ctx: &Ctx) {
-    let edge = LocalEdge::start_for_tests_changed(&[], &[("SANDBOX", "false")])
-        .expect("an edge with the sandbox off");
+/// A new deployment as `wrangler.toml` has it, the sandbox off and TeleSign's key never put:
+/// the demo's endpoints are 403 `sandbox_disabled` and complete nothing, while a test key's
+/// simulated call still works; an SMS fails `provider_misconfigured` and the next channel works.
+fn a_new_deployment_refuses_the_sandbox_and_skips_a_keyless_channel(_ctx: &Ctx) {
+    let edge = LocalEdge::start_for_tests_changed(&["TELESIGN_API_KEY"], &[("SANDBOX", "false")])
+        .expect("an edge with the sandbox off and no TeleSign key");
     let url = |p: &str| format!("{}{p}", edge.base_url);
     let r = http::get_with(&url("/v1/sandbox"), &[("Origin", ORIGIN)]).unwrap();
     assert_eq!(
@@ -878,6 +879,47 @@ fn an_edge_without_the_sandbox_refuses_it(_ctx: &Ctx) {
         r.body
     );
     assert_eq!(status(&test), "verified");
+
+    let creds = SandboxSite::generate(&edge.secrets);
+    let mut site = edge.site(&creds, "Keyless SMS", &["http://localhost:*"]);
+    site.channels = vec![Channel::Sms, Channel::VoiceCall];
+    edge.put_site(&site).unwrap();
+    let proof = proof::solved(&edge.base_url, &creds.site_key, ORIGIN).expect("a proof");
+    let r = http::post_json(
+        &url("/v1/verifications"),
+        &json!({"site_key": creds.site_key, "phone": visitor_phone(), "channel": "sms", "proof": proof}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        (v["status"].as_str(), v["failure"]["code"].as_str()),
+        (Some("failed"), Some("provider_misconfigured")),
+        "{v}"
+    );
+    assert_eq!(v["other_channels"], json!(["voice_call"]));
+    let id = v["verification_id"].as_str().unwrap();
+    let mut body = json!({"channel": "voice_call"});
+    body["proof"] = json!(proof::solved(&edge.base_url, &creds.site_key, ORIGIN).expect("a proof"));
+    let r = http::post_json(
+        &url(&format!("/v1/verifications/{id}/switch")),
+        &body,
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (200, Some("pending")),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        edge.fakes
+            .requests_to(ringproof_tests::fake_providers::Provider::TeleSign),
+        vec![],
+        "nothing went to TeleSign without its key"
+    );
 }
 
 /// A named end-to-end check against the shared edge.
@@ -985,7 +1027,7 @@ fn main() -> std::process::ExitCode {
         concurrent_siteverify_succeeds_once,
         sandbox_goes_through_the_webhook_path,
         production_config_has_no_sandbox,
-        an_edge_without_the_sandbox_refuses_it,
+        a_new_deployment_refuses_the_sandbox_and_skips_a_keyless_channel,
         browser_flow_on_another_origin,
         browser_shows_errors_in_plain_words,
         browser_takes_national_numbers,

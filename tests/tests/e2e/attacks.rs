@@ -3,6 +3,7 @@
 
 use crate::{inbound_number, visitor_phone, Ctx, Scenario, ORIGIN};
 use ringproof_api::{Channel, SiteLimits};
+use ringproof_tests::fake_providers::{Mode, Provider};
 use ringproof_tests::harness::{OsRandom, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::{http, proof};
 use serde_json::json;
@@ -598,11 +599,31 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
     );
     // A good proof buys one send, once.
     let good = proof::solved(&ctx.edge.base_url, &site.site_key, ORIGIN).unwrap();
-    assert_eq!(post(json!(good)).status, 201);
+    let bought = post(json!(good));
+    assert_eq!(bought.status, 201, "{}", bought.body);
     let replay = post(json!(good));
     assert_eq!(
         (replay.status, replay.error_code().as_str()),
         (403, "proof_invalid")
+    );
+    // Another send of the same verification is another paid attempt: it needs its own proof.
+    let id = bought.json()["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Past the test edge's 3 s cool-down, so only the proof is missing.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let resend = http::post_json(
+        &ctx.url(&format!("/v1/verifications/{id}/resend")),
+        &json!({}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(
+        (resend.status, resend.error_code().as_str()),
+        (400, "proof_required"),
+        "{}",
+        resend.body
     );
     // The free missed call needs none; a switch to a paid channel does.
     let r = http::post_json(
@@ -632,7 +653,7 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
     );
     // Every refusal is counted for the operator, by its code.
     let counted = refusals(ctx, &site);
-    assert_eq!(counted["proof_required"], 2, "{counted}");
+    assert_eq!(counted["proof_required"], 3, "{counted}");
     assert_eq!(counted["proof_invalid"], 4, "{counted}");
 }
 
@@ -655,10 +676,11 @@ fn country_plans_answer_only_the_sites_pages_and_countries(ctx: &Ctx) {
     let list = get("", ORIGIN);
     assert_eq!(list.status, 200, "{}", list.body);
     assert_eq!(list.header("access-control-allow-origin"), Some(ORIGIN));
-    assert!(list
-        .header("cache-control")
-        .unwrap_or_default()
-        .starts_with("private"));
+    assert_eq!(
+        list.header("cache-control"),
+        Some("private, max-age=600"),
+        "the browser's own cache, 10 minutes, as the README says"
+    );
     let ids: Vec<String> = list.json()["countries"]
         .as_array()
         .unwrap()
@@ -806,6 +828,26 @@ fn turnstile_sites_start_only_with_a_valid_token(ctx: &Ctx) {
         (403, "turnstile_failed"),
         "{}",
         r.body
+    );
+    // Turnstile down: closed, not open, and the token is not spent.
+    let token = ctx.edge.fakes.turnstile_token("localhost");
+    {
+        let _down = ctx
+            .edge
+            .fakes
+            .in_mode(Provider::Turnstile, Mode::ServerError);
+        let r = start(Some(token.clone()));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (503, "turnstile_unavailable"),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        start(Some(token)).status,
+        201,
+        "the same token, once Turnstile is back"
     );
     // Solved on another site's page: refused, though Turnstile itself says success.
     let elsewhere = ctx.edge.fakes.turnstile_token("evil.example");

@@ -880,6 +880,13 @@ fn the_loader_checks_what_it_loads(ctx: &Ctx) {
         pinned.body,
         "/v1/widget.js is the latest release's loader"
     );
+    // The loader's one address follows releases: cached 5 minutes, as the README says.
+    let latest = http::get(&format!("{edge}/v1/widget.js")).unwrap();
+    assert_eq!(
+        latest.header("cache-control"),
+        Some("public, max-age=300"),
+        "/v1/widget.js"
+    );
     // A release's files are named by it and cached for a year (the wasm under the same rule;
     // this client reads text only).
     for file in ["widget.js", "ringproof-widget.js", "i18n/en.json"] {
