@@ -296,6 +296,9 @@ impl State {
     }
 
     fn authenticate(&mut self, provider: Provider, req: &Request) -> Result<(), AuthError> {
+        if self.mode(provider) == Mode::KeyRevoked {
+            return Err(NOT_AUTHORIZED);
+        }
         match provider {
             Provider::Mcn => {
                 let expected = format!("Bearer {}", self.config.mcn_token);
@@ -491,11 +494,7 @@ impl FakeProviders {
         let provider = Provider::of_path(&req.path);
         let (auth, mode) = {
             let mut state = self.lock();
-            let auth = if state.mode(provider) == Mode::KeyRevoked {
-                Err(NOT_AUTHORIZED)
-            } else {
-                state.authenticate(provider, &req)
-            };
+            let auth = state.authenticate(provider, &req);
             state.record(provider, &req, auth.is_ok());
             (auth, state.mode(provider))
         };

@@ -492,14 +492,10 @@ impl LocalEdge {
     }
 
     fn kv_put(&self, key: &str, value: &str) -> Result<(), String> {
-        let out = Command::new(&self.wrangler)
-            .current_dir(&self.edge_dir)
-            .args(["kv", "key", "put", "--binding", "KV", "--local"])
-            .arg("--persist-to")
-            .arg(&self.persist)
+        let out = self
+            .kv_key("put")
             .arg(key)
             .arg(value)
-            .envs(quiet_wrangler())
             .output()
             .map_err(|e| format!("cannot run wrangler kv: {e}"))?;
         if out.status.success() {
@@ -512,16 +508,23 @@ impl LocalEdge {
         }
     }
 
+    /// `wrangler kv key {op}` against this edge's local KV, as an operator's tooling runs it.
+    fn kv_key(&self, op: &str) -> Command {
+        let mut c = Command::new(&self.wrangler);
+        c.current_dir(&self.edge_dir)
+            .args(["kv", "key", op, "--binding", "KV", "--local"])
+            .arg("--persist-to")
+            .arg(&self.persist)
+            .envs(quiet_wrangler());
+        c
+    }
+
     /// The local KV's keys under `prefix`, each with its expiration (Unix seconds), as
     /// `wrangler kv key list --local` shows them to an operator.
     pub fn kv_list(&self, prefix: &str) -> Result<Vec<(String, Option<u64>)>, String> {
-        let out = Command::new(&self.wrangler)
-            .current_dir(&self.edge_dir)
-            .args(["kv", "key", "list", "--binding", "KV", "--local"])
-            .arg("--persist-to")
-            .arg(&self.persist)
+        let out = self
+            .kv_key("list")
             .args(["--prefix", prefix])
-            .envs(quiet_wrangler())
             .output()
             .map_err(|e| format!("cannot run wrangler kv: {e}"))?;
         let text = String::from_utf8_lossy(&out.stdout);
@@ -544,15 +547,7 @@ impl LocalEdge {
 
     /// Reads a key from the edge's local KV, as an operator's tooling would.
     pub fn kv_get(&self, key: &str) -> Option<String> {
-        let out = Command::new(&self.wrangler)
-            .current_dir(&self.edge_dir)
-            .args(["kv", "key", "get", "--binding", "KV", "--local"])
-            .arg("--persist-to")
-            .arg(&self.persist)
-            .arg(key)
-            .envs(quiet_wrangler())
-            .output()
-            .ok()?;
+        let out = self.kv_key("get").arg(key).output().ok()?;
         let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         (out.status.success() && text.starts_with('{')).then_some(text)
     }

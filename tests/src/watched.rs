@@ -102,6 +102,7 @@ pub fn leaks(log: &str) -> Vec<String> {
     let mut found = Vec::new();
     for (n, line) in log.lines().enumerate() {
         // wrangler's request line: `[wrangler:info] POST /v1/... 200 OK (12ms)`.
+        let unspaced_line = unspaced(line);
         let request_line = line.starts_with("[wrangler:info] ")
             && line.split(' ').nth(2).is_some_and(|p| p.starts_with('/'));
         for (kind, value) in &watched {
@@ -114,7 +115,7 @@ pub fn leaks(log: &str) -> Vec<String> {
                 // Digits in a request line are timings, ports and ids' chance digits.
                 Kind::Code => !request_line && contains_word(line, value),
                 // However it is spaced or punctuated: `+44 7400 123456`, `(7400) 123-456`.
-                Kind::Phone => contains_word(&unspaced(line), value),
+                Kind::Phone => contains_word(&unspaced_line, value),
             };
             if hit {
                 let mut shown: String = watched

@@ -71,20 +71,20 @@ fn an_ended_attempt_is_told_recorded_for_30_days_and_forgotten(ctx: &Ctx) {
     assert!(ctx.receiver.received(path).is_empty());
     assert_eq!(edge.kv_list("verification:").unwrap(), vec![]);
     let auth = format!("Bearer {}", creds.secret);
-    let transaction = || {
-        http::get_with(
+    let transaction_says_expired = || {
+        let t = http::get_with(
             &format!("{}/v1/transactions/{ctid}", edge.base_url),
             &[("Authorization", auth.as_str())],
         )
-        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (t.status, t.json()["status"].as_str()),
+            (200, Some("expired")),
+            "{}",
+            t.body
+        );
     };
-    let t = transaction();
-    assert_eq!(
-        (t.status, t.json()["status"].as_str()),
-        (200, Some("expired")),
-        "{}",
-        t.body
-    );
+    transaction_says_expired();
 
     // The session ends a minute (the clock skew allowed) past the attempt: the site is told.
     let got = ctx.receiver.wait_for(path, 1, Duration::from_secs(120));
@@ -143,13 +143,7 @@ fn an_ended_attempt_is_told_recorded_for_30_days_and_forgotten(ctx: &Ctx) {
         (status.status, status.error_code()),
         (404, "verification_not_found".into())
     );
-    let t = transaction();
-    assert_eq!(
-        (t.status, t.json()["status"].as_str()),
-        (200, Some("expired")),
-        "{}",
-        t.body
-    );
+    transaction_says_expired();
     // Told once, not again when the object forgot.
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(ctx.receiver.received(path).len(), 1);
