@@ -116,17 +116,63 @@ pub struct PhoneCountry {
     /// What a national number starts with at home and drops abroad, `0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub national_prefix: Option<String>,
+    /// A regular expression (JavaScript syntax) for the national prefix as the country's
+    /// numbers are read (Argentina's `0?(?:(11|…)?15)?`), matched at the number's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_prefix_for_parsing: Option<String>,
+    /// What replaces that match (`9$1`), where reading rewrites the prefix instead of dropping it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_prefix_transform_rule: Option<String>,
     /// An example mobile number as written at home, `07400 123456`: the placeholder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub example: Option<String>,
-    /// Lengths of a mobile number's national significant number (without the prefix).
-    pub mobile_lengths: Vec<u16>,
-    /// A regular expression (JavaScript syntax) a mobile national significant number matches
-    /// in full.
-    pub mobile_pattern: String,
-    /// How national numbers are grouped, first match wins.
+    /// The international prefix a number dialled from the country starts with (`00`, `011`), a
+    /// regular expression: a number written with it is international.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub international_prefix: Option<String>,
+    /// Every region sharing the calling code (this one among them), in libphonenumber's order,
+    /// the main one first: a number belongs to the first it fits, and is valid where one of its
+    /// types matches.
+    pub regions: Vec<RegionRules>,
+    /// How national numbers are grouped, first match wins (the main region's, for a region
+    /// that borrows them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub formats: Vec<NumberFormat>,
+}
+
+/// A pattern (JavaScript syntax, matched in full) and the lengths a number matching it has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberRule {
+    pub pattern: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lengths: Vec<u16>,
+}
+
+/// One region's types of numbers, to say whether a number is valid there and whether a person
+/// answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionRules {
+    /// ISO 3166-1 alpha-2, `CA`.
+    pub country: String,
+    /// Where set, the numbers starting so (a regular expression, matched at the start) are
+    /// this region's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leading_digits: Option<String>,
+    /// The region's numbers in general (all its types' lengths).
+    pub general: NumberRule,
+    /// Lengths of numbers dialled only within an area (too short to reach from elsewhere).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub local_lengths: Vec<u16>,
+    /// libphonenumber's types in the order it tries them; the first that matches says.
+    pub types: Vec<TypeRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypeRule {
+    #[serde(flatten)]
+    pub rule: NumberRule,
+    /// A line a person answers (fixed, mobile, VoIP, personal), not a service number.
+    pub personal: bool,
 }
 
 /// One of libphonenumber's number formats: `pattern` over the national significant number,
@@ -137,6 +183,9 @@ pub struct NumberFormat {
     pub format: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leading_digits: Option<String>,
+    /// How the first group is written with the national prefix in front (`0$1`, `8 ($1)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_prefix_rule: Option<String>,
 }
 
 /// `POST /v1/verifications`
@@ -397,6 +446,9 @@ pub struct ErrorDetail {
     /// Seconds to wait before trying again, where waiting helps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Why, where a code has several reasons (`invalid_phone`: `too_short`, `service_number`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `GET /v1/transactions/{client_transaction_id}`: a verification as its site sees it.

@@ -58,6 +58,7 @@ pub fn event(session: &Session, now: Timestamp) -> Option<Event> {
                 code: "expired".into(),
                 message: "The time to confirm the number ran out.".into(),
                 retry_after: None,
+                reason: None,
             }),
             None,
         ),

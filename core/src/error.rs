@@ -12,8 +12,8 @@ use thiserror::Error;
 pub enum ApiError {
     #[error("The request body is not valid: {0}")]
     InvalidRequest(String),
-    #[error("{0}")]
-    InvalidPhone(String),
+    #[error("{}", .0.sentence())]
+    InvalidPhone(crate::phone::PhoneProblem),
     /// The public API and the admin API alike.
     #[error("No site has this site key.")]
     UnknownSite,
@@ -199,6 +199,10 @@ impl ApiError {
                     | ApiError::NumberLocked(secs) => Some(*secs),
                     _ => None,
                 },
+                reason: match self {
+                    ApiError::InvalidPhone(p) => Some(p.code().to_owned()),
+                    _ => None,
+                },
             },
         }
     }
@@ -253,7 +257,7 @@ mod tests {
     fn caller_errors_are_4xx() {
         for e in [
             ApiError::InvalidRequest("x".into()),
-            ApiError::InvalidPhone("x".into()),
+            ApiError::InvalidPhone(crate::phone::PhoneProblem::TooShort),
             ApiError::UnknownSite,
             ApiError::OriginNotAllowed,
             ApiError::Unauthorized,

@@ -114,6 +114,7 @@ impl FailureReason {
             code: self.code().to_owned(),
             message: self.message().to_owned(),
             retry_after: None,
+            reason: None,
         }
     }
 }

@@ -82,7 +82,7 @@ mod tests {
     fn errors_map_to_the_seeds_reasons() {
         let cases = [
             (
-                ApiError::InvalidPhone("x".into()),
+                ApiError::InvalidPhone(crate::phone::PhoneProblem::NotANumber),
                 "Failed#InvalidMobileNumber",
             ),
             (ApiError::CountryNotAllowed, "Failed#CountryNotAllowed"),

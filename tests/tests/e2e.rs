@@ -347,7 +347,8 @@ fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
     let cases = [
         ("07400 12", "too short"),
         ("07400 1234567", "too long"),
-        ("020 7946 0000", "not a mobile number"),
+        ("0909 879 0000", "service or premium-rate number"),
+        ("07400", "too short"),
     ];
     for (typed, said) in cases {
         clear_phone(&b);
@@ -379,8 +380,8 @@ fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
         let t = err.text()?;
         (!t.is_empty()).then_some(t.clone()).ok_or(t)
     })
-    // In the catalog's words for the edge's stable code, not the edge's English detail.
-    .map(|t| assert!(t.contains("does not look like a phone number"), "{t}"))
+    // In the catalog's words for the edge's reason (`too_short`), not the edge's English.
+    .map(|t| assert!(t.contains("That number is too short."), "{t}"))
     .unwrap();
 }
 
@@ -650,6 +651,65 @@ fn bad_input_gets_stable_4xx_codes(ctx: &Ctx) {
         (nowhere.status, nowhere.error_code().as_str()),
         (404, "not_found")
     );
+}
+
+/// A German visitor in the United States types their own number internationally with the
+/// picker on the US: the edge keeps the German number (a call from it verifies; the number the
+/// US hint once made of it does not), and refuses impossible numbers with a reason.
+fn a_country_hint_never_rewrites_an_international_number(ctx: &Ctx) {
+    let key = &ctx.edge.sandbox.site_key;
+    let r = ctx.create(
+        json!({"site_key": key, "phone": "+49 1512 3456789", "country": "US", "channel": "missed_call"}),
+        Some(ORIGIN),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let called = inbound_number(created["call_to_uri"].as_str().unwrap());
+    let secret = &ctx.edge.secrets.provider_secret;
+    let rewritten = ctx.provider_webhook(secret, "495123456789", &called);
+    assert_eq!(
+        rewritten.json()["outcome"],
+        "unmatched",
+        "{}",
+        rewritten.body
+    );
+    let own = ctx.provider_webhook(secret, "4915123456789", &called);
+    assert_eq!(own.json()["outcome"], "verified", "{}", own.body);
+    // Numbers libphonenumber reads, by forms the old reader refused or rewrote.
+    for (phone, country) in [
+        ("+225 01 23 45 6789", None),
+        ("011 15-2345-6789", Some("AR")),
+        ("8 029 491-19-11", Some("BY")),
+        ("+370 801 23 456", Some("US")),
+    ] {
+        let r = ctx.create(
+            json!({"site_key": key, "phone": phone, "country": country, "channel": "missed_call"}),
+            Some(ORIGIN),
+        );
+        assert_eq!(r.status, 201, "{phone} in {country:?}: {}", r.body);
+    }
+    for (phone, country, reason) in [
+        ("+3161234567812", None, "does_not_exist"),
+        ("+44 7400 1234567", None, "too_long"),
+        ("+44 7400 12", None, "too_short"),
+        ("+381001234567", None, "does_not_exist"),
+        ("+44 909 8790000", Some("GB"), "service_number"),
+        ("07400 123456", None, "needs_country"),
+        ("+999 1234 5678", None, "unknown_country_code"),
+        ("+44 7400 123456 ext. 12", None, "letters"),
+    ] {
+        let r = ctx.create(
+            json!({"site_key": key, "phone": phone, "country": country, "channel": "missed_call"}),
+            Some(ORIGIN),
+        );
+        let e = &r.json()["error"];
+        assert_eq!(
+            (r.status, e["code"].as_str(), e["reason"].as_str()),
+            (400, Some("invalid_phone"), Some(reason)),
+            "{phone}: {}",
+            r.body
+        );
+    }
 }
 
 fn webhook_needs_the_provider_secret(ctx: &Ctx) {
@@ -1031,6 +1091,7 @@ fn main() -> std::process::ExitCode {
         browser_flow_on_another_origin,
         browser_shows_errors_in_plain_words,
         browser_takes_national_numbers,
+        a_country_hint_never_rewrites_an_international_number,
         demo_page_verifies_with_the_simulate_button,
     ];
     let tests: Vec<(&'static str, Scenario)> = tests

@@ -35,6 +35,7 @@ pub(crate) fn network_error() -> ErrorDetail {
         code: "network".into(),
         message: String::new(),
         retry_after: None,
+        reason: None,
     }
 }
 

@@ -81,6 +81,9 @@ impl Catalog {
     /// What to tell the visitor about an error from the edge: its code's sentence here, else
     /// the edge's own words (English), else the generic one.
     pub fn error(&self, e: &ErrorDetail) -> String {
+        if let Some(id) = e.reason.as_deref().and_then(phone_reason) {
+            return self.t(id);
+        }
         let id = format!("error.{}", e.code);
         let entry = wire::field(&self.messages, &id);
         if entry.is_string() {
@@ -102,4 +105,20 @@ impl Catalog {
             e.message.clone()
         }
     }
+}
+
+/// The sentence for the reason the edge gives beside `invalid_phone` (core's `PhoneProblem`).
+fn phone_reason(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "empty" => "phone.empty",
+        "not_a_number" => "phone.not_a_number",
+        "letters" => "phone.letters",
+        "needs_country" => "phone.needs_country",
+        "unknown_country_code" => "phone.unknown_country_code",
+        "too_short" => "phone.too_short",
+        "too_long" => "phone.too_long",
+        "does_not_exist" => "phone.does_not_exist",
+        "service_number" => "phone.service_number",
+        _ => return None,
+    })
 }

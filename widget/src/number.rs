@@ -5,7 +5,10 @@
 use crate::i18n;
 use crate::wire::{self, field, items, text};
 use js_sys::{JsString, Reflect, RegExp};
-use ringproof_api::{DialCode, NumberFormat, PhoneCountries, PhoneCountry};
+use ringproof_api::{
+    DialCode, NumberFormat, NumberRule, PhoneCountries, PhoneCountry, RegionRules, TypeRule,
+};
+use ringproof_numbering::{Patterns, Problem};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `GET /v1/countries`, read from `JSON.parse`'s value.
@@ -31,12 +34,30 @@ pub fn read_plan(v: &JsValue) -> Option<PhoneCountry> {
         country: text(v, "country")?,
         dial_code: field(v, "dial_code").as_f64()? as u16,
         national_prefix: text(v, "national_prefix"),
+        national_prefix_for_parsing: text(v, "national_prefix_for_parsing"),
+        national_prefix_transform_rule: text(v, "national_prefix_transform_rule"),
         example: text(v, "example"),
-        mobile_lengths: items(v, "mobile_lengths")
+        international_prefix: text(v, "international_prefix"),
+        regions: items(v, "regions")
             .iter()
-            .filter_map(|n| n.as_f64().map(|n| n as u16))
+            .filter_map(|r| {
+                Some(RegionRules {
+                    country: text(r, "country")?,
+                    leading_digits: text(r, "leading_digits"),
+                    general: read_rule(&field(r, "general"))?,
+                    local_lengths: lengths(r, "local_lengths"),
+                    types: items(r, "types")
+                        .iter()
+                        .filter_map(|t| {
+                            Some(TypeRule {
+                                rule: read_rule(t)?,
+                                personal: field(t, "personal").as_bool()?,
+                            })
+                        })
+                        .collect(),
+                })
+            })
             .collect(),
-        mobile_pattern: text(v, "mobile_pattern")?,
         formats: items(v, "formats")
             .iter()
             .filter_map(|f| {
@@ -44,9 +65,24 @@ pub fn read_plan(v: &JsValue) -> Option<PhoneCountry> {
                     pattern: text(f, "pattern")?,
                     format: text(f, "format")?,
                     leading_digits: text(f, "leading_digits"),
+                    national_prefix_rule: text(f, "national_prefix_rule"),
                 })
             })
             .collect(),
+    })
+}
+
+fn lengths(v: &JsValue, name: &str) -> Vec<u16> {
+    items(v, name)
+        .iter()
+        .filter_map(|n| n.as_f64().map(|n| n as u16))
+        .collect()
+}
+
+fn read_rule(v: &JsValue) -> Option<NumberRule> {
+    Some(NumberRule {
+        pattern: text(v, "pattern")?,
+        lengths: lengths(v, "lengths"),
     })
 }
 
@@ -181,86 +217,33 @@ pub fn region_of(lang: &str) -> Option<String> {
         .map(str::to_ascii_uppercase)
 }
 
-/// Whether the visitor wrote the number internationally (`+44…`, `0044…`): the edge reads it
-/// then, whatever country is chosen.
-pub fn is_international(typed: &str) -> bool {
-    let t = typed.trim_start();
-    t.starts_with('+') || t.starts_with("00")
-}
+/// The browser's `RegExp` runs the plan's patterns: the wasm carries no regex engine.
+struct BrowserPatterns;
 
-fn digits(typed: &str) -> String {
-    typed.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// The national significant number and the national prefix the visitor typed before it.
-fn split_prefix<'a>(plan: &PhoneCountry, digits: &'a str) -> (&'a str, &'a str) {
-    match plan.national_prefix.as_deref() {
-        Some(p) if !p.is_empty() => digits
-            .strip_prefix(p)
-            .and_then(|rest| Some((digits.get(..p.len())?, rest)))
-            .unwrap_or(("", digits)),
-        _ => ("", digits),
+impl Patterns for BrowserPatterns {
+    fn exec(&self, source: &str, text: &str) -> Option<Vec<Option<String>>> {
+        let found = RegExp::new(source, "").exec(text)?;
+        Some(found.iter().map(|g| g.as_string()).collect())
     }
-}
-
-fn regex(source: &str) -> RegExp {
-    RegExp::new(source, "")
 }
 
 /// The number grouped as people write it in the country, once it is long enough to match one
 /// of its formats; as typed (digits only) before.
 pub fn format_national(plan: &PhoneCountry, typed: &str) -> String {
-    if is_international(typed) {
-        return typed.to_owned();
-    }
-    let all = digits(typed);
-    let (prefix, nsn) = split_prefix(plan, &all);
-    for f in &plan.formats {
-        if let Some(lead) = &f.leading_digits {
-            if !regex(&format!("^(?:{lead})")).test(nsn) {
-                continue;
-            }
-        }
-        let full = regex(&format!("^(?:{})$", f.pattern));
-        if full.test(nsn) {
-            let grouped: String = JsString::from(nsn)
-                .replace_by_pattern(&full, &f.format)
-                .into();
-            return format!("{prefix}{grouped}");
-        }
-    }
-    all
+    ringproof_numbering::format_national(&BrowserPatterns, plan, typed)
 }
 
-/// Why a nationally written number cannot be a mobile number of the country (a message id),
-/// before anything is sent; `None` when it may be (the edge has the last word) or is written
-/// internationally.
+/// Why a number typed with the country chosen cannot be verified (a message id), as the edge
+/// would say it, before anything is sent; `None` where the edge would accept it, or where it is
+/// written internationally (the edge reads it then).
 pub fn problem(plan: &PhoneCountry, typed: &str) -> Option<&'static str> {
-    if is_international(typed) {
-        return None;
-    }
-    let all = digits(typed);
-    if all.is_empty() {
-        return Some("phone.empty");
-    }
-    let (_, nsn) = split_prefix(plan, &all);
-    let len = nsn.len() as u16;
-    let (min, max) = (
-        plan.mobile_lengths.iter().copied().min().unwrap_or(0),
-        plan.mobile_lengths
-            .iter()
-            .copied()
-            .max()
-            .unwrap_or(u16::MAX),
-    );
-    if len < min {
-        return Some("phone.too_short");
-    }
-    if len > max {
-        return Some("phone.too_long");
-    }
-    if !regex(&format!("^(?:{})$", plan.mobile_pattern)).test(nsn) {
-        return Some("phone.not_mobile");
-    }
-    None
+    ringproof_numbering::problem(&BrowserPatterns, plan, typed).map(|p| match p {
+        Problem::Empty => "phone.empty",
+        Problem::NotANumber => "phone.not_a_number",
+        Problem::Letters => "phone.letters",
+        Problem::TooShort => "phone.too_short",
+        Problem::TooLong => "phone.too_long",
+        Problem::DoesNotExist => "phone.does_not_exist",
+        Problem::ServiceNumber => "phone.service_number",
+    })
 }

@@ -53,6 +53,7 @@ pub fn error(v: &JsValue) -> Option<ErrorDetail> {
         code: text(v, "code")?,
         message: text(v, "message").unwrap_or_default(),
         retry_after: number(v, "retry_after").map(|n| n as u64),
+        reason: text(v, "reason"),
     })
 }
 
