@@ -10,30 +10,59 @@
 pub mod text;
 
 use ringproof_api::{NumberRule, PhoneCountry, RegionRules};
-use text::{ascii_digit, expand, is_plus, is_punctuation, is_viable, normalise_digits};
+use text::{
+    ascii_digit, expand, is_plus, is_punctuation, is_viable, normalise_digits, tail, written_digits,
+};
 
 /// libphonenumber's bounds on a national significant number's length.
 pub const MIN_NSN: usize = 2;
 pub const MAX_NSN: usize = 17;
 
-/// A regular-expression engine.
-pub trait Patterns {
+/// Unicode's letters and numbers. The widget asks the browser rather than carry Unicode's
+/// tables in its wasm.
+pub trait Letters {
+    /// A letter or a number of any script (what libphonenumber's `\w` means, `_` aside).
+    fn is_alphanumeric(&self, c: char) -> bool;
+}
+
+/// Rust's own tables: core's and the tests'.
+pub struct Unicode;
+
+impl Letters for Unicode {
+    fn is_alphanumeric(&self, c: char) -> bool {
+        c.is_alphanumeric()
+    }
+}
+
+/// A regular expression's source matching `pattern` over a whole text (`WHOLE`, Java's
+/// `matches`) or at its start (`START`, Java's `lookingAt`), its groups numbered as written.
+fn source(pattern: &str, whole: bool) -> String {
+    text::join(&["^(?:", pattern, if whole { ")$" } else { ")" }])
+}
+
+const WHOLE: bool = true;
+const START: bool = false;
+
+/// A regular-expression engine, and what it says of letters.
+pub trait Patterns: Letters {
     /// Runs `source`, a whole regular expression, on `text`: the match and then each group
     /// (`None` for a group that took no part), or `None` where it does not match.
     fn exec(&self, source: &str, text: &str) -> Option<Vec<Option<String>>>;
 }
 
 /// Why a number typed nationally cannot be verified, as core's `PhoneProblem` says it (the
-/// same codes).
+/// same codes). The discriminants are the reasons' places in core's order (`empty`,
+/// `not_a_number`, `letters`, `needs_country`, `unknown_country_code`, `too_short`, `too_long`,
+/// `does_not_exist`, `service_number`), so the widget finds a sentence by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
-    Empty,
-    NotANumber,
-    Letters,
-    TooShort,
-    TooLong,
-    DoesNotExist,
-    ServiceNumber,
+    Empty = 0,
+    NotANumber = 1,
+    Letters = 2,
+    TooShort = 5,
+    TooLong = 6,
+    DoesNotExist = 7,
+    ServiceNumber = 8,
 }
 
 impl Problem {
@@ -81,11 +110,17 @@ pub fn test_length(len: usize, lengths: &[u16], local: &[u16]) -> Length {
     }
 }
 
-/// Letters, or `x`/`#`/`;` (an extension's marks): not the number of a phone, core refuses them.
-pub fn has_letters(number: &str) -> bool {
-    number.contains(|c: char| c == 'x' || (c.is_alphabetic() && !is_punctuation(c)))
-        || number.contains(['#', ';'])
+/// Letters (and numbers that are not digits, `½`), or an extension's marks (`x`, `#`, `;`, `,`,
+/// `~`, as libphonenumber reads them): not the number of a phone, core refuses them.
+pub fn has_letters(letters: &impl Letters, number: &str) -> bool {
+    let lettered = |c: char| {
+        c == 'x' || (letters.is_alphanumeric(c) && ascii_digit(c).is_none() && !is_punctuation(c))
+    };
+    number.contains(lettered) || number.contains(['#', ';', ',', '~', '\u{FF5E}'])
 }
+
+/// The longest text read as a number: a number with generous punctuation fits.
+pub const MAX_INPUT_CHARS: usize = 64;
 
 /// A number written nationally, as read.
 struct National {
@@ -103,9 +138,7 @@ struct Reader<'a, P: Patterns> {
 
 impl<P: Patterns> Reader<'_, P> {
     fn whole(&self, pattern: &str, text: &str) -> bool {
-        self.engine
-            .exec(&format!("^(?:{pattern})$"), text)
-            .is_some()
+        self.engine.exec(&source(pattern, WHOLE), text).is_some()
     }
 
     fn fits(&self, rule: &NumberRule, nsn: &str) -> bool {
@@ -138,13 +171,13 @@ impl<P: Patterns> Reader<'_, P> {
         let Some(idd) = &self.plan.international_prefix else {
             return false;
         };
-        match self.engine.exec(&format!("^(?:{idd})"), digits) {
+        match self.engine.exec(&source(idd, START), digits) {
             Some(groups) => {
                 let end = groups
                     .first()
                     .and_then(|g| g.as_ref())
                     .map_or(0, String::len);
-                !digits[end..].starts_with('0')
+                !tail(digits, end).starts_with('0')
             }
             None => false,
         }
@@ -158,7 +191,7 @@ impl<P: Patterns> Reader<'_, P> {
         let Some(pattern) = self.plan.national_prefix_for_parsing.as_deref() else {
             return unchanged;
         };
-        let Some(groups) = self.engine.exec(&format!("^(?:{pattern})"), number) else {
+        let Some(groups) = self.engine.exec(&source(pattern, START), number) else {
             return unchanged;
         };
         let end = groups
@@ -168,7 +201,7 @@ impl<P: Patterns> Reader<'_, P> {
         let last_matched = groups.len() == 1 || groups.last().is_some_and(Option::is_some);
         let (candidate, dropped) = match &self.plan.national_prefix_transform_rule {
             Some(rule) if last_matched => {
-                let rewritten = format!("{}{}", expand(rule, &groups), &number[end..]);
+                let rewritten = text::join(&[&expand(rule, &groups), tail(number, end)]);
                 // A rule that keeps the end of what it matched (Gabon's `0(60…)` → `$1`)
                 // still only drops the digits in front.
                 let dropped = number
@@ -176,7 +209,7 @@ impl<P: Patterns> Reader<'_, P> {
                     .then(|| number.len() - rewritten.len());
                 (rewritten, dropped)
             }
-            _ => (number[end..].to_owned(), Some(end)),
+            _ => (tail(number, end).to_owned(), Some(end)),
         };
         if self.general_matches(number) && !self.general_matches(&candidate) {
             return unchanged;
@@ -184,21 +217,32 @@ impl<P: Patterns> Reader<'_, P> {
         (candidate, dropped, true)
     }
 
+    /// The digits after the country's own calling code, where they start with it, and its
+    /// length. Compared as a number: the widget's wasm formats no integers for it.
+    fn after_own_code<'d>(&self, digits: &'d str) -> Option<(usize, &'d str)> {
+        let code = u32::from(self.plan.dial_code);
+        let len = code.checked_ilog10()? as usize + 1;
+        let head = digits.get(..len)?;
+        let value = head
+            .bytes()
+            .fold(0u32, |v, b| v * 10 + u32::from(b.wrapping_sub(b'0')));
+        (value == code).then(|| (len, tail(digits, len)))
+    }
+
     /// The national significant number of digits written nationally, and how many leading
     /// typed digits are not part of it (`None` when the prefix was rewritten).
     fn national(&self, digits: &str) -> National {
-        let code = self.plan.dial_code.to_string();
         let mut nsn = digits.to_owned();
         let mut dropped = Some(0);
         let mut with_code = false;
-        if let Some(rest) = digits.strip_prefix(code.as_str()) {
+        if let Some((code_len, rest)) = self.after_own_code(digits) {
             // Written with the country code but no `+` ("1 650 253 0000" in the US).
             let (stripped, by_prefix, _) = self.strip_prefix(rest);
             if (!self.general_matches(digits) && self.general_matches(&stripped))
                 || self.own_length(digits) == Length::TooLong
             {
                 nsn = stripped;
-                dropped = by_prefix.map(|d| d + code.len());
+                dropped = by_prefix.map(|d| d + code_len);
                 with_code = true;
             }
         }
@@ -241,7 +285,7 @@ impl<P: Patterns> Reader<'_, P> {
             regions.first()
         } else {
             regions.iter().find(|r| match &r.leading_digits {
-                Some(lead) => self.engine.exec(&format!("^(?:{lead})"), nsn).is_some(),
+                Some(lead) => self.engine.exec(&source(lead, START), nsn).is_some(),
                 None => kind(r).is_some(),
             })
         }?;
@@ -267,8 +311,11 @@ pub fn problem<P: Patterns>(engine: &P, plan: &PhoneCountry, typed: &str) -> Opt
     if typed.trim().is_empty() {
         return Some(Problem::Empty);
     }
-    let number = text::possible_number(typed);
-    if has_letters(number) {
+    if typed.trim().chars().nth(MAX_INPUT_CHARS).is_some() {
+        return Some(Problem::TooLong);
+    }
+    let number = text::possible_number(engine, typed);
+    if has_letters(engine, number) {
         return Some(Problem::Letters);
     }
     if !is_viable(number) {
@@ -323,25 +370,25 @@ pub fn format_national<P: Patterns>(engine: &P, plan: &PhoneCountry, typed: &str
     else {
         return all;
     };
-    let prefix = &all[..dropped];
+    let prefix = all.get(..dropped).unwrap_or_default();
     for f in &plan.formats {
         if let Some(lead) = &f.leading_digits {
-            if engine.exec(&format!("^(?:{lead})"), &nsn).is_none() {
+            if engine.exec(&source(lead, START), &nsn).is_none() {
                 continue;
             }
         }
-        let Some(groups) = engine.exec(&format!("^(?:{})$", f.pattern), &nsn) else {
+        let Some(groups) = engine.exec(&source(&f.pattern, WHOLE), &nsn) else {
             continue;
         };
         // The prefix as the country writes it in front of the first group (`8 (912) …`).
         let with_prefix = f
             .national_prefix_rule
             .as_deref()
-            .filter(|r| normalise_digits(&r.replace("$1", "")) == prefix);
+            .filter(|r| written_digits(r) == prefix);
         let grouped = match with_prefix {
             Some(rule) => expand(&text::first_group_with(&f.format, rule), &groups),
             None if prefix.is_empty() => expand(&f.format, &groups),
-            None => format!("{prefix} {}", expand(&f.format, &groups)),
+            None => text::join(&[prefix, " ", &expand(&f.format, &groups)]),
         };
         // A format that adds or drops digits (Argentina's mobiles gain a `15`) would change
         // what the visitor typed under their cursor.
@@ -358,6 +405,12 @@ mod tests {
 
     /// Only the plus matters here; no plan pattern is run for it.
     struct NoPatterns;
+
+    impl Letters for NoPatterns {
+        fn is_alphanumeric(&self, c: char) -> bool {
+            Unicode.is_alphanumeric(c)
+        }
+    }
 
     impl Patterns for NoPatterns {
         fn exec(&self, _: &str, _: &str) -> Option<Vec<Option<String>>> {

@@ -1,7 +1,7 @@
 //! Typed text as libphonenumber reads it, before any plan: which characters are digits (of
 //! any script), which are punctuation, where the number starts and ends.
 
-use crate::MIN_NSN;
+use crate::{Letters, MIN_NSN};
 
 pub fn is_plus(c: char) -> bool {
     c == '+' || c == '\u{FF0B}'
@@ -23,28 +23,33 @@ pub fn ascii_digit(c: char) -> Option<char> {
     (d < 10).then(|| char::from(b'0' + d as u8))
 }
 
-/// libphonenumber's `VALID_PUNCTUATION`: what may stand between a number's digits.
+/// libphonenumber's `VALID_PUNCTUATION`: what may stand between a number's digits; and, beyond
+/// it, the thin and narrow spaces and the direction marks that numbers pasted from phones and
+/// from right-to-left pages carry (libphonenumber refuses those numbers).
 pub fn is_punctuation(c: char) -> bool {
     matches!(c,
         '-' | 'x' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30FC}' | '\u{FF0D}'..='\u{FF0F}'
         | ' ' | '\u{A0}' | '\u{AD}' | '\u{200B}' | '\u{2060}' | '\u{3000}' | '(' | ')'
         | '\u{FF08}' | '\u{FF09}' | '\u{FF3B}' | '\u{FF3D}' | '.' | '[' | ']' | '/' | '~'
         | '\u{2053}' | '\u{223C}' | '\u{FF5E}')
+        || matches!(c, '\u{2009}' | '\u{202F}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}')
 }
 
 /// libphonenumber's `extractPossibleNumber`: from the first `+` or digit, without trailing
 /// characters that are neither letters, digits nor `#`, and before a second number (`/ x`).
-pub fn possible_number(input: &str) -> &str {
+pub fn possible_number<'a>(letters: &impl Letters, input: &'a str) -> &'a str {
     let Some(from) = input.find(|c: char| is_plus(c) || ascii_digit(c).is_some()) else {
         return "";
     };
-    let rest = &input[from..];
-    let rest = rest.trim_end_matches(|c: char| c == '_' || !(c.is_alphanumeric() || c == '#'));
+    let rest = tail(input, from);
+    let rest = rest.trim_end_matches(|c: char| !(letters.is_alphanumeric(c) || c == '#'));
     let second = rest.char_indices().find(|&(i, c)| {
-        (c == '\\' || c == '/') && rest[i + 1..].trim_start_matches(' ').starts_with('x')
+        // After any spaces, an `x`: bytes, since a char search would bring its memchr along.
+        (c == '\\' || c == '/') && tail(rest, i + 1).bytes().find(|&b| b != b' ') == Some(b'x')
     });
     match second {
-        Some((i, _)) => &rest[..i],
+        Some((i, _)) => rest.get(..i).unwrap_or_default(),
         None => rest,
     }
 }
@@ -53,10 +58,12 @@ pub fn possible_number(input: &str) -> &str {
 /// pluses, then at least three digits among punctuation.
 pub fn is_viable(number: &str) -> bool {
     let digits = number.chars().filter(|c| ascii_digit(*c).is_some()).count();
-    if number.chars().count() < MIN_NSN {
+    // `nth`, not `count`: the widget's wasm has no character counting of its own.
+    let mut chars = number.chars();
+    if chars.nth(MIN_NSN - 1).is_none() {
         return false;
     }
-    if digits == 2 && number.chars().count() == 2 {
+    if digits == 2 && chars.next().is_none() {
         return true;
     }
     let body = number.trim_start_matches(is_plus);
@@ -91,12 +98,41 @@ pub fn expand(rule: &str, groups: &[Option<String>]) -> String {
 
 /// `format` with its first group (`$` and a digit) written as `rule` writes it (`0$1`).
 pub fn first_group_with(format: &str, rule: &str) -> String {
-    match format.find('$') {
-        Some(i) if format[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => {
-            format!("{}{rule}{}", &format[..i], &format[i + 2..])
+    match format.bytes().position(|b| b == b'$') {
+        Some(i) if tail(format, i + 1).starts_with(|c: char| c.is_ascii_digit()) => {
+            let before = format.get(..i).unwrap_or_default();
+            join(&[before, rule, tail(format, i + 2)])
         }
         _ => format.to_owned(),
     }
+}
+
+/// `text` from byte `from` on; empty past its end. The widget's wasm carries no slicing panic
+/// (its message alone pulls in Unicode's printable tables).
+pub fn tail(text: &str, from: usize) -> &str {
+    text.get(from..).unwrap_or_default()
+}
+
+/// The digits a rule writes itself (`8 ($1)` → `8`), its `$1` groups aside.
+pub fn written_digits(rule: &str) -> String {
+    let mut out = String::new();
+    let mut after_dollar = false;
+    for c in rule.chars() {
+        if !after_dollar {
+            out.extend(ascii_digit(c));
+        }
+        after_dollar = c == '$';
+    }
+    out
+}
+
+/// The parts one after another (`concat`'s work in fewer bytes of the widget's wasm).
+pub fn join(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -114,12 +150,25 @@ mod tests {
 
     #[test]
     fn what_surrounds_a_number_is_dropped() {
-        assert_eq!(possible_number("Tel: +44 7400 123456."), "+44 7400 123456");
         assert_eq!(
-            possible_number("(530) 583-6985 x302/x2303"),
+            possible_number(&crate::Unicode, "Tel: +44 7400 123456."),
+            "+44 7400 123456"
+        );
+        assert_eq!(
+            possible_number(&crate::Unicode, "(530) 583-6985 x302/x2303"),
             "530) 583-6985 x302"
         );
-        assert_eq!(possible_number("none"), "");
+        assert_eq!(possible_number(&crate::Unicode, "none"), "");
+    }
+
+    #[test]
+    fn pasted_spaces_and_direction_marks_are_punctuation() {
+        assert!(is_viable("+44\u{202F}7400\u{2009}123456"));
+        assert!(is_viable(
+            "\u{2066}+44 7400 123456\u{2069}"
+                .trim_matches(|c| c != '+' && ascii_digit(c).is_none())
+        ));
+        assert!(is_viable("07400\u{200E} 123456"));
     }
 
     #[test]
@@ -129,6 +178,20 @@ mod tests {
         assert!(!is_viable("1"));
         assert!(!is_viable("1-2"));
         assert!(!is_viable("44+7400"));
+    }
+
+    #[test]
+    fn rules_write_their_own_digits() {
+        assert_eq!(written_digits("8 ($1)"), "8");
+        assert_eq!(written_digits("0$1"), "0");
+        assert_eq!(written_digits("($1)"), "");
+        assert_eq!(tail("0740", 9), "");
+    }
+
+    #[test]
+    fn parts_join() {
+        assert_eq!(join(&["^(?:", "0", ")$"]), "^(?:0)$");
+        assert_eq!(join(&[]), "");
     }
 
     #[test]

@@ -141,7 +141,12 @@ def main():
                        ("8 029 491-19-11", "BY"), ("+44 (0) 7400-123 456", "GB"),
                        ("0044 7400 123456", "GB"), ("+00 44 7400 123456", "GB"),
                        ("+999 1234 5678", None), ("+1", None), ("12", "GB"),
-                       ("tel: +44 7400 123456.", None)]:
+                       ("tel: +44 7400 123456.", None),
+                       # Extensions and letters, which we refuse by policy (the test says why).
+                       ("+358 18 12345\uff5e67", None), ("+44 7400 123~456", None),
+                       ("+44 7400 123456,123", None), ("07400 123456,,12", "GB"),
+                       ("+44 7400 123456 ext. 12", None), ("0800 FLOWERS", "GB"),
+                       ("My mobile, for calls and messages during the day: 07400 123456", "GB")]:
         add(text, hint)
     json.dump({"phonenumbers": phonenumbers.__version__, "cases": cases}, sys.stdout,
               ensure_ascii=False)

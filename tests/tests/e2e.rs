@@ -347,7 +347,7 @@ fn browser_shows_errors_in_plain_words(ctx: &Ctx) {
     let cases = [
         ("07400 12", "too short"),
         ("07400 1234567", "too long"),
-        ("0909 879 0000", "service or premium-rate number"),
+        ("0909 879 0000", "service or premium number"),
         ("07400", "too short"),
     ];
     for (typed, said) in cases {

@@ -29,8 +29,26 @@ const PERSONAL: [&str; 5] = [
     "PERSONAL_NUMBER",
 ];
 
+/// Where we refuse what libphonenumber reads, on purpose: the only disagreements allowed.
+fn policy(input: &str) -> Option<PhoneProblem> {
+    let number = ringproof_numbering::text::possible_number(&ringproof_numbering::Unicode, input);
+    if input.trim().chars().count() > ringproof_numbering::MAX_INPUT_CHARS {
+        // A sentence around a number is not a number typed in a phone field.
+        Some(PhoneProblem::TooLong)
+    } else if ringproof_numbering::has_letters(&ringproof_numbering::Unicode, number) {
+        // libphonenumber reads letters as a keypad's digits and `x`, `#`, `,`, `~` as an
+        // extension's marks: we verify the phone itself, not a vanity name or an extension.
+        Some(PhoneProblem::Letters)
+    } else {
+        None
+    }
+}
+
 fn expected(case: &Value) -> Expected {
     let text = |k: &str| case[k].as_str().unwrap_or_default().to_owned();
+    if let Some(p) = policy(&text("input")) {
+        return Expected::Refused(vec![p]);
+    }
     if let Some(error) = case["error"].as_str() {
         return Expected::Refused(match error {
             // A national form without a hint, or no calling code after the `+`.
@@ -155,10 +173,58 @@ fn every_number_is_read_as_libphonenumber_reads_it() {
     );
 }
 
+/// The widget finds its sentence for a `Problem` by its discriminant, which is the reason's place
+/// in core's order: the same code at the same place.
+#[test]
+fn the_widgets_problems_are_numbered_as_cores_reasons() {
+    use ringproof_numbering::Problem;
+    let core_order = [
+        PhoneProblem::Empty,
+        PhoneProblem::NotANumber,
+        PhoneProblem::Letters,
+        PhoneProblem::NeedsCountry,
+        PhoneProblem::UnknownCountryCode,
+        PhoneProblem::TooShort,
+        PhoneProblem::TooLong,
+        PhoneProblem::DoesNotExist,
+        PhoneProblem::ServiceNumber,
+    ];
+    for p in [
+        Problem::Empty,
+        Problem::NotANumber,
+        Problem::Letters,
+        Problem::TooShort,
+        Problem::TooLong,
+        Problem::DoesNotExist,
+        Problem::ServiceNumber,
+    ] {
+        assert_eq!(core_order[p as usize].code(), p.code(), "{p:?}");
+    }
+    let widget = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../widget/src/i18n.rs"
+    ))
+    .unwrap();
+    let mut at = 0;
+    for reason in core_order {
+        let entry = format!("(\"{}\", \"phone.{}\")", reason.code(), reason.code());
+        let found = widget[at..]
+            .find(&entry)
+            .unwrap_or_else(|| panic!("{entry} in order"));
+        at += found + entry.len();
+    }
+}
+
 /// The regex crate as the widget's engine (the browser's `RegExp` there): libphonenumber's
 /// patterns mean the same in both.
 #[derive(Default)]
 struct RegexEngine(std::cell::RefCell<std::collections::HashMap<String, regex::Regex>>);
+
+impl ringproof_numbering::Letters for RegexEngine {
+    fn is_alphanumeric(&self, c: char) -> bool {
+        c.is_alphanumeric()
+    }
+}
 
 impl ringproof_numbering::Patterns for RegexEngine {
     fn exec(&self, source: &str, text: &str) -> Option<Vec<Option<String>>> {

@@ -107,18 +107,31 @@ impl Catalog {
     }
 }
 
-/// The sentence for the reason the edge gives beside `invalid_phone` (core's `PhoneProblem`).
-fn phone_reason(reason: &str) -> Option<&'static str> {
-    Some(match reason {
-        "empty" => "phone.empty",
-        "not_a_number" => "phone.not_a_number",
-        "letters" => "phone.letters",
-        "needs_country" => "phone.needs_country",
-        "unknown_country_code" => "phone.unknown_country_code",
-        "too_short" => "phone.too_short",
-        "too_long" => "phone.too_long",
-        "does_not_exist" => "phone.does_not_exist",
-        "service_number" => "phone.service_number",
-        _ => return None,
-    })
+/// Each reason a number is refused for, in core's order (`PhoneProblem`; the widget's own
+/// check's `Problem` is numbered by it), and its sentence.
+const PHONE_REASONS: [(&str, &str); 9] = [
+    ("empty", "phone.empty"),
+    ("not_a_number", "phone.not_a_number"),
+    ("letters", "phone.letters"),
+    ("needs_country", "phone.needs_country"),
+    ("unknown_country_code", "phone.unknown_country_code"),
+    ("too_short", "phone.too_short"),
+    ("too_long", "phone.too_long"),
+    ("does_not_exist", "phone.does_not_exist"),
+    ("service_number", "phone.service_number"),
+];
+
+/// The message id for a reason the widget's own check gives.
+pub fn phone_problem(p: ringproof_numbering::Problem) -> &'static str {
+    PHONE_REASONS
+        .get(p as usize)
+        .map_or("phone.does_not_exist", |(_, id)| *id)
+}
+
+/// The message id for a reason the edge gives.
+pub fn phone_reason(reason: &str) -> Option<&'static str> {
+    PHONE_REASONS
+        .iter()
+        .find(|(code, _)| *code == reason)
+        .map(|(_, id)| *id)
 }

@@ -8,7 +8,7 @@ use js_sys::{JsString, Reflect, RegExp};
 use ringproof_api::{
     DialCode, NumberFormat, NumberRule, PhoneCountries, PhoneCountry, RegionRules, TypeRule,
 };
-use ringproof_numbering::{Patterns, Problem};
+use ringproof_numbering::{Letters, Patterns};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// `GET /v1/countries`, read from `JSON.parse`'s value.
@@ -30,6 +30,38 @@ pub fn read_countries(v: &JsValue) -> PhoneCountries {
 
 /// `GET /v1/countries/{country}` (or the `plan` above), read from `JSON.parse`'s value.
 pub fn read_plan(v: &JsValue) -> Option<PhoneCountry> {
+    // Plain loops: an iterator adapter per element type cost the wasm a kilobyte.
+    let mut regions = Vec::new();
+    for r in items(v, "regions") {
+        let mut types = Vec::new();
+        for t in items(&r, "types") {
+            if let (Some(rule), Some(personal)) = (read_rule(&t), field(&t, "personal").as_bool()) {
+                types.push(TypeRule { rule, personal });
+            }
+        }
+        if let (Some(country), Some(general)) =
+            (text(&r, "country"), read_rule(&field(&r, "general")))
+        {
+            regions.push(RegionRules {
+                country,
+                leading_digits: text(&r, "leading_digits"),
+                general,
+                local_lengths: lengths(&r, "local_lengths"),
+                types,
+            });
+        }
+    }
+    let mut formats = Vec::new();
+    for f in items(v, "formats") {
+        if let (Some(pattern), Some(format)) = (text(&f, "pattern"), text(&f, "format")) {
+            formats.push(NumberFormat {
+                pattern,
+                format,
+                leading_digits: text(&f, "leading_digits"),
+                national_prefix_rule: text(&f, "national_prefix_rule"),
+            });
+        }
+    }
     Some(PhoneCountry {
         country: text(v, "country")?,
         dial_code: field(v, "dial_code").as_f64()? as u16,
@@ -38,45 +70,19 @@ pub fn read_plan(v: &JsValue) -> Option<PhoneCountry> {
         national_prefix_transform_rule: text(v, "national_prefix_transform_rule"),
         example: text(v, "example"),
         international_prefix: text(v, "international_prefix"),
-        regions: items(v, "regions")
-            .iter()
-            .filter_map(|r| {
-                Some(RegionRules {
-                    country: text(r, "country")?,
-                    leading_digits: text(r, "leading_digits"),
-                    general: read_rule(&field(r, "general"))?,
-                    local_lengths: lengths(r, "local_lengths"),
-                    types: items(r, "types")
-                        .iter()
-                        .filter_map(|t| {
-                            Some(TypeRule {
-                                rule: read_rule(t)?,
-                                personal: field(t, "personal").as_bool()?,
-                            })
-                        })
-                        .collect(),
-                })
-            })
-            .collect(),
-        formats: items(v, "formats")
-            .iter()
-            .filter_map(|f| {
-                Some(NumberFormat {
-                    pattern: text(f, "pattern")?,
-                    format: text(f, "format")?,
-                    leading_digits: text(f, "leading_digits"),
-                    national_prefix_rule: text(f, "national_prefix_rule"),
-                })
-            })
-            .collect(),
+        regions,
+        formats,
     })
 }
 
 fn lengths(v: &JsValue, name: &str) -> Vec<u16> {
-    items(v, name)
-        .iter()
-        .filter_map(|n| n.as_f64().map(|n| n as u16))
-        .collect()
+    let mut out = Vec::new();
+    if let Ok(all) = field(v, name).dyn_into::<js_sys::Array>() {
+        for i in 0..all.length() {
+            out.extend(all.get(i).as_f64().map(|n| n as u16));
+        }
+    }
+    out
 }
 
 fn read_rule(v: &JsValue) -> Option<NumberRule> {
@@ -220,10 +226,25 @@ pub fn region_of(lang: &str) -> Option<String> {
 /// The browser's `RegExp` runs the plan's patterns: the wasm carries no regex engine.
 struct BrowserPatterns;
 
+impl Letters for BrowserPatterns {
+    fn is_alphanumeric(&self, c: char) -> bool {
+        if c.is_ascii() {
+            return c.is_ascii_alphanumeric();
+        }
+        // The browser's Unicode tables, not Rust's in the wasm.
+        let mut buf = [0; 4];
+        RegExp::new("[\\p{Alphabetic}\\p{N}]", "u").test(c.encode_utf8(&mut buf))
+    }
+}
+
 impl Patterns for BrowserPatterns {
     fn exec(&self, source: &str, text: &str) -> Option<Vec<Option<String>>> {
         let found = RegExp::new(source, "").exec(text)?;
-        Some(found.iter().map(|g| g.as_string()).collect())
+        let mut groups = Vec::new();
+        for i in 0..found.length() {
+            groups.push(found.get(i).as_string());
+        }
+        Some(groups)
     }
 }
 
@@ -237,13 +258,5 @@ pub fn format_national(plan: &PhoneCountry, typed: &str) -> String {
 /// would say it, before anything is sent; `None` where the edge would accept it, or where it is
 /// written internationally (the edge reads it then).
 pub fn problem(plan: &PhoneCountry, typed: &str) -> Option<&'static str> {
-    ringproof_numbering::problem(&BrowserPatterns, plan, typed).map(|p| match p {
-        Problem::Empty => "phone.empty",
-        Problem::NotANumber => "phone.not_a_number",
-        Problem::Letters => "phone.letters",
-        Problem::TooShort => "phone.too_short",
-        Problem::TooLong => "phone.too_long",
-        Problem::DoesNotExist => "phone.does_not_exist",
-        Problem::ServiceNumber => "phone.service_number",
-    })
+    ringproof_numbering::problem(&BrowserPatterns, plan, typed).map(i18n::phone_problem)
 }

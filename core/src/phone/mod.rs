@@ -85,9 +85,6 @@ impl PhoneProblem {
     }
 }
 
-/// The longest text read as a number: a number with generous punctuation fits.
-const MAX_INPUT_CHARS: usize = 64;
-
 /// Reads a number a visitor typed, as libphonenumber reads it, and keeps it only if it is a
 /// valid number a person answers (`Kind::is_personal`). International form (`+44 7400 123456`)
 /// is read without the hint; a national form (`07400 123456`, or `0044…` with the hint's own
@@ -103,7 +100,7 @@ pub fn read_typed(input: &str, country: Option<&str>) -> Result<(E164, Kind), Ap
     if input.is_empty() {
         return Err(refuse(PhoneProblem::Empty));
     }
-    if input.chars().count() > MAX_INPUT_CHARS {
+    if input.chars().count() > ringproof_numbering::MAX_INPUT_CHARS {
         return Err(refuse(PhoneProblem::TooLong));
     }
     let hint = match country.map(str::trim).filter(|c| !c.is_empty()) {
@@ -204,12 +201,16 @@ pub fn from_network(reported: &str) -> Option<E164> {
 pub fn country_plan(country: &str) -> Option<PhoneCountry> {
     let id = country.trim().to_ascii_uppercase();
     let plan = metadata::by_region(&id)?;
-    let mobile = plan.descriptors().mobile()?;
+    // Tristan da Cunha has no mobile numbers in the plan: its example is a fixed line's.
+    let example_of = plan
+        .descriptors()
+        .mobile()
+        .or_else(|| plan.descriptors().fixed_line());
     let code = plan.country_code();
     // As libphonenumber writes it at home (Kazakhstan's numbers the way Russia's are), where
     // that reads back as the same number: Argentina's mobiles are written at home with a `9`
     // libphonenumber would not read, and are shown without the prefix instead.
-    let example = mobile.example().and_then(|nsn| {
+    let example = example_of.and_then(|d| d.example()).and_then(|nsn| {
         let e164 = format!("+{code}{nsn}");
         [
             format::national(code, nsn),
@@ -374,6 +375,36 @@ mod tests {
             normalise("07400 12", Some("GB")),
             Err(ApiError::InvalidPhone(PhoneProblem::TooShort))
         );
+    }
+
+    #[test]
+    fn extensions_and_pasted_marks() {
+        for typed in [
+            "+358 18 12345～67",
+            "+44 7400 123~456",
+            "+44 7400 123456,123",
+        ] {
+            assert_eq!(
+                normalise(typed, None),
+                Err(ApiError::InvalidPhone(PhoneProblem::Letters)),
+                "{typed}"
+            );
+        }
+        let n = normalise(
+            "\u{2066}+44\u{202F}7400\u{2009}123456\u{200F}\u{2069}",
+            Some("IL"),
+        );
+        assert_eq!(n.unwrap().as_str(), "+447400123456");
+        let long = format!(
+            "My mobile, for calls during the day: {}",
+            "07400 123456 ".repeat(3)
+        );
+        assert_eq!(
+            normalise(&long, Some("GB")),
+            Err(ApiError::InvalidPhone(PhoneProblem::TooLong))
+        );
+        // Every region has a plan, Tristan da Cunha's without mobiles too.
+        assert!(country_plan("TA").is_some());
     }
 
     #[test]

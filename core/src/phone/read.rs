@@ -7,6 +7,7 @@
 use super::metadata::{self, Length, Plan};
 use super::PhoneProblem;
 use ringproof_numbering::text::{expand, is_plus, is_viable, normalise_digits, possible_number};
+use ringproof_numbering::Unicode;
 
 /// A number as libphonenumber holds it: calling code and national significant number, its
 /// leading zeros kept.
@@ -131,10 +132,10 @@ pub fn strip_national_prefix(number: &str, plan: Plan) -> (String, bool) {
 /// Reads typed text as libphonenumber's `parse(text, hint)` does; a hint is only used for a
 /// number written nationally.
 pub fn read(input: &str, hint: Option<Plan>) -> Result<Number, PhoneProblem> {
-    let number = possible_number(input);
+    let number = possible_number(&Unicode, input);
     // libphonenumber would read letters as a keypad's digits and `x` or `#` as an extension's
     // mark: neither is how a visitor gives the number of the phone in their hand.
-    if ringproof_numbering::has_letters(number) {
+    if ringproof_numbering::has_letters(&Unicode, number) {
         return Err(PhoneProblem::Letters);
     }
     if !is_viable(number) {
