@@ -16,6 +16,7 @@ pub mod http;
 pub mod http_server;
 pub mod proof;
 pub mod push_bench;
+pub mod python;
 pub mod scenario_args;
 pub mod shots;
 pub mod watched;

@@ -11,7 +11,6 @@ use ringproof_core::error::ApiError;
 use ringproof_core::phone::{self, PhoneProblem};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 /// What core should answer, from libphonenumber's verdict.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,23 +85,7 @@ fn expected(case: &Value) -> Expected {
 }
 
 fn oracle() -> Vec<Value> {
-    let python = std::env::var_os("RINGPROOF_PYTHON").unwrap_or_else(|| {
-        panic!(
-            "RINGPROOF_PYTHON is not set: run the tests through `cargo xtask test`, which \
-             installs PyPI phonenumbers in a virtualenv and points this variable at it"
-        )
-    });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/phone_oracle.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python:?}: {e}; run `cargo xtask setup`"));
-    assert!(
-        out.status.success(),
-        "the oracle failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("the oracle prints JSON");
+    let v = ringproof_tests::python::run_json("phone_oracle.py", &[]);
     // The crate's metadata version is in its own version's build part (`0.3.10+9.0.33`).
     assert_eq!(
         v["phonenumbers"], "9.0.33",

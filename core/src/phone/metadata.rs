@@ -28,12 +28,20 @@ pub fn by_code(code: u16) -> Vec<Plan> {
     plans
 }
 
+/// Whether anyone has the calling code: asked of up to three prefixes of every international
+/// number, so without `by_code`'s list and sort.
+pub fn has_code(code: u16) -> bool {
+    let db: &'static phonenumber::metadata::Database = &DATABASE;
+    db.by_code(&code).is_some_and(|plans| !plans.is_empty())
+}
+
 /// The plan libphonenumber reads and formats a calling code's numbers with: its main region's.
 pub fn main_of(code: u16) -> Option<Plan> {
     by_code(code).into_iter().next()
 }
 
-/// libphonenumber's patterns without the whitespace its XML lays them out with.
+/// libphonenumber's patterns without the whitespace its XML lays them out with: a browser's
+/// `RegExp` would read it literally, so the plans carry them compacted too.
 pub fn compact(pattern: &str) -> String {
     pattern.chars().filter(|c| !c.is_whitespace()).collect()
 }

@@ -230,9 +230,12 @@ pub fn country_plan(country: &str) -> Option<PhoneCountry> {
         .formats()
         .iter()
         .map(|f| NumberFormat {
-            pattern: compact(f.pattern().as_str()),
+            pattern: metadata::compact(f.pattern().as_str()),
             format: f.format().to_owned(),
-            leading_digits: f.leading_digits().last().map(|r| compact(r.as_str())),
+            leading_digits: f
+                .leading_digits()
+                .last()
+                .map(|r| metadata::compact(r.as_str())),
             national_prefix_rule: format::national_prefix_rule(formats_of, f),
         })
         .collect();
@@ -247,7 +250,9 @@ pub fn country_plan(country: &str) -> Option<PhoneCountry> {
         national_prefix_for_parsing: prefix_pattern,
         national_prefix_transform_rule: prefix_rule,
         example,
-        international_prefix: plan.international_prefix().map(|p| compact(p.as_str())),
+        international_prefix: plan
+            .international_prefix()
+            .map(|p| metadata::compact(p.as_str())),
         regions: metadata::by_code(code)
             .into_iter()
             .map(region_rules)
@@ -261,7 +266,7 @@ fn general_rule(plan: metadata::Plan) -> NumberRule {
         pattern: plan
             .descriptors()
             .get(phonenumber::Type::Unknown)
-            .map(|g| compact(g.national_number().as_str()))
+            .map(|g| metadata::compact(g.national_number().as_str()))
             .unwrap_or_default(),
         lengths: metadata::general_lengths(plan).0,
     }
@@ -275,7 +280,7 @@ fn region_rules(plan: metadata::Plan) -> RegionRules {
             let d = plan.descriptors().get(*t)?;
             Some(TypeRule {
                 rule: NumberRule {
-                    pattern: compact(d.national_number().as_str()),
+                    pattern: metadata::compact(d.national_number().as_str()),
                     lengths: d.possible_length().to_vec(),
                 },
                 personal: k.is_personal(),
@@ -289,17 +294,11 @@ fn region_rules(plan: metadata::Plan) -> RegionRules {
     }
     RegionRules {
         country: plan.id().to_owned(),
-        leading_digits: plan.leading_digits().map(|l| compact(l.as_str())),
+        leading_digits: plan.leading_digits().map(|l| metadata::compact(l.as_str())),
         general: general_rule(plan),
         local_lengths: metadata::general_lengths(plan).1,
         types,
     }
-}
-
-/// libphonenumber lays its patterns out over lines (its engine ignores the whitespace); a
-/// browser's `RegExp` would not, so the plan carries them without it.
-fn compact(pattern: &str) -> String {
-    metadata::compact(pattern)
 }
 
 /// The countries a site accepts with their calling codes, in its order; every country, by

@@ -56,7 +56,7 @@ fn calling_code(digits: &str) -> Option<(u16, &str)> {
     }
     (1..=MAX_CODE_DIGITS.min(digits.len())).find_map(|n| {
         let code: u16 = digits[..n].parse().ok()?;
-        (!metadata::by_code(code).is_empty()).then(|| (code, &digits[n..]))
+        metadata::has_code(code).then(|| (code, &digits[n..]))
     })
 }
 

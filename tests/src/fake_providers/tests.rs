@@ -5,7 +5,6 @@
 use super::*;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::process::Command;
 use std::sync::mpsc;
 
 const PHONE: &str = "447400123456";
@@ -350,32 +349,16 @@ fn tsa_check_accepts_the_sdks_own_signature() {
 /// in the end-to-end tests, so all three agree.
 #[test]
 fn official_telesign_sdk_request_is_accepted() {
-    let python = std::env::var_os("RINGPROOF_PYTHON").unwrap_or_else(|| {
-        panic!(
-            "RINGPROOF_PYTHON is not set: run the tests through `cargo xtask test`, which \
-             installs the official TeleSign SDK in a virtualenv and points this variable at it"
-        )
-    });
     let f = fakes();
     let config = f.config();
     let template = "Your code is $$CODE$$.\n\n@localhost #$$CODE$$";
     let run = |api_key: &str| -> Value {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/python/telesign_sdk_request.py"
-        );
-        let out = Command::new(&python)
-            .arg(script)
-            .args([&f.telesign_base(), &config.telesign_customer_id, api_key])
-            .args([PHONE, "424242", template])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {python:?}: {e}; run `cargo xtask setup`"));
-        assert!(
-            out.status.success(),
-            "the SDK script failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("the script prints JSON")
+        let base = f.telesign_base();
+        let args = [base.as_str(), config.telesign_customer_id.as_str(), api_key];
+        crate::python::run_json(
+            "telesign_sdk_request.py",
+            &[&args[..], &[PHONE, "424242", template]].concat(),
+        )
     };
 
     let ok = run(&config.telesign_api_key);
