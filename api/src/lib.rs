@@ -230,8 +230,12 @@ pub struct CreateVerification {
 /// `POST /v1/verifications/{id}/resend`; the body may be empty for a missed call.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Resend {
+    /// A challenge fetched for this verification (`GET /v1/challenge?verification=`), solved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<String>,
+    /// A fresh Turnstile token, on a site that checks one, for a paid attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnstile_response: Option<String>,
 }
 
 /// `GET /v1/challenge?site_key=`: a proof-of-work challenge, field for field ALTCHA's. Find
@@ -374,9 +378,12 @@ pub struct CheckResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SwitchChannel {
     pub channel: Channel,
-    /// As for [`CreateVerification::proof`], when switching to a paid channel.
+    /// As for [`Resend::proof`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<String>,
+    /// As for [`Resend::turnstile_response`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnstile_response: Option<String>,
 }
 
 /// `POST /v1/providers/missed-call/{provider_secret}`: what a missed-call provider reports.
@@ -388,6 +395,10 @@ pub struct MissedCallWebhook {
     pub called: String,
     /// RFC 3339.
     pub call_time: String,
+    /// The provider's id of the call, when it gives one: a repeated report of one call is
+    /// routed where the first went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
 }
 
 /// `POST /v1/sandbox/missed-call`

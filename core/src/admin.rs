@@ -239,39 +239,94 @@ fn callback(url: Option<&str>, deployment: Deployment) -> Result<Option<String>,
 
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
-        Host::Domain(d) => *d == "localhost" || d.ends_with(".localhost"),
+        Host::Domain(d) => {
+            let d = d.trim_end_matches('.');
+            d == "localhost" || d.ends_with(".localhost")
+        }
         Host::Ipv4(ip) => ip.is_loopback(),
         Host::Ipv6(ip) => ip.is_loopback(),
     }
 }
 
+/// IPv4 addresses a callback must never reach: private, shared, loopback, link-local,
+/// reserved, multicast, benchmarking and documentation ranges.
+fn is_internal_v4(ip: &Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        // 100.64.0.0/10, carrier-grade NAT; 0.0.0.0/8; 240.0.0.0/4, reserved.
+        || (a == 100 && (64..128).contains(&b))
+        || a == 0
+        || a >= 240
+        // 192.0.0.0/24, IETF protocol assignments; 198.18.0.0/15, benchmarking.
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (b & 0xfe) == 18)
+}
+
+/// The IPv4 address an IPv6 address carries, in every form that reaches it: mapped,
+/// compatible, translated, NAT64's well-known and local prefixes, 6to4.
+fn embedded_v4(ip: &Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] | [0, 0, 0, 0, 0xffff, 0, ..] => {
+            Some(low)
+        }
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 1, ..] => Some(low),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
+            (hi >> 8) as u8,
+            hi as u8,
+            (lo >> 8) as u8,
+            lo as u8,
+        )),
+        _ => None,
+    }
+}
+
+fn is_internal_v6(ip: &Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        // fc00::/7 unique-local, fe80::/10 link-local, fec0::/10 site-local.
+        || (first & 0xfe00) == 0xfc00
+        || (first & 0xffc0) == 0xfe80
+        || (first & 0xffc0) == 0xfec0
+        // 2001::/32 Teredo (it tunnels to an address it hides), 2001:db8::/32 documentation,
+        // 100::/64 discard.
+        || (first == 0x2001 && matches!(ip.segments()[1], 0 | 0xdb8))
+        || (first == 0x100 && ip.segments()[1..4] == [0, 0, 0])
+        || embedded_v4(ip).is_some_and(|v4| is_internal_v4(&v4))
+}
+
+/// Names only a local resolver answers: a single label (completed by a search domain), and
+/// the suffixes reserved for private networks, with or without the root's trailing dot.
+fn is_internal_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    !name.contains('.')
+        || [
+            ".local",
+            ".internal",
+            ".localdomain",
+            ".home.arpa",
+            ".lan",
+            ".intranet",
+        ]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+}
+
 /// Addresses a callback must never reach from a production edge.
 fn is_internal(host: &Host<&str>) -> bool {
-    let v4 = |ip: &Ipv4Addr| {
-        let [a, b, ..] = ip.octets();
-        ip.is_private()
-            || ip.is_link_local()
-            || ip.is_unspecified()
-            || ip.is_broadcast()
-            || ip.is_loopback()
-            // 100.64.0.0/10, carrier-grade NAT; 0.0.0.0/8.
-            || (a == 100 && (64..128).contains(&b))
-            || a == 0
-    };
-    let v6 = |ip: &Ipv6Addr| {
-        let first = ip.segments()[0];
-        ip.is_unspecified()
-            || ip.is_loopback()
-            || (first & 0xfe00) == 0xfc00
-            || (first & 0xffc0) == 0xfe80
-            || ip.to_ipv4_mapped().is_some_and(|m| v4(&m))
-    };
     match host {
-        Host::Domain(d) => {
-            d.ends_with(".local") || d.ends_with(".internal") || d.ends_with(".localdomain")
-        }
-        Host::Ipv4(ip) => v4(ip),
-        Host::Ipv6(ip) => v6(ip),
+        Host::Domain(d) => is_internal_name(d),
+        Host::Ipv4(ip) => is_internal_v4(ip),
+        Host::Ipv6(ip) => is_internal_v6(ip),
     }
 }
 
@@ -381,6 +436,21 @@ mod tests {
             Box::new(|i| i.callback_url = Some("https://0x7f000001/hook".into())),
             Box::new(|i| i.callback_url = Some("https://localhost/hook".into())),
             Box::new(|i| i.callback_url = Some("https://db.internal/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://db.internal./hook".into())),
+            Box::new(|i| i.callback_url = Some("https://printer.local./hook".into())),
+            Box::new(|i| i.callback_url = Some("https://localhost./hook".into())),
+            Box::new(|i| i.callback_url = Some("https://intranet/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[::10.0.0.1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[::ffff:0:10.0.0.1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[64:ff9b::a9fe:a9fe]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[64:ff9b:1::c0a8:1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[2002:a9fe:a9fe::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[2001:0:4136:e378::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[fec0::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[fe80::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[ff02::1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://198.18.0.1/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://240.0.0.1/hook".into())),
             Box::new(|i| i.limits.pow_max_number = Some(5)),
             Box::new(|i| i.limits.paid_countries = Some(vec!["gbr".into()])),
             Box::new(|i| i.channels = Some(vec![])),
@@ -397,6 +467,17 @@ mod tests {
                 ),
                 "case {n}"
             );
+        }
+        for public in [
+            "https://[2606:4700::1111]/hook",
+            "https://[64:ff9b::808:808]/hook",
+            "https://[2002:808:808::1]/hook",
+            "https://hooks.example.com./hook",
+        ] {
+            let mut i = input();
+            i.callback_url = Some(public.into());
+            let made = create(i, vec![], &mut Seeded(1), b"m", PROD);
+            assert!(made.is_ok(), "{public}: {made:?}");
         }
         let mut local = input();
         local.callback_url = Some("http://127.0.0.1:9000/hook".into());

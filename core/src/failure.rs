@@ -32,6 +32,9 @@ pub enum FailureReason {
     RangeBlocked,
     /// What providers reported charging the site today reached its daily cap.
     SpendCapReached,
+    /// Every number the visitor could be asked to call waits for another verification of their
+    /// number: the site's other ways are offered at once.
+    NoFreeLine,
 }
 
 impl FailureReason {
@@ -52,6 +55,7 @@ impl FailureReason {
             FailureReason::SiteRateLimited => "site_rate_limited",
             FailureReason::RangeBlocked => "range_blocked",
             FailureReason::SpendCapReached => "spend_cap_reached",
+            FailureReason::NoFreeLine => "no_free_line",
         }
     }
 
@@ -95,6 +99,9 @@ impl FailureReason {
             }
             FailureReason::RangeBlocked => {
                 "Codes to numbers like yours are paused for a while. Please try another way, or try again later."
+            }
+            FailureReason::NoFreeLine => {
+                "Every number we could ask you to call is busy with another check of your number. Please choose another way."
             }
         }
     }

@@ -80,6 +80,18 @@ pub struct FinishedVerification<'a>(pub &'a str);
 
 /// 30 days: long enough for a site's monthly reconciliation, short enough not to hoard numbers.
 pub const FINISHED_TTL_SECS: u64 = 30 * 24 * 3600;
+/// A test key's ClientTransactionId is kept a day: its verification keeps no record, and a
+/// script starting thousands must not make the deployment keep each for a month.
+pub const TEST_TRANSACTION_TTL_SECS: u64 = 24 * 3600;
+
+/// How long a site's ClientTransactionId stays claimed.
+pub fn transaction_ttl_secs(test: bool) -> u64 {
+    if test {
+        TEST_TRANSACTION_TTL_SECS
+    } else {
+        FINISHED_TTL_SECS
+    }
+}
 
 impl KvKey for FinishedVerification<'_> {
     type Value = FinishedRecord;

@@ -4,6 +4,7 @@
 //! cap, a block on bursts to one number range (Fraud Guard), and a lockout after about ten
 //! wrong codes a day for one number.
 
+use crate::client::{Client, NETWORKS_PER_ALLOCATION};
 use crate::failure::FailureReason;
 use crate::phone::E164;
 use crate::throttle::{Rule, WINDOW_SECS};
@@ -241,39 +242,132 @@ pub struct Counter {
     pub refusal: FailureReason,
 }
 
-/// Starts by one client on one site: bounds what one client can hold pending.
-pub fn start_counter(site_key: &str, limits: &Limits, client: &str) -> (String, Rule) {
-    (
-        format!("starts:{site_key}:{client}"),
-        Rule::per(limits.starts_per_client_per_hour, WINDOW_SECS),
-    )
+/// Bounds the operator sets for the whole deployment, over every site (`wrangler.toml`'s vars):
+/// what no one site's setting may decide for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shared {
+    /// Paid sends to one number an hour, whichever sites ask: keeps a phone from being
+    /// flooded through many sites. A site's own limit is counted per site.
+    pub sends_per_number_per_hour: u32,
+    /// Paid sends to one number range in ten minutes, whichever sites ask, before the range
+    /// is blocked on every site for [`RANGE_BLOCK_SECS`]. A site's own threshold blocks the
+    /// range on that site only.
+    pub range_sends_per_10_min: u32,
+}
+
+pub const SHARED_SENDS_PER_NUMBER_PER_HOUR: u32 = 20;
+pub const SHARED_RANGE_SENDS_PER_10_MIN: u32 = 40;
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            sends_per_number_per_hour: SHARED_SENDS_PER_NUMBER_PER_HOUR,
+            range_sends_per_10_min: SHARED_RANGE_SENDS_PER_10_MIN,
+        }
+    }
+}
+
+impl Shared {
+    /// From the deployment's vars; a missing or unreadable one keeps its default.
+    pub fn from_vars(number: Option<&str>, range: Option<&str>) -> Shared {
+        let read = |v: Option<&str>, default| {
+            v.and_then(|v| v.trim().parse().ok())
+                .filter(|n| *n <= crate::throttle::HITS_MAX)
+                .unwrap_or(default)
+        };
+        Shared {
+            sends_per_number_per_hour: read(number, SHARED_SENDS_PER_NUMBER_PER_HOUR),
+            range_sends_per_10_min: read(range, SHARED_RANGE_SENDS_PER_10_MIN),
+        }
+    }
+}
+
+/// Starts by one client on one site (and by its /48, wider): bounds what one client can hold
+/// pending. Test keys' starts are counted per client over every test key.
+pub fn start_counters(
+    site_key: &str,
+    limits: &Limits,
+    client: &Client,
+    test: bool,
+) -> Vec<(String, Rule)> {
+    let hourly = |n: u32| Rule::per(n, WINDOW_SECS);
+    let mut counters = vec![(
+        format!("starts:{site_key}:{}", client.network),
+        hourly(limits.starts_per_client_per_hour),
+    )];
+    if let Some(wide) = &client.allocation {
+        counters.push((
+            format!("starts:{site_key}:{wide}"),
+            hourly(
+                limits
+                    .starts_per_client_per_hour
+                    .saturating_mul(NETWORKS_PER_ALLOCATION),
+            ),
+        ));
+    }
+    if test {
+        // Test keys cost nothing: one bound over all of them, so six keys buy no more.
+        counters.push((
+            format!("test-starts:{}", client.network),
+            hourly(crate::test_keys::STARTS_PER_CLIENT_PER_HOUR),
+        ));
+    }
+    counters
 }
 
 /// Every counter a paid send to `phone` must pass, in the order their refusals are named.
+/// Each is scoped to what it protects: a site's own limits count that site's sends only, so
+/// no other site's traffic can use them up.
 pub fn paid_send_counters(
     site_key: &str,
     limits: &Limits,
+    shared: &Shared,
     sends_per_number_per_hour: u32,
     phone: &E164,
-    client: &str,
-) -> [Counter; 5] {
+    client: &Client,
+) -> Vec<Counter> {
     let phone = phone.as_str();
+    let range = range_of(phone);
     let counter = |name: String, rule, refusal| Counter {
         name,
         rule,
         refusal,
     };
-    [
+    let range_rule = |limit| Rule {
+        limit,
+        span_secs: RANGE_WINDOW_SECS,
+        block_secs: Some(RANGE_BLOCK_SECS),
+    };
+    let mut counters = vec![
         counter(
-            format!("number:{phone}"),
+            format!("number:{site_key}:{phone}"),
             Rule::per(sends_per_number_per_hour, WINDOW_SECS),
             FailureReason::NumberRateLimited,
         ),
         counter(
-            format!("client:{site_key}:{client}"),
+            format!("number:{phone}"),
+            Rule::per(shared.sends_per_number_per_hour, WINDOW_SECS),
+            FailureReason::NumberRateLimited,
+        ),
+        counter(
+            format!("client:{site_key}:{}", client.network),
             Rule::per(limits.sends_per_client_per_hour, WINDOW_SECS),
             FailureReason::ClientRateLimited,
         ),
+    ];
+    if let Some(wide) = &client.allocation {
+        counters.push(counter(
+            format!("client:{site_key}:{wide}"),
+            Rule::per(
+                limits
+                    .sends_per_client_per_hour
+                    .saturating_mul(NETWORKS_PER_ALLOCATION),
+                WINDOW_SECS,
+            ),
+            FailureReason::ClientRateLimited,
+        ));
+    }
+    counters.extend([
         counter(
             format!("site-hour:{site_key}"),
             Rule::per(limits.sends_per_site_per_hour, WINDOW_SECS),
@@ -285,28 +379,117 @@ pub fn paid_send_counters(
             FailureReason::SiteRateLimited,
         ),
         counter(
-            format!("range:{}", range_of(phone)),
-            Rule {
-                limit: limits.sends_per_range_per_10_min,
-                span_secs: RANGE_WINDOW_SECS,
-                block_secs: Some(RANGE_BLOCK_SECS),
-            },
+            format!("range:{site_key}:{range}"),
+            range_rule(limits.sends_per_range_per_10_min),
             FailureReason::RangeBlocked,
         ),
+        counter(
+            format!("range:{range}"),
+            range_rule(shared.range_sends_per_10_min),
+            FailureReason::RangeBlocked,
+        ),
+    ]);
+    counters
+}
+
+/// Live sockets one client may open in ten minutes, over every verification: a page needs one
+/// per verification, and a few more when its connection drops.
+pub const SOCKETS_PER_CLIENT_PER_10_MIN: u32 = 30;
+
+/// Sockets opened by one client.
+pub fn socket_counter(client: &Client) -> (String, Rule) {
+    (
+        format!("sockets:{}", client.network),
+        Rule::per(SOCKETS_PER_CLIENT_PER_10_MIN, 600),
+    )
+}
+
+/// Wrong codes for one number on one site, and by one client over every site: a lock on one
+/// site never refuses another site's visitor, and one client cannot buy guesses by moving
+/// between sites. Only a code compared and found wrong counts.
+pub fn check_counters(
+    site_key: &str,
+    limits: &Limits,
+    client: &Client,
+    phone: &E164,
+) -> [(String, Rule); 2] {
+    let rule = Rule::per(limits.failed_checks_per_number_per_day, DAY_SECS);
+    let phone = phone.as_str();
+    [
+        (format!("checks:{site_key}:{phone}"), rule),
+        (format!("checks:{}:{phone}", client.network), rule),
     ]
 }
 
-/// Wrong codes for one number, across verifications and sites.
-pub fn check_counter(limits: &Limits, phone: &E164) -> (String, Rule) {
-    (
-        format!("checks:{}", phone.as_str()),
-        Rule::per(limits.failed_checks_per_number_per_day, DAY_SECS),
-    )
+/// What a paid send is expected to cost before its provider reports (most never do: only
+/// TeleSign's SMS callbacks carry a price), per channel and country, in the site's spend
+/// currency. The operator's table (`PRICE_ESTIMATES`, e.g.
+/// `{"sms": {"*": "0.10", "IN": "0.01"}, "voice_call": {"*": "0.20"}}`) replaces the defaults
+/// channel by channel; `*` is every country not named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prices {
+    by_channel: Vec<(Channel, Vec<(String, u64)>)>,
+}
+
+/// The defaults: on the high side of what SMS, voice and flash calls cost, so a cap is reached
+/// early rather than late.
+pub const DEFAULT_PRICES: [(Channel, &str); 3] = [
+    (Channel::Sms, "0.10"),
+    (Channel::VoiceCall, "0.10"),
+    (Channel::FlashCall, "0.02"),
+];
+
+impl Default for Prices {
+    fn default() -> Prices {
+        Prices {
+            by_channel: DEFAULT_PRICES
+                .iter()
+                .map(|(c, p)| (*c, vec![("*".to_owned(), parse_micros(p).unwrap_or(0))]))
+                .collect(),
+        }
+    }
+}
+
+impl Prices {
+    /// The operator's table over the defaults; an unreadable one is an error to log, and the
+    /// defaults stand.
+    pub fn parse(json: &str) -> Result<Prices, String> {
+        let table: std::collections::HashMap<Channel, std::collections::BTreeMap<String, String>> =
+            serde_json::from_str(json).map_err(|e| format!("PRICE_ESTIMATES: {e}"))?;
+        let mut prices = Prices::default();
+        for (channel, by_country) in table {
+            let mut entries = Vec::new();
+            for (country, price) in by_country {
+                let micros = parse_micros(&price)
+                    .ok_or_else(|| format!("PRICE_ESTIMATES: {price:?} is not an amount"))?;
+                entries.push((country.to_ascii_uppercase(), micros));
+            }
+            prices.by_channel.retain(|(c, _)| *c != channel);
+            prices.by_channel.push((channel, entries));
+        }
+        Ok(prices)
+    }
+
+    /// The estimate of a send on `channel` to a number of `region`.
+    pub fn estimate(&self, channel: Channel, region: Option<&str>) -> u64 {
+        let Some((_, entries)) = self.by_channel.iter().find(|(c, _)| *c == channel) else {
+            return 0;
+        };
+        let named = region.and_then(|r| entries.iter().find(|(c, _)| c.eq_ignore_ascii_case(r)));
+        named
+            .or_else(|| entries.iter().find(|(c, _)| c == "*"))
+            .map_or(0, |(_, micros)| *micros)
+    }
 }
 
 /// One site's spend on `day` (days since the epoch).
 pub fn spend_counter(site_key: &str, day: u64) -> String {
     format!("spend:{site_key}:{day}")
+}
+
+/// A site's recent paid sends and refusals, which its proof of work follows.
+pub fn pressure_counter(site_key: &str) -> String {
+    format!("pressure:{site_key}")
 }
 
 /// One site's refusals on `day`.
@@ -333,27 +516,94 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paid_sends_count_number_client_site_and_range() {
+    fn paid_sends_count_what_each_limit_protects() {
         let l = Limits::resolve(&SiteLimits::default(), &[]);
         let phone = crate::phone::normalise("+447400123456", None).unwrap();
-        let c = paid_send_counters("site1", &l, 10, &phone, "198.51.100.7");
+        let v4 = Client::from_ip("198.51.100.7");
+        let c = paid_send_counters("site1", &l, &Shared::default(), 10, &phone, &v4);
         let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
             [
+                "number:site1:+447400123456",
                 "number:+447400123456",
                 "client:site1:198.51.100.7",
                 "site-hour:site1",
                 "site-day:site1",
+                "range:site1:+447400123",
                 "range:+447400123"
             ]
         );
         assert_eq!(c[0].rule, Rule::per(10, 3600));
-        assert_eq!(c[3].rule, Rule::per(2000, 86_400));
-        assert_eq!(c[4].rule.block_secs, Some(3600));
-        assert_eq!(c[4].refusal, FailureReason::RangeBlocked);
-        assert_eq!(check_counter(&l, &phone).1, Rule::per(10, 86_400));
+        assert_eq!(c[1].rule, Rule::per(SHARED_SENDS_PER_NUMBER_PER_HOUR, 3600));
+        assert_eq!(c[4].rule, Rule::per(2000, 86_400));
+        assert_eq!(c[5].rule.limit, 8, "the site's own threshold, for the site");
+        assert_eq!(
+            c[6].rule.limit, SHARED_RANGE_SENDS_PER_10_MIN,
+            "the operator's"
+        );
+        assert!(c[5..].iter().all(|c| c.rule.block_secs == Some(3600)));
+        assert_eq!(c[6].refusal, FailureReason::RangeBlocked);
+        let v6 = Client::from_ip("2001:db8:1:2::9");
+        let c6 = paid_send_counters("site1", &l, &Shared::default(), 10, &phone, &v6);
+        assert_eq!(c6[2].name, "client:site1:2001:db8:1:2::/64");
+        assert_eq!(c6[3].name, "client:site1:2001:db8:1::/48");
+        assert_eq!(c6[3].rule.limit, 10 * NETWORKS_PER_ALLOCATION);
+        let checks = check_counters("site1", &l, &v4, &phone);
+        assert_eq!(checks[0].0, "checks:site1:+447400123456");
+        assert_eq!(checks[1].0, "checks:198.51.100.7:+447400123456");
+        assert_eq!(checks[0].1, Rule::per(10, 86_400));
         assert_eq!(forget_day_at(1).millis(), 3 * 86_400_000);
+    }
+
+    #[test]
+    fn starts_count_per_client_and_test_starts_over_every_test_key() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        let v6 = Client::from_ip("2001:db8:1:2::9");
+        let names: Vec<String> = start_counters("s", &l, &v6, true)
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "starts:s:2001:db8:1:2::/64",
+                "starts:s:2001:db8:1::/48",
+                "test-starts:2001:db8:1:2::/64"
+            ]
+        );
+        assert_eq!(
+            start_counters("s", &l, &Client::from_ip("192.0.2.1"), false).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn every_paid_channel_has_an_estimate_the_operator_may_replace() {
+        let p = Prices::default();
+        assert_eq!(p.estimate(Channel::Sms, Some("GB")), 100_000);
+        assert_eq!(p.estimate(Channel::VoiceCall, None), 100_000);
+        assert_eq!(p.estimate(Channel::FlashCall, Some("IN")), 20_000);
+        assert_eq!(p.estimate(Channel::MissedCall, Some("GB")), 0, "free");
+        let t = Prices::parse(r#"{"sms": {"*": "0.05", "in": "0.01"}}"#).unwrap();
+        assert_eq!(t.estimate(Channel::Sms, Some("IN")), 10_000);
+        assert_eq!(t.estimate(Channel::Sms, Some("GB")), 50_000);
+        assert_eq!(
+            t.estimate(Channel::VoiceCall, Some("GB")),
+            100_000,
+            "defaults stand"
+        );
+        assert!(Prices::parse(r#"{"sms": {"*": "free"}}"#).is_err());
+        assert!(Prices::parse("[]").is_err());
+    }
+
+    #[test]
+    fn shared_bounds_come_from_the_deployment() {
+        assert_eq!(Shared::from_vars(None, None), Shared::default());
+        let s = Shared::from_vars(Some("5"), Some("x"));
+        assert_eq!(s.sends_per_number_per_hour, 5);
+        assert_eq!(s.range_sends_per_10_min, SHARED_RANGE_SENDS_PER_10_MIN);
+        assert_eq!(Shared::from_vars(Some("999999"), None), Shared::default());
     }
 
     #[test]

@@ -17,14 +17,31 @@ const UNMATCHED_KEPT: usize = 50;
 const UNMATCHED_TTL_SECS: u64 = 24 * 3600;
 /// An expired reservation still routes for a minute, so a late call is told "too late".
 const GRACE_SECS: u64 = 60;
-/// Reservations one caller may hold whatever a site allows: bounds the record (about 150 bytes
-/// each, far below a Durable Object value's 128 KiB).
-pub const HELD_MAX: usize = 50;
+/// Reservations one caller may hold whatever the sites allow: bounds the record (about 250
+/// bytes each, far below a Durable Object value's 128 KiB). With [`CLIENT_HELD_MAX`] and each
+/// site's own allowance, filling it takes 100 clients and 67 sites, each paying a proof of work
+/// per start every attempt's lifetime.
+pub const HELD_MAX: usize = 200;
+/// Pending missed calls one client may hold for one caller, over every site: a stranger holding
+/// a victim's lines needs an address (an IPv6 /64) for every two.
+pub const CLIENT_HELD_MAX: usize = 2;
+/// Provider call ids remembered per caller, so a repeated report of one call is recognised.
+const CALLS_KEPT: usize = 20;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lines {
     pub held: Vec<Held>,
     pub unmatched: Vec<UnmatchedCall>,
+    /// Calls already routed, by the provider's call id.
+    #[serde(default)]
+    pub calls: Vec<RoutedCall>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoutedCall {
+    pub call_id: String,
+    pub verification_id: String,
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,9 +51,13 @@ pub struct Held {
     pub verification_id: String,
     #[serde(default)]
     pub site_key: String,
+    /// The client (see `crate::client`) that started the verification.
+    #[serde(default)]
+    pub client: String,
     pub until: Timestamp,
-    /// Released: the number is free for the caller's next verification, but a repeated report
-    /// of the call that verified still reaches this one (and is told "repeat").
+    /// Released: it no longer counts against anyone's allowance, but the pair stays out of
+    /// circulation until it expires, so a repeated report of the call that verified still
+    /// reaches this verification (and is told "repeat"), never another.
     #[serde(default)]
     pub released: bool,
 }
@@ -64,6 +85,7 @@ pub struct Reservation<'a> {
     pub pool: &'a [String],
     pub verification_id: &'a str,
     pub site_key: &'a str,
+    pub client: &'a str,
     pub until: Timestamp,
     /// Pending missed calls this caller may have at once on this site. Counting per site
     /// keeps another site's starts from using up a visitor's allowance.
@@ -91,25 +113,46 @@ impl Lines {
             h.until = r.until;
             return Ok(h.number.clone());
         }
+        // Every pair another verification holds, released or not, stays its own until it
+        // expires; only pending ones count against allowances.
         let others: Vec<&Held> = self
             .held
             .iter()
-            .filter(|h| h.verification_id != r.verification_id && !h.released)
+            .filter(|h| h.verification_id != r.verification_id)
             .collect();
-        let free_at = others
+        let pending: Vec<&Held> = others.iter().copied().filter(|h| !h.released).collect();
+        let free_at = |held: &[&Held]| {
+            held.iter()
+                .map(|h| h.until.plus_secs(GRACE_SECS))
+                .min()
+                .unwrap_or(now)
+        };
+        let on_site: Vec<&Held> = pending
             .iter()
-            .map(|h| h.until.plus_secs(GRACE_SECS))
-            .min()
-            .unwrap_or(now);
-        let on_site = others.iter().filter(|h| h.site_key == r.site_key).count();
-        if on_site >= r.max_pending as usize || others.len() >= HELD_MAX {
-            return Err(Busy::Taken { free_at });
+            .copied()
+            .filter(|h| h.site_key == r.site_key)
+            .collect();
+        if on_site.len() >= r.max_pending as usize {
+            return Err(Busy::Taken {
+                free_at: free_at(&on_site),
+            });
+        }
+        let by_client: Vec<&Held> = pending
+            .iter()
+            .copied()
+            .filter(|h| h.client == r.client)
+            .collect();
+        if by_client.len() >= CLIENT_HELD_MAX || others.len() >= HELD_MAX {
+            return Err(Busy::Taken {
+                free_at: free_at(&by_client).min(free_at(&others)),
+            });
         }
         let free: Vec<&String> = r
             .pool
             .iter()
             .filter(|n| !others.iter().any(|h| &h.number == *n))
             .collect();
+        let free_at = free_at(&others);
         let Some(count) = u32::try_from(free.len()).ok().filter(|&c| c > 0) else {
             return Err(Busy::Taken { free_at });
         };
@@ -120,14 +163,16 @@ impl Lines {
             number: number.clone(),
             verification_id: r.verification_id.to_owned(),
             site_key: r.site_key.to_owned(),
+            client: r.client.to_owned(),
             until: r.until,
             released: false,
         });
         Ok(number)
     }
 
-    /// Gives the number back once its verification no longer waits for a call, so the caller
-    /// can start again at once.
+    /// Gives the allowance back once its verification no longer waits for a call, so the
+    /// caller can start again at once (on another number while this pair is out of
+    /// circulation).
     pub fn release(&mut self, verification_id: &str, now: Timestamp) {
         self.prune(now);
         for h in self
@@ -141,9 +186,30 @@ impl Lines {
 
     /// The verification waiting for this caller's call to `number`, or `None` (and the call is
     /// recorded). Expired entries still answer for a grace minute so the session itself can
-    /// say "too late".
-    pub fn route(&mut self, number: &str, now: Timestamp) -> Option<String> {
+    /// say "too late". A call the provider names by `call_id` is routed once: its repeated
+    /// reports go where the first went, whatever was reserved since.
+    pub fn route(&mut self, number: &str, call_id: Option<&str>, now: Timestamp) -> Option<String> {
         self.prune(now);
+        if let Some(id) = call_id {
+            if let Some(seen) = self.calls.iter().find(|c| c.call_id == id) {
+                return Some(seen.verification_id.clone());
+            }
+        }
+        let routed = self.route_number(number, now);
+        if let (Some(call_id), Some(verification_id)) = (call_id, &routed) {
+            if self.calls.len() >= CALLS_KEPT {
+                self.calls.remove(0);
+            }
+            self.calls.push(RoutedCall {
+                call_id: call_id.to_owned(),
+                verification_id: verification_id.clone(),
+                at: now,
+            });
+        }
+        routed
+    }
+
+    fn route_number(&mut self, number: &str, now: Timestamp) -> Option<String> {
         let mut on_number = self.held.iter().filter(|h| h.number == number);
         if let Some(h) = on_number
             .clone()
@@ -166,6 +232,8 @@ impl Lines {
         self.held.retain(|h| h.until.plus_secs(GRACE_SECS) > now);
         self.unmatched
             .retain(|u| u.received_at.plus_secs(UNMATCHED_TTL_SECS) > now);
+        self.calls
+            .retain(|c| c.at.plus_secs(UNMATCHED_TTL_SECS) > now);
     }
 
     /// When the next entry falls due, or `None` once nothing is held.
@@ -175,7 +243,11 @@ impl Lines {
             .unmatched
             .iter()
             .map(|u| u.received_at.plus_secs(UNMATCHED_TTL_SECS));
-        a.chain(b).min()
+        let c = self
+            .calls
+            .iter()
+            .map(|c| c.at.plus_secs(UNMATCHED_TTL_SECS));
+        a.chain(b).chain(c).min()
     }
 }
 
@@ -195,6 +267,7 @@ mod tests {
             pool,
             verification_id: id,
             site_key: "site",
+            client: id,
             until: now.plus_secs(600),
             max_pending: 3,
         };
@@ -205,9 +278,9 @@ mod tests {
     fn a_call_routes_to_the_verification_that_showed_the_number() {
         let mut l = Lines::default();
         let n = reserve(&mut l, &pool(), "v1", T).unwrap();
-        assert_eq!(l.route(&n, T.plus_secs(5)).as_deref(), Some("v1"));
+        assert_eq!(l.route(&n, None, T.plus_secs(5)).as_deref(), Some("v1"));
         let other = pool().into_iter().find(|p| *p != n).unwrap();
-        assert_eq!(l.route(&other, T.plus_secs(5)), None);
+        assert_eq!(l.route(&other, None, T.plus_secs(5)), None);
         assert_eq!(l.unmatched.len(), 1);
     }
 
@@ -226,7 +299,10 @@ mod tests {
         }
         assert_eq!(attacker.len(), 2, "the rest of the pool, then refusals");
         assert!(!attacker.contains(&victim));
-        assert_eq!(l.route(&victim, T.plus_secs(20)).as_deref(), Some("victim"));
+        assert_eq!(
+            l.route(&victim, None, T.plus_secs(20)).as_deref(),
+            Some("victim")
+        );
     }
 
     #[test]
@@ -240,11 +316,63 @@ mod tests {
         assert_eq!(l.held.len(), 1);
         assert_eq!(l.held[0].until, T.plus_secs(700));
         l.release("v1", T.plus_secs(101));
-        // A repeated report still finds it; a new verification may take the number.
-        assert_eq!(l.route(&n, T.plus_secs(102)).as_deref(), Some("v1"));
+        // A repeated report still finds it, and no new verification may take the pair until
+        // it has expired: a repeat can never verify someone else's verification.
+        assert_eq!(l.route(&n, None, T.plus_secs(102)).as_deref(), Some("v1"));
         let one = [n.clone()];
-        assert_eq!(reserve(&mut l, &one, "v2", T.plus_secs(103)), Ok(n.clone()));
-        assert_eq!(l.route(&n, T.plus_secs(104)).as_deref(), Some("v2"));
+        assert_eq!(
+            reserve(&mut l, &one, "v2", T.plus_secs(103)),
+            Err(Busy::Taken {
+                free_at: T.plus_secs(760)
+            })
+        );
+        assert_eq!(l.route(&n, None, T.plus_secs(104)).as_deref(), Some("v1"));
+        // The released allowance is back: another number of the pool is given at once.
+        assert!(reserve(&mut l, &pool(), "v3", T.plus_secs(105)).is_ok());
+        assert_eq!(reserve(&mut l, &one, "v2", T.plus_secs(761)), Ok(n.clone()));
+    }
+
+    #[test]
+    fn a_providers_repeated_report_goes_where_the_first_went() {
+        let mut l = Lines::default();
+        let n = reserve(&mut l, &pool(), "v1", T).unwrap();
+        assert_eq!(l.route(&n, Some("CA1"), T).as_deref(), Some("v1"));
+        l.release("v1", T.plus_secs(1));
+        l.prune(T.plus_secs(661));
+        assert!(l.held.is_empty());
+        let again = reserve(&mut l, std::slice::from_ref(&n), "v2", T.plus_secs(662)).unwrap();
+        assert_eq!(again, n);
+        assert_eq!(
+            l.route(&n, Some("CA1"), T.plus_secs(663)).as_deref(),
+            Some("v1"),
+            "the retry of the first call"
+        );
+        assert_eq!(
+            l.route(&n, Some("CA2"), T.plus_secs(664)).as_deref(),
+            Some("v2")
+        );
+        for i in 0..(CALLS_KEPT + 5) {
+            l.route(&n, Some(&format!("X{i}")), T.plus_secs(665));
+        }
+        assert_eq!(l.calls.len(), CALLS_KEPT);
+    }
+
+    #[test]
+    fn one_client_holds_two_lines_of_a_caller_over_every_site() {
+        let big: Vec<String> = (0..50).map(|i| format!("+44{i}")).collect();
+        let mut l = Lines::default();
+        for (i, site) in ["a", "b", "c"].iter().enumerate() {
+            let r = Reservation {
+                pool: &big,
+                verification_id: &format!("v{i}"),
+                site_key: site,
+                client: "2001:db8:1:2::/64",
+                until: T.plus_secs(600),
+                max_pending: 3,
+            };
+            let got = l.reserve(&r, &mut Seeded(i as u64), T);
+            assert_eq!(got.is_ok(), i < CLIENT_HELD_MAX, "{i}: {got:?}");
+        }
     }
 
     #[test]
@@ -263,24 +391,29 @@ mod tests {
             pool: &big,
             verification_id: "elsewhere",
             site_key: "other",
+            client: "elsewhere",
             until: T.plus_secs(600),
             max_pending: 3,
         };
         assert!(l.reserve(&r, &mut Seeded(1), T).is_ok());
         // The hard bound holds whatever a site allows.
+        let huge: Vec<String> = (0..HELD_MAX + 50)
+            .map(|i| format!("+447700{i:06}"))
+            .collect();
         let mut m = Lines::default();
         for i in 0..(HELD_MAX + 5) {
             let r = Reservation {
-                pool: &big,
+                pool: &huge,
                 verification_id: &format!("v{i}"),
                 site_key: "site",
+                client: &format!("c{i}"),
                 until: T.plus_secs(600),
                 max_pending: 1000,
             };
             let _ = m.reserve(&r, &mut Seeded(i as u64), T);
         }
         assert_eq!(m.held.len(), HELD_MAX);
-        assert!(serde_json::to_string(&m).unwrap().len() < 16 * 1024);
+        assert!(serde_json::to_string(&m).unwrap().len() < 64 * 1024);
         assert_eq!(reserve(&mut m, &[], "x", T), Err(Busy::NoPool));
     }
 
@@ -288,7 +421,7 @@ mod tests {
     fn everything_expires() {
         let mut l = Lines::default();
         reserve(&mut l, &pool(), "v1", T).unwrap();
-        l.route("+9", T);
+        l.route("+9", None, T);
         assert!(l.next_expiry().is_some());
         // Expired reservations free their number for a new verification.
         let again = reserve(&mut l, &pool()[..1], "v2", T.plus_secs(661));
@@ -302,7 +435,7 @@ mod tests {
     fn unmatched_record_is_bounded() {
         let mut l = Lines::default();
         for i in 0..(UNMATCHED_KEPT + 10) {
-            l.route(&format!("+{i}"), T);
+            l.route(&format!("+{i}"), None, T);
         }
         assert_eq!(l.unmatched.len(), UNMATCHED_KEPT);
     }

@@ -13,6 +13,10 @@ pub enum Refusal {
     CountryNotAllowed,
     DuplicateClientTransactionId,
     ChannelNotAvailable,
+    /// Ours: a page's request carried no solved challenge (`proof`), or a spent one.
+    ProofRequired,
+    /// Ours: the site checks Turnstile and the page's token was missing or refused.
+    TurnstileFailed,
     ServiceUnavailable,
 }
 
@@ -26,6 +30,8 @@ impl Refusal {
             Refusal::CountryNotAllowed => "CountryNotAllowed",
             Refusal::DuplicateClientTransactionId => "DuplicateClientTransactionId",
             Refusal::ChannelNotAvailable => "ChannelNotAvailable",
+            Refusal::ProofRequired => "ProofRequired",
+            Refusal::TurnstileFailed => "TurnstileFailed",
             Refusal::ServiceUnavailable => "ServiceUnavailable",
         }
     }
@@ -44,6 +50,8 @@ impl Refusal {
             ApiError::DuplicateTransaction => Refusal::DuplicateClientTransactionId,
             ApiError::ChannelNotAvailable(_) => Refusal::ChannelNotAvailable,
             ApiError::OriginNotAllowed => Refusal::DomainNotAllowed,
+            ApiError::ProofRequired | ApiError::ProofInvalid => Refusal::ProofRequired,
+            ApiError::TurnstileRequired | ApiError::TurnstileFailed => Refusal::TurnstileFailed,
             _ => Refusal::ServiceUnavailable,
         }
     }

@@ -28,6 +28,41 @@ pub enum ProofError {
     Wrong,
 }
 
+/// What a challenge is bound to: a solution is accepted only where all of it matches, so
+/// work done by one client (or for one verification) pays for nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding<'a> {
+    pub site_key: &'a str,
+    /// The client's network (see `crate::client`).
+    pub client: &'a str,
+    /// For a resend or a switch: the verification it is for. `None` for a start.
+    pub verification: Option<&'a str>,
+}
+
+/// Recent paid sends and refusals of a site that double its difficulty: mCaptcha's idea, work
+/// that grows with pressure and falls back when calm.
+pub const PRESSURE_STEP: u32 = 50;
+/// At most this many doublings: 8 times a site's own difficulty, about a second in the widget
+/// at the default, so an honest visitor under attack still gets through.
+pub const PRESSURE_DOUBLINGS_MAX: u32 = 3;
+/// The window pressure is counted over.
+pub const PRESSURE_WINDOW_SECS: u64 = 600;
+
+/// The difficulty (`maxnumber`) of a site whose own is `base`, after `recent` paid sends and
+/// refusals in the last [`PRESSURE_WINDOW_SECS`]: doubled every [`PRESSURE_STEP`], at most
+/// [`PRESSURE_DOUBLINGS_MAX`] times and never above the highest a site may choose.
+pub fn difficulty(base: u64, recent: u32) -> u64 {
+    let doublings = (recent / PRESSURE_STEP).min(PRESSURE_DOUBLINGS_MAX);
+    base.saturating_mul(1 << doublings)
+        .min(crate::limits::POW_MAX_NUMBER_RANGE.1)
+        .max(base)
+}
+
+/// The client's network as a challenge carries it: short, and not the address itself.
+fn client_tag(client: &str) -> String {
+    hex(&Sha256::digest(client.as_bytes())[..8])
+}
+
 /// A proof that passed: what the edge must mark spent, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proof {
@@ -53,16 +88,25 @@ fn hash(salt: &str, number: u64) -> [u8; 32] {
         .into()
 }
 
-/// A challenge for a page of `site_key`. `key` is the deployment's proof key.
+/// A challenge bound to `to`. `key` is the deployment's proof key.
 pub fn issue(
     key: &[u8],
-    site_key: &str,
+    to: Binding<'_>,
     max_number: u64,
     rng: &mut impl Randomness,
     now: Timestamp,
 ) -> PowChallenge {
     let expires = now.plus_secs(CHALLENGE_TTL_SECS).millis() / 1000;
-    let salt = format!("{}?expires={expires}&site={site_key}", rng.token(12));
+    let mut salt = format!(
+        "{}?expires={expires}&site={}&client={}",
+        rng.token(12),
+        to.site_key,
+        client_tag(to.client)
+    );
+    if let Some(v) = to.verification {
+        salt.push_str("&verification=");
+        salt.push_str(v);
+    }
     let number = u64::from(rng.below(u32::try_from(max_number + 1).unwrap_or(u32::MAX)));
     let challenge = hex(&hash(&salt, number));
     PowChallenge {
@@ -74,12 +118,12 @@ pub fn issue(
     }
 }
 
-/// Checks `payload` (base64 JSON of a [`PowSolution`], as ALTCHA's widget submits it) for a
-/// page of `site_key` at `now`.
+/// Checks `payload` (base64 JSON of a [`PowSolution`], as ALTCHA's widget submits it) for
+/// what it is presented for, at `now`.
 pub fn verify(
     key: &[u8],
     payload: &str,
-    site_key: &str,
+    to: Binding<'_>,
     now: Timestamp,
 ) -> Result<Proof, ProofError> {
     if payload.len() > 2048 {
@@ -103,7 +147,10 @@ pub fn verify(
             .split('&')
             .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
     };
-    if param("site") != Some(site_key) {
+    let bound = param("site") == Some(to.site_key)
+        && param("client") == Some(client_tag(to.client).as_str())
+        && param("verification") == to.verification;
+    if !bound {
         return Err(ProofError::Forged);
     }
     let expires_at = param("expires")
@@ -151,8 +198,16 @@ mod tests {
     const KEY: &[u8] = b"pow key";
     const T0: Timestamp = Timestamp(1_795_413_908_000);
 
+    fn to(site: &str) -> Binding<'_> {
+        Binding {
+            site_key: site,
+            client: "198.51.100.7",
+            verification: None,
+        }
+    }
+
     fn solved(site: &str, max: u64) -> (PowChallenge, String) {
-        let c = issue(KEY, site, max, &mut Seeded(7), T0);
+        let c = issue(KEY, to(site), max, &mut Seeded(7), T0);
         let s = solve(&c).expect("solvable");
         (c, encode(&s))
     }
@@ -160,20 +215,25 @@ mod tests {
     #[test]
     fn a_solved_challenge_verifies_once_for_its_site_until_it_expires() {
         let (c, proof) = solved("rp_site_a", 5_000);
-        let ok = verify(KEY, &proof, "rp_site_a", T0.plus_secs(1)).unwrap();
+        let ok = verify(KEY, &proof, to("rp_site_a"), T0.plus_secs(1)).unwrap();
         assert_eq!(ok.challenge, c.challenge);
         assert_eq!(ok.expires_at, T0.plus_secs(CHALLENGE_TTL_SECS));
         assert_eq!(
-            verify(KEY, &proof, "rp_site_b", T0),
+            verify(KEY, &proof, to("rp_site_b"), T0),
             Err(ProofError::Forged),
             "another site's proof"
         );
         assert_eq!(
-            verify(KEY, &proof, "rp_site_a", T0.plus_secs(CHALLENGE_TTL_SECS)),
+            verify(
+                KEY,
+                &proof,
+                to("rp_site_a"),
+                T0.plus_secs(CHALLENGE_TTL_SECS)
+            ),
             Err(ProofError::Expired)
         );
         assert_eq!(
-            verify(b"other key", &proof, "rp_site_a", T0),
+            verify(b"other key", &proof, to("rp_site_a"), T0),
             Err(ProofError::Forged)
         );
     }
@@ -183,19 +243,22 @@ mod tests {
         let (c, _) = solved("s", 2_000);
         let mut s = solve(&c).unwrap();
         s.number = s.number.wrapping_add(1);
-        assert_eq!(verify(KEY, &encode(&s), "s", T0), Err(ProofError::Wrong));
+        assert_eq!(
+            verify(KEY, &encode(&s), to("s"), T0),
+            Err(ProofError::Wrong)
+        );
         // A challenge of the attacker's own (an easy number) is not signed by us.
         let mut easy = solve(&c).unwrap();
         easy.salt = "x?expires=9999999999&site=s".into();
         easy.number = 0;
         easy.challenge = hex(&hash(&easy.salt, 0));
         assert_eq!(
-            verify(KEY, &encode(&easy), "s", T0),
+            verify(KEY, &encode(&easy), to("s"), T0),
             Err(ProofError::Forged)
         );
         for bad in ["", "!!!", "bnVsbA==", &"A".repeat(5000)] {
             assert_eq!(
-                verify(KEY, bad, "s", T0),
+                verify(KEY, bad, to("s"), T0),
                 Err(ProofError::Malformed),
                 "{bad}"
             );
@@ -203,9 +266,59 @@ mod tests {
     }
 
     #[test]
+    fn a_proof_pays_only_for_the_client_and_verification_it_was_fetched_for() {
+        let (_, proof) = solved("s", 2_000);
+        let other_client = Binding {
+            client: "203.0.113.9",
+            ..to("s")
+        };
+        assert_eq!(
+            verify(KEY, &proof, other_client, T0),
+            Err(ProofError::Forged)
+        );
+        let for_resend = Binding {
+            verification: Some("v1"),
+            ..to("s")
+        };
+        assert_eq!(
+            verify(KEY, &proof, for_resend, T0),
+            Err(ProofError::Forged),
+            "a start's proof buys no resend"
+        );
+        let c = issue(KEY, for_resend, 2_000, &mut Seeded(3), T0);
+        let resend = encode(&solve(&c).unwrap());
+        assert!(verify(KEY, &resend, for_resend, T0).is_ok());
+        let other = Binding {
+            verification: Some("v2"),
+            ..to("s")
+        };
+        assert_eq!(verify(KEY, &resend, other, T0), Err(ProofError::Forged));
+        assert_eq!(verify(KEY, &resend, to("s"), T0), Err(ProofError::Forged));
+    }
+
+    #[test]
+    fn difficulty_grows_with_pressure_and_falls_back() {
+        assert_eq!(difficulty(200_000, 0), 200_000);
+        assert_eq!(difficulty(200_000, PRESSURE_STEP - 1), 200_000);
+        assert_eq!(difficulty(200_000, PRESSURE_STEP), 400_000);
+        assert_eq!(difficulty(200_000, 3 * PRESSURE_STEP), 1_600_000);
+        assert_eq!(difficulty(200_000, 5000), 1_600_000, "eight times at most");
+        assert_eq!(
+            difficulty(5_000_000, 5000),
+            10_000_000,
+            "within the sites' range"
+        );
+        assert_eq!(
+            difficulty(20_000_000, 0),
+            20_000_000,
+            "never below the site's own"
+        );
+    }
+
+    #[test]
     fn the_number_is_within_the_sites_difficulty() {
         for seed in 0..20 {
-            let c = issue(KEY, "s", 1_000, &mut Seeded(seed), T0);
+            let c = issue(KEY, to("s"), 1_000, &mut Seeded(seed), T0);
             assert!(solve(&c).unwrap().number <= 1_000);
         }
     }

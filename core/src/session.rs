@@ -200,8 +200,14 @@ pub struct Dispatch {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Payload {
-    AwaitCall { inbound_number: E164 },
-    SendCode { code: String },
+    AwaitCall {
+        inbound_number: E164,
+    },
+    SendCode {
+        code: String,
+    },
+    /// No line was free for a missed call: nothing to wait for.
+    NoLine,
 }
 
 /// A provider's report on a call or message, whatever the provider.
@@ -253,6 +259,39 @@ pub struct Summary {
     pub channel: Channel,
     /// Missed call: the inbound number the visitor calls.
     pub inbound_number: Option<E164>,
+    /// What decides whether another attempt may begin (see [`Summary::may_begin`]), so the
+    /// Worker can refuse one before it reserves a line for it.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    #[serde(default)]
+    pub sends: u32,
+    #[serde(default)]
+    pub verified: bool,
+    /// While the current attempt is pending: when another may begin.
+    #[serde(default)]
+    pub resend_at: Option<Timestamp>,
+}
+
+impl Summary {
+    /// Whether an attempt on `channel` may begin at `now`.
+    pub fn may_begin(&self, channel: Channel, now: Timestamp) -> Result<(), ApiError> {
+        if self.verified {
+            return Err(ApiError::NotPending(VerificationStatus::Verified));
+        }
+        if !self.channels.contains(&channel) {
+            return Err(ApiError::ChannelNotAvailable(channel));
+        }
+        if self.sends >= MAX_SENDS {
+            return Err(ApiError::TooManySends);
+        }
+        if let Some(at) = self.resend_at.filter(|at| now < *at) {
+            // Rounded up, so waiting the advertised time is always enough.
+            return Err(ApiError::ResendTooSoon(
+                (at.millis() - now.millis()).div_ceil(1000),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What a code check needs next.
@@ -387,20 +426,7 @@ impl Session {
         issuer: &mut Issuer<'_, R>,
         now: Timestamp,
     ) -> Result<Dispatch, ApiError> {
-        if let State::Verified { .. } = self.state {
-            return Err(ApiError::NotPending(VerificationStatus::Verified));
-        }
-        if !self.channels.contains(&channel) {
-            return Err(ApiError::ChannelNotAvailable(channel));
-        }
-        if self.sends >= MAX_SENDS {
-            return Err(ApiError::TooManySends);
-        }
-        if self.status(now) == VerificationStatus::Pending && now < self.attempt.resend_at {
-            // Rounded up, so waiting the advertised time is always enough.
-            let wait_ms = self.attempt.resend_at.millis() - now.millis();
-            return Err(ApiError::ResendTooSoon(wait_ms.div_ceil(1000)));
-        }
+        self.summary_at(now).may_begin(channel, now)?;
         let ordinal = self.attempt.ordinal + 1;
         let binding = format!("{}/{ordinal}", self.id);
         let (code, stored) = match code_shape(channel) {
@@ -415,15 +441,12 @@ impl Session {
             }
             None => (None, None),
         };
+        // A missed call with no line free: the attempt fails at once as `no_free_line`, so
+        // the visitor is offered the site's other ways instead of a dead end.
         let payload = match (code, inbound_number.clone()) {
             (Some(code), _) => Payload::SendCode { code },
             (None, Some(inbound_number)) => Payload::AwaitCall { inbound_number },
-            (None, None) => {
-                return Err(ApiError::Internal(format!(
-                    "site {} has no inbound numbers for missed calls",
-                    self.site_key
-                )))
-            }
+            (None, None) => Payload::NoLine,
         };
         self.attempt = Attempt {
             ordinal,
@@ -442,7 +465,13 @@ impl Session {
             delivery: None,
         };
         self.sends += 1;
-        self.state = State::Pending;
+        self.state = match payload {
+            Payload::NoLine => State::Failed {
+                at: now,
+                reason: FailureReason::NoFreeLine,
+            },
+            _ => State::Pending,
+        };
         Ok(Dispatch {
             verification_id: self.id.clone(),
             attempt: ordinal,
@@ -455,7 +484,8 @@ impl Session {
         })
     }
 
-    pub fn summary(&self) -> Summary {
+    pub fn summary_at(&self, now: Timestamp) -> Summary {
+        let pending = self.status(now) == VerificationStatus::Pending;
         Summary {
             id: self.id.clone(),
             site_key: self.site_key.clone(),
@@ -463,6 +493,10 @@ impl Session {
             origin: self.origin.clone(),
             channel: self.attempt.channel,
             inbound_number: self.attempt.inbound_number.clone(),
+            channels: self.channels.clone(),
+            sends: self.sends,
+            verified: matches!(self.state, State::Verified { .. }),
+            resend_at: pending.then_some(self.attempt.resend_at),
         }
     }
 

@@ -63,6 +63,33 @@ impl Window {
         Err(secs_until(oldest.plus_secs(rule.span_secs), now))
     }
 
+    /// Whether a take would pass now, without counting one: a lock is looked at before
+    /// anything is sent, and counted only when a code is found wrong.
+    pub fn room(&self, rule: Rule, now: Timestamp) -> Result<(), u64> {
+        let mut copy = self.clone();
+        copy.blocked_until = copy.blocked_until.filter(|u| *u > now);
+        if copy.blocked_until.is_none() {
+            copy.prune(rule.span_secs, now);
+            // A counter at its limit without a block refuses until its oldest hit ages out.
+            if copy.hits.len() >= rule.limit.min(HITS_MAX) as usize {
+                let oldest = copy.hits.first().copied().unwrap_or(now);
+                return Err(secs_until(oldest.plus_secs(rule.span_secs), now));
+            }
+            return Ok(());
+        }
+        copy.take(rule, now)
+    }
+
+    /// Hits within the last `span_secs`: how busy what the window counts has been.
+    pub fn recent(&self, span_secs: u64, now: Timestamp) -> u32 {
+        let n = self
+            .hits
+            .iter()
+            .filter(|t| t.plus_secs(span_secs) > now)
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Takes back the latest hit: a check that turned out right, or never compared a code.
     pub fn give_back(&mut self) {
         self.hits.pop();
@@ -86,19 +113,39 @@ fn secs_until(at: Timestamp, now: Timestamp) -> u64 {
         .max(1)
 }
 
-/// What providers reported charging one site in one UTC day, by currency, in millionths.
+/// What one site spent in one UTC day, by currency, in millionths: each paid send's estimated
+/// price, reserved before it goes out, and replaced by the provider's reported price when one
+/// comes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Spend {
     by_currency: BTreeMap<String, u64>,
     /// References already counted: a provider's repeated report is counted once.
     counted: Vec<String>,
+    /// Estimates not yet replaced by a reported price.
+    #[serde(default)]
+    estimates: Vec<Estimate>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Estimate {
+    /// The attempt it was reserved for (`{verification}/{attempt}`).
+    key: String,
+    /// The provider's reference, once the send went out.
+    reference: Option<String>,
+    currency: String,
+    micros: u64,
+}
+
+/// Estimates remembered per day; beyond this the oldest stay counted but can no longer be
+/// replaced (a report comes within minutes of its send).
+const ESTIMATES_KEPT: usize = 500;
 
 /// References remembered per day; beyond this, the oldest are forgotten (reports of one
 /// message come within minutes).
 const COUNTED_KEPT: usize = 1000;
 
 impl Spend {
+    /// A provider's reported price for `reference`: it replaces the send's estimate.
     pub fn add(&mut self, reference: &str, currency: &str, micros: u64) {
         if self.counted.iter().any(|r| r == reference) {
             return;
@@ -107,8 +154,58 @@ impl Spend {
             self.counted.remove(0);
         }
         self.counted.push(reference.to_owned());
+        let estimated = self
+            .estimates
+            .iter()
+            .position(|e| e.reference.as_deref() == Some(reference));
+        if let Some(i) = estimated {
+            let e = self.estimates.remove(i);
+            self.take_off(&e.currency, e.micros);
+        }
         let total = self.by_currency.entry(currency.to_owned()).or_default();
         *total = total.saturating_add(micros);
+    }
+
+    /// Reserves `micros` for the attempt `key` if the day's spend in `currency` is still under
+    /// the cap: checked and counted at once, so concurrent sends cannot all pass a nearly full
+    /// cap.
+    pub fn reserve(&mut self, key: &str, currency: &str, micros: u64, cap_micros: u64) -> bool {
+        if !self.under(cap_micros, currency) {
+            return false;
+        }
+        if self.estimates.len() >= ESTIMATES_KEPT {
+            self.estimates.remove(0);
+        }
+        self.estimates.push(Estimate {
+            key: key.to_owned(),
+            reference: None,
+            currency: currency.to_owned(),
+            micros,
+        });
+        let total = self.by_currency.entry(currency.to_owned()).or_default();
+        *total = total.saturating_add(micros);
+        true
+    }
+
+    /// The attempt `key` went out as `reference`, whose price the provider may report.
+    pub fn attach(&mut self, key: &str, reference: &str) {
+        if let Some(e) = self.estimates.iter_mut().find(|e| e.key == key) {
+            e.reference = Some(reference.to_owned());
+        }
+    }
+
+    /// The attempt `key` was refused before anything was sent: its estimate is given back.
+    pub fn release(&mut self, key: &str) {
+        if let Some(i) = self.estimates.iter().position(|e| e.key == key) {
+            let e = self.estimates.remove(i);
+            self.take_off(&e.currency, e.micros);
+        }
+    }
+
+    fn take_off(&mut self, currency: &str, micros: u64) {
+        if let Some(total) = self.by_currency.get_mut(currency) {
+            *total = total.saturating_sub(micros);
+        }
     }
 
     /// Whether the cap in `currency` still leaves room for another send.
@@ -187,6 +284,33 @@ mod tests {
     }
 
     #[test]
+    fn room_looks_without_counting() {
+        let mut w = Window::default();
+        let rule = Rule::per(2, 600);
+        assert_eq!(w.room(rule, T0), Ok(()));
+        assert_eq!(w.room(rule, T0), Ok(()), "looking counts nothing");
+        w.take(rule, T0).unwrap();
+        w.take(rule, T0.plus_secs(10)).unwrap();
+        assert_eq!(w.room(rule, T0.plus_secs(20)), Err(580));
+        assert_eq!(w.room(rule, T0.plus_secs(600)), Ok(()));
+        assert_eq!(w.recent(600, T0.plus_secs(20)), 2);
+        assert_eq!(w.recent(15, T0.plus_secs(20)), 1);
+        let burst = Rule {
+            limit: 1,
+            span_secs: 600,
+            block_secs: Some(3600),
+        };
+        let mut b = Window::default();
+        b.take(burst, T0).unwrap();
+        assert!(b.take(burst, T0).is_err());
+        assert_eq!(
+            b.room(burst, T0.plus_secs(700)),
+            Err(2900),
+            "the block holds"
+        );
+    }
+
+    #[test]
     fn a_right_check_is_given_back() {
         let mut w = Window::default();
         let rule = Rule::per(1, 86_400);
@@ -219,6 +343,35 @@ mod tests {
             r.add(&format!("c{i}"));
         }
         assert_eq!(r.by_code.len(), CODES_KEPT);
+    }
+
+    #[test]
+    fn estimates_are_reserved_then_replaced_or_given_back() {
+        let mut s = Spend::default();
+        assert!(s.reserve("v1/1", "USD", 100_000, 250_000));
+        assert!(s.reserve("v2/1", "USD", 100_000, 250_000));
+        assert!(s.reserve("v3/1", "USD", 100_000, 250_000), "0.20 < 0.25");
+        assert!(
+            !s.reserve("v4/1", "USD", 100_000, 250_000),
+            "the cap is reached"
+        );
+        assert_eq!(s.total("USD"), 300_000);
+        // A refused send gives its estimate back.
+        s.release("v3/1");
+        assert_eq!(s.total("USD"), 200_000);
+        // A reported price replaces the estimate of the send it names, once.
+        s.attach("v1/1", "REF1");
+        s.add("REF1", "USD", 7_500);
+        s.add("REF1", "USD", 7_500);
+        assert_eq!(s.total("USD"), 107_500);
+        // A report with no estimate (another day's send) is simply added.
+        s.add("REF9", "USD", 1_000);
+        assert_eq!(s.total("USD"), 108_500);
+        for i in 0..(ESTIMATES_KEPT + 10) {
+            s.reserve(&format!("k{i}"), "USD", 1, u64::MAX);
+        }
+        assert_eq!(s.estimates.len(), ESTIMATES_KEPT);
+        assert!(serde_json::to_string(&s).unwrap().len() < 100 * 1024);
     }
 
     #[test]

@@ -122,10 +122,24 @@ fn the_readmes_failure_codes_are_the_engines() {
 /// as a number here.
 #[test]
 fn the_defences_defaults_are_the_readmes() {
-    use ringproof_core::{ids, limits, line, site, test_keys};
-    says("`pending_calls_per_number`: 3 per site (50 across all sites)");
+    use ringproof_core::{ids, limits, line, pow, site, test_keys};
+    says("`pending_calls_per_number`: 3 per site, 2 per client (200 across all sites)");
     assert_eq!(limits::PENDING_CALLS_PER_NUMBER, 3);
-    assert_eq!(line::HELD_MAX, 50);
+    assert_eq!(line::CLIENT_HELD_MAX, 2);
+    assert_eq!(line::HELD_MAX, 200);
+    says("doubles with every 50 paid sends and refusals of the site in 10 minutes, up to 8 times");
+    assert_eq!(pow::PRESSURE_STEP, 50);
+    assert_eq!(pow::PRESSURE_WINDOW_SECS, 600);
+    assert_eq!(1 << pow::PRESSURE_DOUBLINGS_MAX, 8);
+    says("`sends_per_range_per_10_min`: 8; `RANGE_SENDS_PER_10_MIN`: 40");
+    assert_eq!(limits::SHARED_RANGE_SENDS_PER_10_MIN, 40);
+    says("`sends_per_number_per_hour`: 10 per site; `SENDS_PER_NUMBER_PER_HOUR`: 20");
+    assert_eq!(limits::SHARED_SENDS_PER_NUMBER_PER_HOUR, 20);
+    says("4 per verification; 30 per client per 10 minutes");
+    assert_eq!(ringproof_core::live::MAX_FOLLOWERS, 4);
+    assert_eq!(limits::SOCKETS_PER_CLIENT_PER_10_MIN, 30);
+    says("an IPv6 /64, and its /48 at four times the limit");
+    assert_eq!(ringproof_core::client::NETWORKS_PER_ALLOCATION, 4);
     says("`pow_max_number`: 200,000 (about 0.1 s in the widget)");
     assert_eq!(limits::POW_MAX_NUMBER, 200_000);
     says(
@@ -138,7 +152,7 @@ fn the_defences_defaults_are_the_readmes() {
     assert_eq!(limits::SENDS_PER_SITE_PER_DAY, 2_000);
     assert_eq!(limits::DAILY_SPEND_CAP, "50.00");
     assert_eq!(limits::SPEND_CURRENCY, "USD");
-    says("within 10 minutes: past the limit the range is blocked for an hour | `sends_per_range_per_10_min`: 8");
+    says("within 10 minutes; past it the range is blocked for an hour on that site only");
     assert_eq!(limits::RANGE_WINDOW_SECS, 600);
     assert_eq!(limits::RANGE_BLOCK_SECS, 3600);
     assert_eq!(limits::SENDS_PER_RANGE_PER_10_MIN, 8);
@@ -146,7 +160,7 @@ fn the_defences_defaults_are_the_readmes() {
     assert_eq!(limits::RANGE_DIGITS, 3);
     says("`failed_checks_per_number_per_day`: 10");
     assert_eq!(limits::FAILED_CHECKS_PER_NUMBER_PER_DAY, 10);
-    says("300 starts per hour per address and test key");
+    says("300 starts per hour per address over every test key");
     assert_eq!(test_keys::STARTS_PER_CLIENT_PER_HOUR, 300);
     says("`sends_per_number_per_hour` codes in the last hour, default 10");
     assert_eq!(site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR, 10);

@@ -13,12 +13,13 @@ use crate::{limits, providers};
 use ringproof_api::{
     Channel, CheckResult, MissedCallWebhook, VerificationStatus, VerificationView,
 };
+use ringproof_core::client::Client;
 use ringproof_core::limits::is_paid;
 use ringproof_core::line::Busy;
 use ringproof_core::phone::{self, E164};
 use ringproof_core::session::{
     CallOutcome, CheckStep, Cost, DeliveryEvent, DeliveryOutcome, Dispatch, NewSession, Payload,
-    Summary, ATTEMPT_SECS,
+    Summary,
 };
 use ringproof_core::site::{Page, Site};
 use ringproof_core::texts::Language;
@@ -36,8 +37,10 @@ pub struct Start<'a> {
     pub client_transaction_signature: Option<&'a str>,
     /// The caller has already established that the site's server chose the id.
     pub ctid_trusted: bool,
-    /// The page's solved challenge, required before a paid attempt.
+    /// The page's solved challenge, required before any attempt a page asks for.
     pub proof: Option<&'a str>,
+    /// The site's own server asks (with its secret): it pays no proof of work.
+    pub from_server: bool,
     /// What texts are written in, when the caller named a language we have.
     pub language: Option<Language>,
     /// The page's labels, echoed by siteverify (checked here).
@@ -45,13 +48,23 @@ pub struct Start<'a> {
     pub cdata: Option<String>,
 }
 
-/// Starts a verification for `site` from `page` (already checked against the site) by
-/// `client`; `base` is the edge's own origin, for the URLs the view hands out.
+/// Who asks for another attempt, and what they brought to pay for it.
+pub struct Asker<'a> {
+    pub client: &'a Client,
+    /// The address itself, for Turnstile.
+    pub ip: &'a str,
+    pub proof: Option<&'a str>,
+    pub turnstile: Option<&'a str>,
+}
+
+/// Starts a verification for `site` from `page` (already checked against the site, and its
+/// Turnstile token, if the site has one) by `client`; `base` is the edge's own origin, for the
+/// URLs the view hands out.
 pub async fn start(
     env: &Env,
     site: &Site,
     page: &Page,
-    client: &str,
+    client: &Client,
     base: &str,
     input: Start<'_>,
 ) -> Outcome<VerificationView> {
@@ -78,8 +91,14 @@ pub async fn start(
         Some(_) => return Err(ApiError::PaidChannelNotAllowed),
         None => *channels.first().ok_or(ApiError::PaidChannelNotAllowed)?,
     };
-    if is_paid(channel) {
-        require_proof(env, site, input.proof).await?;
+    // Every attempt a page asks for pays a proof of work, the free missed call too: its
+    // lines are scarce.
+    if !input.from_server {
+        require_proof(env, site, client, None, input.proof).await?;
+    }
+    if channel != Channel::MissedCall && site.test.is_none() {
+        // A locked number is told so before it is texted, not after.
+        limits::check_unlocked(env, site, client, &phone).await?;
     }
     if let Some(id) = &input.client_transaction_id {
         ids::client_transaction_id(id)?;
@@ -92,23 +111,38 @@ pub async fn start(
     }
     let id = CryptoRng.token(16);
     let inbound_number = match channel {
-        Channel::MissedCall => Some(reserve_line(env, site, &phone, &id).await?),
+        Channel::MissedCall => match reserve_line(env, site, client, &phone, &id).await {
+            Ok(number) => Some(number),
+            // Never a dead end: with another way for this number, the verification starts with
+            // its missed call failed as `no_free_line`, and the visitor is offered the others.
+            Err(ApiError::LinesBusy(_)) if channels.len() > 1 => {
+                limits::count_refusal(env, &site.site_key, "lines_busy").await;
+                None
+            }
+            Err(e) => return Err(e),
+        },
         _ => None,
     };
     if let Some(ctid) = &input.client_transaction_id {
         // Claimed before anything is sent: a repeat gets a clear refusal, not a second call.
         let claim = TransactionStub::named(env, transaction::name(&site.site_key, ctid))
-            .claim(id.clone(), now())
+            .claim(
+                id.clone(),
+                // As long as the finished record it points to.
+                now().plus_secs(ringproof_core::keys::transaction_ttl_secs(
+                    site.test.is_some(),
+                )),
+            )
             .await?;
         if claim.is_err() {
-            release_line(env, &phone, &id).await;
+            release_line(env, site, &phone, &id).await;
             return Err(ApiError::DuplicateTransaction);
         }
     }
     let new = NewSession {
         id: id.clone(),
         site_key: site.site_key.clone(),
-        phone,
+        phone: phone.clone(),
         origin: page.origin.clone(),
         domain: page.domain.clone(),
         language: input.language,
@@ -121,59 +155,87 @@ pub async fn start(
     };
     let begun = VerificationStub::named(env, &id)
         .start(new, channel, inbound_number, base.to_owned())
-        .await?;
+        .await;
+    let begun = match begun {
+        Ok(b) => b,
+        Err(e) => {
+            release_line(env, site, &phone, &id).await;
+            return Err(e);
+        }
+    };
     carry_out(env, site, client, base, begun).await
 }
 
 /// A resend (`channel` the current one) or a switch, for a verification the caller may follow.
+/// Whatever the verification would refuse is refused before anything is counted or reserved.
 pub async fn begin(
     env: &Env,
     site: &Site,
     summary: &Summary,
     channel: Channel,
-    client: &str,
+    asker: Asker<'_>,
     base: &str,
-    proof: Option<&str>,
 ) -> Outcome<VerificationView> {
+    summary.may_begin(channel, now())?;
+    let client = asker.client;
+    require_proof(env, site, client, Some(&summary.id), asker.proof).await?;
     if is_paid(channel) {
-        require_proof(env, site, proof).await?;
+        // One token per paid attempt: a token bought once cannot pay for every resend.
+        crate::turnstile::check(env, site, asker.turnstile, &summary.origin, asker.ip).await?;
+        if site.test.is_none() {
+            limits::check_unlocked(env, site, client, &summary.phone).await?;
+        }
     }
     let inbound_number = match channel {
-        Channel::MissedCall => Some(reserve_line(env, site, &summary.phone, &summary.id).await?),
+        Channel::MissedCall => {
+            Some(reserve_line(env, site, client, &summary.phone, &summary.id).await?)
+        }
         _ => None,
     };
     let begun = VerificationStub::named(env, &summary.id)
         .begin(channel, inbound_number, base.to_owned())
-        .await?;
+        .await;
+    let newly_reserved = channel == Channel::MissedCall && summary.channel != Channel::MissedCall;
+    let begun = match begun {
+        Ok(b) => b,
+        Err(e) => {
+            if newly_reserved {
+                release_line(env, site, &summary.phone, &summary.id).await;
+            }
+            return Err(e);
+        }
+    };
     if channel != Channel::MissedCall && summary.channel == Channel::MissedCall {
-        // No longer waiting for a call: the number is free for the caller's next verification.
-        release_line(env, &summary.phone, &summary.id).await;
+        // No longer waiting for a call: the caller's allowance is free for its next one.
+        release_line(env, site, &summary.phone, &summary.id).await;
     }
     carry_out(env, site, client, base, begun).await
 }
 
-/// A code typed on the page at `origin`. Counted against the number before it is compared,
-/// across verifications and sites, so restarting verifications does not buy more guesses; a
-/// right code is given back.
+/// A code typed on the page at `origin` by `client`. A number locked on this site, or for this
+/// client, is refused before the code is compared; only a code compared and found wrong is
+/// counted, so restarting verifications does not buy more guesses and nothing else does
+/// either. The verification's own cap is what bounds guesses under concurrency: its object
+/// spends a check before it compares.
 pub async fn check(
     env: &Env,
     site: &Site,
     summary: &Summary,
     code: String,
     origin: Option<String>,
+    client: &Client,
 ) -> Outcome<CheckResult> {
     // A test key's code is public: its guesses prove nothing, so they must not count against
     // the number on real sites (else test keys would lock anyone's number).
     let test = site.test.is_some();
     if !test {
-        limits::take_check(env, site, &summary.phone).await?;
+        limits::check_unlocked(env, site, client, &summary.phone).await?;
     }
-    let result = compare(env, &summary.id, code, origin, test).await;
-    let wrong = matches!(&result, Ok(r) if r.status != VerificationStatus::Verified);
-    if !wrong && !test {
-        limits::give_back_check(env, site, &summary.phone).await;
+    let result = compare(env, &summary.id, code, origin, test).await?;
+    if !test && result.status != VerificationStatus::Verified {
+        limits::count_wrong_code(env, site, client, &summary.phone).await;
     }
-    result
+    Ok(result)
 }
 
 /// A provider's report on the call or message it knows as `reference`.
@@ -207,8 +269,13 @@ pub async fn report_delivery(
 }
 
 /// A reported missed call, from a real provider or from the sandbox: the caller's lines say
-/// which verification waits for it.
-pub async fn report_missed_call(env: &Env, reported: &MissedCallWebhook) -> Outcome<CallOutcome> {
+/// which verification waits for it. `test`: the call of a test key's verification, which only
+/// the sandbox reports, in lines of their own.
+pub async fn report_missed_call(
+    env: &Env,
+    reported: &MissedCallWebhook,
+    test: bool,
+) -> Outcome<CallOutcome> {
     let call_time = Timestamp::parse_rfc3339(&reported.call_time).ok_or_else(|| {
         ApiError::InvalidRequest("call_time must be an RFC 3339 date-time".into())
     })?;
@@ -218,8 +285,12 @@ pub async fn report_missed_call(env: &Env, reported: &MissedCallWebhook) -> Outc
     ) else {
         return Ok(CallOutcome::Unmatched);
     };
-    let routed = LineStub::named(env, caller.as_str())
-        .route(inbound_number.as_str().to_owned())
+    let call_id = reported
+        .call_id
+        .clone()
+        .filter(|id| !id.is_empty() && id.len() <= 128);
+    let routed = lines(env, &caller, test)
+        .route(inbound_number.as_str().to_owned(), call_id)
         .await?;
     let Some(id) = routed else {
         return Ok(CallOutcome::Unmatched);
@@ -228,7 +299,7 @@ pub async fn report_missed_call(env: &Env, reported: &MissedCallWebhook) -> Outc
         .call(caller.clone(), inbound_number, call_time)
         .await?;
     if outcome == CallOutcome::Verified {
-        release_line(env, &caller, &id).await;
+        release(env, &caller, &id, test).await;
     }
     Ok(outcome)
 }
@@ -242,17 +313,39 @@ pub fn transaction_bound(env: &Env, site: &Site, ctid: &str, signature: Option<&
         .is_some_and(|secret| signature::transaction_signature_holds(secret.as_bytes(), ctid, sig))
 }
 
-/// A paid attempt needs a solved challenge of this site's, spent here: each one buys one send.
-async fn require_proof(env: &Env, site: &Site, proof: Option<&str>) -> Outcome<()> {
+/// Every attempt needs a solved challenge fetched by this client for this site (and, for a
+/// resend or switch, for this verification), spent here: each one buys one attempt.
+async fn require_proof(
+    env: &Env,
+    site: &Site,
+    client: &Client,
+    verification: Option<&str>,
+    proof: Option<&str>,
+) -> Outcome<()> {
     let proof = proof
         .filter(|p| !p.is_empty())
         .ok_or(ApiError::ProofRequired)?;
     let key = pow::key(&token_key(env)?);
-    let checked = pow::verify(&key, proof, &site.site_key, now()).map_err(|e| {
+    let to = pow::Binding {
+        site_key: &site.site_key,
+        client: &client.network,
+        verification,
+    };
+    let checked = pow::verify(&key, proof, to, now()).map_err(|e| {
         worker::console_warn!("proof refused for site {}: {e:?}", site.site_key);
         ApiError::ProofInvalid
     })?;
     limits::spend_proof(env, &checked).await
+}
+
+/// A caller's lines. A test key's verifications hold lines of their own, so public test keys
+/// can never take a real visitor's.
+fn lines<'e>(env: &'e Env, caller: &E164, test: bool) -> LineStub<'e> {
+    if test {
+        LineStub::named(env, format!("test:{}", caller.as_str()))
+    } else {
+        LineStub::named(env, caller.as_str())
+    }
 }
 
 /// Reserves one of the site's inbound numbers for `verification_id` to wait for a call from
@@ -260,15 +353,17 @@ async fn require_proof(env: &Env, site: &Site, proof: Option<&str>) -> Outcome<(
 async fn reserve_line(
     env: &Env,
     site: &Site,
+    client: &Client,
     caller: &E164,
     verification_id: &str,
 ) -> Outcome<E164> {
-    let reserved = LineStub::named(env, caller.as_str())
+    let reserved = lines(env, caller, site.test.is_some())
         .reserve(
             site.inbound_numbers.clone(),
             verification_id.to_owned(),
             site.site_key.clone(),
-            now().plus_secs(ATTEMPT_SECS),
+            client.network.clone(),
+            now().plus_secs(crate::env::policy(env).attempt_secs),
             site.limits().pending_calls_per_number,
         )
         .await?;
@@ -288,10 +383,14 @@ async fn reserve_line(
     }
 }
 
-/// Gives back the number `verification_id` holds for `caller`; a failure only delays its
+/// Gives back the allowance `verification_id` holds for `caller`; a failure only delays its
 /// expiry, so it is logged, not answered.
-async fn release_line(env: &Env, caller: &E164, verification_id: &str) {
-    let released = LineStub::named(env, caller.as_str())
+async fn release_line(env: &Env, site: &Site, caller: &E164, verification_id: &str) {
+    release(env, caller, verification_id, site.test.is_some()).await;
+}
+
+async fn release(env: &Env, caller: &E164, verification_id: &str, test: bool) {
+    let released = lines(env, caller, test)
         .release(verification_id.to_owned())
         .await;
     if let Err(e) = released {
@@ -305,7 +404,7 @@ async fn release_line(env: &Env, caller: &E164, verification_id: &str) {
 async fn carry_out(
     env: &Env,
     site: &Site,
-    client: &str,
+    client: &Client,
     base: &str,
     begun: Begun,
 ) -> Outcome<VerificationView> {
@@ -322,12 +421,21 @@ async fn carry_out(
         // A test key's send reaches no provider, costs nothing and so counts against nothing.
         test_keys::send(outcome, &dispatch)
     } else {
-        let result = match limits::before_paid_send(env, site, &dispatch.phone, client).await? {
+        let send = limits::PaidSend {
+            phone: &dispatch.phone,
+            channel: dispatch.channel,
+            key: format!("{}/{}", dispatch.verification_id, dispatch.attempt),
+        };
+        let result = match limits::before_paid_send(env, site, &send, client).await? {
             Ok(()) => providers::send_code(env, &dispatch, code).await,
             Err(reason) => Err(reason),
         };
         if let Ok(sent) = &result {
             bind_reference(env, &dispatch, &sent.reference).await?;
+            if dispatch.channel == Channel::Sms {
+                // Only TeleSign reports a price, which then replaces the estimate.
+                limits::sent_as(env, &site.site_key, send.key, sent.reference.clone()).await;
+            }
         }
         result
     };

@@ -5,23 +5,95 @@ use crate::durable::throttle::ThrottleStub;
 use crate::env::now;
 use crate::error::Outcome;
 use futures_util::future::join_all;
+use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::limits::{self, parse_micros, DAY_SECS};
+use ringproof_core::limits::{self, parse_micros, Counter, Shared, DAY_SECS};
 use ringproof_core::phone::E164;
 use ringproof_core::pow::Proof;
 use ringproof_core::session::Cost;
 use ringproof_core::site::Site;
-use ringproof_core::throttle::{day_of, Refusals};
+use ringproof_core::throttle::{day_of, Refusals, Rule, HITS_MAX};
 use ringproof_core::{ApiError, Timestamp};
 use worker::Env;
 
 /// Counts a start by `client` on `site`: bounds what one client can hold pending.
-pub async fn count_start(env: &Env, site: &Site, client: &str) -> Outcome<()> {
-    let (name, rule) = limits::start_counter(&site.site_key, &site.limits(), client);
-    ThrottleStub::named(env, name)
-        .take(rule)
+pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<()> {
+    let counters: Vec<Counter> =
+        limits::start_counters(&site.site_key, &site.limits(), client, site.test.is_some())
+            .into_iter()
+            .map(|(name, rule)| Counter {
+                name,
+                rule,
+                refusal: FailureReason::ClientRateLimited,
+            })
+            .collect();
+    take_all(env, &counters)
         .await?
-        .map_err(ApiError::TooManyStarts)
+        .map_err(|(_, wait)| ApiError::TooManyStarts(wait))
+}
+
+/// Takes every counter of `counters` at once; when one refuses, the others are given back, so
+/// a refused request leaves no trace in any counter. The refusal is the first in their order.
+async fn take_all<'c>(
+    env: &Env,
+    counters: &'c [Counter],
+) -> Outcome<Result<(), (&'c Counter, u64)>> {
+    let taken = join_all(
+        counters
+            .iter()
+            .map(|c| async { ThrottleStub::named(env, c.name.clone()).take(c.rule).await }),
+    )
+    .await;
+    let mut refused = None;
+    let mut passed = Vec::new();
+    for (counter, result) in counters.iter().zip(taken) {
+        match result? {
+            Ok(()) => passed.push(counter),
+            Err(wait) => {
+                refused.get_or_insert((counter, wait));
+            }
+        }
+    }
+    let Some(refused) = refused else {
+        return Ok(Ok(()));
+    };
+    let given = join_all(
+        passed
+            .iter()
+            .map(|c| async { ThrottleStub::named(env, c.name.clone()).give_back().await }),
+    )
+    .await;
+    for e in given.into_iter().filter_map(Result::err) {
+        worker::console_warn!("giving back a count failed: {e:?}");
+    }
+    Ok(Err(refused))
+}
+
+/// The deployment's own bounds over every site.
+pub fn shared(env: &Env) -> Shared {
+    let var = |name| crate::env::secret(env, name).ok();
+    Shared::from_vars(
+        var("SENDS_PER_NUMBER_PER_HOUR").as_deref(),
+        var("RANGE_SENDS_PER_10_MIN").as_deref(),
+    )
+}
+
+/// How busy `site_key` has been: its paid sends and refusals in the last ten minutes, which
+/// its proof of work's difficulty follows.
+pub async fn pressure(env: &Env, site_key: &str) -> Outcome<u32> {
+    ThrottleStub::named(env, limits::pressure_counter(site_key))
+        .recent(ringproof_core::pow::PRESSURE_WINDOW_SECS)
+        .await
+}
+
+/// Counts one paid send or refusal of `site_key` towards its pressure; a failure to count
+/// never changes an answer.
+async fn press(env: &Env, site_key: &str) {
+    let rule = Rule::per(HITS_MAX, ringproof_core::pow::PRESSURE_WINDOW_SECS);
+    let stub = ThrottleStub::named(env, limits::pressure_counter(site_key));
+    if let Err(e) = stub.take(rule).await {
+        worker::console_warn!("counting pressure failed: {e:?}");
+    }
 }
 
 /// Spends a checked proof of work: each one buys one send.
@@ -33,46 +105,91 @@ pub async fn spend_proof(env: &Env, checked: &Proof) -> Outcome<()> {
         .map_err(|_| ApiError::ProofInvalid)
 }
 
-/// Every limit a paid send to `phone` must pass, counted before the provider is asked (a
-/// refused or failed send may still cost). The first refusal, in core's order, is the reason.
+/// A paid send, as the limits see it.
+pub struct PaidSend<'a> {
+    pub phone: &'a E164,
+    pub channel: ringproof_api::Channel,
+    /// Names the send's estimate in the day's spend (`{verification}/{attempt}`).
+    pub key: String,
+}
+
+/// Every limit a paid send must pass, counted before the provider is asked: its estimated
+/// price is reserved against the daily cap (a failed send may still cost), then every counter.
+/// The first refusal, in core's order, is the reason; a refused send gives back all it took.
 pub async fn before_paid_send(
     env: &Env,
     site: &Site,
-    phone: &E164,
-    client: &str,
+    send: &PaidSend<'_>,
+    client: &Client,
 ) -> Outcome<Result<(), FailureReason>> {
     let l = site.limits();
     let key = &site.site_key;
-    let spend = ThrottleStub::named(env, limits::spend_counter(key, day_of(now())));
-    if !spend
-        .spend_under(l.daily_spend_cap_micros, l.spend_currency.clone())
-        .await?
-    {
+    let phone = send.phone;
+    let day = day_of(now());
+    let spend = ThrottleStub::named(env, limits::spend_counter(key, day));
+    let estimate = prices(env).estimate(send.channel, phone.region().as_deref());
+    let reserved = spend
+        .reserve_spend(
+            send.key.clone(),
+            l.spend_currency.clone(),
+            estimate,
+            l.daily_spend_cap_micros,
+            limits::forget_day_at(day),
+        )
+        .await?;
+    if !reserved {
         count_refusal(env, key, FailureReason::SpendCapReached.code()).await;
         return Ok(Err(FailureReason::SpendCapReached));
     }
-    let counters =
-        limits::paid_send_counters(key, &l, site.sends_per_number_per_hour, phone, client);
-    let taken = join_all(
-        counters
-            .iter()
-            .map(|c| async { ThrottleStub::named(env, c.name.clone()).take(c.rule).await }),
-    )
-    .await;
-    for (counter, result) in counters.iter().zip(taken) {
-        if result?.is_err() {
+    let counters = limits::paid_send_counters(
+        key,
+        &l,
+        &shared(env),
+        site.sends_per_number_per_hour,
+        phone,
+        client,
+    );
+    match take_all(env, &counters).await? {
+        Ok(()) => {
+            press(env, key).await;
+            Ok(Ok(()))
+        }
+        Err((counter, _)) => {
             let code = counter.refusal.code();
             worker::console_warn!("paid send refused for site {key}: {code}");
+            if let Err(e) = spend.release_spend(send.key.clone()).await {
+                worker::console_warn!("giving back an estimate failed: {e:?}");
+            }
             count_refusal(env, key, code).await;
-            return Ok(Err(counter.refusal));
+            Ok(Err(counter.refusal))
         }
     }
-    Ok(Ok(()))
+}
+
+/// The send `key` of `site_key` went out as `reference`: a price its provider reports replaces
+/// the estimate. A failure leaves the estimate counted, which errs on the side of the cap.
+pub async fn sent_as(env: &Env, site_key: &str, key: String, reference: String) {
+    let stub = ThrottleStub::named(env, limits::spend_counter(site_key, day_of(now())));
+    if let Err(e) = stub.attach_spend(key, reference).await {
+        worker::console_warn!("naming an estimate failed: {e:?}");
+    }
+}
+
+/// The operator's price estimates (`PRICE_ESTIMATES`), or the defaults.
+fn prices(env: &Env) -> limits::Prices {
+    match crate::env::secret(env, "PRICE_ESTIMATES") {
+        Ok(json) => limits::Prices::parse(&json).unwrap_or_else(|e| {
+            worker::console_error!("{e}; the default estimates apply");
+            limits::Prices::default()
+        }),
+        Err(_) => limits::Prices::default(),
+    }
 }
 
 /// Counts a refusal of `site_key`'s traffic by `code`, for the operator; a failure to count
 /// never changes the answer.
 pub async fn count_refusal(env: &Env, site_key: &str, code: &str) {
+    press(env, site_key).await;
     let day = day_of(now());
     let stub = ThrottleStub::named(env, limits::refusals_counter(site_key, day));
     // Kept a week.
@@ -109,20 +226,31 @@ pub async fn record_spend(env: &Env, site_key: &str, cost: &Cost) -> Outcome<()>
         .await
 }
 
-/// Counts a check against `phone` before it is compared, across verifications and sites: a
-/// locked number gets `number_locked` with the wait.
-pub async fn take_check(env: &Env, site: &Site, phone: &E164) -> Outcome<()> {
-    let (name, rule) = limits::check_counter(&site.limits(), phone);
-    ThrottleStub::named(env, name)
-        .take(rule)
-        .await?
-        .map_err(ApiError::NumberLocked)
+/// Refuses a check, or a code's send, to `phone` while it is locked on this site or for this
+/// client: nothing is counted here (see [`count_wrong_code`]).
+pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E164) -> Outcome<()> {
+    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
+    let rooms =
+        join_all(counters.iter().map(|(name, rule)| async {
+            ThrottleStub::named(env, name.clone()).room(*rule).await
+        }))
+        .await;
+    for room in rooms {
+        room?.map_err(ApiError::NumberLocked)?;
+    }
+    Ok(())
 }
 
-/// A check that was right, or never compared a code, is not a failed one.
-pub async fn give_back_check(env: &Env, site: &Site, phone: &E164) {
-    let (name, _) = limits::check_counter(&site.limits(), phone);
-    if let Err(e) = ThrottleStub::named(env, name).give_back().await {
-        worker::console_warn!("giving back a check failed: {e:?}");
+/// A code compared and found wrong: counted against the number on this site and for this
+/// client. A failure to count is logged; the verification's own cap still holds.
+pub async fn count_wrong_code(env: &Env, site: &Site, client: &Client, phone: &E164) {
+    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
+    let taken =
+        join_all(counters.iter().map(|(name, rule)| async {
+            ThrottleStub::named(env, name.clone()).take(*rule).await
+        }))
+        .await;
+    for e in taken.into_iter().filter_map(Result::err) {
+        worker::console_warn!("counting a wrong code failed: {e:?}");
     }
 }

@@ -7,6 +7,7 @@ use crate::error::Outcome;
 use crate::http::{self, allow_origin, preflight};
 use crate::kv;
 use crate::routes::{admin, onering, sandbox, site_server, visitor, webhooks};
+use ringproof_core::client::Client;
 use ringproof_core::ApiError;
 use worker::{Env, Method, Request, Response, Url};
 
@@ -15,6 +16,8 @@ use worker::{Env, Method, Request, Response, Url};
 pub struct Visitor {
     origin: Option<String>,
     client_ip: String,
+    /// The client per-client limits count: the address, or an IPv6 client's /64.
+    client: Client,
     allowed: bool,
     /// The site the request turned out to concern, once known: its refusals are counted.
     site_key: Option<String>,
@@ -25,8 +28,13 @@ impl Visitor {
         self.site_key = Some(site_key.to_owned());
     }
 
+    /// The address itself, for Turnstile's `remoteip`.
     pub fn client_ip(&self) -> &str {
         &self.client_ip
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     pub fn origin(&self) -> Option<&str> {
@@ -97,6 +105,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         .unwrap_or_else(|| "unknown".to_owned());
     let mut visitor = Visitor {
         origin,
+        client: Client::from_ip(&client_ip),
         client_ip,
         allowed: false,
         site_key: None,

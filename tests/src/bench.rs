@@ -258,9 +258,12 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                     round += 1;
                     let phone = format!("+447400{:06}", (c as u64 * 7919 + round * 104_729) % 1_000_000);
                     let sms = round.is_multiple_of(4);
-                    let proof = sms
-                        .then(|| crate::proof::solved(&base, &key, &origin))
-                        .flatten();
+                    // Every start pays a proof of work, fetched from the client's own address.
+                    let asker = crate::proof::Asker {
+                        client_ip: Some(&ip),
+                        verification: None,
+                    };
+                    let proof = crate::proof::solved_by(&base, &key, &origin, asker);
                     let body = json!({"site_key": key, "phone": phone,
                                       "channel": if sms { "sms" } else { "missed_call" }, "proof": proof});
                     let h = [("Origin", origin.as_str()), ("CF-Connecting-IP", ip.as_str())];

@@ -33,6 +33,7 @@ mod turnstile;
 use faults::*;
 use mcn::*;
 use phone_confirm::*;
+pub use telesign::callback_signature;
 use telesign::*;
 
 const MCN_PASSWORD_CALL: &str = "/mcn/api/protected/api/auth/passwordcall";
@@ -635,6 +636,25 @@ fn post_webhook(edge_base: &str, path: &str, body: &Value) -> Result<Reply, Stri
         return Err("the edge's address is not known: call set_edge_base first".into());
     }
     http::post_json(&format!("{edge_base}{path}"), body, &[])
+}
+
+/// A provider's webhook whose body is signed in the `Authorization` header, as TeleSign's is.
+fn post_signed_webhook(
+    edge_base: &str,
+    path: &str,
+    body: &str,
+    authorization: &str,
+) -> Result<Reply, String> {
+    if edge_base.is_empty() {
+        return Err("the edge's address is not known: call set_edge_base first".into());
+    }
+    let headers = [("Authorization", authorization)];
+    http::post(
+        &format!("{edge_base}{path}"),
+        "application/json",
+        body,
+        &headers,
+    )
 }
 
 // ---------------------------------------------------------------------- small helpers

@@ -340,6 +340,11 @@ impl LocalEdge {
             ("TOKEN_TTL_SECS", token_ttl),
             ("ADMIN_TOKEN", secrets.admin_token.as_str()),
             ("INBOUND_NUMBERS", &SANDBOX_NUMBERS.join(",")),
+            // The demo and the scenarios send many codes to a few test numbers in one range:
+            // the deployment's own bounds over every site are raised as the sandbox site's are
+            // (scenarios test each site's own limits with sites of their own).
+            ("SENDS_PER_NUMBER_PER_HOUR", "5000"),
+            ("RANGE_SENDS_PER_10_MIN", "5000"),
             ("LOCAL_DEVELOPMENT", "true"),
             (
                 "TURNSTILE_SITEVERIFY_URL",

@@ -41,6 +41,7 @@ pub fn run(env: &[(String, String)], out: &Path) -> Result<Vec<PathBuf>, String>
                 s.flow(lang, device, channel)?;
             }
             s.failure(lang, device)?;
+            s.no_free_line(lang, device)?;
         }
     }
     Ok(s.saved)
@@ -252,6 +253,44 @@ impl Shooter<'_> {
             wait("the failure", || present(&b, "restart").then_some(()))?;
             self.shot(&b, format!("{lang}-{}-flash_call-6-failed", device.name()))
         })()
+    }
+}
+
+impl Shooter<'_> {
+    /// A stranger holds the only line the site could show: the visitor is offered the SMS.
+    fn no_free_line(&mut self, lang: &str, device: Device) -> Result<(), String> {
+        let creds = SandboxSite::generate(&self.edge.secrets);
+        let mut site = self.edge.site(&creds, "Shop", &["http://localhost:*"]);
+        site.channels = vec![Channel::MissedCall, Channel::Sms];
+        site.inbound_numbers = vec![crate::harness::SANDBOX_NUMBERS[2].to_owned()];
+        self.edge.put_site(&site)?;
+        let phone = self.phone();
+        let stranger = crate::proof::Asker {
+            client_ip: Some("203.0.113.99"),
+            verification: None,
+        };
+        let origin = "http://localhost:3000";
+        let proof = crate::proof::solved_by(&self.edge.base_url, &creds.site_key, origin, stranger);
+        let held = http::post_json(
+            &format!("{}/v1/verifications", self.edge.base_url),
+            &json!({"site_key": creds.site_key, "phone": phone, "channel": "missed_call", "proof": proof}),
+            &[("Origin", origin), ("CF-Connecting-IP", "203.0.113.99")],
+        )?;
+        if held.status != 201 {
+            return Err(format!(
+                "the stranger's start: {} {}",
+                held.status, held.body
+            ));
+        }
+        let (_page, b) = self.open(&creds.site_key, lang, device)?;
+        Self::type_number(&b, &phone)?;
+        wait("the other way offered", || {
+            present(&b, "switch").then_some(())
+        })?;
+        self.shot(
+            &b,
+            format!("{lang}-{}-missed_call-7-no-free-line", device.name()),
+        )
     }
 }
 

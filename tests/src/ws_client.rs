@@ -30,6 +30,16 @@ pub struct Socket {
 
 /// Asks `base` (`http://host:port`) to upgrade `path`, with `origin` as the Origin header.
 pub fn connect(base: &str, path: &str, origin: Option<&str>) -> Result<Handshake, String> {
+    connect_with(base, path, origin, &[])
+}
+
+/// As [`connect`], with more headers (`CF-Connecting-IP`, as Cloudflare sets it).
+pub fn connect_with(
+    base: &str,
+    path: &str,
+    origin: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Result<Handshake, String> {
     let host = base
         .strip_prefix("http://")
         .ok_or_else(|| format!("not an http base: {base}"))?;
@@ -37,9 +47,12 @@ pub fn connect(base: &str, path: &str, origin: Option<&str>) -> Result<Handshake
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
         .map_err(|e| e.to_string())?;
-    let origin = origin
+    let mut origin = origin
         .map(|o| format!("Origin: {o}\r\n"))
         .unwrap_or_default();
+    for (name, value) in headers {
+        origin.push_str(&format!("{name}: {value}\r\n"));
+    }
     let head = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: cmluZ3Byb29mIHRlc3Qga2V5IQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n"

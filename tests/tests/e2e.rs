@@ -14,6 +14,7 @@ macro_rules! scenarios {
 
 mod e2e {
     pub mod attacks;
+    pub mod bystanders;
     pub mod callbacks;
     pub mod channels;
     pub mod hostile;
@@ -184,11 +185,28 @@ impl Ctx {
         r.json()
     }
 
+    /// `&proof=…` for a OneRing request from `page` of `site_key`: a page pays the proof of
+    /// work a widget would (empty when the edge gives the page no challenge).
+    fn onering_proof(&self, site_key: &str, page: &str) -> String {
+        // `scheme://host[:port]`: what comes before the path.
+        let origin = page
+            .split_once("://")
+            .map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or("")))
+            .unwrap_or_default();
+        proof::solved(&self.edge.base_url, site_key, &origin)
+            .map(|p| format!("&{}", serde_urlencoded::to_string([("proof", p)]).unwrap()))
+            .unwrap_or_default()
+    }
+
     /// `POST /v1/verifications/{id}/{action}` from the test origin.
     fn act(&self, id: &str, action: &str, mut body: Value) -> Reply {
         let key = self.sites.lock().unwrap().get(id).cloned();
         if let (Some(key), None) = (key, body.get("proof")) {
-            if let Some(p) = proof::solved(&self.edge.base_url, &key, ORIGIN) {
+            let asker = proof::Asker {
+                verification: Some(id),
+                ..Default::default()
+            };
+            if let Some(p) = proof::solved_by(&self.edge.base_url, &key, ORIGIN, asker) {
                 body["proof"] = json!(p);
             }
         }
@@ -963,7 +981,12 @@ fn a_new_deployment_refuses_the_sandbox_and_skips_a_keyless_channel(_ctx: &Ctx) 
     assert_eq!(v["other_channels"], json!(["voice_call"]));
     let id = v["verification_id"].as_str().unwrap();
     let mut body = json!({"channel": "voice_call"});
-    body["proof"] = json!(proof::solved(&edge.base_url, &creds.site_key, ORIGIN).expect("a proof"));
+    let asker = proof::Asker {
+        verification: Some(id),
+        ..Default::default()
+    };
+    body["proof"] =
+        json!(proof::solved_by(&edge.base_url, &creds.site_key, ORIGIN, asker).expect("a proof"));
     let r = http::post_json(
         &url(&format!("/v1/verifications/{id}/switch")),
         &body,
@@ -1104,6 +1127,7 @@ fn main() -> std::process::ExitCode {
         .chain(e2e::callbacks::SCENARIOS.iter().copied())
         .chain(e2e::sdk::SCENARIOS.iter().copied())
         .chain(e2e::attacks::SCENARIOS.iter().copied())
+        .chain(e2e::bystanders::SCENARIOS.iter().copied())
         .chain(e2e::hostile::SCENARIOS.iter().copied())
         .chain(e2e::visitors::SCENARIOS.iter().copied())
         .chain(e2e::site_owners::SCENARIOS.iter().copied())

@@ -40,11 +40,17 @@ pub fn attribute(host: &HtmlElement, name: &str) -> Option<String> {
 }
 
 /// The token of a Cloudflare Turnstile widget in the same form (its hidden
-/// `cf-turnstile-response` input), for sites that check one before a verification starts.
+/// `cf-turnstile-response` input), for sites that check one on every start and paid attempt.
+/// A token is single use, so the page's Turnstile is reset as it is taken: the next attempt
+/// finds a fresh one.
 pub fn turnstile_token(host: &HtmlElement) -> Option<String> {
     let form = host.closest("form").ok()??;
     let input = form.query_selector("[name=cf-turnstile-response]").ok()??;
     let value = input.dyn_into::<HtmlInputElement>().ok()?.value();
+    let turnstile = crate::wire::field(&js_sys::global(), "turnstile");
+    if let Ok(reset) = crate::wire::field(&turnstile, "reset").dyn_into::<js_sys::Function>() {
+        let _ = reset.call0(&turnstile);
+    }
     (!value.is_empty()).then_some(value)
 }
 

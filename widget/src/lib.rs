@@ -355,9 +355,11 @@ fn Widget(
         });
     });
 
-    // Every start, resend and switch carries a solved challenge: the edge asks for one before
-    // any paid send.
-    let solve = move || async move { proof::solve(&edge(), &site_key.get_value()).await };
+    // Every start, resend and switch carries a solved challenge, a resend's or a switch's
+    // fetched for its verification: the edge asks for one before any attempt.
+    let solve = move |verification: Option<String>| async move {
+        proof::solve(&edge(), &site_key.get_value(), verification.as_deref()).await
+    };
 
     let submit = move || {
         if busy.get_untracked() {
@@ -379,7 +381,7 @@ fn Widget(
         set_error.set(None);
         let url = url("");
         spawn_local(async move {
-            let created = match solve().await {
+            let created = match solve(None).await {
                 Ok(proof) => {
                     let turnstile = host.with_value(host::turnstile_token);
                     // Read as the visitor starts, so the page may change them until then.
@@ -473,7 +475,7 @@ fn Widget(
         set_error.set(None);
         set_code.set(String::new());
         spawn_local(async move {
-            let proof = match solve().await {
+            let proof = match solve(Some(v.verification_id.clone())).await {
                 Ok(p) => p,
                 Err(f) => {
                     say_error(f);
@@ -481,13 +483,16 @@ fn Widget(
                     return;
                 }
             };
-            let (path, body) = match channel {
-                Some(channel) => (
-                    "switch",
-                    wire::object(&[("channel", Some(channel.as_str())), ("proof", Some(&proof))]),
-                ),
-                None => ("resend", wire::object(&[("proof", Some(&proof))])),
+            let turnstile = host.with_value(host::turnstile_token);
+            let (path, channel) = match channel {
+                Some(channel) => ("switch", Some(channel.as_str())),
+                None => ("resend", None),
             };
+            let body = wire::object(&[
+                ("channel", channel),
+                ("proof", Some(&proof)),
+                ("turnstile_response", turnstile.as_deref()),
+            ]);
             let url = url(&format!("/{}/{path}", v.verification_id));
             match api::post(&edge(), &url, &body, wire::view).await {
                 Ok(view) => show(view),

@@ -10,15 +10,21 @@ use wasm_bindgen_futures::JsFuture;
 /// Numbers tried between two yields to the page's event loop.
 const SLICE: u64 = 20_000;
 
-/// A solved challenge of `site_key`, base64 JSON as the edge takes it.
-pub async fn solve(edge: &Edge, site_key: &str) -> Result<String, ErrorDetail> {
+/// A solved challenge of `site_key` (for `verification`'s resend or switch, when given),
+/// base64 JSON as the edge takes it.
+pub async fn solve(
+    edge: &Edge,
+    site_key: &str,
+    verification: Option<&str>,
+) -> Result<String, ErrorDetail> {
     let key = String::from(js_sys::encode_uri_component(site_key));
-    let c = api::get(
-        edge,
-        &format!("{}/v1/challenge?site_key={key}", edge.base),
-        wire::challenge,
-    )
-    .await?;
+    let mut url = format!("{}/v1/challenge?site_key={key}", edge.base);
+    if let Some(id) = verification {
+        // Ids are URL-safe.
+        url.push_str("&verification=");
+        url.push_str(id);
+    }
+    let c = api::get(edge, &url, wire::challenge).await?;
     let target = decode_hex(&c.challenge).ok_or_else(network_error)?;
     let mut from = 0u64;
     while from <= c.maxnumber {

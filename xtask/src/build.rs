@@ -53,12 +53,18 @@ fn widget(tools: &Tools) -> Result<(), String> {
     ]))
 }
 
+/// Releases `edge/public/v1/releases` keeps, the newest built: a page pinned to one of them by
+/// SRI keeps working across this many deploys from the same working copy.
+pub const RELEASES_KEPT: usize = 10;
+/// Written in each release's folder at each build: its age, for [`prune_releases`].
+const BUILT_MARK: &str = ".built";
+
 /// `edge/public`: the demo page, the loader at `/v1/widget.js` and the widget's module and wasm
-/// under `/v1/widget/`.
+/// under `/v1/widget/`. Earlier releases are kept (see [`RELEASES_KEPT`]).
 fn assets() -> Result<(), String> {
     let root = cmd::root();
     let public = root.join("edge/public");
-    let _ = std::fs::remove_dir_all(&public);
+    clear_except_releases(&public)?;
     let widget_dir = public.join("v1/widget");
     std::fs::create_dir_all(&widget_dir).map_err(|e| e.to_string())?;
     let copy = |from: &Path, to: &Path| {
@@ -145,11 +151,80 @@ fn release(root: &Path, public: &Path) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .as_bytes(),
     )?;
+    write(&dir.join(BUILT_MARK), b"")?;
+    let pruned = prune_releases(&public.join("v1/releases"), RELEASES_KEPT)?;
+    if !pruned.is_empty() {
+        println!(
+            "    releases older than the last {RELEASES_KEPT} removed: {}",
+            pruned.join(", ")
+        );
+    }
     println!(
         "    widget release {id}: <script src=\"https://YOUR-EDGE/v1/releases/{id}/widget.js\" integrity=\"{}\" crossorigin=\"anonymous\" async></script>",
         published["integrity"].as_str().unwrap_or_default()
     );
     Ok(())
+}
+
+/// Empties `public` but for `v1/releases`.
+fn clear_except_releases(public: &Path) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(public) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name() == "v1" {
+            for inner in std::fs::read_dir(&path)
+                .map_err(|e| e.to_string())?
+                .flatten()
+            {
+                if inner.file_name() != "releases" {
+                    remove(&inner.path())?;
+                }
+            }
+        } else {
+            remove(&path)?;
+        }
+    }
+    Ok(())
+}
+
+fn remove(path: &Path) -> Result<(), String> {
+    let removed = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    removed.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Removes all but the `keep` most recently built releases under `releases`; answers the ids
+/// removed. A folder without the build mark counts as the oldest.
+pub fn prune_releases(releases: &Path, keep: usize) -> Result<Vec<String>, String> {
+    let mut built: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(releases)
+        .map_err(|e| format!("{}: {e}", releases.display()))?
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| {
+            let at = std::fs::metadata(e.path().join(BUILT_MARK))
+                .and_then(|m| m.modified())
+                .unwrap_or(std::time::UNIX_EPOCH);
+            (at, e.path())
+        })
+        .collect();
+    built.sort_by_key(|b| std::cmp::Reverse(b.0));
+    let mut removed = Vec::new();
+    for (_, path) in built.into_iter().skip(keep) {
+        remove(&path)?;
+        removed.push(
+            path.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// Subresource Integrity's `sha384-<base64>`.
@@ -308,4 +383,40 @@ fn crate_of(name: &str) -> String {
         }
     }
     first_crate(name).unwrap_or_else(|| "(other: wasm-bindgen glue, tables)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_newest_releases_are_kept() {
+        let dir = std::env::temp_dir().join(format!("ringproof-releases-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (i, id) in ["aa", "bb", "cc", "dd"].iter().enumerate() {
+            let release = dir.join(id);
+            std::fs::create_dir_all(&release).unwrap();
+            std::fs::write(release.join("widget.js"), "x").unwrap();
+            let mark = std::fs::File::create(release.join(BUILT_MARK)).unwrap();
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000 + i as u64);
+            mark.set_modified(at).unwrap();
+        }
+        // A release built again (the same content) is the newest.
+        let again = std::fs::File::options()
+            .write(true)
+            .open(dir.join("aa").join(BUILT_MARK));
+        again
+            .unwrap()
+            .set_modified(std::time::SystemTime::now())
+            .unwrap();
+        assert_eq!(prune_releases(&dir, 2).unwrap(), ["bb", "cc"]);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["aa", "dd"]);
+        assert!(prune_releases(&dir, 10).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -105,6 +105,21 @@ pub fn sign(
     Ok(STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// Whether `authorization` (the delivery callback's `Authorization` header) is TeleSign's
+/// signature of `body`: HMAC-SHA256 of the body under the base64-decoded API key, base64, as
+/// TeleSign's SDKs check it (`verify_telesign_callback_signature`). Compared in constant time.
+pub fn callback_signature_holds(api_key: &str, body: &[u8], authorization: &str) -> bool {
+    let Ok(key) = STANDARD.decode(api_key.trim()) else {
+        return false;
+    };
+    let Ok(given) = STANDARD.decode(authorization.trim()) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Status {
     pub code: i64,
@@ -246,6 +261,23 @@ mod tests {
             auth,
             "TSA FFFFFFFF-EEEE-DDDD-1234-AB1234567890:LDfCzCvQ6t2YRdb1yk4UaGedd3U2A4lhYQrB3ZqXAKc="
         );
+    }
+
+    #[test]
+    fn a_callback_holds_only_with_its_own_signature() {
+        let key = STANDARD.encode(b"telesign api key bytes");
+        let body = br#"{"reference_id":"ABC","status":{"code":200}}"#;
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"telesign api key bytes").unwrap();
+        mac.update(body);
+        let signed = STANDARD.encode(mac.finalize().into_bytes());
+        assert!(callback_signature_holds(&key, body, &signed));
+        let altered = br#"{"reference_id":"ABD","status":{"code":200}}"#;
+        assert!(!callback_signature_holds(&key, altered, &signed));
+        let other = STANDARD.encode(b"another key");
+        assert!(!callback_signature_holds(&other, body, &signed));
+        for bad in ["", "not base64!", "TSA id:sig"] {
+            assert!(!callback_signature_holds(&key, body, bad), "{bad}");
+        }
     }
 
     #[test]

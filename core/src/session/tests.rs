@@ -123,6 +123,32 @@ fn the_right_call_verifies_and_yields_a_token() {
 }
 
 #[test]
+fn a_missed_call_with_no_free_line_fails_at_once_and_offers_the_rest() {
+    let mut rng = Seeded(42);
+    let mut issuer = Issuer {
+        rng: &mut rng,
+        code_key: CODE_KEY,
+        policy: Policy::default(),
+    };
+    let (mut s, d) =
+        Session::start(new_session(), Channel::MissedCall, None, &mut issuer, T0).unwrap();
+    assert_eq!(d.payload, Payload::NoLine);
+    let v = s.view(KEY, "https://e", T0);
+    assert_eq!(v.status, VerificationStatus::Failed);
+    assert_eq!(v.failure.map(|f| f.code), Some("no_free_line".to_owned()));
+    assert_eq!(
+        v.other_channels,
+        [Channel::FlashCall, Channel::Sms, Channel::VoiceCall]
+    );
+    assert_eq!(v.number_image_url, None, "no number to call");
+    // The visitor switches at once: no cool-down on an attempt that never ran.
+    let summary = s.summary_at(T0);
+    assert_eq!(summary.may_begin(Channel::Sms, T0), Ok(()));
+    assert!(begin(&mut s, Channel::Sms, T0).is_ok());
+    assert_eq!(s.status(T0), VerificationStatus::Pending);
+}
+
+#[test]
 fn repeated_webhook_is_harmless() {
     let (mut s, _) = start(Channel::MissedCall);
     let at = T0.plus_secs(30);

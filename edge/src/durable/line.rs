@@ -15,11 +15,13 @@ messages! {
             pool: Vec<String>,
             verification_id: String,
             site_key: String,
+            client: String,
             until: Timestamp,
             max_pending: u32,
         ) -> Result<String, Busy>;
-        /// A call to `inbound_number`: the verification waiting for it, if one is.
-        Route => fn route(inbound_number: String) -> Option<String>;
+        /// A call to `inbound_number` (`call_id` as the provider names it): the verification
+        /// waiting for it, if one is.
+        Route => fn route(inbound_number: String, call_id: Option<String>) -> Option<String>;
         /// Gives back what `verification_id` holds.
         Release => fn release(verification_id: String) -> ();
     }
@@ -43,6 +45,7 @@ impl LineHandler for LineObject {
         pool: Vec<String>,
         verification_id: String,
         site_key: String,
+        client: String,
         until: Timestamp,
         max_pending: u32,
     ) -> Outcome<Result<String, Busy>> {
@@ -51,6 +54,7 @@ impl LineHandler for LineObject {
             pool: &pool,
             verification_id: &verification_id,
             site_key: &site_key,
+            client: &client,
             until,
             max_pending,
         };
@@ -59,9 +63,13 @@ impl LineHandler for LineObject {
         Ok(reserved)
     }
 
-    async fn route(&self, inbound_number: String) -> Outcome<Option<String>> {
+    async fn route(
+        &self,
+        inbound_number: String,
+        call_id: Option<String>,
+    ) -> Outcome<Option<String>> {
         let mut lines = self.load().await.internal()?;
-        let routed = lines.route(&inbound_number, now());
+        let routed = lines.route(&inbound_number, call_id.as_deref(), now());
         self.store(&lines).await.internal()?;
         Ok(routed)
     }

@@ -13,12 +13,20 @@ messages! {
     "THROTTLES": ThrottleMessage, ThrottleStub, ThrottleHandler {
         /// `Ok`, or `Err(seconds until a hit frees up)`.
         Take => fn take(rule: Rule) -> Result<(), u64>;
+        /// Whether a take would pass, counting nothing.
+        Room => fn room(rule: Rule) -> Result<(), u64>;
+        /// Hits in the last `span_secs`.
+        Recent => fn recent(span_secs: u64) -> u32;
         /// Takes back the latest hit.
         GiveBack => fn give_back() -> ();
         /// A provider's reported charge, once per reference.
         AddSpend => fn add_spend(reference: String, currency: String, micros: u64, forget_at: Timestamp) -> ();
-        /// Whether the day's spend in `currency` is under the cap.
-        SpendUnder => fn spend_under(cap_micros: u64, currency: String) -> bool;
+        /// Reserves a send's estimated price if the day's spend is under the cap.
+        ReserveSpend => fn reserve_spend(key: String, currency: String, micros: u64, cap_micros: u64, forget_at: Timestamp) -> bool;
+        /// The send `key` went out as `reference`.
+        AttachSpend => fn attach_spend(key: String, reference: String) -> ();
+        /// The send `key` was refused before anything went out.
+        ReleaseSpend => fn release_spend(key: String) -> ();
         /// A defence refused a request.
         CountRefusal => fn count_refusal(code: String, forget_at: Timestamp) -> ();
         /// The day's refusals.
@@ -40,6 +48,17 @@ impl Alarm for ThrottleObject {
     }
 }
 
+impl ThrottleObject {
+    async fn change_spend(&self, change: impl FnOnce(&mut Spend)) -> Outcome<()> {
+        let storage = self.state.storage();
+        if let Some(mut spend) = storage.get::<Spend>(SPEND).await.internal()? {
+            change(&mut spend);
+            storage.put(SPEND, &spend).await.internal()?;
+        }
+        Ok(())
+    }
+}
+
 impl ThrottleHandler for ThrottleObject {
     async fn take(&self, rule: Rule) -> Outcome<Result<(), u64>> {
         let storage = self.state.storage();
@@ -50,6 +69,16 @@ impl ThrottleHandler for ThrottleObject {
             wake_at(&storage, at).await.internal()?;
         }
         Ok(taken)
+    }
+
+    async fn room(&self, rule: Rule) -> Outcome<Result<(), u64>> {
+        let window = stored_or_default::<Window>(&self.state.storage(), WINDOW).await?;
+        Ok(window.room(rule, now()))
+    }
+
+    async fn recent(&self, span_secs: u64) -> Outcome<u32> {
+        let window = stored_or_default::<Window>(&self.state.storage(), WINDOW).await?;
+        Ok(window.recent(span_secs, now()))
     }
 
     async fn give_back(&self) -> Outcome<()> {
@@ -75,9 +104,30 @@ impl ThrottleHandler for ThrottleObject {
         wake_at(&storage, forget_at).await.internal()
     }
 
-    async fn spend_under(&self, cap_micros: u64, currency: String) -> Outcome<bool> {
-        let spend: Spend = stored_or_default(&self.state.storage(), SPEND).await?;
-        Ok(spend.under(cap_micros, &currency))
+    async fn reserve_spend(
+        &self,
+        key: String,
+        currency: String,
+        micros: u64,
+        cap_micros: u64,
+        forget_at: Timestamp,
+    ) -> Outcome<bool> {
+        let storage = self.state.storage();
+        let mut spend = stored_or_default::<Spend>(&storage, SPEND).await?;
+        let reserved = spend.reserve(&key, &currency, micros, cap_micros);
+        if reserved {
+            storage.put(SPEND, &spend).await.internal()?;
+            wake_at(&storage, forget_at).await.internal()?;
+        }
+        Ok(reserved)
+    }
+
+    async fn attach_spend(&self, key: String, reference: String) -> Outcome<()> {
+        self.change_spend(|s| s.attach(&key, &reference)).await
+    }
+
+    async fn release_spend(&self, key: String) -> Outcome<()> {
+        self.change_spend(|s| s.release(&key)).await
     }
 
     async fn count_refusal(&self, code: String, forget_at: Timestamp) -> Outcome<()> {

@@ -3,14 +3,13 @@
 
 use super::{wake_at, Alarm};
 use crate::error::{Internal, Outcome};
-use ringproof_core::keys::FINISHED_TTL_SECS;
 use ringproof_core::Timestamp;
 
 messages! {
     /// To the Durable Object of one site's ClientTransactionId.
     "TRANSACTIONS": TransactionMessage, TransactionStub, TransactionHandler {
-        /// `Ok`, or `Err(the verification that holds it)`.
-        Claim => fn claim(verification_id: String, now: Timestamp) -> Result<(), String>;
+        /// `Ok`, or `Err(the verification that holds it)`; kept until `forget_at`.
+        Claim => fn claim(verification_id: String, forget_at: Timestamp) -> Result<(), String>;
         /// The verification that holds it, if claimed.
         Get => fn get() -> Option<String>;
     }
@@ -32,16 +31,17 @@ impl Alarm for TransactionObject {
 }
 
 impl TransactionHandler for TransactionObject {
-    async fn claim(&self, verification_id: String, now: Timestamp) -> Outcome<Result<(), String>> {
+    async fn claim(
+        &self,
+        verification_id: String,
+        forget_at: Timestamp,
+    ) -> Outcome<Result<(), String>> {
         let storage = self.state.storage();
         if let Some(existing) = storage.get::<String>(KEY).await.internal()? {
             return Ok(Err(existing));
         }
         storage.put(KEY, &verification_id).await.internal()?;
-        // As long as the finished record it points to.
-        wake_at(&storage, now.plus_secs(FINISHED_TTL_SECS))
-            .await
-            .internal()?;
+        wake_at(&storage, forget_at).await.internal()?;
         Ok(Ok(()))
     }
 

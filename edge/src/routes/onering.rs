@@ -105,12 +105,26 @@ async fn start(
     // own id still starts the verification, unbound, as OneRing's browser flow expects.
     let signature = q.get("ClientTransactionSignature").map(String::as_str);
     let bound = server || flow::transaction_bound(env, &site, ctid, signature);
+    // A page pays as the widget does: a solved challenge (`proof`, from `GET /v1/challenge`)
+    // and, on a site that checks one, a Turnstile token. The site's server vouches for itself.
     let page = match page {
         Some(p) => {
             let page = site.page(p).ok_or(Refusal::DomainNotAllowed)?;
-            crate::limits::count_start(env, &site, visitor.client_ip())
+            crate::limits::count_start(env, &site, visitor.client())
                 .await
                 .map_err(refusal)?;
+            let token = q
+                .get("cf-turnstile-response")
+                .or_else(|| q.get("TurnstileResponse"));
+            crate::turnstile::check(
+                env,
+                &site,
+                token.map(String::as_str),
+                &page.origin,
+                visitor.client_ip(),
+            )
+            .await
+            .map_err(refusal)?;
             page
         }
         None => Page {
@@ -127,14 +141,14 @@ async fn start(
         client_transaction_signature: None,
         // Bound above, or left out.
         ctid_trusted: true,
-        // A missed call costs nothing, so it needs no proof of work.
-        proof: None,
+        proof: q.get("proof").map(String::as_str),
+        from_server: server,
         // OneRing's request names no language; a missed call sends no text.
         language: None,
         action: None,
         cdata: None,
     };
-    let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start)
+    let view = flow::start(env, &site, &page, visitor.client(), &ctx.base, start)
         .await
         .map_err(refusal)?;
     Ok(view.verification_id)

@@ -53,7 +53,9 @@ pub async fn missed_call(
         caller: summary.phone.as_str().to_owned(),
         called: inbound_number.as_str().to_owned(),
         call_time: now().to_rfc3339(),
+        call_id: None,
     };
-    let outcome = flow::report_missed_call(ctx.env, &call).await?;
+    let test = test_keys::is_test_site(&summary.site_key);
+    let outcome = flow::report_missed_call(ctx.env, &call, test).await?;
     Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
 }

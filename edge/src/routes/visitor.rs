@@ -26,7 +26,7 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
         .and_then(|o| site.page(o))
         .ok_or(ApiError::OriginNotAllowed)?;
     visitor.allow();
-    crate::limits::count_start(env, &site, visitor.client_ip()).await?;
+    crate::limits::count_start(env, &site, visitor.client()).await?;
     let token = input.turnstile_response.as_deref();
     crate::turnstile::check(env, &site, token, &page.origin, visitor.client_ip()).await?;
     let start = Start {
@@ -37,22 +37,34 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
         client_transaction_signature: input.client_transaction_signature.as_deref(),
         ctid_trusted: false,
         proof: input.proof.as_deref(),
+        from_server: false,
         language: input.language.as_deref().and_then(Language::from_tag),
         action: input.action,
         cdata: input.cdata,
     };
-    let view = flow::start(env, &site, &page, visitor.client_ip(), &ctx.base, start).await?;
+    let view = flow::start(env, &site, &page, visitor.client(), &ctx.base, start).await?;
     Ok(http::json(201, &view))
 }
 
-/// `GET /v1/challenge?site_key=`: a proof-of-work challenge for a page of the site.
+/// `GET /v1/challenge?site_key=[&verification=]`: a proof-of-work challenge for a page of the
+/// site, bound to the client asking and, for a resend or a switch, to its verification. Its
+/// difficulty follows the site's recent paid sends and refusals.
 pub async fn challenge(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
-    // A challenge only proves work, bound to its site and spent once.
     let site = page_site(ctx, visitor).await?;
+    let verification = query(ctx.url, "verification");
+    if let Some(id) = &verification {
+        // Only the verification's own page may fetch work for it.
+        followed(ctx.env, id, visitor).await?;
+    }
+    let recent = crate::limits::pressure(ctx.env, &site.site_key).await?;
     let c = pow::issue(
         &pow::key(&token_key(ctx.env)?),
-        &site.site_key,
-        site.limits().pow_max_number,
+        pow::Binding {
+            site_key: &site.site_key,
+            client: &visitor.client().network,
+            verification: verification.as_deref(),
+        },
+        pow::difficulty(site.limits().pow_max_number, recent),
         &mut CryptoRng,
         now(),
     );
@@ -112,7 +124,15 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
         .view(ctx.base.clone())
         .await?;
     check_origin(&viewed.summary, visitor)?;
-    Ok(http::json(200, &viewed.view))
+    let mut view = viewed.view;
+    // The id travels in image URLs and OneRing's answers, so knowing it proves nothing: the
+    // live token goes only to the verification's own page. A request with no Origin may be a
+    // same-origin GET only when that page is the edge's own (the demo).
+    if visitor.origin().is_none() && viewed.summary.origin != ctx.base {
+        view.token = None;
+        view.token_expires_at = None;
+    }
+    Ok(http::json(200, &view))
 }
 
 /// `POST /v1/verifications/{id}/token`: a fresh token for a verification whose token expired
@@ -135,6 +155,20 @@ pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
         return Err(ApiError::InvalidRequest(
             "this address takes a WebSocket upgrade".into(),
         ));
+    }
+    // Each verification takes a few sockets (`live::MAX_FOLLOWERS`); one client may open only
+    // so many over every verification, so it cannot hold hundreds of objects awake.
+    // A local edge's own machine (the tests' browsers and sockets) is not counted: in
+    // production no client is loopback.
+    let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let client = ringproof_core::client::Client::from_ip(ip.as_deref().unwrap_or("unknown"));
+    let local = crate::env::deployment(env) == ringproof_core::admin::Deployment::LocalDevelopment;
+    if !(local && (ip.is_none() || client.is_loopback())) {
+        let (name, rule) = ringproof_core::limits::socket_counter(&client);
+        crate::durable::throttle::ThrottleStub::named(env, name)
+            .take(rule)
+            .await?
+            .map_err(|_| ApiError::TooManyFollowers)?;
     }
     VerificationStub::named(env, id).follow(req).await
 }
@@ -172,7 +206,8 @@ pub async fn check(
     let summary = followed(ctx.env, id, visitor).await?;
     let site = kv::site(ctx.env, &summary.site_key).await?;
     let origin = visitor.origin().map(str::to_owned);
-    let result = flow::check(ctx.env, &site, &summary, input.code, origin).await?;
+    let client = visitor.client();
+    let result = flow::check(ctx.env, &site, &summary, input.code, origin, client).await?;
     Ok(http::json(200, &result))
 }
 
@@ -190,7 +225,17 @@ pub async fn resend(
     };
     let summary = followed(ctx.env, id, visitor).await?;
     let channel = summary.channel;
-    begin(ctx, &summary, channel, visitor, input.proof.as_deref()).await
+    let paid = Paid {
+        proof: input.proof.as_deref(),
+        turnstile: input.turnstile_response.as_deref(),
+    };
+    begin(ctx, &summary, channel, visitor, paid).await
+}
+
+/// What a resend or a switch brought to pay for its attempt.
+struct Paid<'a> {
+    proof: Option<&'a str>,
+    turnstile: Option<&'a str>,
 }
 
 /// `POST /v1/verifications/{id}/switch`: another of the site's channels.
@@ -202,14 +247,11 @@ pub async fn switch(
 ) -> Outcome<Response> {
     let input: SwitchChannel = parse_json(&http::body_text(req).await?)?;
     let summary = followed(ctx.env, id, visitor).await?;
-    begin(
-        ctx,
-        &summary,
-        input.channel,
-        visitor,
-        input.proof.as_deref(),
-    )
-    .await
+    let paid = Paid {
+        proof: input.proof.as_deref(),
+        turnstile: input.turnstile_response.as_deref(),
+    };
+    begin(ctx, &summary, input.channel, visitor, paid).await
 }
 
 async fn begin(
@@ -217,11 +259,16 @@ async fn begin(
     summary: &Summary,
     channel: ringproof_api::Channel,
     visitor: &Visitor,
-    proof: Option<&str>,
+    paid: Paid<'_>,
 ) -> Outcome<Response> {
     let site = kv::site(ctx.env, &summary.site_key).await?;
-    let client = visitor.client_ip();
-    let view = flow::begin(ctx.env, &site, summary, channel, client, &ctx.base, proof).await?;
+    let asker = flow::Asker {
+        client: visitor.client(),
+        ip: visitor.client_ip(),
+        proof: paid.proof,
+        turnstile: paid.turnstile,
+    };
+    let view = flow::begin(ctx.env, &site, summary, channel, asker, &ctx.base).await?;
     Ok(http::json(200, &view))
 }
 

@@ -22,7 +22,7 @@ struct Reported<T> {
 pub async fn missed_call(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<Response> {
     authenticate(ctx, "MISSED_CALL_PROVIDER_SECRET", given)?;
     let call: MissedCallWebhook = parse_json(&http::body_text(req).await?)?;
-    let outcome = flow::report_missed_call(ctx.env, &call).await?;
+    let outcome = flow::report_missed_call(ctx.env, &call, false).await?;
     Ok(http::json(200, &Reported { outcome }))
 }
 
@@ -36,10 +36,23 @@ pub async fn mcn(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<Respo
     Ok(http::json(200, &Reported { outcome }))
 }
 
-/// `POST /v1/providers/telesign/{secret}`: an SMS delivery callback.
+/// `POST /v1/providers/telesign/{secret}`: an SMS delivery callback, signed by TeleSign (the
+/// path's secret is a second factor: request logs show it).
 pub async fn telesign(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<Response> {
     authenticate(ctx, "TELESIGN_WEBHOOK_SECRET", given)?;
-    let cb: telesign::Callback = parse_json(&http::body_text(req).await?)?;
+    let signature = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let body = http::body_text(req).await?;
+    let api_key = secret(ctx.env, "TELESIGN_API_KEY")?;
+    if !telesign::callback_signature_holds(&api_key, body.as_bytes(), &signature) {
+        worker::console_warn!("a TeleSign callback without its signature was refused");
+        return Err(ApiError::Unauthorized);
+    }
+    let cb: telesign::Callback = parse_json(&body)?;
     let cost = cb.additional_info.clone().map(|i| Cost {
         reference: cb.reference_id.clone(),
         price: i.price,

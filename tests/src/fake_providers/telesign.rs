@@ -33,7 +33,9 @@ impl FakeProviders {
             },
         });
         let path = format!("/v1/providers/telesign/{}", config.telesign_webhook_secret);
-        post_webhook(&config.edge_base, &path, &body)
+        let text = body.to_string();
+        let signature = callback_signature(&config.telesign_api_key, &text);
+        post_signed_webhook(&config.edge_base, &path, &text, &signature)
     }
 
     pub(super) fn telesign(&self, req: &Request, auth: Result<(), AuthError>) -> Response {
@@ -196,6 +198,15 @@ pub(super) fn tsa_string_to_sign(
     s.push(b'\n');
     s.extend_from_slice(resource.as_bytes());
     s
+}
+
+/// How TeleSign signs a callback: the `Authorization` header is the base64 HMAC-SHA256 of the
+/// body's text under the base64-decoded API key.
+pub fn callback_signature(key_b64: &str, body: &str) -> String {
+    let key = STANDARD.decode(key_b64).expect("the fake's key is base64");
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    mac.update(body.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// Constant-time, as a real server would compare.

@@ -394,6 +394,33 @@ fn official_telesign_sdk_request_is_accepted() {
     assert!(!f.requests_to(Provider::TeleSign)[1].auth_ok);
 }
 
+/// The fake signs its delivery callbacks as TeleSign does: the official SDK's
+/// `verify_telesign_callback_signature` accepts the signature, and so does the edge's check
+/// (core's); both refuse it for an altered body or under another key.
+#[test]
+fn callbacks_are_signed_as_telesign_signs_them() {
+    let config = fakes().config();
+    let key = config.telesign_api_key.as_str();
+    let body = r#"{"reference_id":"0123456789ABCDEF0123456789ABCDEF","status":{"code":200}}"#;
+    let signature = callback_signature(key, body);
+    let sdk = |key: &str, body: &str| {
+        crate::python::run_json("telesign_sdk_callback.py", &[key, &signature, body])["valid"]
+            .as_bool()
+            .unwrap()
+    };
+    let holds = ringproof_core::providers::telesign::callback_signature_holds;
+    assert!(sdk(key, body), "the SDK accepts the fake's signature");
+    assert!(holds(key, body.as_bytes(), &signature));
+    let altered = body.replace("200", "203");
+    assert!(!sdk(key, &altered));
+    assert!(!holds(key, altered.as_bytes(), &signature));
+    let mut other = [0u8; 32];
+    OsRandom.fill(&mut other);
+    let other = STANDARD.encode(other);
+    assert!(!sdk(&other, body));
+    assert!(!holds(&other, body.as_bytes(), &signature));
+}
+
 // ---------------------------------------------------------------------- Phone Confirm
 
 fn pc_get(f: &FakeProviders, endpoint: &str, params: &[(&str, &str)]) -> Reply {

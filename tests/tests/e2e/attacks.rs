@@ -40,8 +40,19 @@ fn site_limited(ctx: &Ctx, channels: &[Channel], change: impl Fn(&mut SiteLimits
     creds
 }
 
-fn start_with(ctx: &Ctx, site: &SandboxSite, phone: &str, channel: &str, ip: &str) -> http::Reply {
-    let proof = proof::solved(&ctx.edge.base_url, &site.site_key, ORIGIN);
+/// `POST /v1/verifications` for `channel`, from the client at `ip` with a proof it fetched.
+pub fn start_with(
+    ctx: &Ctx,
+    site: &SandboxSite,
+    phone: &str,
+    channel: &str,
+    ip: &str,
+) -> http::Reply {
+    let asker = proof::Asker {
+        client_ip: Some(ip),
+        verification: None,
+    };
+    let proof = proof::solved_by(&ctx.edge.base_url, &site.site_key, ORIGIN, asker);
     http::post_json(
         &ctx.url("/v1/verifications"),
         &json!({"site_key": site.site_key, "phone": phone, "channel": channel, "proof": proof}),
@@ -67,6 +78,21 @@ fn start(ctx: &Ctx, site_key: &str, phone: &str, origin: &str) -> http::Reply {
     )
 }
 
+/// A missed-call start from the client at `ip`, with a proof that client fetched.
+pub fn start_from(ctx: &Ctx, site_key: &str, phone: &str, origin: &str, ip: &str) -> http::Reply {
+    let asker = proof::Asker {
+        client_ip: Some(ip),
+        verification: None,
+    };
+    let proof = proof::solved_by(&ctx.edge.base_url, site_key, origin, asker);
+    http::post_json(
+        &ctx.url("/v1/verifications"),
+        &json!({"site_key": site_key, "phone": phone, "channel": "missed_call", "proof": proof}),
+        &[("Origin", origin), ("CF-Connecting-IP", ip)],
+    )
+    .unwrap()
+}
+
 /// An attacker with a site of their own on the same deployment starts verifications for the
 /// victim's number again and again, hoping to take over the number the victim's page shows.
 fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
@@ -90,8 +116,10 @@ fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
     site.limits.pending_calls_per_number = Some(50);
     ctx.edge.put_site(&site).unwrap();
     let mut taken = Vec::new();
-    for _ in 0..6 {
-        let r = start(ctx, &creds.site_key, VICTIM, "http://localhost:6666");
+    // From as many addresses as it likes: one client holds at most two of a caller's lines.
+    for i in 0..6 {
+        let ip = format!("198.51.100.{}", 60 + i);
+        let r = start_from(ctx, &creds.site_key, VICTIM, "http://localhost:6666", &ip);
         match r.status {
             201 => taken.push(inbound_number(r.json()["call_to_uri"].as_str().unwrap())),
             429 => {
@@ -118,9 +146,24 @@ fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
     let id = victim["verification_id"].as_str().unwrap();
     assert_eq!(ctx.status(id)["status"], "verified");
 
-    // Verified, the victim's number is free again for the victim's next start.
-    let again = start(ctx, &ctx.edge.sandbox.site_key, VICTIM, ORIGIN);
-    assert_eq!(again.status, 201, "{}", again.body);
+    // Verified, the victim's pair is released but stays out of circulation until it expires:
+    // the attacker cannot reserve it, so a repeated report of the victim's call (a provider's
+    // retry, or the victim calling again) is told "repeat" and verifies nothing of theirs.
+    let after = start_from(
+        ctx,
+        &creds.site_key,
+        VICTIM,
+        "http://localhost:6666",
+        "198.51.100.70",
+    );
+    if after.status == 201 {
+        let number = inbound_number(after.json()["call_to_uri"].as_str().unwrap());
+        assert_ne!(number, shown, "the released pair was handed out");
+    } else {
+        assert_eq!(after.error_code(), "lines_busy", "{}", after.body);
+    }
+    let r = ctx.provider_webhook(&ctx.edge.secrets.provider_secret, &VICTIM[1..], &shown);
+    assert_eq!(r.json()["outcome"], "repeat", "{}", r.body);
 }
 
 fn origins_are_parsed_and_texts_name_the_configured_domain(ctx: &Ctx) {
@@ -360,12 +403,10 @@ fn paid_channels_follow_the_sites_countries(ctx: &Ctx) {
         "{}",
         r.body
     );
-    let r = http::post_json(
-        &ctx.url("/v1/verifications"),
-        &json!({"site_key": open.site_key, "phone": "+447400555010"}),
-        &[("Origin", ORIGIN)],
-    )
-    .unwrap();
+    let r = ctx.create(
+        json!({"site_key": open.site_key, "phone": "+447400555010"}),
+        Some(ORIGIN),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     let v = r.json();
     assert_eq!(
@@ -438,11 +479,11 @@ fn paid_sends_are_capped_per_client_and_site(ctx: &Ctx) {
         ctx.edge.fakes.last_message(numbers[2]).is_none(),
         "no SMS was sent"
     );
-    // The site's own hourly cap holds across clients.
-    // Every counter takes a refused send too, so the client-limited third filled the site's
-    // hour: another client is refused by the site's cap.
+    // A refused send leaves no trace in any other counter: the client-limited third did not
+    // use up the site's hour, so another client's send goes out; then the site's own hourly
+    // cap holds across clients.
     let r = start_with(ctx, &site, numbers[3], "sms", "203.0.113.4");
-    assert_eq!(send_outcome(&r), "site_rate_limited");
+    assert_eq!(send_outcome(&r), "sent");
     let r = start_with(ctx, &site, "+447400555435", "sms", "203.0.113.5");
     assert_eq!(send_outcome(&r), "site_rate_limited");
     let counted = refusals(ctx, &site);
@@ -513,11 +554,11 @@ fn wrong_codes_are_counted_per_number_across_verifications(ctx: &Ctx) {
         l.failed_checks_per_number_per_day = Some(3);
     });
     let phone = "+447400888001";
-    let wrong = |id: &str, code: &str| {
+    let wrong = |id: &str, code: &str, ip: &str| {
         http::post_json(
             &ctx.url(&format!("/v1/verifications/{id}/check")),
             &json!({"code": code}),
-            &[("Origin", ORIGIN)],
+            &[("Origin", ORIGIN), ("CF-Connecting-IP", ip)],
         )
         .unwrap()
     };
@@ -526,12 +567,21 @@ fn wrong_codes_are_counted_per_number_across_verifications(ctx: &Ctx) {
     let code = ctx.edge.fakes.last_message(phone).unwrap().code;
     let bad = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..3 {
-        assert_eq!(wrong(&id, bad).status, 200);
+        assert_eq!(wrong(&id, bad, "203.0.113.9").status, 200);
     }
-    // The attacker restarts to get fresh tries: the number is locked, for every verification.
-    let again = start_with(ctx, &site, phone, "sms", "203.0.113.10").json();
-    let id2 = again["verification_id"].as_str().unwrap().to_owned();
-    let locked = wrong(&id2, bad);
+    // The attacker restarts to get fresh tries, from another address: the number is locked on
+    // this site, and told so before another code is texted.
+    let last_sent = || ctx.edge.fakes.last_message(phone).map(|m| m.reference);
+    let sent_before = last_sent();
+    let again = start_with(ctx, &site, phone, "sms", "203.0.113.10");
+    assert_eq!(
+        (again.status, again.error_code().as_str()),
+        (429, "number_locked"),
+        "{}",
+        again.body
+    );
+    assert_eq!(last_sent(), sent_before, "a locked number is not texted");
+    let locked = wrong(&id, bad, "203.0.113.10");
     assert_eq!(
         (locked.status, locked.error_code().as_str()),
         (429, "number_locked"),
@@ -551,7 +601,10 @@ fn wrong_codes_are_counted_per_number_across_verifications(ctx: &Ctx) {
     let v = start_with(ctx, &site, other, "sms", "203.0.113.9").json();
     let oid = v["verification_id"].as_str().unwrap();
     let right = ctx.edge.fakes.last_message(other).unwrap().code;
-    assert_eq!(wrong(oid, &right).json()["status"], "verified");
+    assert_eq!(
+        wrong(oid, &right, "203.0.113.9").json()["status"],
+        "verified"
+    );
 }
 
 /// A script posting straight to the API, with no proof, a forged one, another site's, or one
@@ -625,22 +678,58 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
         "{}",
         resend.body
     );
-    // The free missed call needs none; a switch to a paid channel does.
-    let r = http::post_json(
-        &ctx.url("/v1/verifications"),
-        &json!({"site_key": site.site_key, "phone": "+447400999102", "channel": "missed_call"}),
-        &[("Origin", ORIGIN)],
-    )
-    .unwrap();
+    // The free missed call needs one too (its lines are scarce), and so does a switch.
+    let missed = |proof: serde_json::Value| {
+        http::post_json(
+            &ctx.url("/v1/verifications"),
+            &json!({"site_key": site.site_key, "phone": "+447400999102", "channel": "missed_call",
+                    "proof": proof}),
+            &[("Origin", ORIGIN)],
+        )
+        .unwrap()
+    };
+    assert_eq!(missed(json!(null)).error_code(), "proof_required");
+    let r = missed(json!(proof::solved(
+        &ctx.edge.base_url,
+        &site.site_key,
+        ORIGIN
+    )));
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["verification_id"].as_str().unwrap().to_owned();
-    let switch = http::post_json(
-        &ctx.url(&format!("/v1/verifications/{id}/switch")),
-        &json!({"channel": "sms"}),
-        &[("Origin", ORIGIN)],
+    // Past the cool-down, so only the proof decides.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let switch = |proof: Option<String>| {
+        http::post_json(
+            &ctx.url(&format!("/v1/verifications/{id}/switch")),
+            &json!({"channel": "sms", "proof": proof}),
+            &[("Origin", ORIGIN)],
+        )
+        .unwrap()
+    };
+    assert_eq!(switch(None).error_code(), "proof_required");
+    // A start's proof buys no switch: a switch's is fetched for its verification.
+    let for_a_start = proof::solved(&ctx.edge.base_url, &site.site_key, ORIGIN);
+    assert_eq!(switch(for_a_start).error_code(), "proof_invalid");
+    let asker = proof::Asker {
+        client_ip: None,
+        verification: Some(&id),
+    };
+    let for_it = proof::solved_by(&ctx.edge.base_url, &site.site_key, ORIGIN, asker);
+    let r = switch(for_it);
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A proof pays only for the client that fetched it.
+    let elsewhere = proof::Asker {
+        client_ip: Some("192.0.2.200"),
+        verification: None,
+    };
+    let theirs = proof::solved_by(&ctx.edge.base_url, &site.site_key, ORIGIN, elsewhere);
+    let r = http::post_json(
+        &ctx.url("/v1/verifications"),
+        &json!({"site_key": site.site_key, "phone": "+447400999103", "channel": "sms", "proof": theirs}),
+        &[("Origin", ORIGIN), ("CF-Connecting-IP", "192.0.2.201")],
     )
     .unwrap();
-    assert_eq!(switch.error_code(), "proof_required", "{}", switch.body);
+    assert_eq!(r.error_code(), "proof_invalid", "{}", r.body);
     // Challenges go only to the site's own pages.
     let c = http::get_with(
         &ctx.url(&format!("/v1/challenge?site_key={}", site.site_key)),
@@ -653,8 +742,8 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
     );
     // Every refusal is counted for the operator, by its code.
     let counted = refusals(ctx, &site);
-    assert_eq!(counted["proof_required"], 3, "{counted}");
-    assert_eq!(counted["proof_invalid"], 4, "{counted}");
+    assert_eq!(counted["proof_required"], 4, "{counted}");
+    assert_eq!(counted["proof_invalid"], 6, "{counted}");
 }
 
 /// The numbering-plan endpoints answer only the site's own pages, only for its countries, and
@@ -765,8 +854,16 @@ fn a_page_cannot_squat_the_sites_transaction_ids(ctx: &Ctx) {
 
     // OneRing from a page: an unsigned id starts the verification but binds nothing.
     let onering = |ctid: &str, extra: &str, headers: &[(&str, &str)]| {
+        // A page pays a proof of work; the site's server does not.
+        let page = headers
+            .iter()
+            .find(|(k, _)| *k == "Referer")
+            .map(|(_, v)| *v);
+        let proof = page
+            .map(|p| ctx.onering_proof(&ctx.edge.sandbox.site_key, p))
+            .unwrap_or_default();
         let url = ctx.url(&format!(
-            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={}&ActivityTokenId={}&MobileNumber=447400555902&ClientTransactionId={ctid}{extra}",
+            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={}&ActivityTokenId={}&MobileNumber=447400555902&ClientTransactionId={ctid}{extra}{proof}",
             ctx.edge.sandbox.api_key, ctx.edge.sandbox.activity_token_id
         ));
         http::get_with(&url, headers).unwrap().json()

@@ -32,6 +32,7 @@ fn an_ended_attempt_is_told_recorded_for_30_days_and_forgotten(ctx: &Ctx) {
     let r = http::post_json(
         &format!("{}/v1/verifications", edge.base_url),
         &json!({"site_key": creds.site_key, "phone": visitor_phone(), "channel": "missed_call",
+                "proof": ringproof_tests::proof::solved(&edge.base_url, &creds.site_key, ORIGIN),
                 "client_transaction_id": ctid,
                 "client_transaction_signature": signed(&creds.secret, &ctid)}),
         &[("Origin", ORIGIN)],

@@ -184,7 +184,8 @@ fn the_attempts_end_is_pushed(_ctx: &Ctx) {
             .expect("an edge with 4 s attempts");
     let r = http::post_json(
         &format!("{}/v1/verifications", edge.base_url),
-        &json!({"site_key": edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call"}),
+        &json!({"site_key": edge.sandbox.site_key, "phone": visitor_phone(), "channel": "missed_call",
+                "proof": ringproof_tests::proof::solved(&edge.base_url, &edge.sandbox.site_key, ORIGIN)}),
         &[("Origin", ORIGIN)],
     )
     .unwrap();

@@ -250,10 +250,13 @@ fn onering_integration_works_by_changing_the_host(ctx: &Ctx) {
         .to_owned();
     let ctid = format!("onering-{}", crate::now_secs());
     let secret = created["secret"].as_str().unwrap().to_owned();
+    let site_key = created["site"]["site_key"].as_str().unwrap().to_owned();
     let ask = |key: &str, mobile: &str, ctid: &str, page: &str| -> Value {
+        // The page pays a proof of work first, as the widget would.
         let url = ctx.url(&format!(
-            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={key}&ActivityTokenId={activity}&MobileNumber={mobile}&ClientTransactionId={ctid}&ClientTransactionSignature={}",
-            crate::signed(&secret, ctid)
+            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={key}&ActivityTokenId={activity}&MobileNumber={mobile}&ClientTransactionId={ctid}&ClientTransactionSignature={}{}",
+            crate::signed(&secret, ctid),
+            ctx.onering_proof(&site_key, page)
         ));
         let r = http::get_with(&url, &[("Referer", page)]).unwrap();
         // OneRing answers 200 even to refuse, except a page off the site's domains: 403.

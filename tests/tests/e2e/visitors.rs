@@ -16,6 +16,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     country_search_finds_by_name_and_dial_code,
     sms_verifies_by_keyboard_alone,
     national_numbers_of_several_countries_verify,
+    a_visitor_whose_lines_are_held_is_offered_another_way_at_once,
 ];
 
 const HOST: &str = "ringproof-verify";
@@ -240,20 +241,7 @@ fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
         "the phone field is reachable by Tab"
     );
     b.press(&format!("{}\u{E007}", &visitor_e164())).unwrap();
-    crate::wait_focus(&b, "code");
-    let got = loop {
-        if let Some(m) = ctx.edge.fakes.last_message(visitor_e164()) {
-            break m;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    // The last digit sends the code.
-    b.press(&got.code).unwrap();
-    b.wait_for("verified", || {
-        let t = text_of(&b, "status");
-        t.starts_with("Verified").then_some(()).ok_or(t)
-    })
-    .unwrap();
+    type_the_texted_code(ctx, &b);
     accessible(&b, "verified by keyboard");
 }
 
@@ -302,4 +290,64 @@ fn national_numbers_of_several_countries_verify(ctx: &Ctx) {
         let answer = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
         assert_eq!(answer["phone"], e164, "{country} {typed}: {answer}");
     }
+}
+
+/// Issue 23: a stranger holds the only line a site could show the visitor (its pool is one
+/// number). The visitor's start is no dead end: the widget says why at once and offers the
+/// site's SMS, which verifies.
+fn a_visitor_whose_lines_are_held_is_offered_another_way_at_once(ctx: &Ctx) {
+    let creds = ringproof_tests::harness::SandboxSite::generate(&ctx.edge.secrets);
+    let mut site = ctx.edge.site(
+        &creds,
+        "One line",
+        &["http://localhost:*", "http://127.0.0.1:*"],
+    );
+    site.channels = vec![Channel::MissedCall, Channel::Sms];
+    site.inbound_numbers = vec![ringproof_tests::harness::SANDBOX_NUMBERS[1].to_owned()];
+    ctx.edge.put_site(&site).unwrap();
+    let held = crate::e2e::attacks::start_from(
+        ctx,
+        &creds.site_key,
+        visitor_e164(),
+        crate::ORIGIN,
+        "203.0.113.99",
+    );
+    assert_eq!(held.status, 201, "{}", held.body);
+    ctx.edge.fakes.clear();
+    let (_page, b) = open(ctx, &creds.site_key, "en", "");
+    let en = catalog("en");
+    b.in_shadow(HOST, "[data-testid=phone]")
+        .unwrap()
+        .type_text(&format!("{}\u{E007}", visitor_e164()))
+        .unwrap();
+    let said = en["error.no_free_line"].as_str().unwrap().to_owned();
+    b.wait_for("the reason, at once", || {
+        let t = text_of(&b, "status");
+        (t == said).then_some(()).ok_or(t)
+    })
+    .unwrap();
+    accessible(&b, "no free line");
+    b.in_shadow(HOST, "[data-testid=switch][data-channel=sms]")
+        .unwrap()
+        .click()
+        .unwrap();
+    type_the_texted_code(ctx, &b);
+}
+
+/// Once the code field has focus: types the code texted to the visitor (the last digit sends
+/// it) and waits for the verified status.
+fn type_the_texted_code(ctx: &Ctx, b: &Browser) {
+    crate::wait_focus(b, "code");
+    let got = loop {
+        if let Some(m) = ctx.edge.fakes.last_message(visitor_e164()) {
+            break m;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    b.press(&got.code).unwrap();
+    b.wait_for("verified", || {
+        let t = text_of(b, "status");
+        t.starts_with("Verified").then_some(()).ok_or(t)
+    })
+    .unwrap();
 }
