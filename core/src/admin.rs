@@ -277,7 +277,7 @@ fn embedded_v4(ip: &Ipv6Addr) -> Option<Ipv4Addr> {
         [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] | [0, 0, 0, 0, 0xffff, 0, ..] => {
             Some(low)
         }
-        [0x64, 0xff9b, 0, 0, 0, 0, ..] | [0x64, 0xff9b, 1, ..] => Some(low),
+        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(low),
         [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
             (hi >> 8) as u8,
             hi as u8,
@@ -301,6 +301,9 @@ fn is_internal_v6(ip: &Ipv6Addr) -> bool {
         // 100::/64 discard.
         || (first == 0x2001 && matches!(ip.segments()[1], 0 | 0xdb8))
         || (first == 0x100 && ip.segments()[1..4] == [0, 0, 0])
+        // 64:ff9b:1::/48, NAT64 for local use: its prefix length (and so where the IPv4
+        // address sits) is the network's own choice.
+        || ip.segments()[..3] == [0x64, 0xff9b, 1]
         || embedded_v4(ip).is_some_and(|v4| is_internal_v4(&v4))
 }
 
@@ -444,6 +447,7 @@ mod tests {
             Box::new(|i| i.callback_url = Some("https://[::ffff:0:10.0.0.1]/hook".into())),
             Box::new(|i| i.callback_url = Some("https://[64:ff9b::a9fe:a9fe]/hook".into())),
             Box::new(|i| i.callback_url = Some("https://[64:ff9b:1::c0a8:1]/hook".into())),
+            Box::new(|i| i.callback_url = Some("https://[64:ff9b:1:c0a8:1::]/hook".into())),
             Box::new(|i| i.callback_url = Some("https://[2002:a9fe:a9fe::1]/hook".into())),
             Box::new(|i| i.callback_url = Some("https://[2001:0:4136:e378::1]/hook".into())),
             Box::new(|i| i.callback_url = Some("https://[fec0::1]/hook".into())),

@@ -14,9 +14,10 @@ pub struct Client {
     pub allocation: Option<String>,
 }
 
-/// How many /64 clients of one /48 a per-client limit allows before the /48 itself is
-/// refused: a household or an office rarely uses more than a few.
-pub const NETWORKS_PER_ALLOCATION: u32 = 4;
+/// How many /64 clients' worth of one /48 a per-client limit allows before the /48 itself is
+/// refused. Mobile carriers hand out /64s from /48s their subscribers share, so the bound is
+/// wide: it stops one machine rotating /64s, not a carrier's customers.
+pub const NETWORKS_PER_ALLOCATION: u32 = 16;
 
 impl Client {
     /// The client behind `ip`, the address Cloudflare saw the connection from. Anything that

@@ -184,6 +184,15 @@ impl Lines {
         }
     }
 
+    /// Takes back a reservation whose number was never shown (its verification refused the
+    /// attempt): unlike [`Lines::release`], the pair is free again at once, so a refused
+    /// request leaves nothing held.
+    pub fn cancel(&mut self, verification_id: &str, number: &str, now: Timestamp) {
+        self.prune(now);
+        self.held
+            .retain(|h| !(h.verification_id == verification_id && h.number == number));
+    }
+
     /// The verification waiting for this caller's call to `number`, or `None` (and the call is
     /// recorded). Expired entries still answer for a grace minute so the session itself can
     /// say "too late". A call the provider names by `call_id` is routed once: its repeated
@@ -330,6 +339,19 @@ mod tests {
         // The released allowance is back: another number of the pool is given at once.
         assert!(reserve(&mut l, &pool(), "v3", T.plus_secs(105)).is_ok());
         assert_eq!(reserve(&mut l, &one, "v2", T.plus_secs(761)), Ok(n.clone()));
+    }
+
+    #[test]
+    fn a_cancelled_reservation_leaves_nothing_held() {
+        let mut l = Lines::default();
+        let one = pool()[..1].to_vec();
+        let n = reserve(&mut l, &one, "refused", T).unwrap();
+        l.cancel("refused", &n, T.plus_secs(1));
+        assert!(l.held.is_empty());
+        assert_eq!(reserve(&mut l, &one, "next", T.plus_secs(2)), Ok(n.clone()));
+        // Only that verification's hold on that number goes.
+        l.cancel("refused", &n, T.plus_secs(3));
+        assert_eq!(l.route(&n, None, T.plus_secs(4)).as_deref(), Some("next"));
     }
 
     #[test]

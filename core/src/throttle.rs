@@ -174,7 +174,10 @@ impl Spend {
             return false;
         }
         if self.estimates.len() >= ESTIMATES_KEPT {
-            self.estimates.remove(0);
+            // The oldest that no report can replace goes first (a call's estimate is its
+            // price): evicting one a report would replace would count that send twice.
+            let unnamed = self.estimates.iter().position(|e| e.reference.is_none());
+            self.estimates.remove(unnamed.unwrap_or(0));
         }
         self.estimates.push(Estimate {
             key: key.to_owned(),
@@ -367,10 +370,18 @@ mod tests {
         // A report with no estimate (another day's send) is simply added.
         s.add("REF9", "USD", 1_000);
         assert_eq!(s.total("USD"), 108_500);
+        s.attach("v2/1", "REF2");
         for i in 0..(ESTIMATES_KEPT + 10) {
             s.reserve(&format!("k{i}"), "USD", 1, u64::MAX);
         }
         assert_eq!(s.estimates.len(), ESTIMATES_KEPT);
+        let before = s.total("USD");
+        s.add("REF2", "USD", 5_000);
+        assert_eq!(
+            s.total("USD"),
+            before - 100_000 + 5_000,
+            "a named estimate outlives unnamed ones and is still replaced"
+        );
         assert!(serde_json::to_string(&s).unwrap().len() < 100 * 1024);
     }
 

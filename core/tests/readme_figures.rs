@@ -138,8 +138,8 @@ fn the_defences_defaults_are_the_readmes() {
     says("4 per verification; 30 per client per 10 minutes");
     assert_eq!(ringproof_core::live::MAX_FOLLOWERS, 4);
     assert_eq!(limits::SOCKETS_PER_CLIENT_PER_10_MIN, 30);
-    says("an IPv6 /64, and its /48 at four times the limit");
-    assert_eq!(ringproof_core::client::NETWORKS_PER_ALLOCATION, 4);
+    says("an IPv6 /64, and its /48 at 16 times the limit");
+    assert_eq!(ringproof_core::client::NETWORKS_PER_ALLOCATION, 16);
     says("`pow_max_number`: 200,000 (about 0.1 s in the widget)");
     assert_eq!(limits::POW_MAX_NUMBER, 200_000);
     says(

@@ -14,6 +14,7 @@ use ringproof_api::{
     Channel, CheckResult, MissedCallWebhook, VerificationStatus, VerificationView,
 };
 use ringproof_core::client::Client;
+use ringproof_core::failure::FailureReason;
 use ringproof_core::limits::is_paid;
 use ringproof_core::line::Busy;
 use ringproof_core::phone::{self, E164};
@@ -86,19 +87,30 @@ pub async fn start(
     let channels = site
         .limits()
         .channels_for(&site.channels, region.as_deref());
-    let channel = match input.channel {
+    let mut channel = match input.channel {
         Some(c) if channels.contains(&c) => c,
         Some(_) => return Err(ApiError::PaidChannelNotAllowed),
         None => *channels.first().ok_or(ApiError::PaidChannelNotAllowed)?,
     };
     // Every attempt a page asks for pays a proof of work, the free missed call too: its
-    // lines are scarce.
+    // lines are scarce. Starts are counted once it is paid, so no one fills a client's (or
+    // a shared /48's) count for free.
     if !input.from_server {
         require_proof(env, site, client, None, input.proof).await?;
     }
+    limits::count_start(env, site, client).await?;
     if channel != Channel::MissedCall && site.test.is_none() {
-        // A locked number is told so before it is texted, not after.
-        limits::check_unlocked(env, site, client, &phone).await?;
+        // A locked number is told so before it is texted, not after; when the page named no
+        // channel, the missed call (which needs no code) is no dead end.
+        match limits::check_unlocked(env, site, client, &phone).await {
+            Ok(()) => {}
+            Err(ApiError::NumberLocked(_))
+                if input.channel.is_none() && channels.contains(&Channel::MissedCall) =>
+            {
+                channel = Channel::MissedCall;
+            }
+            Err(e) => return Err(e),
+        }
     }
     if let Some(id) = &input.client_transaction_id {
         ids::client_transaction_id(id)?;
@@ -115,7 +127,8 @@ pub async fn start(
             Ok(number) => Some(number),
             // Never a dead end: with another way for this number, the verification starts with
             // its missed call failed as `no_free_line`, and the visitor is offered the others.
-            Err(ApiError::LinesBusy(_)) if channels.len() > 1 => {
+            // A caller that named the missed call (OneRing's API) is told the lines are busy.
+            Err(ApiError::LinesBusy(_)) if input.channel.is_none() && channels.len() > 1 => {
                 limits::count_refusal(env, &site.site_key, "lines_busy").await;
                 None
             }
@@ -135,7 +148,7 @@ pub async fn start(
             )
             .await?;
         if claim.is_err() {
-            release_line(env, site, &phone, &id).await;
+            cancel_line(env, site, &phone, &id, inbound_number.as_ref()).await;
             return Err(ApiError::DuplicateTransaction);
         }
     }
@@ -154,12 +167,12 @@ pub async fn start(
         cdata: input.cdata,
     };
     let begun = VerificationStub::named(env, &id)
-        .start(new, channel, inbound_number, base.to_owned())
+        .start(new, channel, inbound_number.clone(), base.to_owned())
         .await;
     let begun = match begun {
         Ok(b) => b,
         Err(e) => {
-            release_line(env, site, &phone, &id).await;
+            cancel_line(env, site, &phone, &id, inbound_number.as_ref()).await;
             return Err(e);
         }
     };
@@ -193,15 +206,16 @@ pub async fn begin(
         _ => None,
     };
     let begun = VerificationStub::named(env, &summary.id)
-        .begin(channel, inbound_number, base.to_owned())
+        .begin(channel, inbound_number.clone(), base.to_owned())
         .await;
-    let newly_reserved = channel == Channel::MissedCall && summary.channel != Channel::MissedCall;
     let begun = match begun {
         Ok(b) => b,
         Err(e) => {
-            if newly_reserved {
-                release_line(env, site, &summary.phone, &summary.id).await;
-            }
+            // A number the page already shows stays; one reserved for this refused attempt goes.
+            let fresh = inbound_number
+                .as_ref()
+                .filter(|n| summary.inbound_number.as_ref() != Some(*n));
+            cancel_line(env, site, &summary.phone, &summary.id, fresh).await;
             return Err(e);
         }
     };
@@ -231,8 +245,8 @@ pub async fn check(
     if !test {
         limits::check_unlocked(env, site, client, &summary.phone).await?;
     }
-    let result = compare(env, &summary.id, code, origin, test).await?;
-    if !test && result.status != VerificationStatus::Verified {
+    let (result, wrong) = compare(env, &summary.id, code, origin, test).await?;
+    if !test && wrong {
         limits::count_wrong_code(env, site, client, &summary.phone).await;
     }
     Ok(result)
@@ -385,6 +399,26 @@ async fn reserve_line(
 
 /// Gives back the allowance `verification_id` holds for `caller`; a failure only delays its
 /// expiry, so it is logged, not answered.
+/// Takes back `number`, reserved for `verification_id` and never shown (its attempt was
+/// refused): the pair is free at once. A failure only delays its expiry.
+async fn cancel_line(
+    env: &Env,
+    site: &Site,
+    caller: &E164,
+    verification_id: &str,
+    number: Option<&E164>,
+) {
+    let Some(number) = number else {
+        return;
+    };
+    let cancelled = lines(env, caller, site.test.is_some())
+        .cancel(verification_id.to_owned(), number.as_str().to_owned())
+        .await;
+    if let Err(e) = cancelled {
+        worker::console_warn!("taking back a line failed: {e:?}");
+    }
+}
+
 async fn release_line(env: &Env, site: &Site, caller: &E164, verification_id: &str) {
     release(env, caller, verification_id, site.test.is_some()).await;
 }
@@ -426,7 +460,15 @@ async fn carry_out(
             channel: dispatch.channel,
             key: format!("{}/{}", dispatch.verification_id, dispatch.attempt),
         };
-        let result = match limits::before_paid_send(env, site, &send, client).await? {
+        let guarded = limits::before_paid_send(env, site, &send, client)
+            .await
+            .unwrap_or_else(|e| {
+                // The attempt has begun: it fails as a state, so the visitor is offered another
+                // way, rather than being left behind a cool-down with nothing sent.
+                worker::console_error!("the limits of a paid send failed: {e:?}");
+                Err(FailureReason::ProviderUnavailable)
+            });
+        let result = match guarded {
             Ok(()) => providers::send_code(env, &dispatch, code).await,
             Err(reason) => Err(reason),
         };
@@ -457,18 +499,21 @@ async fn bind_reference(env: &Env, dispatch: &Dispatch, reference: &str) -> Outc
 }
 
 /// The verification's object spends one of its checks and compares; a voice code is then
-/// confirmed with Phone Confirm.
+/// confirmed with Phone Confirm. Answers the result and whether a code was found wrong.
 async fn compare(
     env: &Env,
     id: &str,
     code: String,
     origin: Option<String>,
     test: bool,
-) -> Outcome<CheckResult> {
+) -> Outcome<(CheckResult, bool)> {
     let stub = VerificationStub::named(env, id);
     // The origin travels with the check, so the object checks it in the same round trip.
     match stub.check(code, origin).await? {
-        CheckStep::Done(result) => Ok(result),
+        CheckStep::Done(result) => {
+            let wrong = result.status != VerificationStatus::Verified;
+            Ok((result, wrong))
+        }
         CheckStep::AskProvider {
             attempt,
             reference,
@@ -483,7 +528,9 @@ async fn compare(
                     .await
                     .map(|valid| valid && local_match)
             };
-            stub.verdict(attempt, verdict).await
+            // A provider that could not say found nothing wrong: the visitor is not blamed.
+            let wrong = verdict == Ok(false);
+            Ok((stub.verdict(attempt, verdict).await?, wrong))
         }
     }
 }

@@ -45,18 +45,22 @@ async fn take_all<'c>(
     )
     .await;
     let mut refused = None;
+    let mut failed = None;
     let mut passed = Vec::new();
     for (counter, result) in counters.iter().zip(taken) {
-        match result? {
-            Ok(()) => passed.push(counter),
-            Err(wait) => {
+        match result {
+            Ok(Ok(())) => passed.push(counter),
+            Ok(Err(wait)) => {
                 refused.get_or_insert((counter, wait));
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
             }
         }
     }
-    let Some(refused) = refused else {
+    if refused.is_none() && failed.is_none() {
         return Ok(Ok(()));
-    };
+    }
     let given = join_all(
         passed
             .iter()
@@ -66,7 +70,11 @@ async fn take_all<'c>(
     for e in given.into_iter().filter_map(Result::err) {
         worker::console_warn!("giving back a count failed: {e:?}");
     }
-    Ok(Err(refused))
+    match (failed, refused) {
+        (Some(e), _) => Err(e),
+        (None, Some(refused)) => Ok(Err(refused)),
+        (None, None) => Ok(Ok(())),
+    }
 }
 
 /// The deployment's own bounds over every site.
@@ -78,8 +86,10 @@ pub fn shared(env: &Env) -> Shared {
     )
 }
 
-/// How busy `site_key` has been: its paid sends and refusals in the last ten minutes, which
-/// its proof of work's difficulty follows.
+/// How busy `site_key` has been: its paid attempts (sent or refused by a limit, each after a
+/// spent proof) in the last ten minutes, which its proof of work's difficulty follows.
+/// Refusals that cost nothing (a foreign page, a missing proof) are not counted, so no one
+/// raises another site's difficulty for free.
 pub async fn pressure(env: &Env, site_key: &str) -> Outcome<u32> {
     ThrottleStub::named(env, limits::pressure_counter(site_key))
         .recent(ringproof_core::pow::PRESSURE_WINDOW_SECS)
@@ -149,12 +159,23 @@ pub async fn before_paid_send(
         phone,
         client,
     );
-    match take_all(env, &counters).await? {
+    let taken = match take_all(env, &counters).await {
+        Ok(taken) => taken,
+        Err(e) => {
+            // Nothing is sent: the estimate goes back too.
+            if let Err(e) = spend.release_spend(send.key.clone()).await {
+                worker::console_warn!("giving back an estimate failed: {e:?}");
+            }
+            return Err(e);
+        }
+    };
+    match taken {
         Ok(()) => {
             press(env, key).await;
             Ok(Ok(()))
         }
         Err((counter, _)) => {
+            press(env, key).await;
             let code = counter.refusal.code();
             worker::console_warn!("paid send refused for site {key}: {code}");
             if let Err(e) = spend.release_spend(send.key.clone()).await {
@@ -189,7 +210,6 @@ fn prices(env: &Env) -> limits::Prices {
 /// Counts a refusal of `site_key`'s traffic by `code`, for the operator; a failure to count
 /// never changes the answer.
 pub async fn count_refusal(env: &Env, site_key: &str, code: &str) {
-    press(env, site_key).await;
     let day = day_of(now());
     let stub = ThrottleStub::named(env, limits::refusals_counter(site_key, day));
     // Kept a week.

@@ -24,6 +24,8 @@ messages! {
         Route => fn route(inbound_number: String, call_id: Option<String>) -> Option<String>;
         /// Gives back what `verification_id` holds.
         Release => fn release(verification_id: String) -> ();
+        /// Takes back `verification_id`'s reservation of `number`, never shown.
+        Cancel => fn cancel(verification_id: String, number: String) -> ();
     }
 }
 
@@ -72,6 +74,12 @@ impl LineHandler for LineObject {
         let routed = lines.route(&inbound_number, call_id.as_deref(), now());
         self.store(&lines).await.internal()?;
         Ok(routed)
+    }
+
+    async fn cancel(&self, verification_id: String, number: String) -> Outcome<()> {
+        let mut lines = self.load().await.internal()?;
+        lines.cancel(&verification_id, &number, now());
+        self.store(&lines).await.internal()
     }
 
     async fn release(&self, verification_id: String) -> Outcome<()> {

@@ -110,9 +110,6 @@ async fn start(
     let page = match page {
         Some(p) => {
             let page = site.page(p).ok_or(Refusal::DomainNotAllowed)?;
-            crate::limits::count_start(env, &site, visitor.client())
-                .await
-                .map_err(refusal)?;
             let token = q
                 .get("cf-turnstile-response")
                 .or_else(|| q.get("TurnstileResponse"));

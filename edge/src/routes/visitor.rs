@@ -26,7 +26,6 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
         .and_then(|o| site.page(o))
         .ok_or(ApiError::OriginNotAllowed)?;
     visitor.allow();
-    crate::limits::count_start(env, &site, visitor.client()).await?;
     let token = input.turnstile_response.as_deref();
     crate::turnstile::check(env, &site, token, &page.origin, visitor.client_ip()).await?;
     let start = Start {
@@ -139,6 +138,10 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
 /// before the page's form was sent (see `Session::renew_token`), for its own page only.
 pub async fn renew(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Response> {
     let summary = followed(ctx.env, id, visitor).await?;
+    // As for the status: a token goes only to the verification's own page.
+    if visitor.origin().is_none() && summary.origin != ctx.base {
+        return Err(ApiError::OriginNotAllowed);
+    }
     let view = VerificationStub::named(ctx.env, &summary.id)
         .renew(visitor.origin().map(str::to_owned), ctx.base.clone())
         .await?;

@@ -16,6 +16,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     missed_call_lines_cannot_be_hoarded_or_rerouted,
     refused_sends_leave_no_trace_and_range_blocks_stay_on_their_site,
     an_ipv6_client_is_its_64_within_its_48,
+    the_proof_of_work_grows_with_paid_attempts_only,
     turnstile_is_checked_on_every_paid_attempt_and_on_onering,
     the_live_token_goes_only_to_the_verifications_page,
     sockets_are_bounded_per_client,
@@ -126,9 +127,23 @@ fn a_stranger_cannot_lock_a_number_on_a_site_they_do_not_control(ctx: &Ctx) {
         Some(texted.reference.as_str()),
         "nothing more was texted"
     );
-    // The attacker's client carries its lock to the victim's site.
+    // The attacker's client carries its lock to the victim's site; a start that names no
+    // channel gets the missed call, which needs no code, instead of a dead end.
     let r = start(ctx, &victims, victim, "sms", attacker_ip);
     assert_eq!(r.error_code(), "number_locked", "{}", r.body);
+    let asker = proof::Asker {
+        client_ip: Some(attacker_ip),
+        verification: None,
+    };
+    let proof = proof::solved_by(&ctx.edge.base_url, &victims.site_key, ORIGIN, asker);
+    let r = http::post_json(
+        &ctx.url("/v1/verifications"),
+        &json!({"site_key": victims.site_key, "phone": victim, "proof": proof}),
+        &[("Origin", ORIGIN), ("CF-Connecting-IP", attacker_ip)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["channel"], "missed_call", "{}", r.body);
 
     // The victim, on their own site, is texted and verifies.
     let id = id_of(&start(ctx, &victims, victim, "sms", victim_ip));
@@ -319,15 +334,17 @@ fn refused_sends_leave_no_trace_and_range_blocks_stay_on_their_site(ctx: &Ctx) {
     );
 }
 
-/// Per-client limits count an IPv6 client by its /64, and its /48 more widely.
+/// Per-client limits count an IPv6 client by its /64, and its /48 (which a carrier's
+/// subscribers share) sixteen times as widely; only starts that paid a proof are counted.
 fn an_ipv6_client_is_its_64_within_its_48(ctx: &Ctx) {
     let s = site(ctx, &[Channel::MissedCall], |s| {
         s.limits.starts_per_client_per_hour = Some(2);
     });
+    let wide = ringproof_core::client::NETWORKS_PER_ALLOCATION;
     let mut n = 0;
     let mut go = |ip: &str| {
         n += 1;
-        start(ctx, &s, &format!("+4474007800{n:02}"), "missed_call", ip)
+        start(ctx, &s, &format!("+4474007{n:05}"), "missed_call", ip)
     };
     assert_eq!(go("2001:db8:78:1::1").status, 201);
     assert_eq!(go("2001:db8:78:1::2").status, 201);
@@ -337,16 +354,71 @@ fn an_ipv6_client_is_its_64_within_its_48(ctx: &Ctx) {
         (429, "too_many_starts"),
         "rotating in a /64"
     );
-    // Other /64s of the /48 each get their own, up to four clients' worth for the /48.
-    for net in 2..=4 {
+    // A neighbour on the same /48 that pays no proof counts for nothing.
+    for _ in 0..5 {
+        let r = http::post_json(
+            &ctx.url("/v1/verifications"),
+            &json!({"site_key": s.site_key, "phone": "+447400780999", "channel": "missed_call"}),
+            &[
+                ("Origin", ORIGIN),
+                ("CF-Connecting-IP", "2001:db8:78:99::1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(r.error_code(), "proof_required");
+    }
+    // Other /64s of the /48 each get their own, up to sixteen clients' worth for the /48.
+    for net in 2..=wide {
         for host in 1..=2 {
-            let r = go(&format!("2001:db8:78:{net}::{host}"));
+            let r = go(&format!("2001:db8:78:{net:x}::{host}"));
             assert_eq!(r.status, 201, "{}", r.body);
         }
     }
-    let r = go("2001:db8:78:5::1");
+    let r = go("2001:db8:78:ff::1");
     assert_eq!(r.error_code(), "too_many_starts", "the /48 is bounded too");
     assert_eq!(go("2001:db8:79:1::1").status, 201, "another /48");
+}
+
+/// A site's proof of work grows with its paid attempts only: refusals that cost nothing (a
+/// foreign page, a missing proof) do not make it harder for the site's visitors.
+fn the_proof_of_work_grows_with_paid_attempts_only(ctx: &Ctx) {
+    let s = site(ctx, &[Channel::Sms], |s| {
+        s.limits.sends_per_client_per_hour = Some(1);
+        s.limits.starts_per_client_per_hour = Some(500);
+    });
+    let base = ringproof_core::limits::POW_MAX_NUMBER_RANGE.0;
+    let difficulty = || {
+        let asker = proof::Asker {
+            client_ip: Some("198.51.100.91"),
+            verification: None,
+        };
+        proof::challenge(&ctx.edge.base_url, &s.site_key, ORIGIN, asker)
+            .unwrap()
+            .maxnumber
+    };
+    let step = ringproof_core::pow::PRESSURE_STEP;
+    for _ in 0..step {
+        let r = http::post_json(
+            &ctx.url("/v1/verifications"),
+            &json!({"site_key": s.site_key, "phone": "+447400791001", "channel": "sms"}),
+            &[("Origin", ORIGIN), ("CF-Connecting-IP", "203.0.113.91")],
+        )
+        .unwrap();
+        assert_eq!(r.error_code(), "proof_required");
+    }
+    assert_eq!(difficulty(), base, "free refusals raised nothing");
+    // Paid attempts (one sent, the rest refused by the client's limit) double it.
+    for n in 0..step {
+        let r = start(
+            ctx,
+            &s,
+            &format!("+4474007920{n:02}"),
+            "sms",
+            "203.0.113.92",
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    assert_eq!(difficulty(), 2 * base);
 }
 
 /// On a site that checks Turnstile, every paid attempt needs its own token (one token does not
@@ -446,6 +518,20 @@ fn the_live_token_goes_only_to_the_verifications_page(ctx: &Ctx) {
     )
     .unwrap();
     assert_eq!(other.status, 403, "{}", other.body);
+    // Nor does a renewal without the page.
+    let renew = http::post(
+        &ctx.url(&format!("/v1/verifications/{id}/token")),
+        "application/json",
+        "{}",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        (renew.status, renew.error_code().as_str()),
+        (403, "origin_not_allowed"),
+        "{}",
+        renew.body
+    );
 }
 
 /// One client opens at most thirty sockets in ten minutes over every verification.

@@ -29,10 +29,14 @@ fn an_ended_attempt_is_told_recorded_for_30_days_and_forgotten(ctx: &Ctx) {
     site.callback_format = CallbackFormat::Json;
     edge.put_site(&site).unwrap();
     let ctid = crate::unique_ctid();
+    let proof = ringproof_tests::proof::solved(&edge.base_url, &creds.site_key, ORIGIN);
+    // Before the request: the session's end is counted from when its object made it, which a
+    // slow answer must not move later than it was.
+    let started = Instant::now();
     let r = http::post_json(
         &format!("{}/v1/verifications", edge.base_url),
         &json!({"site_key": creds.site_key, "phone": visitor_phone(), "channel": "missed_call",
-                "proof": ringproof_tests::proof::solved(&edge.base_url, &creds.site_key, ORIGIN),
+                "proof": proof,
                 "client_transaction_id": ctid,
                 "client_transaction_signature": signed(&creds.secret, &ctid)}),
         &[("Origin", ORIGIN)],
@@ -41,7 +45,6 @@ fn an_ended_attempt_is_told_recorded_for_30_days_and_forgotten(ctx: &Ctx) {
     assert_eq!(r.status, 201, "{}", r.body);
     let created = r.json();
     let id = created["verification_id"].as_str().unwrap().to_owned();
-    let started = Instant::now();
 
     let mut s = opened_at(&edge.base_url, &id);
     assert_eq!(s.next_json().unwrap()["status"], "pending");

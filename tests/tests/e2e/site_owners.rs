@@ -744,14 +744,20 @@ fn an_expired_token_is_cleared_and_renewed_without_another_sms(ctx: &Ctx) {
     let ok = ctx.siteverify(&ctx.edge.sandbox.secret, &fresh);
     assert_eq!(ok["success"], true, "{ok}");
     assert_eq!(ok["client_transaction_id"], ctid.as_str());
-    // Spent: no more renewals, so one verification is one sign-up.
+    // Spent: no more renewals, so one verification is one sign-up (asked from its own page:
+    // a request without it gets no token at all).
     let id = fresh.split('.').nth(1).unwrap();
-    let r = http::post_json(
-        &format!("{}/v1/verifications/{id}/token", ctx.edge.base_url),
-        &json!({}),
-        &[],
-    )
-    .unwrap();
+    let renew = |headers: &[(&str, &str)]| {
+        http::post_json(
+            &format!("{}/v1/verifications/{id}/token", ctx.edge.base_url),
+            &json!({}),
+            headers,
+        )
+        .unwrap()
+    };
+    assert_eq!(renew(&[]).error_code(), "origin_not_allowed");
+    let own = page.url.split('/').take(3).collect::<Vec<_>>().join("/");
+    let r = renew(&[("Origin", own.as_str())]);
     assert_eq!(r.status, 410, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], "expired");
 }
