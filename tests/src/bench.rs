@@ -15,12 +15,24 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
     }
     let edge = LocalEdge::start_for_tests()?;
     let origin = "http://localhost:3000";
-    let create = || {
+    let mut n = 0u32;
+    let mut create = || {
+        // A number and a client each, as visitors are: one client holds two of a caller's
+        // lines at most. The proof of work is solved before the clock starts.
+        n += 1;
+        let ip = format!("198.18.0.{n}");
+        let asker = crate::proof::Asker {
+            client_ip: Some(&ip),
+            verification: None,
+        };
+        let proof = crate::proof::solved_by(&edge.base_url, &edge.sandbox.site_key, origin, asker)
+            .ok_or("no proof-of-work challenge")?;
         let t = Instant::now();
         let r = http::post_json(
             &format!("{}/v1/verifications", edge.base_url),
-            &json!({"site_key": edge.sandbox.site_key, "phone": "+44 7400 123456", "channel": "missed_call"}),
-            &[("Origin", origin)],
+            &json!({"site_key": edge.sandbox.site_key, "phone": format!("+44 7400 1230{n:02}"),
+                    "channel": "missed_call", "proof": proof}),
+            &[("Origin", origin), ("CF-Connecting-IP", ip.as_str())],
         )?;
         if r.status != 201 {
             return Err(format!("create answered {}: {}", r.status, r.body));
@@ -385,9 +397,14 @@ fn callback_latency(edge: &LocalEdge, origin: &str) -> Result<Vec<f64>, String> 
     edge.put_site(&site)?;
     let mut out = Vec::new();
     for n in 0..10 {
+        // A number each: a verified number's line stays its own until the attempt's end.
+        let phone = format!("+44740012350{n}");
+        let proof = crate::proof::solved(&edge.base_url, &creds.site_key, origin)
+            .ok_or("no proof-of-work challenge")?;
         let r = http::post_json(
             &format!("{}/v1/verifications", edge.base_url),
-            &json!({"site_key": creds.site_key, "phone": "+44 7400 123456", "channel": "missed_call"}),
+            &json!({"site_key": creds.site_key, "phone": phone, "channel": "missed_call",
+                    "proof": proof}),
             &[("Origin", origin)],
         )?;
         let called = r.json()["call_to_uri"]
@@ -401,7 +418,7 @@ fn callback_latency(edge: &LocalEdge, origin: &str) -> Result<Vec<f64>, String> 
                 "{}/v1/providers/missed-call/{}",
                 edge.base_url, edge.secrets.provider_secret
             ),
-            &json!({"caller": "447400123456", "called": called.trim_start_matches('+'),
+            &json!({"caller": &phone[1..], "called": called.trim_start_matches('+'),
                     "call_time": Timestamp(now_millis()).to_rfc3339()}),
             &[],
         )?;
