@@ -324,6 +324,10 @@ pub struct VerificationView {
     /// RFC 3339: the earliest time a resend or a switch is accepted, while pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resend_at: Option<String>,
+    /// RFC 3339, while a sent code waits for its delivery report: from then the widget offers
+    /// the site's next channel prominently (the provider may have lost it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_at: Option<String>,
     /// Why the verification failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<ErrorDetail>,
@@ -386,7 +390,8 @@ pub struct SwitchChannel {
     pub turnstile_response: Option<String>,
 }
 
-/// `POST /v1/providers/missed-call/{provider_secret}`: what a missed-call provider reports.
+/// `POST /v1/carriers/generic`: what an operator's adapter for any other carrier reports (signed
+/// as Standard Webhooks sign).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MissedCallWebhook {
     /// The visitor's number, as the network presented it.

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod callback;
+pub mod carriers;
 pub mod client;
 pub mod code;
 pub mod error;

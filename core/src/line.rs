@@ -40,6 +40,7 @@ pub struct Lines {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoutedCall {
     pub call_id: String,
+    /// Empty for a call that matched nothing: its replays match nothing either.
     pub verification_id: String,
     pub at: Timestamp,
 }
@@ -195,23 +196,25 @@ impl Lines {
 
     /// The verification waiting for this caller's call to `number`, or `None` (and the call is
     /// recorded). Expired entries still answer for a grace minute so the session itself can
-    /// say "too late". A call the provider names by `call_id` is routed once: its repeated
-    /// reports go where the first went, whatever was reserved since.
+    /// say "too late". A call the carrier names by `call_id` is routed once: its repeated
+    /// reports go where the first went, whatever was reserved since, and a call that matched
+    /// nothing matches nothing when reported again (a captured report of a call made before
+    /// a verification cannot verify it).
     pub fn route(&mut self, number: &str, call_id: Option<&str>, now: Timestamp) -> Option<String> {
         self.prune(now);
         if let Some(id) = call_id {
             if let Some(seen) = self.calls.iter().find(|c| c.call_id == id) {
-                return Some(seen.verification_id.clone());
+                return Some(seen.verification_id.clone()).filter(|v| !v.is_empty());
             }
         }
         let routed = self.route_number(number, now);
-        if let (Some(call_id), Some(verification_id)) = (call_id, &routed) {
+        if let Some(call_id) = call_id {
             if self.calls.len() >= CALLS_KEPT {
                 self.calls.remove(0);
             }
             self.calls.push(RoutedCall {
                 call_id: call_id.to_owned(),
-                verification_id: verification_id.clone(),
+                verification_id: routed.clone().unwrap_or_default(),
                 at: now,
             });
         }
@@ -377,6 +380,21 @@ mod tests {
             l.route(&n, Some(&format!("X{i}")), T.plus_secs(665));
         }
         assert_eq!(l.calls.len(), CALLS_KEPT);
+    }
+
+    /// A call made before any verification waited for it, reported again once one does,
+    /// is still the call that matched nothing.
+    #[test]
+    fn a_replayed_unmatched_call_matches_nothing_later() {
+        let mut l = Lines::default();
+        let n = pool()[0].clone();
+        assert_eq!(l.route(&n, Some("CA-early"), T), None);
+        reserve(&mut l, std::slice::from_ref(&n), "v1", T.plus_secs(5)).unwrap();
+        assert_eq!(l.route(&n, Some("CA-early"), T.plus_secs(6)), None);
+        assert_eq!(
+            l.route(&n, Some("CA-now"), T.plus_secs(7)).as_deref(),
+            Some("v1")
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::code::{self, StoredCode};
 use crate::error::ApiError;
 use crate::failure::FailureReason;
 use crate::phone::E164;
-use crate::providers::Sent;
+use crate::providers::{ProviderId, Sent};
 use crate::random::Randomness;
 use crate::siteverify::SiteverifyError;
 use crate::texts::Language;
@@ -32,6 +32,18 @@ pub const RENEW_WITHIN_SECS: u64 = 10 * 60;
 pub const MAX_SENDS: u32 = 5;
 /// A provider's clock may run a little ahead of ours.
 const CLOCK_SKEW_SECS: u64 = 60;
+
+/// How long a sent code may go unreported before the visitor is offered the next channel: a
+/// flash call rings within seconds, an SMS usually lands within half a minute, and a voice
+/// call rings (up to 30 s), is answered and speaks the code twice, and reports when it ends.
+pub fn fallback_secs(channel: Channel) -> u64 {
+    match channel {
+        Channel::FlashCall => 20,
+        Channel::Sms => 30,
+        Channel::VoiceCall => 60,
+        Channel::MissedCall => ATTEMPT_SECS,
+    }
+}
 
 /// The rules a deployment may tune.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +148,12 @@ pub struct Attempt {
     pub caller_hint: Option<String>,
     #[serde(default)]
     pub delivery: Option<Delivery>,
+    /// Who carried the code, once sent (a test key's: nobody).
+    #[serde(default)]
+    pub provider: Option<ProviderId>,
+    /// When the provider accepted the send.
+    #[serde(default)]
+    pub sent_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -233,6 +251,18 @@ pub enum CallOutcome {
     Unmatched,
     /// The call came after the deadline.
     TooLate,
+}
+
+impl CallOutcome {
+    /// As its serde name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Verified => "verified",
+            CallOutcome::Repeat => "repeat",
+            CallOutcome::Unmatched => "unmatched",
+            CallOutcome::TooLate => "too_late",
+        }
+    }
 }
 
 /// What a provider's delivery report did: the MCN and TeleSign webhooks' `outcome`.
@@ -401,6 +431,8 @@ impl Session {
                 reference: None,
                 caller_hint: None,
                 delivery: None,
+                provider: None,
+                sent_at: None,
             },
             sends: 0,
             state: State::Pending,
@@ -463,6 +495,8 @@ impl Session {
             reference: None,
             caller_hint: None,
             delivery: None,
+            provider: None,
+            sent_at: None,
         };
         self.sends += 1;
         self.state = match payload {
@@ -523,6 +557,8 @@ impl Session {
                 self.attempt.reference = Some(sent.reference);
                 self.attempt.caller_hint = sent.caller_hint;
                 self.attempt.delivery = Some(Delivery::Sent);
+                self.attempt.provider = sent.provider;
+                self.attempt.sent_at = Some(now);
             }
             Err(reason) => self.state = State::Failed { at: now, reason },
         }
@@ -630,7 +666,11 @@ impl Session {
         };
         stored.checks_left -= 1;
         let local_match = stored.matches(code_key, &binding, &typed);
-        if channel == Channel::VoiceCall {
+        let confirms = self
+            .attempt
+            .provider
+            .map_or(channel == Channel::VoiceCall, ProviderId::confirms_codes);
+        if confirms {
             let Some(reference) = self.attempt.reference.clone() else {
                 // The call was never placed, so no code can be right.
                 return Ok(CheckStep::Done(self.settle(false, now)));
@@ -690,6 +730,22 @@ impl Session {
         }
     }
 
+    /// When a code that was sent but is not reported delivered is given up on in favour of
+    /// the site's next channel (TeleSign's `fallback_time` is the model): the widget offers
+    /// that channel prominently from then, instead of leaving the visitor to wait for the
+    /// attempt to expire. Only while pending, where there is another channel, for a provider
+    /// that reports delivery at all (Phone Confirm does not), and never before the other
+    /// channels may be chosen (the resend cool-down).
+    pub fn fallback_at(&self, now: Timestamp) -> Option<Timestamp> {
+        let a = &self.attempt;
+        let other = self.channels.iter().any(|c| *c != a.channel);
+        let waiting = a.delivery == Some(Delivery::Sent);
+        let reports = a.provider.is_none_or(ProviderId::reports_delivery);
+        let sent_at = a.sent_at?;
+        (other && waiting && reports && self.status(now) == VerificationStatus::Pending)
+            .then(|| sent_at.plus_secs(fallback_secs(a.channel)).max(a.resend_at))
+    }
+
     /// What the widget sees. `base` is the edge's origin, for the number image's URL. The
     /// token is shown while it can still be spent.
     pub fn view(&self, token_key: &[u8], base: &str, now: Timestamp) -> VerificationView {
@@ -723,6 +779,7 @@ impl Session {
             checks_left: a.code.as_ref().map(|c| c.checks_left),
             delivery: a.delivery,
             resend_at: pending.then(|| a.resend_at.to_rfc3339()),
+            fallback_at: self.fallback_at(now).map(Timestamp::to_rfc3339),
             failure: match self.state {
                 State::Failed { reason, .. } => Some(reason.detail()),
                 _ => None,

@@ -138,6 +138,7 @@ pub fn send(outcome: Outcome, dispatch: &Dispatch) -> Result<Sent, FailureReason
     Ok(Sent {
         reference: format!("test-{}-{}", dispatch.verification_id, dispatch.attempt),
         caller_hint,
+        provider: None,
     })
 }
 

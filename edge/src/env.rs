@@ -1,6 +1,8 @@
 //! The Worker's configuration, its clock and its randomness.
 
-use ringproof_core::providers::{mcn, phone_confirm, telesign, Config};
+use ringproof_core::carriers::{self, InboundNumber};
+use ringproof_core::providers::routes::Routes;
+use ringproof_core::providers::{mcn, phone_confirm, telesign, twilio, Config};
 use ringproof_core::session::Policy;
 use ringproof_core::{ApiError, Randomness, Timestamp};
 use worker::Env;
@@ -31,11 +33,7 @@ pub fn secret(env: &Env, name: &str) -> Result<String, ApiError> {
 }
 
 /// Secrets without which no request can be served safely.
-const REQUIRED: [&str; 3] = [
-    "TOKEN_KEY",
-    "SITE_SECRET_KEY",
-    "MISSED_CALL_PROVIDER_SECRET",
-];
+const REQUIRED: [&str; 2] = ["TOKEN_KEY", "SITE_SECRET_KEY"];
 
 /// The required secrets this deployment lacks. Checked before every request (a few lookups in
 /// the environment), so a deployment missing one says which on its first request rather than
@@ -134,7 +132,58 @@ pub fn providers(env: &Env) -> Config {
                 domain: get("PHONE_CONFIRM_DOMAIN")?,
             })
         })(),
+        twilio_messaging: twilio(env, "TWILIO_FROM").map(twilio::Messaging),
+        // A call comes from a number: a Messaging Service cannot place one.
+        twilio_voice: twilio(env, "TWILIO_VOICE_FROM")
+            .or_else(|| twilio(env, "TWILIO_FROM").filter(|c| c.from.starts_with('+')))
+            .map(twilio::Voice),
     }
+}
+
+/// Twilio's account, sending from the number (or Messaging Service) in `from_var`.
+fn twilio(env: &Env, from_var: &str) -> Option<twilio::Credentials> {
+    let get = |name: &str| optional(env, name);
+    Some(twilio::Credentials {
+        base_url: get("TWILIO_BASE_URL").unwrap_or_else(|| twilio::DEFAULT_BASE_URL.to_owned()),
+        account_sid: get("TWILIO_ACCOUNT_SID")?,
+        auth_token: get("TWILIO_AUTH_TOKEN")?,
+        from: get(from_var)?,
+    })
+}
+
+/// The operator's `PROVIDER_ROUTES`: a list that does not read is logged, and the default
+/// order serves until it is fixed.
+pub fn provider_routes(env: &Env) -> Routes {
+    let given = optional(env, "PROVIDER_ROUTES");
+    Routes::parse(given.as_deref()).unwrap_or_else(|e| {
+        worker::console_error!("{e} (operator action needed); the default order is used");
+        Routes::default()
+    })
+}
+
+/// `PROVIDER_COOL_DOWN_SECS` shortens a failing provider's first cool-down for tests.
+pub fn provider_cool_down(env: &Env) -> Option<u64> {
+    optional(env, "PROVIDER_COOL_DOWN_SECS").and_then(|v| v.parse().ok())
+}
+
+/// The deployment's missed-call numbers and their carriers (`INBOUND_NUMBERS`). An entry that
+/// does not read is logged and left out: no call to it is believed until the operator fixes it.
+pub fn inbound_numbers(env: &Env) -> Vec<InboundNumber> {
+    let list = optional(env, "INBOUND_NUMBERS").unwrap_or_default();
+    let (numbers, problems) = carriers::parse_inbound_numbers(&list);
+    for p in problems {
+        worker::console_error!("INBOUND_NUMBERS: {p} (operator action needed)");
+    }
+    numbers
+}
+
+/// Where Telnyx's call commands go, when the deployment has its API key.
+pub fn telnyx_api(env: &Env) -> Option<carriers::telnyx::Api> {
+    Some(carriers::telnyx::Api {
+        base_url: optional(env, "TELNYX_BASE_URL")
+            .unwrap_or_else(|| "https://api.telnyx.com".to_owned()),
+        api_key: optional(env, "TELNYX_API_KEY")?,
+    })
 }
 
 fn optional(env: &Env, name: &str) -> Option<String> {

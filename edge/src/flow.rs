@@ -3,6 +3,7 @@
 //! asks core what to do and the Durable Objects to do it, in this order, so a request can be
 //! followed from top to bottom here.
 
+use crate::durable::health::{self, HealthStub};
 use crate::durable::line::LineStub;
 use crate::durable::reference::{self, ReferenceStub};
 use crate::durable::transaction::{self, TransactionStub};
@@ -10,21 +11,21 @@ use crate::durable::verification::{Begun, VerificationStub};
 use crate::env::{now, site_secret_key, token_key, CryptoRng};
 use crate::error::Outcome;
 use crate::{limits, providers};
-use ringproof_api::{
-    Channel, CheckResult, MissedCallWebhook, VerificationStatus, VerificationView,
-};
+use ringproof_api::{Channel, CheckResult, VerificationStatus, VerificationView};
+use ringproof_core::carriers::InboundCall;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::limits::is_paid;
 use ringproof_core::line::Busy;
 use ringproof_core::phone::{self, E164};
+use ringproof_core::providers::{ProviderId, Sent};
 use ringproof_core::session::{
     CallOutcome, CheckStep, Cost, DeliveryEvent, DeliveryOutcome, Dispatch, NewSession, Payload,
     Summary,
 };
 use ringproof_core::site::{Page, Site};
 use ringproof_core::texts::Language;
-use ringproof_core::{ids, pow, signature, test_keys, ApiError, Randomness, Timestamp};
+use ringproof_core::{ids, pow, signature, test_keys, ApiError, Randomness};
 use worker::Env;
 
 /// What a caller asks to start, whichever API it came through.
@@ -269,6 +270,15 @@ pub async fn report_delivery(
     let Some(id) = bound else {
         return Ok(DeliveryOutcome::UnknownReference);
     };
+    if let Some(provider) = ProviderId::from_name(provider) {
+        // The provider is reporting: its breaker hears it, so silence is noticed.
+        let heard = HealthStub::named(env, health::NAME)
+            .reported(provider, reference.to_owned())
+            .await;
+        if let Err(e) = heard {
+            worker::console_warn!("provider health could not hear a report: {e:?}");
+        }
+    }
     let delivered = VerificationStub::named(env, &id)
         .delivery(reference.to_owned(), event, cost.clone())
         .await?;
@@ -287,24 +297,17 @@ pub async fn report_delivery(
 /// the sandbox reports, in lines of their own.
 pub async fn report_missed_call(
     env: &Env,
-    reported: &MissedCallWebhook,
+    reported: &InboundCall,
+    caller: E164,
+    inbound_number: E164,
     test: bool,
 ) -> Outcome<CallOutcome> {
-    let call_time = Timestamp::parse_rfc3339(&reported.call_time).ok_or_else(|| {
-        ApiError::InvalidRequest("call_time must be an RFC 3339 date-time".into())
-    })?;
-    let (Some(caller), Some(inbound_number)) = (
-        phone::from_network(&reported.caller),
-        phone::from_network(&reported.called),
-    ) else {
-        return Ok(CallOutcome::Unmatched);
-    };
-    let call_id = reported
-        .call_id
-        .clone()
-        .filter(|id| !id.is_empty() && id.len() <= 128);
+    let call_time = reported.at.unwrap_or_else(now);
     let routed = lines(env, &caller, test)
-        .route(inbound_number.as_str().to_owned(), call_id)
+        .route(
+            inbound_number.as_str().to_owned(),
+            reported.call_id().map(str::to_owned),
+        )
         .await?;
     let Some(id) = routed else {
         return Ok(CallOutcome::Unmatched);
@@ -469,13 +472,13 @@ async fn carry_out(
                 Err(FailureReason::ProviderUnavailable)
             });
         let result = match guarded {
-            Ok(()) => providers::send_code(env, &dispatch, code).await,
+            Ok(()) => providers::send_code(env, &dispatch, code, base).await,
             Err(reason) => Err(reason),
         };
         if let Ok(sent) = &result {
-            bind_reference(env, &dispatch, &sent.reference).await?;
-            if dispatch.channel == Channel::Sms {
-                // Only TeleSign reports a price, which then replaces the estimate.
+            bind_reference(env, &dispatch, sent).await?;
+            if sent.provider.is_some_and(ProviderId::reports_price) {
+                // The provider's reported price then replaces the estimate.
                 limits::sent_as(env, &site.site_key, send.key, sent.reference.clone()).await;
             }
         }
@@ -487,12 +490,12 @@ async fn carry_out(
 }
 
 /// Bound before the session learns of the send, so a webhook can never find a reference its
-/// session does not know yet. Phone Confirm sends no webhooks, so its references are not.
-async fn bind_reference(env: &Env, dispatch: &Dispatch, reference: &str) -> Outcome<()> {
-    if !matches!(dispatch.channel, Channel::FlashCall | Channel::Sms) {
+/// session does not know yet. Only providers that report delivery have theirs bound.
+async fn bind_reference(env: &Env, dispatch: &Dispatch, sent: &Sent) -> Outcome<()> {
+    let Some(provider) = sent.provider.filter(|p| p.reports_delivery()) else {
         return Ok(());
-    }
-    let name = reference::name(providers::provider_name(dispatch.channel), reference);
+    };
+    let name = reference::name(provider.name(), &sent.reference);
     ReferenceStub::named(env, name)
         .bind(dispatch.verification_id.clone(), dispatch.expires_at)
         .await

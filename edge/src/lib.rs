@@ -20,6 +20,7 @@ mod routes;
 mod turnstile;
 
 pub use durable::callback::CallbackObject;
+pub use durable::health::HealthObject;
 pub use durable::line::LineObject;
 pub use durable::reference::ReferenceObject;
 pub use durable::throttle::ThrottleObject;

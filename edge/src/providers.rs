@@ -1,67 +1,96 @@
-//! Talking to the telephony providers: the only outbound HTTP the Worker makes. Requests and
-//! answers are built and read by `ringproof_core::providers`; this sends the bytes with a
-//! deadline and turns every way a send can go wrong into a `FailureReason`.
+//! Talking to the telephony providers: the only outbound HTTP the Worker makes for codes.
+//! Requests and answers are built and read by `ringproof_core::providers`; this sends the
+//! bytes with a deadline, turns every way a send can go wrong into a `FailureReason`, and goes
+//! down the operator's route (`PROVIDER_ROUTES`) to the next provider when one is down, as the
+//! deployment's provider health says (`durable::health`).
 
+use crate::durable::health::{self, HealthStub};
 use crate::env::{self, now, CryptoRng};
 use crate::outbound::{self, Redirects, SendError};
-use ringproof_api::Channel;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::providers::{mcn, phone_confirm, telesign, Answer, Config, Outgoing, Sent};
+use ringproof_core::providers::health::Event;
+use ringproof_core::providers::{
+    self, phone_confirm, twilio, Answer, CodeSend, Config, Outgoing, ProviderId, Sent,
+};
 use ringproof_core::session::Dispatch;
 use ringproof_core::Randomness;
 use std::time::Duration;
 use worker::Env;
 
-/// A provider that has not answered in this long will not: the visitor is offered another way.
+/// A provider that has not answered in this long will not: the next one is tried.
 const DEADLINE: Duration = Duration::from_secs(5);
 
-/// Which provider serves a channel, by the name its webhook route and reference keys use.
-pub fn provider_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::MissedCall => "missed-call",
-        Channel::FlashCall => "mcn",
-        Channel::Sms => "telesign",
-        Channel::VoiceCall => "phone-confirm",
+/// Sends the code of `dispatch` through the first provider of its route that takes it. `base`
+/// is the edge's origin, for the status callback of providers that take one per send.
+pub async fn send_code(
+    env: &Env,
+    dispatch: &Dispatch,
+    code: &str,
+    base: &str,
+) -> Result<Sent, FailureReason> {
+    let config = env::providers(env);
+    let country = dispatch.phone.region().unwrap_or_else(|| "*".to_owned());
+    let configured: Vec<ProviderId> = env::provider_routes(env)
+        .order(dispatch.channel, Some(&country))
+        .iter()
+        .copied()
+        .filter(|p| config.provider(*p).is_some())
+        .collect();
+    if configured.is_empty() {
+        worker::console_error!(
+            "no provider for {} is configured on this deployment",
+            dispatch.channel.as_str()
+        );
+        return Err(FailureReason::ProviderMisconfigured);
     }
+    let health = HealthStub::named(env, health::NAME);
+    // Health that cannot be read must not stop a send: the route's own order is tried.
+    let order = health
+        .order(configured.clone(), country.clone())
+        .await
+        .unwrap_or(configured);
+    let send = CodeSend {
+        dispatch,
+        code,
+        date: now().to_rfc2616(),
+        nonce: CryptoRng.token(18),
+        status_callback: format!("{}{}", base.trim_end_matches('/'), twilio::STATUS_PATH),
+    };
+    let mut last = FailureReason::ProviderUnavailable;
+    for id in order {
+        let Some(provider) = config.provider(id) else {
+            continue;
+        };
+        let result = match provider.request(&send) {
+            Ok(out) => match fetch(out).await {
+                Ok(answer) => providers::read(provider, &answer, &send),
+                Err(reason) => Err(reason),
+            },
+            Err(reason) => Err(reason),
+        };
+        match result {
+            Ok(sent) => {
+                let reference = id.reports_delivery().then(|| sent.reference.clone());
+                record(&health, id, &country, Event::Accepted { reference }).await;
+                return Ok(sent);
+            }
+            Err(reason) => {
+                log_failure(id, reason);
+                if !providers::fails_over(reason) {
+                    return Err(reason);
+                }
+                record(&health, id, &country, Event::Failed { reason }).await;
+                last = reason;
+            }
+        }
+    }
+    Err(last)
 }
 
-/// Sends the code of `dispatch` through its channel's provider.
-pub async fn send_code(env: &Env, dispatch: &Dispatch, code: &str) -> Result<Sent, FailureReason> {
-    let config = env::providers(env);
-    let phone = &dispatch.phone;
-    let result = match dispatch.channel {
-        Channel::FlashCall => {
-            let creds = config.mcn.as_ref().ok_or_else(|| missing("mcn"))?;
-            let answer = fetch(mcn::password_call(creds, phone.digits(), code)).await?;
-            mcn::read_answer(&answer, code)
-        }
-        Channel::Sms => {
-            let creds = config
-                .telesign
-                .as_ref()
-                .ok_or_else(|| missing("telesign"))?;
-            let out = telesign::sms_verify(
-                creds,
-                phone.digits(),
-                code,
-                &telesign::template(&dispatch.domain, dispatch.language),
-                &now().to_rfc2616(),
-                &CryptoRng.token(18),
-            )?;
-            telesign::read_answer(&fetch(out).await?)
-        }
-        Channel::VoiceCall => {
-            let creds = phone_confirm_creds(&config)?;
-            let (cc, national) = phone.split().ok_or(FailureReason::NumberUnavailable)?;
-            let answer = fetch(phone_confirm::place_call(creds, cc, &national, code)).await?;
-            phone_confirm::read_call_answer(&answer)
-        }
-        Channel::MissedCall => Err(FailureReason::ProviderError),
-    };
-    if let Err(reason) = &result {
-        log_failure(dispatch.channel, *reason);
+async fn record(health: &HealthStub<'_>, id: ProviderId, country: &str, event: Event) {
+    if let Err(e) = health.record(id, country.to_owned(), event).await {
+        worker::console_warn!("provider health could not be recorded: {e:?}");
     }
-    result
 }
 
 /// Phone Confirm's verdict on a typed code.
@@ -75,26 +104,21 @@ pub async fn verify_voice_code(
     let answer = fetch(phone_confirm::verify(creds, reference, code)).await;
     let result = answer.and_then(|a| phone_confirm::read_verify_answer(&a));
     if let Err(reason) = &result {
-        log_failure(Channel::VoiceCall, *reason);
+        log_failure(ProviderId::PhoneConfirm, *reason);
     }
     result
 }
 
 fn phone_confirm_creds(config: &Config) -> Result<&phone_confirm::Credentials, FailureReason> {
-    config
-        .phone_confirm
-        .as_ref()
-        .ok_or_else(|| missing("phone-confirm"))
-}
-
-fn missing(provider: &str) -> FailureReason {
-    worker::console_error!("provider {provider} is not configured on this deployment");
-    FailureReason::ProviderMisconfigured
+    config.phone_confirm.as_ref().ok_or_else(|| {
+        worker::console_error!("provider phone-confirm is not configured on this deployment");
+        FailureReason::ProviderMisconfigured
+    })
 }
 
 /// Never the request or the answer: URLs and bodies carry credentials and codes.
-fn log_failure(channel: Channel, reason: FailureReason) {
-    let who = provider_name(channel);
+fn log_failure(provider: ProviderId, reason: FailureReason) {
+    let who = provider.name();
     if reason.is_operator_fault() {
         worker::console_error!("provider {who}: {} (operator action needed)", reason.code());
     } else {

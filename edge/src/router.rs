@@ -161,11 +161,10 @@ async fn route(
             Ok(onering::new_mobile_recorded(req, ctx, visitor).await)
         }
         // Telephony providers.
-        (Post, ["v1", "providers", "missed-call", given]) => {
-            webhooks::missed_call(req, ctx, given).await
-        }
+        (Post, ["v1", "carriers", carrier]) => webhooks::carrier(req, ctx, carrier).await,
         (Post, ["v1", "providers", "mcn", given]) => webhooks::mcn(req, ctx, given).await,
         (Post, ["v1", "providers", "telesign", given]) => webhooks::telesign(req, ctx, given).await,
+        (Post, ["v1", "providers", "twilio", "status"]) => webhooks::twilio_status(req, ctx).await,
         // Sites' servers, with the site secret.
         (Post, ["v1", "siteverify"]) => site_server::siteverify(req, ctx).await,
         (Get, ["v1", "transactions", ctid]) => site_server::transaction(req, ctx, ctid).await,
@@ -174,6 +173,7 @@ async fn route(
         }
         // The operator, with the admin token.
         (m, ["v1", "admin", "sites", rest @ ..]) => admin::handle(req, ctx.env, m, rest).await,
+        (Get, ["v1", "admin", "providers"]) => admin::providers(req, ctx.env).await,
         // The local demo's sandbox provider.
         (Get, ["v1", "sandbox"]) => sandbox::info(ctx),
         (Post, ["v1", "sandbox", "missed-call"]) => sandbox::missed_call(req, ctx, visitor).await,

@@ -5,7 +5,6 @@ use crate::callback_receiver::CallbackReceiver;
 use crate::harness::{LocalEdge, SandboxSite};
 use crate::http;
 use ringproof_api::Channel;
-use ringproof_core::Timestamp;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -90,6 +89,14 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
     println!(
         "  POST /v1/verifications/{{id}}/check (median of 10) {:>7.1} ms",
         checks[checks.len() / 2]
+    );
+    let f = failover(&edge, origin)?;
+    println!(
+        "  SMS start while its first provider hangs / answers 500 / is skipped (India, TeleSign -> Twilio)"
+    );
+    println!(
+        "    {:>7.0} ms / {:.0} ms / {:.0} ms (healthy {:.0} ms); sends lost {} of {}",
+        f.hanging, f.failing, f.skipped, f.healthy, f.lost, f.sends
     );
     let mut callbacks = callback_latency(&edge, origin)?;
     let load = load(&edge, origin, LOAD_CLIENTS, LOAD_SECS)?;
@@ -386,6 +393,70 @@ fn sms_latency(edge: &LocalEdge, origin: &str) -> Result<(Vec<f64>, Vec<f64>), S
     Ok((starts, checks))
 }
 
+struct Failover {
+    healthy: f64,
+    hanging: f64,
+    failing: f64,
+    skipped: f64,
+    lost: usize,
+    sends: usize,
+}
+
+/// An SMS start on a route of two providers (India's in the test deployment) while the first
+/// is healthy, hangs, answers 500, and has been skipped by its breaker: what each costs the
+/// visitor, and how many sends did not go out.
+fn failover(edge: &LocalEdge, origin: &str) -> Result<Failover, String> {
+    use crate::fake_providers::{Mode, Provider};
+    let creds = SandboxSite::generate(&edge.secrets);
+    let mut site = edge.site(&creds, "Bench failover", &[origin]);
+    site.channels = vec![Channel::Sms, Channel::VoiceCall];
+    site.limits.paid_countries = Some(vec!["IN".into()]);
+    edge.put_site(&site)?;
+    let mut n = 0u32;
+    let (mut lost, mut sends) = (0, 0);
+    let mut start = || {
+        n += 1;
+        let proof = crate::proof::solved(&edge.base_url, &creds.site_key, origin)
+            .ok_or("no proof-of-work challenge")?;
+        let t = Instant::now();
+        let r = http::post_json(
+            &format!("{}/v1/verifications", edge.base_url),
+            &json!({"site_key": creds.site_key, "phone": format!("+9198767{n:05}"),
+                    "channel": "sms", "proof": proof}),
+            &[("Origin", origin)],
+        )?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if r.status != 201 {
+            return Err(format!("SMS create answered {}: {}", r.status, r.body));
+        }
+        sends += 1;
+        if r.json()["delivery"] != "sent" {
+            lost += 1;
+        }
+        Ok::<_, String>(ms)
+    };
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let healthy = median((0..5).map(|_| start()).collect::<Result<_, _>>()?);
+    let hanging = {
+        let _down = edge.fakes.in_mode(Provider::TeleSign, Mode::Hang);
+        start()?
+    };
+    let _down = edge.fakes.in_mode(Provider::TeleSign, Mode::ServerError);
+    let failing = median((0..2).map(|_| start()).collect::<Result<_, _>>()?);
+    let skipped = median((0..5).map(|_| start()).collect::<Result<_, _>>()?);
+    Ok(Failover {
+        healthy,
+        hanging,
+        failing,
+        skipped,
+        lost,
+        sends,
+    })
+}
+
 /// From the provider's webhook to the signed JSON callback arriving at the site: the handover
 /// to the callback object and its alarm.
 fn callback_latency(edge: &LocalEdge, origin: &str) -> Result<Vec<f64>, String> {
@@ -413,15 +484,7 @@ fn callback_latency(edge: &LocalEdge, origin: &str) -> Result<Vec<f64>, String> 
             .ok_or("no number to call")?
             .to_owned();
         let t = Instant::now();
-        http::post_json(
-            &format!(
-                "{}/v1/providers/missed-call/{}",
-                edge.base_url, edge.secrets.provider_secret
-            ),
-            &json!({"caller": &phone[1..], "called": called.trim_start_matches('+'),
-                    "call_time": Timestamp(now_millis()).to_rfc3339()}),
-            &[],
-        )?;
+        edge.call(&phone, &called)?;
         let got = receiver.wait_for("/bench", n + 1, Duration::from_secs(10));
         let last = got.get(n).ok_or("the callback did not arrive")?;
         out.push(last.at.duration_since(t).as_secs_f64() * 1000.0);

@@ -25,16 +25,21 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod carriers;
 mod faults;
 mod mcn;
 mod phone_confirm;
 mod telesign;
 mod turnstile;
+mod twilio;
+pub use carriers::{incoming_call, standard_signature, CarrierKeys, CarrierRequest};
 use faults::*;
 use mcn::*;
 use phone_confirm::*;
 pub use telesign::callback_signature;
 use telesign::*;
+pub use twilio::TwilioStatus;
+use twilio::*;
 
 const MCN_PASSWORD_CALL: &str = "/mcn/api/protected/api/auth/passwordcall";
 const TELESIGN_PREFIX: &str = "/telesign";
@@ -68,6 +73,10 @@ pub enum Provider {
     PhoneConfirm,
     /// Cloudflare Turnstile's siteverify.
     Turnstile,
+    /// Telnyx's Call Control API, which the edge tells to reject a parked call.
+    Telnyx,
+    /// Twilio's Messaging and Voice APIs, as a code provider.
+    Twilio,
     /// The fake's own `/__fake/` surface.
     Control,
     Unknown,
@@ -80,6 +89,8 @@ impl Provider {
             Some("telesign") => Provider::TeleSign,
             Some("phoneconfirm") => Provider::PhoneConfirm,
             Some("turnstile") => Provider::Turnstile,
+            Some("telnyx") => Provider::Telnyx,
+            Some("twilio") => Provider::Twilio,
             Some("__fake") => Provider::Control,
             _ => Provider::Unknown,
         }
@@ -88,7 +99,7 @@ impl Provider {
     fn is_telephony(self) -> bool {
         matches!(
             self,
-            Provider::Mcn | Provider::TeleSign | Provider::PhoneConfirm
+            Provider::Mcn | Provider::TeleSign | Provider::PhoneConfirm | Provider::Twilio
         )
     }
 }
@@ -210,6 +221,12 @@ pub struct FakeConfig {
     pub turnstile_secret: String,
     /// Local demo: fire the natural webhook by itself a second after each send.
     pub auto_webhooks: bool,
+    /// The keys the carriers sign their incoming-call webhooks with.
+    pub carriers: CarrierKeys,
+    /// Twilio's account as a code provider (its auth token is the carrier's).
+    pub twilio_account_sid: String,
+    /// The Twilio number codes are sent from.
+    pub twilio_from: String,
 }
 
 impl FakeConfig {
@@ -229,6 +246,9 @@ impl FakeConfig {
             phoneconfirm_domain: "localhost".into(),
             turnstile_secret: format!("0x4AAAAAAA{}", rng.token(20)),
             auto_webhooks: false,
+            carriers: CarrierKeys::generate(),
+            twilio_account_sid: format!("AC{}", random_hex(16)),
+            twilio_from: "+15005550006".into(),
         }
     }
 }
@@ -267,6 +287,8 @@ struct State {
     tsa_nonces: HashSet<String>,
     /// Turnstile tokens handed out: the hostname each was solved on, and whether it is spent.
     turnstile_tokens: HashMap<String, (String, bool)>,
+    /// Twilio's messages and calls, by SID, for their status callbacks.
+    twilio_resources: HashMap<String, TwilioResource>,
 }
 
 impl State {
@@ -314,6 +336,21 @@ impl State {
                     .insert(nonce)
                     .then_some(())
                     .ok_or(TSA_NONCE_REUSED)
+            }
+            Provider::Twilio => {
+                let basic = STANDARD.encode(format!(
+                    "{}:{}",
+                    self.config.twilio_account_sid, self.config.carriers.twilio_auth_token
+                ));
+                (req.header("authorization") == Some(format!("Basic {basic}").as_str()))
+                    .then_some(())
+                    .ok_or(NOT_AUTHORIZED)
+            }
+            Provider::Telnyx => {
+                let expected = format!("Bearer {}", self.config.carriers.telnyx_api_key);
+                (req.header("authorization") == Some(expected.as_str()))
+                    .then_some(())
+                    .ok_or(NOT_AUTHORIZED)
             }
             Provider::PhoneConfirm => (req.param("APIkey")
                 == Some(self.config.phoneconfirm_api_key.as_str()))
@@ -365,6 +402,7 @@ impl FakeProviders {
                 voice_codes: HashMap::new(),
                 tsa_nonces: HashSet::new(),
                 turnstile_tokens: HashMap::new(),
+                twilio_resources: HashMap::new(),
             })),
         };
         let server = fakes.clone();
@@ -389,6 +427,10 @@ impl FakeProviders {
 
     pub fn phoneconfirm_base(&self) -> String {
         format!("{}/phoneconfirm", self.base_url)
+    }
+
+    pub fn telnyx_base(&self) -> String {
+        format!("{}/telnyx", self.base_url)
     }
 
     pub fn turnstile_siteverify_url(&self) -> String {
@@ -517,6 +559,8 @@ impl FakeProviders {
             Provider::TeleSign => self.telesign(req, auth),
             Provider::PhoneConfirm => self.phone_confirm(req, auth.is_ok()),
             Provider::Turnstile => self.turnstile(req),
+            Provider::Telnyx => telnyx_command(req, auth.is_ok()),
+            Provider::Twilio => self.twilio(req, auth.is_ok()),
             Provider::Control | Provider::Unknown => Response::text(404, "not a provider"),
         }
     }
@@ -555,9 +599,10 @@ impl FakeProviders {
             ("GET", "/__fake/requests") => self.control_requests(req),
             ("POST", "/__fake/mode") => self.control_mode(req),
             ("POST", "/__fake/fire") => self.control_fire(req),
+            ("POST", "/__fake/call") => self.control_call(req),
             _ => Response::json(
                 404,
-                json!({"error": "no such control: GET /__fake/phone?number=, GET /__fake/requests, POST /__fake/mode, POST /__fake/fire"}),
+                json!({"error": "no such control: GET /__fake/phone?number=, GET /__fake/requests, POST /__fake/mode, POST /__fake/fire, POST /__fake/call"}),
             ),
         }
     }
@@ -629,6 +674,61 @@ impl FakeProviders {
             ),
         }
     }
+}
+
+impl FakeProviders {
+    /// The demo's "call through the carrier": `{"from": "+44…", "to": "+44…"}` places the call
+    /// as the carrier that rents `to` reports it (`"carrier"` names another, to see it refused).
+    fn control_call(&self, req: &Request) -> Response {
+        #[derive(Deserialize)]
+        struct Call {
+            carrier: Option<String>,
+            from: String,
+            to: String,
+        }
+        let Ok(call) = serde_json::from_slice::<Call>(&req.body) else {
+            return Response::json(
+                400,
+                json!({"error": "send {\"from\": \"+E.164\", \"to\": \"+E.164\", \"carrier\"?: \"twilio|telnyx|plivo|generic\"}"}),
+            );
+        };
+        let (from, to) = (phone_key(&call.from), phone_key(&call.to));
+        let carrier = match call.carrier.as_deref() {
+            Some(name) => ringproof_core::carriers::Carrier::from_name(name),
+            None => crate::harness::rented_from(&to),
+        };
+        let Some(carrier) = carrier else {
+            return Response::json(
+                400,
+                json!({"error": "no such carrier, or the number is not one of the sandbox's"}),
+            );
+        };
+        match self.dial(carrier, &from, &to) {
+            Ok(r) => Response::json(
+                200,
+                json!({"carrier": carrier.name(), "edge_status": r.status,
+                       "outcome": r.call_outcome(), "edge_body": r.body}),
+            ),
+            Err(e) => Response::json(502, json!({"error": e})),
+        }
+    }
+}
+
+/// Telnyx's answer to a call command: `{"data":{"result":"ok"}}`, or its 401 for a wrong key.
+fn telnyx_command(req: &Request, authorized: bool) -> Response {
+    if !authorized {
+        return Response::json(
+            401,
+            json!({"errors": [{"code": "10009", "title": "Authentication failed", "detail": "The API key is invalid."}]}),
+        );
+    }
+    if req.method != "POST" || !req.path.ends_with("/actions/reject") {
+        return Response::json(
+            404,
+            json!({"errors": [{"code": "10005", "title": "Resource not found"}]}),
+        );
+    }
+    Response::json(200, json!({"data": {"result": "ok"}}))
 }
 
 fn post_webhook(edge_base: &str, path: &str, body: &Value) -> Result<Reply, String> {

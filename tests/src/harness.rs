@@ -1,8 +1,9 @@
 //! Starting and seeding a local edge.
 
-use crate::fake_providers::{FakeConfig, FakeProviders};
+use crate::fake_providers::{incoming_call, CarrierRequest, FakeConfig, FakeProviders};
 use crate::watched::{self, Kind};
 use ringproof_api::{Channel, SiteLimits};
+use ringproof_core::carriers::Carrier;
 use ringproof_core::site::{Credentials, Site};
 use ringproof_core::Randomness;
 use std::io::Read;
@@ -100,7 +101,6 @@ impl Randomness for OsRandom {
 #[derive(Debug, Clone)]
 pub struct DevSecrets {
     pub token_key: String,
-    pub provider_secret: String,
     /// `Authorization: Bearer` for `/v1/admin/sites`.
     pub admin_token: String,
     /// Site secrets are derived from it (`ringproof_core::secret`).
@@ -141,6 +141,31 @@ impl SandboxSite {
     pub fn webhook_secret(&self) -> String {
         ringproof_core::secret::webhook_secret(&self.secret)
     }
+}
+
+/// The scenarios' `PROVIDER_ROUTES`: one provider per channel, but two in India (see
+/// `e2e/failover.rs`).
+pub const TEST_ROUTES: &str = r#"{"sms": {"*": ["telesign"], "IN": ["telesign", "twilio-messaging"]}, "voice_call": {"*": ["phone-confirm"], "IN": ["phone-confirm", "twilio-voice"]}}"#;
+
+/// Which carrier rents each sandbox number: the four share the pool in turn, so the scenarios'
+/// calls go through every carrier's webhook.
+pub fn carrier_of(number: &str) -> Carrier {
+    rented_from(number).unwrap_or_else(|| panic!("{number} is not a sandbox number"))
+}
+
+/// [`carrier_of`] for a number that may not be a sandbox number.
+pub fn rented_from(number: &str) -> Option<Carrier> {
+    let at = SANDBOX_NUMBERS.iter().position(|n| *n == number)?;
+    Some(Carrier::ALL[at % Carrier::ALL.len()])
+}
+
+/// `INBOUND_NUMBERS` for the sandbox numbers, each with its carrier.
+pub fn inbound_numbers() -> String {
+    SANDBOX_NUMBERS
+        .iter()
+        .map(|n| format!("{n}={}", carrier_of(n).name()))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub struct LocalEdge {
@@ -186,43 +211,40 @@ impl LocalEdge {
         let creds_file = state.join("ringproof-dev.txt");
         let saved = std::fs::read_to_string(&creds_file).unwrap_or_default();
         let lines: Vec<&str> = saved.lines().collect();
-        let (sandbox, secrets) = if let [key, secret, salt, api_key, activity, token, provider, admin, master] =
-            lines[..]
-        {
-            (
-                SandboxSite {
-                    site_key: key.into(),
-                    secret: secret.into(),
-                    salt: salt.into(),
-                    api_key: api_key.into(),
-                    activity_token_id: activity.into(),
-                },
-                DevSecrets {
-                    token_key: token.into(),
-                    provider_secret: provider.into(),
-                    admin_token: admin.into(),
-                    site_secret_key: master.into(),
-                },
-            )
-        } else {
-            let (s, d) = fresh_credentials();
-            let text = [
-                &s.site_key,
-                &s.secret,
-                &s.salt,
-                &s.api_key,
-                &s.activity_token_id,
-                &d.token_key,
-                &d.provider_secret,
-                &d.admin_token,
-                &d.site_secret_key,
-            ]
-            .iter()
-            .map(|l| format!("{l}\n"))
-            .collect::<String>();
-            std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
-            (s, d)
-        };
+        let (sandbox, secrets) =
+            if let [key, secret, salt, api_key, activity, token, admin, master] = lines[..] {
+                (
+                    SandboxSite {
+                        site_key: key.into(),
+                        secret: secret.into(),
+                        salt: salt.into(),
+                        api_key: api_key.into(),
+                        activity_token_id: activity.into(),
+                    },
+                    DevSecrets {
+                        token_key: token.into(),
+                        admin_token: admin.into(),
+                        site_secret_key: master.into(),
+                    },
+                )
+            } else {
+                let (s, d) = fresh_credentials();
+                let text = [
+                    &s.site_key,
+                    &s.secret,
+                    &s.salt,
+                    &s.api_key,
+                    &s.activity_token_id,
+                    &d.token_key,
+                    &d.admin_token,
+                    &d.site_secret_key,
+                ]
+                .iter()
+                .map(|l| format!("{l}\n"))
+                .collect::<String>();
+                std::fs::write(&creds_file, text).map_err(|e| e.to_string())?;
+                (s, d)
+            };
         Self::start(
             get("RINGPROOF_WRANGLER")?,
             edge_dir,
@@ -320,8 +342,19 @@ impl LocalEdge {
             ("SANDBOX_SITE_KEY", sandbox.site_key.as_str()),
             ("SANDBOX_PHONE_URL", fakes.base_url.as_str()),
             (
-                "MISSED_CALL_PROVIDER_SECRET",
-                secrets.provider_secret.as_str(),
+                "TWILIO_AUTH_TOKEN",
+                fake_config.carriers.twilio_auth_token.as_str(),
+            ),
+            (
+                "TELNYX_PUBLIC_KEY",
+                &fake_config.carriers.telnyx_public_key(),
+            ),
+            ("TELNYX_API_KEY", &fake_config.carriers.telnyx_api_key),
+            ("TELNYX_BASE_URL", &fakes.telnyx_base()),
+            ("PLIVO_AUTH_TOKEN", &fake_config.carriers.plivo_auth_token),
+            (
+                "MISSED_CALL_WEBHOOK_SECRET",
+                &fake_config.carriers.generic_secret,
             ),
             ("MCN_BASE_URL", &fakes.mcn_base()),
             ("MCN_TOKEN", &fake_config.mcn_token),
@@ -336,10 +369,18 @@ impl LocalEdge {
             ("PHONE_CONFIRM_BASE_URL", &fakes.phoneconfirm_base()),
             ("PHONE_CONFIRM_API_KEY", &fake_config.phoneconfirm_api_key),
             ("PHONE_CONFIRM_DOMAIN", &fake_config.phoneconfirm_domain),
+            ("TWILIO_BASE_URL", &fakes.twilio_base()),
+            ("TWILIO_ACCOUNT_SID", &fake_config.twilio_account_sid),
+            ("TWILIO_FROM", &fake_config.twilio_from),
+            // Scenarios see each provider's own failures on routes of one provider; the
+            // failover scenarios use India's, which has two. The demo routes every country
+            // as production does, through both.
+            ("PROVIDER_ROUTES", if testing { TEST_ROUTES } else { "" }),
+            ("PROVIDER_COOL_DOWN_SECS", if testing { "3" } else { "" }),
             ("RESEND_COOLDOWN_SECS", cooldown),
             ("TOKEN_TTL_SECS", token_ttl),
             ("ADMIN_TOKEN", secrets.admin_token.as_str()),
-            ("INBOUND_NUMBERS", &SANDBOX_NUMBERS.join(",")),
+            ("INBOUND_NUMBERS", &inbound_numbers()),
             // The demo and the scenarios send many codes to a few test numbers in one range:
             // the deployment's own bounds over every site are raised as the sandbox site's are
             // (scenarios test each site's own limits with sites of their own).
@@ -358,10 +399,14 @@ impl LocalEdge {
                 | "MCN_TOKEN"
                 | "TELESIGN_API_KEY"
                 | "PHONE_CONFIRM_API_KEY"
-                | "ADMIN_TOKEN" => watched::watch(Kind::Secret, v),
-                "MISSED_CALL_PROVIDER_SECRET"
-                | "MCN_WEBHOOK_SECRET"
-                | "TELESIGN_WEBHOOK_SECRET" => watched::watch(Kind::WebhookPath, v),
+                | "ADMIN_TOKEN"
+                | "TWILIO_AUTH_TOKEN"
+                | "TELNYX_API_KEY"
+                | "PLIVO_AUTH_TOKEN"
+                | "MISSED_CALL_WEBHOOK_SECRET" => watched::watch(Kind::Secret, v),
+                "MCN_WEBHOOK_SECRET" | "TELESIGN_WEBHOOK_SECRET" => {
+                    watched::watch(Kind::WebhookPath, v)
+                }
                 _ => {}
             }
         }
@@ -588,6 +633,27 @@ impl LocalEdge {
             .unwrap_or_default()
     }
 
+    /// `caller` dials `called` (E.164, with or without `+`): the webhook its carrier would send,
+    /// ready to send (and to send again, as a carrier's retry).
+    pub fn incoming_call(&self, caller: &str, called: &str) -> CarrierRequest {
+        let plus = |n: &str| format!("+{}", n.trim_start_matches('+'));
+        let called = plus(called);
+        let at = ringproof_core::Timestamp(crate::bench::now_millis()).secs();
+        incoming_call(
+            &self.fakes.config().carriers,
+            carrier_of(&called),
+            &self.base_url,
+            &plus(caller),
+            &called,
+            at,
+        )
+    }
+
+    /// `caller` dials `called`, and its carrier tells the edge.
+    pub fn call(&self, caller: &str, called: &str) -> Result<crate::http::Reply, String> {
+        self.incoming_call(caller, called).send()
+    }
+
     /// For `cargo xtask dev`: runs until wrangler stops (Ctrl-C stops both).
     pub fn wait(mut self) {
         let _ = self.child.wait();
@@ -615,7 +681,6 @@ fn fresh_credentials() -> (SandboxSite, DevSecrets) {
     let mut rng = OsRandom;
     let secrets = DevSecrets {
         token_key: rng.token(32),
-        provider_secret: rng.token(24),
         admin_token: format!("rp_admin_{}", rng.token(24)),
         site_secret_key: rng.token(32),
     };

@@ -18,6 +18,12 @@ impl Reply {
         crate::http_server::header(&self.headers, name)
     }
 
+    /// What a carrier's report of a call did (`verified`, `repeat`, `unmatched`, `too_late`),
+    /// whatever the format the carrier is answered in.
+    pub fn call_outcome(&self) -> &str {
+        self.header("Ringproof-Outcome").unwrap_or_default()
+    }
+
     /// The stable error code of an error answer.
     pub fn error_code(&self) -> String {
         self.json()["error"]["code"]

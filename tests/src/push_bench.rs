@@ -159,15 +159,7 @@ pub fn latencies(edge: &LocalEdge, push: bool) -> Result<Latencies, String> {
         let told = js(&b, "probe.verified.length")?.as_u64().unwrap_or(0);
         let sent_at = crate::bench::now_millis() as f64;
         let r = if by_webhook {
-            http::post_json(
-                &format!(
-                    "{}/v1/providers/missed-call/{}",
-                    edge.base_url, edge.secrets.provider_secret
-                ),
-                &json!({"caller": &phone[1..], "called": called.trim_start_matches('+'),
-                        "call_time": ringproof_core::Timestamp(crate::bench::now_millis()).to_rfc3339()}),
-                &[],
-            )?
+            edge.call(&phone, &called)?
         } else {
             http::post_json(
                 &format!("{}/v1/sandbox/missed-call", edge.base_url),

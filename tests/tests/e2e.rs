@@ -16,7 +16,9 @@ mod e2e {
     pub mod attacks;
     pub mod bystanders;
     pub mod callbacks;
+    pub mod carriers;
     pub mod channels;
+    pub mod failover;
     pub mod hostile;
     pub mod lifetimes;
     pub mod live;
@@ -30,6 +32,7 @@ mod e2e {
 use ringproof_api::Channel;
 use ringproof_tests::browser::Browser;
 use ringproof_tests::callback_receiver::CallbackReceiver;
+use ringproof_tests::fake_providers::standard_signature;
 use ringproof_tests::harness::{LocalEdge, SandboxSite, SANDBOX_NUMBERS};
 use ringproof_tests::host_page::HostPage;
 use ringproof_tests::http::{self, Reply};
@@ -139,26 +142,17 @@ impl Ctx {
         r.json()
     }
 
-    /// What a missed-call provider sends: the caller as the network presents it (no `+`).
-    fn provider_webhook(&self, secret: &str, caller: &str, called: &str) -> Reply {
-        http::post_json(
-            &self.url(&format!("/v1/providers/missed-call/{secret}")),
-            &json!({"caller": caller, "called": called, "call_time": rfc3339_now()}),
-            &[],
-        )
-        .unwrap()
+    /// `caller` dials `called`, and the carrier that rents `called` reports it.
+    fn provider_webhook(&self, caller: &str, called: &str) -> Reply {
+        self.edge.call(caller, called).unwrap()
     }
 
     /// The visitor calls the number they were shown, and the provider reports it.
     fn call(&self, created: &Value) -> String {
         let called = inbound_number(created["call_to_uri"].as_str().unwrap());
-        let r = self.provider_webhook(
-            &self.edge.secrets.provider_secret,
-            &visitor_e164()[1..],
-            &called,
-        );
+        let r = self.provider_webhook(&visitor_e164()[1..], &called);
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+        assert_eq!(r.call_outcome(), "verified", "{}", r.body);
         called
     }
 
@@ -261,10 +255,6 @@ pub fn now_secs() -> u64 {
         .as_secs()
 }
 
-fn rfc3339_now() -> String {
-    ringproof_core::Timestamp::from_secs(now_secs()).to_rfc3339()
-}
-
 // ---------------------------------------------------------------- the whole flow in a browser
 
 fn browser_flow_on_another_origin(ctx: &Ctx) {
@@ -325,12 +315,8 @@ fn browser_flow_on_another_origin(ctx: &Ctx) {
         .unwrap()
         .json();
     assert_eq!(pending["status"], "pending");
-    let r = ctx.provider_webhook(
-        &ctx.edge.secrets.provider_secret,
-        &visitor_e164()[1..],
-        &inbound_number(&tel),
-    );
-    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+    let r = ctx.provider_webhook(&visitor_e164()[1..], &inbound_number(&tel));
+    assert_eq!(r.call_outcome(), "verified", "{}", r.body);
 
     let status = b.in_shadow(host, "[data-testid=status]").unwrap();
     b.wait_for("verified status", || {
@@ -685,16 +671,10 @@ fn a_country_hint_never_rewrites_an_international_number(ctx: &Ctx) {
     assert_eq!(r.status, 201, "{}", r.body);
     let created = r.json();
     let called = inbound_number(created["call_to_uri"].as_str().unwrap());
-    let secret = &ctx.edge.secrets.provider_secret;
-    let rewritten = ctx.provider_webhook(secret, "495123456789", &called);
-    assert_eq!(
-        rewritten.json()["outcome"],
-        "unmatched",
-        "{}",
-        rewritten.body
-    );
-    let own = ctx.provider_webhook(secret, "4915123456789", &called);
-    assert_eq!(own.json()["outcome"], "verified", "{}", own.body);
+    let rewritten = ctx.provider_webhook("495123456789", &called);
+    assert_eq!(rewritten.call_outcome(), "unmatched", "{}", rewritten.body);
+    let own = ctx.provider_webhook("4915123456789", &called);
+    assert_eq!(own.call_outcome(), "verified", "{}", own.body);
     // Numbers libphonenumber reads, by forms the old reader refused or rewrote.
     for (phone, country) in [
         ("+225 01 23 45 6789", None),
@@ -732,18 +712,13 @@ fn a_country_hint_never_rewrites_an_international_number(ctx: &Ctx) {
     }
 }
 
-fn webhook_needs_the_provider_secret(ctx: &Ctx) {
+fn code_provider_webhooks_need_their_secret(ctx: &Ctx) {
     let id = ctx.start()["verification_id"].as_str().unwrap().to_owned();
-    for called in SANDBOX_NUMBERS {
-        let r = ctx.provider_webhook("wrong-secret", &visitor_e164()[1..], called);
-        assert_eq!((r.status, r.error_code().as_str()), (401, "unauthorized"));
-    }
     // Each provider's webhook has its own secret, and another's is as wrong as none.
     let secrets = ctx.edge.fakes.config();
     for (provider, other) in [
         ("mcn", &secrets.telesign_webhook_secret),
         ("telesign", &secrets.mcn_webhook_secret),
-        ("missed-call", &secrets.mcn_webhook_secret),
     ] {
         for given in ["wrong-secret", other.as_str()] {
             let r = http::post_json(
@@ -766,15 +741,27 @@ fn webhook_needs_the_provider_secret(ctx: &Ctx) {
 fn unmatched_calls_change_nothing_and_repeats_are_harmless(ctx: &Ctx) {
     let created = ctx.start();
     let id = created["verification_id"].as_str().unwrap().to_owned();
-    let secret = ctx.edge.secrets.provider_secret.clone();
     for called in SANDBOX_NUMBERS {
-        let r = ctx.provider_webhook(&secret, "447400999999", called);
-        assert_eq!(r.json()["outcome"], "unmatched");
+        let r = ctx.provider_webhook("447400999999", called);
+        assert_eq!(r.call_outcome(), "unmatched");
     }
-    let bad = http::post_json(
-        &ctx.url(&format!("/v1/providers/missed-call/{secret}")),
-        &json!({"caller": "1"}),
-        &[],
+    // Signed by the generic adapter, but not a report of a call.
+    let (body, at) = (r#"{"caller":"1"}"#, now_secs());
+    let signature = standard_signature(
+        &ctx.edge.fakes.config().carriers.generic_secret,
+        "msg_bad",
+        at,
+        body,
+    );
+    let bad = http::post(
+        &ctx.url("/v1/carriers/generic"),
+        "application/json",
+        body,
+        &[
+            ("webhook-id", "msg_bad"),
+            ("webhook-timestamp", &at.to_string()),
+            ("webhook-signature", &signature),
+        ],
     )
     .unwrap();
     assert_eq!(
@@ -787,8 +774,8 @@ fn unmatched_calls_change_nothing_and_repeats_are_harmless(ctx: &Ctx) {
     let called = ctx.call(&created);
     let first = ctx.status(&id);
     assert_eq!(first["status"], "verified");
-    let again = ctx.provider_webhook(&secret, &visitor_e164()[1..], &called);
-    assert_eq!(again.json()["outcome"], "repeat");
+    let again = ctx.provider_webhook(&visitor_e164()[1..], &called);
+    assert_eq!(again.call_outcome(), "repeat");
     assert_eq!(ctx.status(&id), first, "a repeated webhook changes nothing");
 }
 
@@ -1013,12 +1000,22 @@ pub type Scenario = fn(&Ctx);
 /// The demo page `cargo xtask dev` serves, as a newcomer uses it: type a number, press
 /// "Simulate the missed call", get the token and the siteverify command to try.
 fn demo_page_verifies_with_the_simulate_button(ctx: &Ctx) {
+    demo_page_verifies_with(ctx, "simulate");
+}
+
+/// The demo's second button: the fake carrier that rents the number shown sends its signed
+/// webhook, as the real one would.
+fn demo_page_verifies_through_the_carrier(ctx: &Ctx) {
+    demo_page_verifies_with(ctx, "carrier-call");
+}
+
+fn demo_page_verifies_with(ctx: &Ctx, button: &str) {
     let b = Browser::start().expect("browser");
     b.goto(&format!("{}/", ctx.edge.base_url)).unwrap();
     type_and_submit(&b, visitor_phone());
-    b.wait_for("the simulate button to enable", || {
+    b.wait_for("the button to enable", || {
         let clicked = b.execute(
-            "var s = document.getElementById('simulate'); if (s.disabled) return false; s.click(); return true;",
+            &format!("var s = document.getElementById('{button}'); if (s.disabled) return false; s.click(); return true;"),
             vec![],
         )?;
         clicked
@@ -1106,7 +1103,7 @@ fn main() -> std::process::ExitCode {
         cors_allows_the_sites_origins_only,
         a_site_bound_to_its_domain_refuses_localhost,
         bad_input_gets_stable_4xx_codes,
-        webhook_needs_the_provider_secret,
+        code_provider_webhooks_need_their_secret,
         unmatched_calls_change_nothing_and_repeats_are_harmless,
         siteverify_checks_secret_and_accepts_forms,
         concurrent_siteverify_succeeds_once,
@@ -1118,6 +1115,7 @@ fn main() -> std::process::ExitCode {
         browser_takes_national_numbers,
         a_country_hint_never_rewrites_an_international_number,
         demo_page_verifies_with_the_simulate_button,
+        demo_page_verifies_through_the_carrier,
     ];
     let tests: Vec<(&'static str, Scenario)> = tests
         .iter()
@@ -1128,6 +1126,8 @@ fn main() -> std::process::ExitCode {
         .chain(e2e::sdk::SCENARIOS.iter().copied())
         .chain(e2e::attacks::SCENARIOS.iter().copied())
         .chain(e2e::bystanders::SCENARIOS.iter().copied())
+        .chain(e2e::carriers::SCENARIOS.iter().copied())
+        .chain(e2e::failover::SCENARIOS.iter().copied())
         .chain(e2e::hostile::SCENARIOS.iter().copied())
         .chain(e2e::visitors::SCENARIOS.iter().copied())
         .chain(e2e::site_owners::SCENARIOS.iter().copied())

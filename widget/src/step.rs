@@ -48,6 +48,10 @@ pub struct Step {
     check: Option<Element>,
     code: Option<HtmlInputElement>,
     delivery: Element,
+    /// Said once a sent code is late (`fallback_at` has passed): try another way.
+    late: Element,
+    /// When the code is late (ms since the epoch; 0: not waiting for one).
+    fallback_ms: std::cell::Cell<f64>,
     checks_left: Option<Element>,
     /// Verified: what shows once the token has expired.
     renew: Option<Element>,
@@ -250,6 +254,17 @@ impl Step {
             &[("class", "hint"), ("data-testid", "delivery")],
             "",
         )?;
+        let late = el(
+            &root,
+            "p",
+            &[
+                ("class", "late"),
+                ("data-testid", "late"),
+                ("role", "status"),
+            ],
+            &cat.t("delivery.late"),
+        )?;
+        flag(&late, "hidden", true);
         let countdown = if pending {
             el(
                 &root,
@@ -337,6 +352,8 @@ impl Step {
             check,
             code,
             delivery,
+            late,
+            fallback_ms: std::cell::Cell::new(0.0),
             checks_left,
             renew,
             root,
@@ -350,6 +367,8 @@ impl Step {
     pub fn update(&self, v: &VerificationView, cat: &Catalog) {
         self.delivery
             .set_text_content(Some(&text::delivery(cat, v.channel, v.delivery)));
+        self.fallback_ms
+            .set(v.fallback_at.as_deref().map_or(0.0, js_sys::Date::parse));
         if let Some(e) = &self.checks_left {
             let left = v
                 .checks_left
@@ -384,6 +403,21 @@ impl Step {
         }
         for e in &self.held {
             flag(e, "disabled", busy || cooling);
+        }
+        // A code that should have arrived by now: the site's next way becomes the main button.
+        let fallback = self.fallback_ms.get();
+        let late = self.pending && fallback > 0.0 && now_ms >= fallback;
+        flag(&self.late, "hidden", !late);
+        if let Some(next) = self.held.first() {
+            let (class, part) = if late {
+                ("", "button")
+            } else {
+                ("secondary", "button secondary")
+            };
+            if next.class_name() != class {
+                next.set_class_name(class);
+                let _ = next.set_attribute("part", part);
+            }
         }
         if let Some(e) = &self.check {
             flag(e, "disabled", busy);

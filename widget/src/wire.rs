@@ -76,6 +76,7 @@ pub fn view(v: &JsValue) -> Option<VerificationView> {
         checks_left: number(v, "checks_left").map(|n| n as u32),
         delivery: text(v, "delivery").and_then(|d| Delivery::parse(&d)),
         resend_at: text(v, "resend_at"),
+        fallback_at: text(v, "fallback_at"),
         failure: error(&field(v, "failure")),
         token: text(v, "token"),
         token_expires_at: text(v, "token_expires_at"),

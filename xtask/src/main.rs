@@ -1,4 +1,4 @@
-//! `cargo xtask setup | build | dev | test | e2e | bench | shots | site`: the project's only
+//! `cargo xtask setup | build | dev | test | e2e | bench | shots | site | webhooks`: the project's only
 //! entry points.
 
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
@@ -8,6 +8,7 @@ mod build;
 mod cmd;
 mod setup;
 mod site;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -22,7 +23,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   bench   build and print size and latency figures
   shots   build and save screenshots of every step of every channel (phone and desktop;
           English, Arabic, Hindi) to target/shots/
-  site    manage sites through an edge's admin API (cargo xtask site --help)";
+  site    manage sites through an edge's admin API (cargo xtask site --help)
+  webhooks  print the webhook URL to paste into each carrier's console (--edge URL)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some("site") => site::run(&args[1..]),
+        Some("webhooks") => webhooks::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -58,8 +61,9 @@ fn dev() -> Result<(), String> {
     build::all(&tools)?;
     let edge = ringproof_tests::harness::LocalEdge::start_dev(&tools.harness_env())
         .map_err(|e| format!("could not start the edge: {e}"))?;
+    let carriers = edge.fakes.config().carriers;
     println!(
-        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  webhook secret  {whsec}  (Standard Webhooks libraries)\n  OneRing ApiKey  {api_key}\n  ActivityTokenId {activity}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nPress Ctrl-C to stop.",
+        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  webhook secret  {whsec}  (Standard Webhooks libraries)\n  OneRing ApiKey  {api_key}\n  ActivityTokenId {activity}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nCarriers (INBOUND_NUMBERS={inbound}):\n  Twilio auth token        {twilio}\n  Telnyx signing key seed  {telnyx_seed}  (Ed25519, base64; public key {telnyx_public})\n  Plivo auth token         {plivo}\n  generic adapter secret   {generic}\n  place a call             curl -s {fakes}/__fake/call -d '{{\"from\":\"+447400123456\",\"to\":\"<the number shown>\"}}'\n  webhook URLs             cargo xtask webhooks --edge {url}\n\nPress Ctrl-C to stop.",
         url = edge.base_url,
         key = edge.sandbox.site_key,
         secret = edge.sandbox.secret,
@@ -68,6 +72,12 @@ fn dev() -> Result<(), String> {
         activity = edge.sandbox.activity_token_id,
         admin = edge.secrets.admin_token,
         fakes = edge.fakes.base_url,
+        inbound = ringproof_tests::harness::inbound_numbers(),
+        twilio = carriers.twilio_auth_token,
+        telnyx_seed = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, carriers.telnyx_seed),
+        telnyx_public = carriers.telnyx_public_key(),
+        plivo = carriers.plivo_auth_token,
+        generic = carriers.generic_secret,
     );
     edge.wait();
     Ok(())

@@ -1,7 +1,7 @@
 //! MCN "password call" (our flash call): we choose the 4-digit code, MCN calls the visitor from
 //! a number ending in it, and later posts the call's CDR to our webhook.
 
-use super::{status_failure, Answer, Outgoing, Sent};
+use super::{status_failure, Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
 use crate::failure::FailureReason;
 use crate::session::DeliveryEvent;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -12,6 +12,20 @@ pub const PATH: &str = "/api/protected/api/auth/passwordcall";
 pub struct Credentials {
     pub base_url: String,
     pub token: String,
+}
+
+impl CodeProvider for Credentials {
+    fn id(&self) -> ProviderId {
+        ProviderId::Mcn
+    }
+
+    fn request(&self, send: &CodeSend<'_>) -> Result<Outgoing, FailureReason> {
+        Ok(password_call(self, send.dispatch.phone.digits(), send.code))
+    }
+
+    fn read_answer(&self, answer: &Answer, send: &CodeSend<'_>) -> Result<Sent, FailureReason> {
+        read_answer(answer, send.code)
+    }
 }
 
 #[derive(Serialize)]
@@ -77,6 +91,7 @@ pub fn read_answer(answer: &Answer, code: &str) -> Result<Sent, FailureReason> {
     Ok(Sent {
         reference: uuid,
         caller_hint: Some(mask(&caller, code.len())),
+        provider: None,
     })
 }
 

@@ -2,11 +2,128 @@
 //! (`shared/seeds/`): requests are built and answers read here, without I/O; the Worker only
 //! sends the bytes.
 
+pub mod health;
 pub mod mcn;
 pub mod phone_confirm;
+pub mod routes;
 pub mod telesign;
+pub mod twilio;
 
 use crate::failure::FailureReason;
+use crate::session::Dispatch;
+use ringproof_api::Channel;
+use serde::{Deserialize, Serialize};
+
+/// Every provider that sends codes, by the name the operator's `PROVIDER_ROUTES`, the logs, the
+/// admin API and the provider-reference objects use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderId {
+    /// MCN's password call: the flash call.
+    Mcn,
+    /// TeleSign's SMS Verify.
+    Telesign,
+    /// Phone Confirm: a voice call that speaks the code, which Phone Confirm also checks.
+    PhoneConfirm,
+    /// Twilio's Messaging API: an SMS.
+    TwilioMessaging,
+    /// Twilio's Voice API: a call that speaks the code.
+    TwilioVoice,
+}
+
+impl ProviderId {
+    pub const ALL: [ProviderId; 5] = [
+        ProviderId::Mcn,
+        ProviderId::Telesign,
+        ProviderId::PhoneConfirm,
+        ProviderId::TwilioMessaging,
+        ProviderId::TwilioVoice,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderId::Mcn => "mcn",
+            ProviderId::Telesign => "telesign",
+            ProviderId::PhoneConfirm => "phone-confirm",
+            ProviderId::TwilioMessaging => "twilio-messaging",
+            ProviderId::TwilioVoice => "twilio-voice",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ProviderId> {
+        ProviderId::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The channel it carries.
+    pub fn channel(self) -> Channel {
+        match self {
+            ProviderId::Mcn => Channel::FlashCall,
+            ProviderId::Telesign | ProviderId::TwilioMessaging => Channel::Sms,
+            ProviderId::PhoneConfirm | ProviderId::TwilioVoice => Channel::VoiceCall,
+        }
+    }
+
+    /// Whether the provider must also accept a typed code (Phone Confirm keeps its own copy).
+    pub fn confirms_codes(self) -> bool {
+        self == ProviderId::PhoneConfirm
+    }
+
+    /// Whether it reports delivery to a webhook, by the reference it answered the send with.
+    pub fn reports_delivery(self) -> bool {
+        self != ProviderId::PhoneConfirm
+    }
+
+    /// Whether its delivery report carries what the send cost (then it replaces the estimate).
+    pub fn reports_price(self) -> bool {
+        self == ProviderId::Telesign
+    }
+}
+
+/// What one send needs, whichever provider carries it.
+pub struct CodeSend<'a> {
+    pub dispatch: &'a Dispatch,
+    pub code: &'a str,
+    /// Now, in RFC 2616 (TeleSign signs it).
+    pub date: String,
+    /// Unique per request (TeleSign signs it, so a captured request cannot be replayed).
+    pub nonce: String,
+    /// Where a provider that takes one per send reports delivery (Twilio's `StatusCallback`).
+    pub status_callback: String,
+}
+
+/// **The interface a code provider implements**: the request for a send, and what its answer
+/// means. The flow never names a provider: a new one implements this, gets a [`ProviderId`] and
+/// a place in [`Config::provider`], and the operator lists it in `PROVIDER_ROUTES`.
+pub trait CodeProvider {
+    fn id(&self) -> ProviderId;
+    fn request(&self, send: &CodeSend<'_>) -> Result<Outgoing, FailureReason>;
+    fn read_answer(&self, answer: &Answer, send: &CodeSend<'_>) -> Result<Sent, FailureReason>;
+}
+
+/// Reads `answer` with `provider`'s codec, naming the provider in what was sent.
+pub fn read(
+    provider: &dyn CodeProvider,
+    answer: &Answer,
+    send: &CodeSend<'_>,
+) -> Result<Sent, FailureReason> {
+    provider.read_answer(answer, send).map(|sent| Sent {
+        provider: Some(provider.id()),
+        ..sent
+    })
+}
+
+/// Whether a send that failed this way goes on to the next provider of the route: the
+/// provider was down, slow, or refused our credentials; another may carry it. A failure that
+/// is the number's (or a refusal the next provider would repeat) is the attempt's.
+pub fn fails_over(reason: FailureReason) -> bool {
+    matches!(
+        reason,
+        FailureReason::ProviderUnavailable
+            | FailureReason::ProviderMisconfigured
+            | FailureReason::ProviderDomainUnauthorized
+            | FailureReason::ProviderBilling
+    )
+}
 
 /// A request to a provider, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +141,9 @@ pub struct Sent {
     pub reference: String,
     /// Flash call: the calling number with the code masked.
     pub caller_hint: Option<String>,
+    /// Who carried it (a test key's send: nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderId>,
 }
 
 /// A provider's answer, as the Worker received it.
@@ -49,6 +169,24 @@ pub struct Config {
     pub mcn: Option<mcn::Credentials>,
     pub telesign: Option<telesign::Credentials>,
     pub phone_confirm: Option<phone_confirm::Credentials>,
+    pub twilio_messaging: Option<twilio::Messaging>,
+    pub twilio_voice: Option<twilio::Voice>,
+}
+
+impl Config {
+    /// The provider, when this deployment has its credentials.
+    pub fn provider(&self, id: ProviderId) -> Option<&dyn CodeProvider> {
+        match id {
+            ProviderId::Mcn => self.mcn.as_ref().map(|p| p as &dyn CodeProvider),
+            ProviderId::Telesign => self.telesign.as_ref().map(|p| p as &dyn CodeProvider),
+            ProviderId::PhoneConfirm => self.phone_confirm.as_ref().map(|p| p as &dyn CodeProvider),
+            ProviderId::TwilioMessaging => self
+                .twilio_messaging
+                .as_ref()
+                .map(|p| p as &dyn CodeProvider),
+            ProviderId::TwilioVoice => self.twilio_voice.as_ref().map(|p| p as &dyn CodeProvider),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! speaks it, and the code the visitor types is checked through Phone Confirm's verify call.
 //! Answers come as JSON or XML (`type`); we ask for JSON and read both.
 
-use super::{Answer, Outgoing, Sent};
+use super::{Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
 use crate::failure::FailureReason;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +45,25 @@ struct VerifyCall<'a> {
     #[serde(rename = "APIkey")]
     api_key: &'a str,
     domain: &'a str,
+}
+
+impl CodeProvider for Credentials {
+    fn id(&self) -> ProviderId {
+        ProviderId::PhoneConfirm
+    }
+
+    fn request(&self, send: &CodeSend<'_>) -> Result<Outgoing, FailureReason> {
+        let (cc, national) = send
+            .dispatch
+            .phone
+            .split()
+            .ok_or(FailureReason::NumberUnavailable)?;
+        Ok(place_call(self, cc, &national, send.code))
+    }
+
+    fn read_answer(&self, answer: &Answer, _send: &CodeSend<'_>) -> Result<Sent, FailureReason> {
+        read_call_answer(answer)
+    }
 }
 
 /// The call is placed now, so `call_place_time` is left out.
@@ -158,6 +177,7 @@ pub fn read_call_answer(answer: &Answer) -> Result<Sent, FailureReason> {
     Ok(Sent {
         reference: reply.transaction_number,
         caller_hint: None,
+        provider: None,
     })
 }
 

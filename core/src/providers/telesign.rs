@@ -1,7 +1,7 @@
 //! TeleSign SMS Verify: we choose the 6-digit code, TeleSign texts it, and later posts a
 //! delivery callback. Requests are signed with TeleSign's `TSA` HMAC-SHA256 scheme.
 
-use super::{status_failure, Answer, Outgoing, Sent};
+use super::{status_failure, Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
 use crate::failure::FailureReason;
 use crate::session::DeliveryEvent;
 use crate::texts::Language;
@@ -20,6 +20,28 @@ pub struct Credentials {
     pub customer_id: String,
     /// Base64, as TeleSign issues it.
     pub api_key: String,
+}
+
+impl CodeProvider for Credentials {
+    fn id(&self) -> ProviderId {
+        ProviderId::Telesign
+    }
+
+    fn request(&self, send: &CodeSend<'_>) -> Result<Outgoing, FailureReason> {
+        let d = send.dispatch;
+        sms_verify(
+            self,
+            d.phone.digits(),
+            send.code,
+            &template(&d.domain, d.language),
+            &send.date,
+            &send.nonce,
+        )
+    }
+
+    fn read_answer(&self, answer: &Answer, _send: &CodeSend<'_>) -> Result<Sent, FailureReason> {
+        read_answer(answer)
+    }
 }
 
 /// The text: TeleSign puts our code where `$$CODE$$` stands. The last line is the WebOTP
@@ -147,6 +169,7 @@ pub fn read_answer(answer: &Answer) -> Result<Sent, FailureReason> {
         (Some(r), Some(SmsState::InProgress | SmsState::Delivered)) if !r.is_empty() => Ok(Sent {
             reference: r,
             caller_hint: None,
+            provider: None,
         }),
         (_, Some(SmsState::Undelivered)) => Err(FailureReason::SmsUndelivered),
         _ => Err(FailureReason::ProviderError),

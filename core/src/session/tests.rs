@@ -96,6 +96,7 @@ pub(crate) fn sent(s: &mut Session, reference: &str) {
         Ok(Sent {
             reference: reference.into(),
             caller_hint: None,
+            provider: None,
         }),
         T0,
     );
@@ -335,6 +336,64 @@ fn voice_codes_go_to_the_provider_after_spending_a_check() {
     );
 }
 
+/// Twilio's Voice API speaks our code and keeps no copy: our hash is the only verdict.
+#[test]
+fn a_voice_code_twilio_spoke_is_checked_here_alone() {
+    let (mut s, d) = start(Channel::VoiceCall);
+    s.on_sent(
+        1,
+        Ok(Sent {
+            reference: "CA1".into(),
+            caller_hint: None,
+            provider: Some(ProviderId::TwilioVoice),
+        }),
+        T0,
+    );
+    let code = code_of(&d);
+    let r = done(s.check_code(&wrong(&code), CODE_KEY, T0).unwrap());
+    assert_eq!((r.status, r.checks_left), (VerificationStatus::Pending, 4));
+    let r = done(s.check_code(&code, CODE_KEY, T0).unwrap());
+    assert_eq!(r.status, VerificationStatus::Verified);
+}
+
+/// A code sent but not reported delivered is given up on after the channel's fallback time:
+/// the view says when, while there is another channel and the attempt is pending.
+#[test]
+fn a_late_code_offers_the_next_channel() {
+    let (mut s, _) = start(Channel::Sms);
+    assert_eq!(s.view(KEY, "e", T0).fallback_at, None, "nothing sent yet");
+    sent(&mut s, "ref-1");
+    let at = T0.plus_secs(fallback_secs(Channel::Sms));
+    assert_eq!(s.fallback_at(T0), Some(at));
+    assert_eq!(s.view(KEY, "e", T0).fallback_at, Some(at.to_rfc3339()));
+    // Delivered: nothing to give up on.
+    assert!(s.on_delivery("ref-1", DeliveryEvent::Delivered, T0.plus_secs(3)));
+    assert_eq!(s.view(KEY, "e", T0.plus_secs(3)).fallback_at, None);
+    // A site with one channel has nothing to offer.
+    let (mut only, _) = start(Channel::Sms);
+    only.channels = vec![Channel::Sms];
+    sent(&mut only, "ref-2");
+    assert_eq!(only.fallback_at(T0), None);
+    assert!(fallback_secs(Channel::FlashCall) < fallback_secs(Channel::VoiceCall));
+    // Phone Confirm never reports delivery: nothing would ever arrive to wait for.
+    let (mut quiet, _) = start(Channel::VoiceCall);
+    quiet.on_sent(
+        1,
+        Ok(Sent {
+            reference: "7788".into(),
+            caller_hint: None,
+            provider: Some(ProviderId::PhoneConfirm),
+        }),
+        T0,
+    );
+    assert_eq!(quiet.fallback_at(T0), None);
+    // Never before the other channels may be chosen.
+    let (mut flash, _) = start(Channel::FlashCall);
+    sent(&mut flash, "uuid");
+    let at = flash.fallback_at(T0).unwrap();
+    assert!(at >= flash.attempt.resend_at, "{at:?}");
+}
+
 #[test]
 fn voice_verify_fault_fails_the_attempt() {
     let (mut s, d) = start(Channel::VoiceCall);
@@ -376,6 +435,7 @@ fn deliveries_apply_to_the_current_attempt_only_and_once() {
         Ok(Sent {
             reference: "uuid-1".into(),
             caller_hint: Some("+42122220••••".into()),
+            provider: Some(ProviderId::Mcn),
         }),
         T0,
     );

@@ -147,6 +147,7 @@ macro_rules! object {
 }
 
 pub mod callback;
+pub mod health;
 pub mod line;
 pub mod reference;
 pub mod throttle;

@@ -1,5 +1,6 @@
 //! `/v1/admin/sites`: the operator's API for sites, guarded by the `ADMIN_TOKEN` secret.
 
+use crate::durable::health::{self, HealthStub};
 use crate::env::{deployment, secret, site_secret_key, CryptoRng};
 use crate::error::Outcome;
 use crate::http::{self, parse_json};
@@ -7,6 +8,7 @@ use crate::kv;
 use ringproof_api::{RotatedSecret, SiteInput, SiteUpdate, SiteView};
 use ringproof_core::admin;
 use ringproof_core::keys::{SiteByActivity, SiteByKey, SiteBySecret};
+use ringproof_core::providers::ProviderId;
 use ringproof_core::site::Site;
 use ringproof_core::{secret as secrets, ApiError};
 use worker::{Env, Method, Request, Response};
@@ -128,15 +130,34 @@ async fn list(env: &Env) -> Outcome<Response> {
     Ok(http::json(200, &sites))
 }
 
-/// The deployment's inbound numbers for missed calls (`INBOUND_NUMBERS`, comma-separated
-/// E.164), given to every new site.
-fn inbound_pool(env: &Env) -> Vec<String> {
-    secret(env, "INBOUND_NUMBERS")
-        .map(|v| {
-            v.split(',')
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty())
-                .collect()
+/// `GET /v1/admin/providers`: each code channel's providers, whether the deployment has their
+/// credentials, and every breaker that has something to say (closed and quiet ones are not
+/// listed).
+pub async fn providers(req: &Request, env: &Env) -> Outcome<Response> {
+    authorise(req, env)?;
+    let config = crate::env::providers(env);
+    let configured: Vec<_> = ProviderId::ALL
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({
+                "provider": p,
+                "channel": p.channel(),
+                "configured": config.provider(p).is_some(),
+            })
         })
-        .unwrap_or_default()
+        .collect();
+    let breakers = HealthStub::named(env, health::NAME).breakers().await?;
+    Ok(http::json(
+        200,
+        &serde_json::json!({ "providers": configured, "breakers": breakers }),
+    ))
+}
+
+/// The deployment's inbound numbers for missed calls (`INBOUND_NUMBERS`), given to every new
+/// site.
+fn inbound_pool(env: &Env) -> Vec<String> {
+    crate::env::inbound_numbers(env)
+        .into_iter()
+        .map(|n| n.number)
+        .collect()
 }

@@ -9,7 +9,8 @@ use crate::flow;
 use crate::http::{self, parse_json};
 use crate::router::{Ctx, Visitor};
 use crate::routes::visitor::followed;
-use ringproof_api::{MissedCallWebhook, SandboxMissedCall};
+use ringproof_api::SandboxMissedCall;
+use ringproof_core::carriers::InboundCall;
 use ringproof_core::{test_keys, ApiError};
 use worker::{Request, Response};
 
@@ -49,13 +50,14 @@ pub async fn missed_call(
     let inbound_number = summary
         .inbound_number
         .ok_or(ApiError::CodeNotExpected(summary.channel))?;
-    let call = MissedCallWebhook {
+    let call = InboundCall {
         caller: summary.phone.as_str().to_owned(),
         called: inbound_number.as_str().to_owned(),
-        call_time: now().to_rfc3339(),
         call_id: None,
+        at: Some(now()),
     };
     let test = test_keys::is_test_site(&summary.site_key);
-    let outcome = flow::report_missed_call(ctx.env, &call, test).await?;
+    let outcome =
+        flow::report_missed_call(ctx.env, &call, summary.phone, inbound_number, test).await?;
     Ok(http::json(200, &serde_json::json!({ "outcome": outcome })))
 }

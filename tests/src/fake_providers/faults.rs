@@ -35,6 +35,7 @@ pub(super) fn client_error(provider: Provider) -> Response {
             400,
             json!({"error": "2", "status": "invalid", "message": "Bad request", "transaction_number": ""}),
         ),
+        Provider::Twilio => twilio_error(400, 21604, "A 'To' phone number is required."),
         _ => mcn_error(400, "phone_number: invalid format"),
     }
 }
@@ -43,6 +44,7 @@ pub(super) fn truncated_answer(provider: Provider) -> &'static str {
     match provider {
         Provider::TeleSign => "{\"reference_id\": \"B56A49",
         Provider::PhoneConfirm => "{\"error\":\"0\",\"status\":\"val",
+        Provider::Twilio => "{\"sid\": \"SM12",
         _ => "{\"ok\": tru",
     }
 }
@@ -61,6 +63,11 @@ pub(super) fn refusal(provider: Provider) -> Response {
             "invalid",
             "The call could not be placed",
             "",
+        ),
+        Provider::Twilio => twilio_error(
+            400,
+            21408,
+            "Permission to send an SMS has not been enabled for the region indicated by the 'To' number",
         ),
         _ => Response::json(
             200,

@@ -3,6 +3,7 @@
 //! surface the demo page uses.
 
 use super::*;
+use crate::fake_providers::carriers::{incoming_call, CarrierKeys};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::sync::mpsc;
@@ -865,4 +866,68 @@ fn http_dates_parse_as_telesign_sends_them() {
     );
     assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
     assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 PST"), None);
+}
+
+// ---------------------------------------------------------------------- carriers
+
+/// Each fake carrier's incoming-call webhook is signed as that carrier signs: its official SDK
+/// accepts it, core's reader accepts it, and both refuse it altered or under another key.
+#[test]
+fn carriers_sign_as_their_official_sdks_verify() {
+    use ringproof_core::carriers::{self, Carrier, Delivered};
+    let keys = CarrierKeys::generate();
+    let strangers = CarrierKeys::generate();
+    let base = "https://edge.example";
+    let at = now().secs();
+    for carrier in Carrier::ALL {
+        let req = incoming_call(&keys, carrier, base, PHONE_E164, "+442079460001", at);
+        let sdk = |key: &str, body: &str| {
+            let headers: serde_json::Map<String, Value> = req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            let headers = Value::Object(headers).to_string();
+            crate::python::run_json(
+                "carrier_sdk.py",
+                &[carrier.name(), key, &req.url, body, &headers],
+            )["valid"]
+                .as_bool()
+                .unwrap()
+        };
+        let core = |key: &str, body: &str| {
+            let d = Delivered {
+                url: &req.url,
+                headers: &req.headers,
+                body,
+            };
+            carriers::read(carrier, Some(key), &d, now())
+        };
+        let key = keys.key_of(carrier);
+        assert!(
+            sdk(&key, &req.body),
+            "{}: the SDK accepts it",
+            carrier.name()
+        );
+        let call = core(&key, &req.body).unwrap().unwrap();
+        assert_eq!(
+            ringproof_core::phone::from_network(&call.caller)
+                .unwrap()
+                .as_str(),
+            PHONE_E164
+        );
+        assert!(
+            call.call_id.is_some(),
+            "{}: the call is named",
+            carrier.name()
+        );
+
+        let altered = req.body.replace("7400123456", "7400999999");
+        assert_ne!(altered, req.body);
+        assert!(!sdk(&key, &altered), "{}: altered", carrier.name());
+        assert!(core(&key, &altered).is_err());
+        let other = strangers.key_of(carrier);
+        assert!(!sdk(&other, &req.body), "{}: another key", carrier.name());
+        assert!(core(&other, &req.body).is_err());
+    }
 }

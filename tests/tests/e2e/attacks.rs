@@ -141,8 +141,8 @@ fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
     );
 
     // The victim calls the number their page showed: it verifies the victim's verification.
-    let r = ctx.provider_webhook(&ctx.edge.secrets.provider_secret, &VICTIM[1..], &shown);
-    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+    let r = ctx.provider_webhook(&VICTIM[1..], &shown);
+    assert_eq!(r.call_outcome(), "verified", "{}", r.body);
     let id = victim["verification_id"].as_str().unwrap();
     assert_eq!(ctx.status(id)["status"], "verified");
 
@@ -162,8 +162,8 @@ fn a_missed_call_cannot_be_stolen_from_another_site(ctx: &Ctx) {
     } else {
         assert_eq!(after.error_code(), "lines_busy", "{}", after.body);
     }
-    let r = ctx.provider_webhook(&ctx.edge.secrets.provider_secret, &VICTIM[1..], &shown);
-    assert_eq!(r.json()["outcome"], "repeat", "{}", r.body);
+    let r = ctx.provider_webhook(&VICTIM[1..], &shown);
+    assert_eq!(r.call_outcome(), "repeat", "{}", r.body);
 }
 
 fn origins_are_parsed_and_texts_name_the_configured_domain(ctx: &Ctx) {
@@ -972,12 +972,12 @@ fn a_deployment_missing_a_secret_names_it(_ctx: &Ctx) {
     let edge = ringproof_tests::harness::LocalEdge::start_for_tests_without(&[
         "TOKEN_KEY",
         "SITE_SECRET_KEY",
-        "MISSED_CALL_PROVIDER_SECRET",
     ])
-    .expect("an edge without three secrets");
-    let r = http::post_json(
-        &format!("{}/v1/providers/missed-call/anything", edge.base_url),
-        &json!({"caller": "447400123456", "called": "442079460000", "call_time": "2026-12-01T00:00:00Z"}),
+    .expect("an edge without two secrets");
+    let r = http::post(
+        &format!("{}/v1/carriers/twilio", edge.base_url),
+        "application/x-www-form-urlencoded",
+        "CallSid=CA1&From=%2B447400123456&To=%2B442079460000",
         &[],
     )
     .unwrap();
@@ -990,7 +990,7 @@ fn a_deployment_missing_a_secret_names_it(_ctx: &Ctx) {
     assert!(
         r.json()["error"]["message"]
             .as_str()
-            .is_some_and(|m| m.contains("MISSED_CALL_PROVIDER_SECRET")),
+            .is_some_and(|m| m.contains("SITE_SECRET_KEY")),
         "{}",
         r.body
     );

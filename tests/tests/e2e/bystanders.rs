@@ -257,30 +257,17 @@ fn missed_call_lines_cannot_be_hoarded_or_rerouted(ctx: &Ctx) {
     );
 
     // The victim calls; the carrier reports the call twice (a retry), by its call id.
-    let report = |call_id: &str| {
-        http::post_json(
-            &ctx.url(&format!(
-                "/v1/providers/missed-call/{}",
-                ctx.edge.secrets.provider_secret
-            )),
-            &json!({"caller": &victim[1..], "called": shown, "call_time": crate::rfc3339_now(),
-                    "call_id": call_id}),
-            &[],
-        )
-        .unwrap()
-        .json()
+    let call = ctx.edge.incoming_call(victim, &shown);
+    let report = |call: &ringproof_tests::fake_providers::CarrierRequest| {
+        call.send().unwrap().call_outcome().to_owned()
     };
-    assert_eq!(report("CA-703")["outcome"], "verified");
+    assert_eq!(report(&call), "verified");
     // A stranger starts for the victim's number at once: the released pair is not theirs.
     let r = start(ctx, &victims, victim, "missed_call", "203.0.113.76");
     assert_eq!(r.error_code(), "lines_busy", "{}", r.body);
+    assert_eq!(report(&call), "repeat", "the retry reached the victim's");
     assert_eq!(
-        report("CA-703")["outcome"],
-        "repeat",
-        "the retry reached the victim's"
-    );
-    assert_eq!(
-        report("CA-704")["outcome"],
+        report(&ctx.edge.incoming_call(victim, &shown)),
         "repeat",
         "so does another call on the pair"
     );

@@ -22,6 +22,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     fifty_concurrent_wrong_checks_never_exceed_the_limit,
     resend_and_switch_rules,
     sends_to_one_number_are_capped_across_verifications,
+    a_late_code_makes_the_next_way_the_main_button,
 ];
 
 const HOST: &str = "ringproof-verify";
@@ -709,4 +710,46 @@ fn sends_to_one_number_are_capped_across_verifications(ctx: &Ctx) {
     let id = third["verification_id"].as_str().unwrap();
     let r = ctx.act(id, "switch", json!({"channel": "missed_call"}));
     assert_eq!(r.json()["status"], "pending", "{}", r.body);
+}
+
+/// Issue 24: a text TeleSign took but never reported delivered (the test edge's fakes report
+/// nothing by themselves). Once the SMS's fallback time has passed on the visitor's clock, the
+/// widget says so and the site's next way becomes the main button; it verifies.
+fn a_late_code_makes_the_next_way_the_main_button(ctx: &Ctx) {
+    let site = ctx.site_with(&[Channel::Sms, Channel::VoiceCall]);
+    let (_page, b) = ctx.open_widget(&site.site_key);
+    submit_number(&b);
+    phone_got(ctx, "sms");
+    let late = b.in_shadow(HOST, "[data-testid=late]").unwrap();
+    let next = b
+        .in_shadow(HOST, "[data-testid=switch][data-channel=voice_call]")
+        .unwrap();
+    assert!(late.attribute("hidden").unwrap().is_some(), "not late yet");
+    assert_eq!(
+        next.attribute("class").unwrap().as_deref(),
+        Some("secondary")
+    );
+    // The visitor waits half a minute: the page's clock (which the widget reads) moves on,
+    // past the edge's resend cool-down (3 s here, on the edge's own clock) too.
+    std::thread::sleep(Duration::from_millis(3200));
+    b.execute(
+        "var real = Date.now; Date.now = function () { return real() + 31000; }; return true",
+        vec![],
+    )
+    .unwrap();
+    b.wait_for("the late notice", || {
+        let hidden = late.attribute("hidden")?;
+        hidden
+            .is_none()
+            .then_some(())
+            .ok_or_else(|| "hidden".to_owned())
+    })
+    .unwrap();
+    assert!(late.text().unwrap().starts_with("Still nothing?"));
+    assert_eq!(next.attribute("class").unwrap().as_deref(), Some(""));
+    crate::accessible(&b, "a late code");
+    next.click().unwrap();
+    let got = phone_got(ctx, "voice_call");
+    type_code(&b, &got.code);
+    token_checks_out(ctx, &b, &site.secret, "voice_call");
 }

@@ -55,18 +55,10 @@ fn an_ended_attempt_is_told_recorded_for_30_days_and_forgotten(ctx: &Ctx) {
         .as_str()
         .unwrap()
         .trim_start_matches("tel:");
-    let late = http::post_json(
-        &format!(
-            "{}/v1/providers/missed-call/{}",
-            edge.base_url, edge.secrets.provider_secret
-        ),
-        &json!({"caller": &visitor_e164()[1..], "called": called, "call_time": crate::rfc3339_now()}),
-        &[],
-    )
-    .unwrap();
+    let late = edge.call(visitor_e164(), called).unwrap();
     assert_eq!(
-        (late.status, late.json()["outcome"].as_str()),
-        (200, Some("too_late")),
+        (late.status, late.call_outcome()),
+        (200, "too_late"),
         "{}",
         late.body
     );

@@ -354,12 +354,8 @@ fn the_widget_is_told_without_polling(ctx: &Ctx) {
         "an open socket means no polling"
     );
 
-    let r = ctx.provider_webhook(
-        &ctx.edge.secrets.provider_secret,
-        &visitor_e164()[1..],
-        &called,
-    );
-    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+    let r = ctx.provider_webhook(&visitor_e164()[1..], &called);
+    assert_eq!(r.call_outcome(), "verified", "{}", r.body);
     let token = wait_verified(&b);
     assert_eq!(probe(&b, "probe.polls"), polls, "the socket told it");
     let frames = probe(
@@ -406,12 +402,8 @@ fn the_widget_polls_when_sockets_are_blocked(ctx: &Ctx) {
     );
     assert!(polls >= 6, "{polls} polls in about 11 s");
 
-    let r = ctx.provider_webhook(
-        &ctx.edge.secrets.provider_secret,
-        &visitor_e164()[1..],
-        &called,
-    );
-    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+    let r = ctx.provider_webhook(&visitor_e164()[1..], &called);
+    assert_eq!(r.call_outcome(), "verified", "{}", r.body);
     let token = wait_verified(&b);
     assert_eq!(form_token(&b).unwrap().as_deref(), Some(token.as_str()));
     let status = b.in_shadow(HOST, "[data-testid=status]").unwrap();
@@ -437,12 +429,8 @@ fn a_cut_socket_is_replaced_and_nothing_is_lost(ctx: &Ctx) {
     // Cut again, and the call lands while no socket is open: the poll or the new socket's
     // first view tells the widget.
     probe(&b, "probe.sockets[1].close(), true");
-    let r = ctx.provider_webhook(
-        &ctx.edge.secrets.provider_secret,
-        &visitor_e164()[1..],
-        &called,
-    );
-    assert_eq!(r.json()["outcome"], "verified", "{}", r.body);
+    let r = ctx.provider_webhook(&visitor_e164()[1..], &called);
+    assert_eq!(r.call_outcome(), "verified", "{}", r.body);
     let token = wait_verified(&b);
     assert_eq!(form_token(&b).unwrap().as_deref(), Some(token.as_str()));
     std::thread::sleep(Duration::from_millis(1600));
