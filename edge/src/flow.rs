@@ -3,13 +3,13 @@
 //! asks core what to do and the Durable Objects to do it, in this order, so a request can be
 //! followed from top to bottom here.
 
-use crate::durable::health::{self, HealthStub};
 use crate::durable::line::LineStub;
 use crate::durable::reference::{self, ReferenceStub};
 use crate::durable::transaction::{self, TransactionStub};
 use crate::durable::verification::{Begun, VerificationStub};
 use crate::env::{now, site_secret_key, token_key, CryptoRng};
 use crate::error::Outcome;
+use crate::providers::Told;
 use crate::{limits, providers};
 use ringproof_api::{Channel, CheckResult, VerificationStatus, VerificationView};
 use ringproof_core::carriers::InboundCall;
@@ -26,7 +26,7 @@ use ringproof_core::session::{
 use ringproof_core::site::{Page, Site};
 use ringproof_core::texts::Language;
 use ringproof_core::{ids, pow, signature, test_keys, ApiError, Randomness};
-use worker::Env;
+use worker::{Context, Env};
 
 /// What a caller asks to start, whichever API it came through.
 pub struct Start<'a> {
@@ -67,7 +67,7 @@ pub async fn start(
     site: &Site,
     page: &Page,
     client: &Client,
-    base: &str,
+    (base, background): (&str, &Context),
     input: Start<'_>,
 ) -> Outcome<VerificationView> {
     if let Some(c) = input.channel.filter(|c| !site.offers(*c)) {
@@ -177,7 +177,7 @@ pub async fn start(
             return Err(e);
         }
     };
-    carry_out(env, site, client, base, begun).await
+    carry_out(env, site, client, (base, background), begun).await
 }
 
 /// A resend (`channel` the current one) or a switch, for a verification the caller may follow.
@@ -188,7 +188,7 @@ pub async fn begin(
     summary: &Summary,
     channel: Channel,
     asker: Asker<'_>,
-    base: &str,
+    (base, background): (&str, &Context),
 ) -> Outcome<VerificationView> {
     summary.may_begin(channel, now())?;
     let client = asker.client;
@@ -224,7 +224,7 @@ pub async fn begin(
         // No longer waiting for a call: the caller's allowance is free for its next one.
         release_line(env, site, &summary.phone, &summary.id).await;
     }
-    carry_out(env, site, client, base, begun).await
+    carry_out(env, site, client, (base, background), begun).await
 }
 
 /// A code typed on the page at `origin` by `client`. A number locked on this site, or for this
@@ -255,7 +255,7 @@ pub async fn check(
 
 /// A provider's report on the call or message it knows as `reference`.
 pub async fn report_delivery(
-    env: &Env,
+    (env, background): (&Env, &Context),
     provider: &str,
     reference: &str,
     event: DeliveryEvent,
@@ -271,13 +271,14 @@ pub async fn report_delivery(
         return Ok(DeliveryOutcome::UnknownReference);
     };
     if let Some(provider) = ProviderId::from_name(provider) {
-        // The provider is reporting: its breaker hears it, so silence is noticed.
-        let heard = HealthStub::named(env, health::NAME)
-            .reported(provider, reference.to_owned())
-            .await;
-        if let Err(e) = heard {
-            worker::console_warn!("provider health could not hear a report: {e:?}");
-        }
+        // The provider is reporting: its breaker hears it (after the answer), so silence is
+        // noticed.
+        providers::tell_health(
+            env,
+            background,
+            provider,
+            Told::Reported(reference.to_owned()),
+        );
     }
     let delivered = VerificationStub::named(env, &id)
         .delivery(reference.to_owned(), event, cost.clone())
@@ -442,7 +443,7 @@ async fn carry_out(
     env: &Env,
     site: &Site,
     client: &Client,
-    base: &str,
+    (base, background): (&str, &Context),
     begun: Begun,
 ) -> Outcome<VerificationView> {
     let dispatch = match begun {
@@ -472,7 +473,7 @@ async fn carry_out(
                 Err(FailureReason::ProviderUnavailable)
             });
         let result = match guarded {
-            Ok(()) => providers::send_code(env, &dispatch, code, base).await,
+            Ok(()) => providers::send_code(env, background, &dispatch, code, base).await,
             Err(reason) => Err(reason),
         };
         if let Ok(sent) = &result {

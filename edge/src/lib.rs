@@ -30,6 +30,6 @@ pub use durable::verification::VerificationObject;
 use worker::{event, Context, Env, Request, Response, Result};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(router::handle(req, &env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Ok(router::handle(req, &env, &ctx).await)
 }

@@ -14,8 +14,9 @@ use ringproof_core::providers::{
 };
 use ringproof_core::session::Dispatch;
 use ringproof_core::Randomness;
+use std::cell::RefCell;
 use std::time::Duration;
-use worker::Env;
+use worker::{Context, Env};
 
 /// A provider that has not answered in this long will not: the next one is tried.
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -24,6 +25,7 @@ const DEADLINE: Duration = Duration::from_secs(5);
 /// is the edge's origin, for the status callback of providers that take one per send.
 pub async fn send_code(
     env: &Env,
+    background: &Context,
     dispatch: &Dispatch,
     code: &str,
     base: &str,
@@ -43,12 +45,7 @@ pub async fn send_code(
         );
         return Err(FailureReason::ProviderMisconfigured);
     }
-    let health = HealthStub::named(env, health::NAME);
-    // Health that cannot be read must not stop a send: the route's own order is tried.
-    let order = health
-        .order(configured.clone(), country.clone())
-        .await
-        .unwrap_or(configured);
+    let order = ordered(env, configured, &country).await;
     let send = CodeSend {
         dispatch,
         code,
@@ -71,7 +68,8 @@ pub async fn send_code(
         match result {
             Ok(sent) => {
                 let reference = id.reports_delivery().then(|| sent.reference.clone());
-                record(&health, id, &country, Event::Accepted { reference }).await;
+                let event = Event::Accepted { reference };
+                tell_health(env, background, id, Told::Sent(country, event));
                 return Ok(sent);
             }
             Err(reason) => {
@@ -79,7 +77,10 @@ pub async fn send_code(
                 if !providers::fails_over(reason) {
                     return Err(reason);
                 }
-                record(&health, id, &country, Event::Failed { reason }).await;
+                // The next send in this isolate asks the health object again.
+                TROUBLED.with(|t| t.borrow_mut().0 = 0.0);
+                let event = Event::Failed { reason };
+                tell_health(env, background, id, Told::Sent(country.clone(), event));
                 last = reason;
             }
         }
@@ -87,9 +88,67 @@ pub async fn send_code(
     Err(last)
 }
 
-async fn record(health: &HealthStub<'_>, id: ProviderId, country: &str, event: Event) {
-    if let Err(e) = health.record(id, country.to_owned(), event).await {
-        worker::console_warn!("provider health could not be recorded: {e:?}");
+/// What the provider health object is told about a provider.
+pub enum Told {
+    /// A send for a country, and how it went.
+    Sent(String, Event),
+    /// A delivery report arrived on this reference.
+    Reported(String),
+}
+
+/// Tells the provider health object, after the answer: nobody waits for it.
+pub fn tell_health(env: &Env, background: &Context, provider: ProviderId, told: Told) {
+    let env = env.clone();
+    background.wait_until(async move {
+        let health = HealthStub::named(&env, health::NAME);
+        let result = match told {
+            Told::Sent(country, event) => health.record(provider, country, event).await,
+            Told::Reported(reference) => health.reported(provider, reference).await,
+        };
+        if let Err(e) = result {
+            worker::console_warn!("provider health could not be told: {e:?}");
+        }
+    });
+}
+
+/// How long this isolate trusts what it last heard of which breakers are not closed.
+const TROUBLE_FRESH_MS: f64 = 2000.0;
+
+thread_local! {
+    /// When this isolate last heard from the health object, and the (provider, country) pairs
+    /// whose breaker was then open or half open. A route with none of them is tried in its
+    /// own order without asking: a healthy send waits on no object (an isolate is shared by
+    /// concurrent requests, and this is the deployment's state, not a request's).
+    static TROUBLED: RefCell<(f64, Vec<(ProviderId, String)>)> = const { RefCell::new((0.0, Vec::new())) };
+}
+
+/// The order to try `candidates` for `country` in: theirs, unless a breaker of one of them is
+/// open (or this isolate has not heard lately), when the health object says.
+async fn ordered(env: &Env, candidates: Vec<ProviderId>, country: &str) -> Vec<ProviderId> {
+    let now_ms = worker::Date::now().as_millis() as f64;
+    let healthy = TROUBLED.with(|t| {
+        let (heard_at, troubled) = &*t.borrow();
+        now_ms - heard_at < TROUBLE_FRESH_MS
+            && !troubled
+                .iter()
+                .any(|(p, c)| c == country && candidates.contains(p))
+    });
+    if healthy {
+        return candidates;
+    }
+    match HealthStub::named(env, health::NAME)
+        .order(candidates.clone(), country.to_owned())
+        .await
+    {
+        Ok(o) => {
+            TROUBLED.with(|t| *t.borrow_mut() = (now_ms, o.troubled));
+            o.order
+        }
+        // Health that cannot be read must not stop a send: the route's own order is tried.
+        Err(e) => {
+            worker::console_warn!("provider health could not be read: {e:?}");
+            candidates
+        }
     }
 }
 

@@ -57,9 +57,11 @@ pub struct Ctx<'a> {
     pub url: &'a Url,
     /// `scheme://host[:port]` of the edge itself, for the URLs it hands out.
     pub base: String,
+    /// Work that may finish after the answer (`waitUntil`), where a caller waits on a deadline.
+    pub background: &'a worker::Context,
 }
 
-pub async fn handle(mut req: Request, env: &Env) -> Response {
+pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -> Response {
     let missing = env::missing_secrets(env);
     if !missing.is_empty() {
         let e = ApiError::DeploymentMisconfigured(missing.join(", "));
@@ -114,6 +116,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Response {
         env,
         url: &url,
         base: base_of(&url),
+        background,
     };
     let result = route(&mut req, &ctx, &segs, &mut visitor).await;
     if let (Err(e), Some(site_key)) = (&result, &visitor.site_key) {

@@ -167,7 +167,12 @@ pub fn latencies(edge: &LocalEdge, push: bool) -> Result<Latencies, String> {
                 &[("Origin", origin.as_str())],
             )?
         };
-        if r.json()["outcome"] != "verified" {
+        let outcome = if by_webhook {
+            r.call_outcome().to_owned()
+        } else {
+            r.json()["outcome"].as_str().unwrap_or_default().to_owned()
+        };
+        if outcome != "verified" {
             return Err(format!("the call was not matched: {} {}", r.status, r.body));
         }
         until(

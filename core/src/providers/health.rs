@@ -287,6 +287,15 @@ impl Health {
         }
     }
 
+    /// The breakers that are not closed: a route with none of them needs no ordering.
+    pub fn troubled(&self) -> Vec<(ProviderId, String)> {
+        self.breakers
+            .iter()
+            .filter(|b| b.open_until.is_some())
+            .map(|b| (b.provider, b.country.clone()))
+            .collect()
+    }
+
     /// A delivery report from `provider` on `reference`, whatever it said: the provider is
     /// reporting.
     pub fn reported(&mut self, provider: ProviderId, reference: &str, now: Timestamp) {

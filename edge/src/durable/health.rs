@@ -12,8 +12,8 @@ use ringproof_core::providers::ProviderId;
 messages! {
     /// To the deployment's provider-health object.
     "HEALTH": HealthMessage, HealthStub, HealthHandler {
-        /// The order to try `candidates` for `country` in.
-        Order => fn order(candidates: Vec<ProviderId>, country: String) -> Vec<ProviderId>;
+        /// The order to try `candidates` for `country` in, and every breaker not closed.
+        Order => fn order(candidates: Vec<ProviderId>, country: String) -> Ordered;
         /// What one send did.
         Record => fn record(provider: ProviderId, country: String, event: Event) -> ();
         /// A delivery report arrived from `provider` on `reference`.
@@ -21,6 +21,13 @@ messages! {
         /// Every breaker, for the admin API.
         Breakers => fn breakers() -> Vec<BreakerView>;
     }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Ordered {
+    pub order: Vec<ProviderId>,
+    /// The (provider, country) pairs whose breaker is open or half open.
+    pub troubled: Vec<(ProviderId, String)>,
 }
 
 /// The one object every Worker asks.
@@ -81,19 +88,16 @@ fn tell(opened: &Opened) {
 }
 
 impl HealthHandler for HealthObject {
-    async fn order(
-        &self,
-        candidates: Vec<ProviderId>,
-        country: String,
-    ) -> Outcome<Vec<ProviderId>> {
+    async fn order(&self, candidates: Vec<ProviderId>, country: String) -> Outcome<Ordered> {
         let mut h = self.load().await?;
         let before = h.clone();
         let (order, opened) = h.order(&candidates, &country, now());
         opened.iter().for_each(tell);
+        let troubled = h.troubled();
         if h != before {
             self.store(h).await?;
         }
-        Ok(order)
+        Ok(Ordered { order, troubled })
     }
 
     async fn record(&self, provider: ProviderId, country: String, event: Event) -> Outcome<()> {

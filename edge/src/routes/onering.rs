@@ -145,9 +145,16 @@ async fn start(
         action: None,
         cdata: None,
     };
-    let view = flow::start(env, &site, &page, visitor.client(), &ctx.base, start)
-        .await
-        .map_err(refusal)?;
+    let view = flow::start(
+        env,
+        &site,
+        &page,
+        visitor.client(),
+        (&ctx.base, ctx.background),
+        start,
+    )
+    .await
+    .map_err(refusal)?;
     Ok(view.verification_id)
 }
 

@@ -41,7 +41,15 @@ pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> 
         action: input.action,
         cdata: input.cdata,
     };
-    let view = flow::start(env, &site, &page, visitor.client(), &ctx.base, start).await?;
+    let view = flow::start(
+        env,
+        &site,
+        &page,
+        visitor.client(),
+        (&ctx.base, ctx.background),
+        start,
+    )
+    .await?;
     Ok(http::json(201, &view))
 }
 
@@ -271,7 +279,15 @@ async fn begin(
         proof: paid.proof,
         turnstile: paid.turnstile,
     };
-    let view = flow::begin(ctx.env, &site, summary, channel, asker, &ctx.base).await?;
+    let view = flow::begin(
+        ctx.env,
+        &site,
+        summary,
+        channel,
+        asker,
+        (&ctx.base, ctx.background),
+    )
+    .await?;
     Ok(http::json(200, &view))
 }
 

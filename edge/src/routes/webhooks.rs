@@ -17,8 +17,8 @@ use serde::Serialize;
 use std::time::Duration;
 use worker::{Headers, Request, Response};
 
-/// Telnyx waits for its webhook's answer a few seconds; the reject command must not hold it.
-const REJECT_DEADLINE: Duration = Duration::from_secs(3);
+/// The reject command is sent after Telnyx's webhook is answered; a call rings for seconds only.
+const REJECT_DEADLINE: Duration = Duration::from_secs(5);
 
 #[derive(Serialize)]
 struct Reported<T> {
@@ -57,7 +57,7 @@ pub async fn carrier(req: &mut Request, ctx: &Ctx<'_>, name: &str) -> Outcome<Re
         None => Ok(CallOutcome::Unmatched),
     };
     if carrier == Carrier::Telnyx {
-        reject_on_telnyx(ctx, &call).await;
+        reject_on_telnyx(ctx, &call);
     }
     match outcome {
         Ok(outcome) => Ok(reply(carrier, Some(outcome))),
@@ -119,8 +119,9 @@ fn refused(carrier: Carrier, code: &str, error: impl FnOnce() -> Response) -> Re
         .unwrap_or_else(|_| http::failure(ApiError::Internal("an answer".into())))
 }
 
-/// Telnyx parks an incoming call until told what to do: it is told to reject it, unanswered.
-async fn reject_on_telnyx(ctx: &Ctx<'_>, call: &InboundCall) {
+/// Telnyx parks an incoming call until told what to do: it is told to reject it, unanswered,
+/// after its webhook has been answered (Telnyx waits for that answer only briefly).
+fn reject_on_telnyx(ctx: &Ctx<'_>, call: &InboundCall) {
     let Some(api) = env::telnyx_api(ctx.env) else {
         worker::console_error!(
             "carrier telnyx: TELNYX_API_KEY is not configured, so calls are left to ring out"
@@ -134,11 +135,13 @@ async fn reject_on_telnyx(ctx: &Ctx<'_>, call: &InboundCall) {
         worker::console_error!("carrier telnyx: TELNYX_BASE_URL is not a URL");
         return;
     };
-    match outbound::send(out, REJECT_DEADLINE, Redirects::Refuse).await {
-        Ok(a) if (200..300).contains(&a.status) => {}
-        Ok(a) => worker::console_warn!("carrier telnyx: reject answered {}", a.status),
-        Err(e) => worker::console_warn!("carrier telnyx: reject failed: {e:?}"),
-    }
+    ctx.background.wait_until(async move {
+        match outbound::send(out, REJECT_DEADLINE, Redirects::Refuse).await {
+            Ok(a) if (200..300).contains(&a.status) => {}
+            Ok(a) => worker::console_warn!("carrier telnyx: reject answered {}", a.status),
+            Err(e) => worker::console_warn!("carrier telnyx: reject failed: {e:?}"),
+        }
+    });
 }
 
 /// `POST /v1/providers/twilio/status`: Twilio's status callback for a message or a call it
@@ -170,7 +173,7 @@ pub async fn twilio_status(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response
         ));
     };
     let outcome = flow::report_delivery(
-        ctx.env,
+        (ctx.env, ctx.background),
         report.provider.name(),
         &report.reference,
         report.event,
@@ -185,8 +188,14 @@ pub async fn mcn(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<Respo
     authenticate(ctx, "MCN_WEBHOOK_SECRET", given)?;
     let cdr: mcn::Cdr = parse_json(&http::body_text(req).await?)?;
     let event = cdr.result().event();
-    let outcome =
-        flow::report_delivery(ctx.env, "mcn", &cdr.verification_call_uuid, event, None).await?;
+    let outcome = flow::report_delivery(
+        (ctx.env, ctx.background),
+        "mcn",
+        &cdr.verification_call_uuid,
+        event,
+        None,
+    )
+    .await?;
     Ok(http::json(200, &Reported { outcome }))
 }
 /// `POST /v1/providers/telesign/{secret}`: an SMS delivery callback, signed by TeleSign (the
@@ -214,8 +223,14 @@ pub async fn telesign(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<
         mnc: i.mnc,
         message_parts_count: i.message_parts_count,
     });
-    let outcome =
-        flow::report_delivery(ctx.env, "telesign", &cb.reference_id, cb.event(), cost).await?;
+    let outcome = flow::report_delivery(
+        (ctx.env, ctx.background),
+        "telesign",
+        &cb.reference_id,
+        cb.event(),
+        cost,
+    )
+    .await?;
     Ok(http::json(200, &Reported { outcome }))
 }
 

@@ -165,7 +165,15 @@ fn every_carrier_verifies_only_with_its_own_fresh_signature(ctx: &Ctx) {
                 assert_eq!(body, r#"<Response><Hangup reason="busy"/></Response>"#);
             }
             Carrier::Telnyx => {
-                let after = ctx.edge.fakes.telnyx_rejects();
+                // Sent once the webhook is answered.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                let after = loop {
+                    let after = ctx.edge.fakes.telnyx_rejects();
+                    if after.len() > rejects || std::time::Instant::now() > deadline {
+                        break after;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                };
                 assert_eq!(after.len(), rejects + 1, "one reject command: {after:?}");
                 let sent: serde_json::Value = serde_json::from_str(&genuine.body).unwrap();
                 let control = sent["data"]["payload"]["call_control_id"].as_str().unwrap();

@@ -39,7 +39,9 @@ fn three_failures_in_a_row_skip_a_provider_for_its_cool_down() {
     // A success in between: the count starts again.
     assert!(fail(&mut h, T, T0.plus_secs(2)).is_none());
     assert!(fail(&mut h, T, T0.plus_secs(3)).is_none());
+    assert!(h.troubled().is_empty(), "failing, but still closed");
     let opened = fail(&mut h, T, T0.plus_secs(4)).expect("the third in a row opens it");
+    assert_eq!(h.troubled(), [(T, "GB".to_owned())]);
     assert_eq!(opened.why, "provider_unavailable");
     assert_eq!(opened.until, T0.plus_secs(4 + COOL_DOWN_SECS));
     // Skipped, not dropped: it is still tried last, so a visitor is never left without a try.
