@@ -32,7 +32,9 @@ mod phone_confirm;
 mod telesign;
 mod turnstile;
 mod twilio;
-pub use carriers::{incoming_call, standard_signature, CarrierKeys, CarrierRequest};
+pub use carriers::{
+    incoming_call, standard_signature, twilio_signature, CarrierKeys, CarrierRequest,
+};
 use faults::*;
 use mcn::*;
 use phone_confirm::*;

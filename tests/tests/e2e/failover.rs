@@ -33,6 +33,12 @@ fn site(ctx: &Ctx, channels: &[Channel]) -> SandboxSite {
 }
 
 fn breakers(ctx: &Ctx) -> Vec<Value> {
+    let anyone = http::get(&ctx.url("/v1/admin/providers")).unwrap();
+    assert_eq!(
+        (anyone.status, anyone.error_code().as_str()),
+        (401, "unauthorized"),
+        "the operator's view only"
+    );
     let r = http::get_with(
         &ctx.url("/v1/admin/providers"),
         &[(
@@ -120,6 +126,31 @@ fn a_down_sms_provider_is_routed_around_without_the_visitor_noticing(ctx: &Ctx) 
         "{}",
         r.body
     );
+    assert_eq!(ctx.status(id)["delivery"], "delivered");
+    // The status callback is believed only with Twilio's signature over our URL: a stranger's
+    // "failed", unsigned or signed with another token, changes nothing.
+    let url = ctx.url("/v1/providers/twilio/status");
+    let forged = format!("MessageSid={}&MessageStatus=failed", got.reference);
+    let params = [
+        ("MessageSid", got.reference.clone()),
+        ("MessageStatus", "failed".to_owned()),
+    ];
+    let wrong_token = ringproof_tests::fake_providers::twilio_signature("not-ours", &url, &params);
+    for (headers, code) in [
+        (vec![], "carrier_unsigned"),
+        (
+            vec![("X-Twilio-Signature", wrong_token.as_str())],
+            "carrier_signature_mismatch",
+        ),
+    ] {
+        let r = http::post(&url, "application/x-www-form-urlencoded", &forged, &headers).unwrap();
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (401, code),
+            "{}",
+            r.body
+        );
+    }
     assert_eq!(ctx.status(id)["delivery"], "delivered");
     assert_eq!(check(ctx, id, &got.code)["status"], "verified");
 
