@@ -354,6 +354,8 @@ pub type CreatedVerification = VerificationView;
 /// and closes once the view is final (verified, failed or expired). The page sends nothing
 /// but [`live::PING`], which the edge answers with [`live::PONG`] without waking the
 /// verification, so a page can tell a silently dropped connection from a quiet one.
+pub mod console;
+
 pub mod live {
     pub const PING: &str = "ping";
     pub const PONG: &str = "pong";

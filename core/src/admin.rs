@@ -51,6 +51,7 @@ pub fn create(
         sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
         limits: limits(input.limits)?,
         turnstile_secret: None,
+        owner: None,
         test: None,
     };
     let mut site = site;

@@ -91,6 +91,36 @@ pub fn event(session: &Session, now: Timestamp) -> Option<Event> {
     })
 }
 
+/// The number every test callback names: in Ofcom's range for drama (London), so it reaches
+/// no one, and every phone library reads it.
+pub const TEST_PHONE: &str = "+442079460000";
+
+/// A verified outcome that never happened, for the owner's "send a test callback": the same
+/// shape, signature and format as a real one, its ids marked `test_` and its number
+/// [`TEST_PHONE`]. `nonce` keeps two tests apart.
+pub fn test_event(site_key: &str, nonce: &str, now: Timestamp) -> Event {
+    let at = now.to_rfc3339();
+    Event {
+        id: format!("evt_test_{nonce}"),
+        kind: CallbackType::Verified,
+        site_key: site_key.to_owned(),
+        outcome: VerificationOutcome {
+            verification_id: format!("test_{nonce}"),
+            client_transaction_id: Some("ringproof-test-callback".into()),
+            phone: TEST_PHONE.into(),
+            channel: ringproof_api::Channel::MissedCall,
+            status: VerificationStatus::Verified,
+            created_at: at.clone(),
+            finished_at: at.clone(),
+            call_time: Some(at),
+            failure: None,
+            attempts: 1,
+            costs: vec![],
+        },
+        inbound_number: crate::phone::normalise("+442079460990", None).ok(),
+    }
+}
+
 /// What providers have reported charging so far. A report may come after the outcome (an SMS
 /// delivery report after the code was typed): a delivery still pending then carries it.
 pub fn costs(session: &Session) -> Vec<ProviderCost> {
@@ -265,6 +295,17 @@ impl Callback {
         };
         self.state = state;
         self.next_at = next;
+    }
+
+    /// The owner's "send again" for a delivery that gave up: one more attempt now; if it fails
+    /// too, the delivery gives up again. Nothing for one delivered or still trying.
+    pub fn again(&mut self, now: Timestamp) -> bool {
+        if self.state != CallbackState::GaveUp {
+            return false;
+        }
+        self.state = CallbackState::Pending;
+        self.next_at = Some(now);
+        true
     }
 
     /// When its object should wake next: for the next attempt, or to forget a finished one.

@@ -83,12 +83,37 @@ pub enum ApiError {
     TooManyFollowers,
     #[error("This deployment is missing required configuration: {0}. The operator must set it (wrangler secret put).")]
     DeploymentMisconfigured(String),
+    #[error("Please sign in to the console first.")]
+    SignInRequired,
+    #[error("This account may not offer the {} channel yet: the operator grants paid channels.", .0.as_str())]
+    ChannelNotGranted(Channel),
+    #[error(
+        "This account may have at most {0} activities. Delete one, or ask the operator for more."
+    )]
+    TooManyActivities(u32),
+    #[error("This account is suspended. Please contact the operator.")]
+    AccountSuspended,
+    #[error("This needs the operator's account.")]
+    OperatorOnly,
+    #[error("The console's history is not reachable right now. Please try again.")]
+    HistoryUnavailable,
     /// Our fault. The detail is logged, never sent to the caller.
     #[error("Something went wrong on our side. Please try again.")]
     Internal(String),
 }
 
 impl ApiError {
+    /// The codes only the console's API answers (`/console/api`, in English): the widget never
+    /// meets them, so its catalogs need no words for them.
+    pub const CONSOLE_ONLY: [&'static str; 6] = [
+        "sign_in_required",
+        "channel_not_granted",
+        "too_many_activities",
+        "account_suspended",
+        "operator_only",
+        "history_unavailable",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidRequest(_) => "invalid_request",
@@ -124,6 +149,12 @@ impl ApiError {
             ApiError::SandboxSiteOnly => "sandbox_site_only",
             ApiError::TooManyFollowers => "too_many_followers",
             ApiError::DeploymentMisconfigured(_) => "deployment_misconfigured",
+            ApiError::SignInRequired => "sign_in_required",
+            ApiError::ChannelNotGranted(_) => "channel_not_granted",
+            ApiError::TooManyActivities(_) => "too_many_activities",
+            ApiError::AccountSuspended => "account_suspended",
+            ApiError::OperatorOnly => "operator_only",
+            ApiError::HistoryUnavailable => "history_unavailable",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -158,14 +189,20 @@ impl ApiError {
             | ApiError::TurnstileRequired
             | ApiError::TransactionUnsigned
             | ApiError::CountryNotAllowed => 400,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::SignInRequired => 401,
+            ApiError::ChannelNotGranted(_)
+            | ApiError::TooManyActivities(_)
+            | ApiError::AccountSuspended
+            | ApiError::OperatorOnly => 403,
             ApiError::OriginNotAllowed
             | ApiError::SandboxDisabled
             | ApiError::SandboxSiteOnly
             | ApiError::ProofInvalid
             | ApiError::TurnstileFailed => 403,
             ApiError::BodyTooLarge(_) => 413,
-            ApiError::DeploymentMisconfigured(_) | ApiError::TurnstileUnavailable => 503,
+            ApiError::DeploymentMisconfigured(_)
+            | ApiError::TurnstileUnavailable
+            | ApiError::HistoryUnavailable => 503,
             ApiError::UnknownSite
             | ApiError::TransactionNotFound
             | ApiError::VerificationNotFound

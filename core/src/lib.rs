@@ -4,15 +4,18 @@
 //! and their origin rules, the verification state machine, tokens, the number image. Time and
 //! randomness are passed in, so the same code runs natively in tests and in the Worker.
 
+pub mod accounts;
 pub mod admin;
 pub mod callback;
 pub mod carriers;
 pub mod client;
 pub mod code;
 pub mod error;
+pub mod events;
 pub mod failure;
 pub mod ids;
 pub mod image;
+pub mod insights;
 pub mod keys;
 pub mod limits;
 pub mod line;

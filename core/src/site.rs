@@ -48,6 +48,9 @@ pub struct Site {
     /// token checked.
     #[serde(default)]
     pub turnstile_secret: Option<String>,
+    /// The console account that made and manages it; none for the operator's own sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Set only on the sites of the test keys (`crate::test_keys`), which are never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<crate::test_keys::Outcome>,
@@ -187,6 +190,7 @@ mod tests {
             sends_per_number_per_hour: DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
             limits: SiteLimits::default(),
             turnstile_secret: None,
+            owner: None,
             test: None,
         }
     }

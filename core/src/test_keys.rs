@@ -112,6 +112,7 @@ pub fn site(site_key: &str) -> Option<Site> {
             ..SiteLimits::default()
         },
         turnstile_secret: None,
+        owner: None,
         test: Some(outcome),
     })
 }

@@ -10,6 +10,7 @@ mod durable;
 mod env;
 mod error;
 mod flow;
+mod history;
 mod http;
 mod kv;
 mod limits;
@@ -17,6 +18,7 @@ mod outbound;
 mod providers;
 mod router;
 mod routes;
+mod sites;
 mod turnstile;
 
 pub use durable::callback::CallbackObject;
@@ -27,9 +29,15 @@ pub use durable::throttle::ThrottleObject;
 pub use durable::transaction::TransactionObject;
 pub use durable::verification::VerificationObject;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(router::handle(req, &env, &ctx).await)
+}
+
+/// wrangler.toml's daily cron: the history's rollups and retention.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    history::keep(&env).await;
 }

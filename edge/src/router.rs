@@ -6,7 +6,7 @@ use crate::env::{self};
 use crate::error::Outcome;
 use crate::http::{self, allow_origin, preflight};
 use crate::kv;
-use crate::routes::{admin, onering, sandbox, site_server, visitor, webhooks};
+use crate::routes::{admin, console, onering, sandbox, site_server, visitor, webhooks};
 use ringproof_core::client::Client;
 use ringproof_core::ApiError;
 use worker::{Env, Method, Request, Response, Url};
@@ -122,6 +122,8 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
     if let (Err(e), Some(site_key)) = (&result, &visitor.site_key) {
         if e.is_defence() {
             crate::limits::count_refusal(env, site_key, e.code()).await;
+            let refused = ringproof_core::events::refused(site_key, e.code(), env::now());
+            crate::history::write_later(background, env, vec![refused]);
         }
     }
     let response = result.unwrap_or_else(http::failure);
@@ -174,6 +176,8 @@ async fn route(
         (Get, ["v1", "verifications", id, "callbacks"]) => {
             site_server::callbacks(req, ctx, id).await
         }
+        // Site owners' console, with its session cookie.
+        (m, ["console", "api", rest @ ..]) => console::handle(req, ctx, m, rest).await,
         // The operator, with the admin token.
         (m, ["v1", "admin", "sites", rest @ ..]) => admin::handle(req, ctx.env, m, rest).await,
         (Get, ["v1", "admin", "providers"]) => admin::providers(req, ctx.env).await,
@@ -200,7 +204,10 @@ async fn preflight_grant(
         ["v1", "verifications", id, ..] => visitor::summary(env, id).await.ok()?.origin == origin,
         ["v1", "verifications"] => {
             let key = query(url, "site_key")?;
-            kv::site(env, &key).await.ok()?.origin_allowed(origin)
+            kv::site(env, &key, &base_of(url))
+                .await
+                .ok()?
+                .origin_allowed(origin)
         }
         // The verification is named in the body: the handler checks the page against it, and
         // only that page may read the answer.

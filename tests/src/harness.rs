@@ -9,7 +9,7 @@ use ringproof_core::Randomness;
 use std::io::Read;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -387,6 +387,7 @@ impl LocalEdge {
             ("SENDS_PER_NUMBER_PER_HOUR", "5000"),
             ("RANGE_SENDS_PER_10_MIN", "5000"),
             ("LOCAL_DEVELOPMENT", "true"),
+            ("OPERATOR_NUMBERS", OPERATOR_NUMBER),
             (
                 "TURNSTILE_SITEVERIFY_URL",
                 &fakes.turnstile_siteverify_url(),
@@ -418,6 +419,7 @@ impl LocalEdge {
             .map(|(k, v)| format!("{k}=\"{v}\"\n"))
             .collect();
         std::fs::write(&env_file, text).map_err(|e| e.to_string())?;
+        apply_migrations(&wrangler, &edge_dir, &persist)?;
         let mut c = Command::new(&wrangler);
         c.current_dir(&edge_dir)
             .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -425,6 +427,8 @@ impl LocalEdge {
             .arg(&persist)
             .arg("--env-file")
             .arg(&env_file)
+            // `/__scheduled` fires the daily cron, as a test of the history's retention does.
+            .arg("--test-scheduled")
             .args(["--show-interactive-dev-session=false", "--var"])
             // On the command line, where wrangler.toml's `SANDBOX = "false"` would otherwise
             // win; a test edge may switch it off again through `with`.
@@ -525,6 +529,7 @@ impl LocalEdge {
                 ..Default::default()
             },
             turnstile_secret: None,
+            owner: None,
             test: None,
         }
     }
@@ -685,6 +690,59 @@ fn fresh_credentials() -> (SandboxSite, DevSecrets) {
         site_secret_key: rng.token(32),
     };
     (SandboxSite::generate(&secrets), secrets)
+}
+
+/// The operator's own number on every local edge: its console account is the operator's.
+pub const OPERATOR_NUMBER: &str = "+447400900111";
+
+/// The history's schema, as an operator applies it (`wrangler d1 migrations apply`), into the
+/// local D1 that `wrangler dev` will use.
+fn apply_migrations(wrangler: &Path, edge_dir: &Path, persist: &Path) -> Result<(), String> {
+    let out = Command::new(wrangler)
+        .current_dir(edge_dir)
+        .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+        .arg(persist)
+        .envs(quiet_wrangler())
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run wrangler d1: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "wrangler d1 migrations apply failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// `wrangler d1 execute DB --local --command SQL` against this edge's history, as an operator
+/// runs it: the rows as JSON.
+impl LocalEdge {
+    pub fn d1(&self, sql: &str) -> Result<serde_json::Value, String> {
+        let out = Command::new(&self.wrangler)
+            .current_dir(&self.edge_dir)
+            .args(["d1", "execute", "DB", "--local", "--json", "--persist-to"])
+            .arg(&self.persist)
+            .args(["--command", sql])
+            .envs(quiet_wrangler())
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run wrangler d1: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "wrangler d1 execute: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+        Ok(v[0]["results"].clone())
+    }
 }
 
 fn quiet_wrangler() -> [(&'static str, &'static str); 3] {

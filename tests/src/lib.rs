@@ -9,6 +9,7 @@ pub mod axe;
 pub mod bench;
 pub mod browser;
 pub mod callback_receiver;
+pub mod console_page;
 pub mod fake_providers;
 pub mod harness;
 pub mod host_page;

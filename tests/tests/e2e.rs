@@ -18,6 +18,7 @@ mod e2e {
     pub mod callbacks;
     pub mod carriers;
     pub mod channels;
+    pub mod console;
     pub mod failover;
     pub mod hostile;
     pub mod lifetimes;
@@ -1133,6 +1134,7 @@ fn main() -> std::process::ExitCode {
         .chain(e2e::site_owners::SCENARIOS.iter().copied())
         .chain(e2e::live::SCENARIOS.iter().copied())
         .chain(e2e::lifetimes::SCENARIOS.iter().copied())
+        .chain(e2e::console::SCENARIOS.iter().copied())
         .collect();
     e2e::runner::main(tests, start)
 }

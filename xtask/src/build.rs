@@ -12,6 +12,7 @@ pub fn all(tools: &Tools) -> Result<(), String> {
         cmd::run(cmd::cargo().args(["fetch", "--quiet"]))
     })?;
     step("building the widget (trunk, release)", || widget(tools))?;
+    step("building the console (trunk, release)", || console(tools))?;
     step("assembling the edge's static files", assets)?;
     step("building the edge worker (worker-build, release)", || {
         edge(tools)
@@ -41,7 +42,12 @@ fn wasm_target_dir(tools: &Tools) -> std::path::PathBuf {
 }
 
 fn widget(tools: &Tools) -> Result<(), String> {
-    let dir = cmd::root().join("widget");
+    trunk(tools, "widget", "/v1/widget/")
+}
+
+/// `trunk build` of the app in `dir`, for the edge to serve at `public_url`.
+fn trunk(tools: &Tools, dir: &str, public_url: &str) -> Result<(), String> {
+    let dir = cmd::root().join(dir);
     cmd::run(wasm_command(tools, &tools.trunk, &dir).args([
         "build",
         "--release",
@@ -49,8 +55,13 @@ fn widget(tools: &Tools) -> Result<(), String> {
         "--filehash",
         "false",
         "--public-url",
-        "/v1/widget/",
+        public_url,
     ]))
+}
+
+/// The site owners' console, served at `/console/` (`edge/public/console`).
+fn console(tools: &Tools) -> Result<(), String> {
+    trunk(tools, "console", "/console/")
 }
 
 /// Releases `edge/public/v1/releases` keeps, the newest built: a page pinned to one of them by
@@ -59,8 +70,8 @@ pub const RELEASES_KEPT: usize = 10;
 /// Written in each release's folder at each build: its age, for [`prune_releases`].
 const BUILT_MARK: &str = ".built";
 
-/// `edge/public`: the demo page, the loader at `/v1/widget.js` and the widget's module and wasm
-/// under `/v1/widget/`. Earlier releases are kept (see [`RELEASES_KEPT`]).
+/// `edge/public`: the demo page, the loader at `/v1/widget.js`, the widget's module and wasm
+/// under `/v1/widget/`, and the console under `/console/`. Earlier releases are kept (see [`RELEASES_KEPT`]).
 fn assets() -> Result<(), String> {
     let root = cmd::root();
     let public = root.join("edge/public");
@@ -80,6 +91,15 @@ fn assets() -> Result<(), String> {
     )?;
     for f in ["ringproof-widget.js", "ringproof-widget_bg.wasm"] {
         copy(&root.join("widget/dist").join(f), &widget_dir.join(f))?;
+    }
+    let console_dir = public.join("console");
+    std::fs::create_dir_all(&console_dir).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(root.join("console/dist")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        copy(
+            &path,
+            &console_dir.join(path.file_name().unwrap_or_default()),
+        )?;
     }
     // One catalog per language; the loader fetches the visitor's only.
     let i18n = widget_dir.join("i18n");

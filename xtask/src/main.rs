@@ -22,7 +22,8 @@ const USAGE: &str = "usage: cargo xtask <command>
           a name filter, --exact, --skip NAME, --list, --shuffle, --shuffle-seed N
   bench   build and print size and latency figures
   shots   build and save screenshots of every step of every channel (phone and desktop;
-          English, Arabic, Hindi) to target/shots/
+          English, Arabic, Hindi) and of the console to target/shots/ (`shots console`:
+          the console's alone)
   site    manage sites through an edge's admin API (cargo xtask site --help)
   webhooks  print the webhook URL to paste into each carrier's console (--edge URL)";
 
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("e2e") => e2e(&args[1..]),
         Some("bench") => bench(),
-        Some("shots") => shots(),
+        Some("shots") => shots(args.get(1).is_some_and(|a| a == "console")),
         Some("site") if args.get(1).is_some_and(|a| a == "--help") => {
             println!("{}", site::USAGE);
             return ExitCode::SUCCESS;
@@ -63,8 +64,9 @@ fn dev() -> Result<(), String> {
         .map_err(|e| format!("could not start the edge: {e}"))?;
     let carriers = edge.fakes.config().carriers;
     println!(
-        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  site key        {key}\n  secret          {secret}\n  webhook secret  {whsec}  (Standard Webhooks libraries)\n  OneRing ApiKey  {api_key}\n  ActivityTokenId {activity}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nCarriers (INBOUND_NUMBERS={inbound}):\n  Twilio auth token        {twilio}\n  Telnyx signing key seed  {telnyx_seed}  (Ed25519, base64; public key {telnyx_public})\n  Plivo auth token         {plivo}\n  generic adapter secret   {generic}\n  place a call             curl -s {fakes}/__fake/call -d '{{\"from\":\"+447400123456\",\"to\":\"<the number shown>\"}}'\n  webhook URLs             cargo xtask webhooks --edge {url}\n\nPress Ctrl-C to stop.",
+        "\nRingproof demo is running (sandbox on, every channel through fake providers):\n\n  demo            {url}/\n  console         {url}/console/  (sign in: any mobile number, then place the call as below; {operator} is the operator)\n  console         {url}/console/  (sign in with any mobile number and the call placed below; {operator} is the operator's)\n  site key        {key}\n  secret          {secret}\n  webhook secret  {whsec}  (Standard Webhooks libraries)\n  OneRing ApiKey  {api_key}\n  ActivityTokenId {activity}\n  admin token     {admin}  (cargo xtask site --help)\n  fake providers  {fakes}/__fake/requests\n\nCarriers (INBOUND_NUMBERS={inbound}):\n  Twilio auth token        {twilio}\n  Telnyx signing key seed  {telnyx_seed}  (Ed25519, base64; public key {telnyx_public})\n  Plivo auth token         {plivo}\n  generic adapter secret   {generic}\n  place a call             curl -s {fakes}/__fake/call -d '{{\"from\":\"+447400123456\",\"to\":\"<the number shown>\"}}'\n  webhook URLs             cargo xtask webhooks --edge {url}\n\nPress Ctrl-C to stop.",
         url = edge.base_url,
+        operator = ringproof_tests::harness::OPERATOR_NUMBER,
         key = edge.sandbox.site_key,
         secret = edge.sandbox.secret,
         whsec = edge.sandbox.webhook_secret(),
@@ -108,6 +110,8 @@ fn test() -> Result<(), String> {
             "ringproof-edge",
             "--exclude",
             "ringproof-widget",
+            "--exclude",
+            "ringproof-console",
         ]);
         cmd::run(with_harness_env(&mut c, &tools))
     })
@@ -136,11 +140,11 @@ fn with_harness_env<'c>(
     c.envs(tools.harness_env())
 }
 
-fn shots() -> Result<(), String> {
+fn shots(console_only: bool) -> Result<(), String> {
     let tools = setup::run(setup::Needs::All)?;
     build::all(&tools)?;
     let out = cmd::root().join("target/shots");
-    let saved = ringproof_tests::shots::run(&tools.harness_env(), &out)
+    let saved = ringproof_tests::shots::run(&tools.harness_env(), &out, console_only)
         .map_err(|e| format!("screenshots failed: {e}"))?;
     println!("\n{} screenshots in {}:", saved.len(), out.display());
     for p in &saved {

@@ -277,3 +277,87 @@ fn the_schedule_can_be_shortened_but_not_broken() {
     assert_eq!(schedule(Some("1,x")), RETRY_SECS);
     assert_eq!(schedule(Some("")), RETRY_SECS);
 }
+
+#[test]
+fn a_test_callback_is_signed_as_a_real_one_and_says_it_is_a_test() {
+    let e = test_event("rp_site_x", "abc", T0);
+    assert_eq!(e.id, "evt_test_abc");
+    assert!(e.outcome.verification_id.starts_with("test_"));
+    assert_eq!(e.outcome.phone, TEST_PHONE);
+    assert!(
+        crate::phone::normalise(TEST_PHONE, None).is_ok(),
+        "a number a site can parse"
+    );
+    let out = request(
+        &e,
+        CallbackFormat::Json,
+        "https://shop.example/hook",
+        KEY,
+        T0,
+    );
+    let header = |n: &str| {
+        out.headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = out.body.clone().unwrap();
+    assert!(verify_webhook(
+        KEY,
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+        &body,
+        T0.secs(),
+    )
+    .is_ok());
+    let onering = request(
+        &e,
+        CallbackFormat::OneringGet,
+        "https://shop.example/hook",
+        KEY,
+        T0,
+    );
+    assert!(
+        onering.url.contains("ringproof-test-callback"),
+        "{}",
+        onering.url
+    );
+}
+
+#[test]
+fn send_again_revives_only_a_delivery_that_gave_up() {
+    let schedule = [1];
+    let mut d = Callback::new(verified_by_call(), CallbackFormat::Json, T0);
+    assert!(!d.again(T0), "still trying");
+    d.record(AttemptResult::Answered(500), T0, T0, &schedule);
+    d.record(
+        AttemptResult::Answered(500),
+        T0.plus_secs(1),
+        T0.plus_secs(1),
+        &schedule,
+    );
+    assert_eq!(d.state, CallbackState::GaveUp);
+    assert!(d.again(T0.plus_secs(60)));
+    assert!(d.is_due(T0.plus_secs(60)));
+    d.record(
+        AttemptResult::Answered(503),
+        T0.plus_secs(60),
+        T0.plus_secs(60),
+        &schedule,
+    );
+    assert_eq!(
+        d.state,
+        CallbackState::GaveUp,
+        "one more try, then gives up again"
+    );
+    assert!(d.again(T0.plus_secs(90)));
+    d.record(
+        AttemptResult::Answered(204),
+        T0.plus_secs(90),
+        T0.plus_secs(90),
+        &schedule,
+    );
+    assert_eq!(d.state, CallbackState::Delivered);
+    assert!(!d.again(T0.plus_secs(99)), "delivered stays delivered");
+}

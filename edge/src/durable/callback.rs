@@ -11,6 +11,7 @@ use crate::kv;
 use crate::outbound::{self, Redirects, SendError};
 use ringproof_api::{CallbackState, ProviderCost};
 use ringproof_core::callback::{self, AttemptResult, Callback, Event};
+use ringproof_core::events;
 use ringproof_core::keys::SiteByKey;
 
 messages! {
@@ -23,6 +24,8 @@ messages! {
         Costs => fn costs(costs: Vec<ProviderCost>) -> ();
         /// The callback and its attempts, if any.
         Get => fn get() -> Option<Callback>;
+        /// The owner's "send again" for a delivery that gave up: whether it will be tried.
+        Again => fn again() -> bool;
     }
 }
 
@@ -45,6 +48,12 @@ impl Alarm for CallbackObject {
                 delivery.event.outcome.costs = current.event.outcome.costs;
             }
             delivery.record(result, t, now(), &callback_schedule(&self.env));
+            let event = &delivery.event;
+            if let Some(e) =
+                events::callback(&event.site_key, &event.outcome.verification_id, &result, t)
+            {
+                crate::history::write(&self.env, vec![e]).await;
+            }
             if delivery.state != CallbackState::Delivered {
                 // The site's failure, not ours: a warning, with no URL or body (they are the
                 // site's and may carry the phone number).
@@ -99,6 +108,20 @@ impl CallbackHandler for CallbackObject {
 
     async fn get(&self) -> Outcome<Option<Callback>> {
         self.state.storage().get::<Callback>(KEY).await.internal()
+    }
+
+    async fn again(&self) -> Outcome<bool> {
+        let storage = self.state.storage();
+        let Some(mut delivery) = storage.get::<Callback>(KEY).await.internal()? else {
+            return Ok(false);
+        };
+        let t = now();
+        if !delivery.again(t) {
+            return Ok(false);
+        }
+        storage.put(KEY, &delivery).await.internal()?;
+        wake_at(&storage, t).await.internal()?;
+        Ok(true)
     }
 }
 

@@ -19,7 +19,7 @@ use ringproof_core::session::{
     Summary,
 };
 use ringproof_core::siteverify::SiteverifyError;
-use ringproof_core::{callback, live};
+use ringproof_core::{callback, events, live};
 use ringproof_core::{ApiError, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +102,13 @@ impl Alarm for VerificationObject {
             }
             // A late alarm may come straight here: the pages hear the end before it is forgotten.
             self.push(&session);
+            if let Ok(key) = token_key(&self.env) {
+                crate::history::write(
+                    &self.env,
+                    events::expired(&session, &key, t).into_iter().collect(),
+                )
+                .await;
+            }
         }
         // No socket outlives its record.
         for ws in self.state.get_websockets() {
@@ -300,7 +307,14 @@ impl VerificationObject {
     /// over; if that fails, the alarm hands it over before the session is forgotten.
     async fn save(&self, session: &Session) -> Outcome<()> {
         let storage = self.state.storage();
+        let before = storage.get::<Session>(KEY).await.internal()?;
         storage.put(KEY, session).await.internal()?;
+        self.remember(events::between(
+            before.as_ref(),
+            session,
+            &token_key(&self.env)?,
+            now(),
+        ));
         self.push(session);
         wake_at(&storage, session.next_wake(now()))
             .await
@@ -309,6 +323,16 @@ impl VerificationObject {
             worker::console_error!("handing over the callback of {} failed: {e:?}", session.id);
         }
         Ok(())
+    }
+
+    /// Writes what happened to the history once the request is answered.
+    fn remember(&self, events: Vec<events::Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let env = self.env.clone();
+        self.state
+            .wait_until(async move { crate::history::write(&env, events).await });
     }
 
     /// A cost reported after the callback was handed over goes to it too.

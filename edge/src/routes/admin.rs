@@ -4,10 +4,10 @@ use crate::durable::health::{self, HealthStub};
 use crate::env::{deployment, secret, site_secret_key, CryptoRng};
 use crate::error::Outcome;
 use crate::http::{self, parse_json};
-use crate::kv;
-use ringproof_api::{RotatedSecret, SiteInput, SiteUpdate, SiteView};
+use crate::{kv, sites};
+use ringproof_api::{SiteInput, SiteUpdate, SiteView};
 use ringproof_core::admin;
-use ringproof_core::keys::{SiteByActivity, SiteByKey, SiteBySecret};
+use ringproof_core::keys::SiteByKey;
 use ringproof_core::providers::ProviderId;
 use ringproof_core::site::Site;
 use ringproof_core::{secret as secrets, ApiError};
@@ -30,16 +30,12 @@ pub async fn handle(
             let master = site_secret_key(env)?;
             let current = load(env, key).await?;
             let site = admin::update(&current, change, deployment(env), &mut CryptoRng, &master)?;
-            kv::put(env, &SiteByKey(&site.site_key), &site).await?;
+            sites::save(env, &site).await?;
             Ok(http::json(200, &admin::view(&site)))
         }
         (Method::Delete, [key]) => {
             let site = load(env, key).await?;
-            kv::delete(env, &SiteByKey(&site.site_key)).await?;
-            kv::delete(env, &SiteBySecret(&site.secret_hash)).await?;
-            if !site.activity_token_id.is_empty() {
-                kv::delete(env, &SiteByActivity(&site.activity_token_id)).await?;
-            }
+            sites::remove(env, &site).await?;
             Ok(http::json(
                 200,
                 &serde_json::json!({ "deleted": site.site_key }),
@@ -59,19 +55,7 @@ pub async fn handle(
         }
         (Method::Post, [key, "rotate-secret"]) => {
             let mut site = load(env, key).await?;
-            let retired = site.secret_hash.clone();
-            let master = site_secret_key(env)?;
-            let fresh = admin::rotate_secret(&mut site, &mut CryptoRng, &master);
-            kv::put(env, &SiteByKey(&site.site_key), &site).await?;
-            kv::put(env, &SiteBySecret(&site.secret_hash), &site.site_key).await?;
-            kv::delete(env, &SiteBySecret(&retired)).await?;
-            Ok(http::json(
-                200,
-                &RotatedSecret {
-                    webhook_secret: secrets::webhook_secret(&fresh),
-                    secret: fresh,
-                },
-            ))
+            Ok(http::json(200, &sites::rotate(env, &mut site).await?))
         }
         (_, [] | [_] | [_, "rotate-secret"]) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound),
@@ -93,10 +77,12 @@ fn authorise(req: &Request, env: &Env) -> Outcome<()> {
 /// A site the operator manages: test keys are built in, not stored, so the admin API knows
 /// none of them (a change would write a record, a rotation mint a real secret for a public key).
 async fn load(env: &Env, key: &str) -> Outcome<Site> {
-    if ringproof_core::test_keys::is_test_site(key) {
+    if ringproof_core::test_keys::is_test_site(key) || key == ringproof_core::accounts::SITE_KEY {
         return Err(ApiError::UnknownSite);
     }
-    kv::site(env, key).await
+    kv::get(env, &SiteByKey(key))
+        .await?
+        .ok_or(ApiError::UnknownSite)
 }
 
 async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
@@ -109,14 +95,7 @@ async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
         &master,
         deployment(env),
     )?;
-    kv::put(env, &SiteByKey(&site.site_key), &site).await?;
-    kv::put(
-        env,
-        &SiteByActivity(&site.activity_token_id),
-        &site.site_key,
-    )
-    .await?;
-    kv::put(env, &SiteBySecret(&site.secret_hash), &site.site_key).await?;
+    sites::add(env, &site).await?;
     Ok(http::json(201, &created))
 }
 
@@ -155,7 +134,7 @@ pub async fn providers(req: &Request, env: &Env) -> Outcome<Response> {
 
 /// The deployment's inbound numbers for missed calls (`INBOUND_NUMBERS`), given to every new
 /// site.
-fn inbound_pool(env: &Env) -> Vec<String> {
+pub fn inbound_pool(env: &Env) -> Vec<String> {
     crate::env::inbound_numbers(env)
         .into_iter()
         .map(|n| n.number)

@@ -2,6 +2,7 @@
 //! then hands the work to `flow` (or a Durable Object) and answers.
 
 pub mod admin;
+pub mod console;
 pub mod onering;
 pub mod sandbox;
 pub mod site_server;

@@ -19,7 +19,7 @@ use worker::{Env, Request, Response};
 pub async fn create(req: &mut Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
     let env = ctx.env;
     let input: CreateVerification = parse_json(&http::body_text(req).await?)?;
-    let site = kv::site(env, &input.site_key).await?;
+    let site = kv::site(env, &input.site_key, &ctx.base).await?;
     visitor.on_site(&site.site_key);
     let page = visitor
         .origin()
@@ -112,7 +112,7 @@ pub async fn country(ctx: &Ctx<'_>, country: &str, visitor: &mut Visitor) -> Out
 /// what these GETs answer is public, so only a foreign page's Origin is refused.
 async fn page_site(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<ringproof_core::site::Site> {
     let key = query(ctx.url, "site_key").unwrap_or_default();
-    let site = kv::site(ctx.env, &key).await?;
+    let site = kv::site(ctx.env, &key, &ctx.base).await?;
     // A foreign page's refusal is counted for the site it tried, like every other.
     visitor.on_site(&site.site_key);
     if visitor.origin().is_some_and(|o| !site.origin_allowed(o)) {
@@ -215,7 +215,7 @@ pub async fn check(
 ) -> Outcome<Response> {
     let input: CheckCode = parse_json(&http::body_text(req).await?)?;
     let summary = followed(ctx.env, id, visitor).await?;
-    let site = kv::site(ctx.env, &summary.site_key).await?;
+    let site = kv::site(ctx.env, &summary.site_key, &ctx.base).await?;
     let origin = visitor.origin().map(str::to_owned);
     let client = visitor.client();
     let result = flow::check(ctx.env, &site, &summary, input.code, origin, client).await?;
@@ -272,7 +272,7 @@ async fn begin(
     visitor: &Visitor,
     paid: Paid<'_>,
 ) -> Outcome<Response> {
-    let site = kv::site(ctx.env, &summary.site_key).await?;
+    let site = kv::site(ctx.env, &summary.site_key, &ctx.base).await?;
     let asker = flow::Asker {
         client: visitor.client(),
         ip: visitor.client_ip(),

@@ -1,0 +1,242 @@
+//! Site owners' accounts and their console sign-in.
+//!
+//! **An account is a verified phone number.** Signing up and signing in are one thing: a
+//! Ringproof verification on the console's own site ([`SITE_KEY`]), whose token the console
+//! redeems itself; the first sign-in of a number makes its account. The account keeps the
+//! number as the history does ([`crate::events::mark`]): a keyed hash, its country and last two
+//! digits.
+//!
+//! A console session is a cookie the edge signs ([`session_cookie`]): it names the account and
+//! the account's sign-in epoch, so "sign out everywhere" (the epoch moved on) ends every
+//! session at once without a session table. It lives at most [`SESSION_SECS`].
+
+use crate::events::NumberMark;
+use crate::signature::{equal, hex, hmac};
+use crate::site::Site;
+use crate::{ApiError, Timestamp};
+use ringproof_api::console::AccountView;
+use ringproof_api::{CallbackFormat, Channel, SiteLimits};
+use serde::Deserialize;
+
+/// The console's own site, on every deployment: its pages are the edge's own.
+pub const SITE_KEY: &str = "rp_console";
+/// The cookie's name. `__Host-` binds it to the edge's own host, path `/`, and `Secure`.
+pub const COOKIE: &str = "__Host-ringproof_console";
+/// A session ends this long after sign-in, whatever happens.
+pub const SESSION_SECS: u64 = 12 * 3600;
+/// What a new account may offer: only the free missed call. Codes cost the operator money, so
+/// the operator grants them (`PATCH /console/api/accounts/{id}`).
+pub const DEFAULT_CHANNELS: [Channel; 1] = [Channel::MissedCall];
+pub const DEFAULT_MAX_ACTIVITIES: u32 = 5;
+
+/// An account as the database keeps it (`accounts`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub number_hash: String,
+    #[serde(default)]
+    pub country: Option<String>,
+    pub last_two: String,
+    /// Milliseconds since 1970.
+    pub created_at: i64,
+    /// Moves on at "sign out everywhere".
+    pub epoch: i64,
+    /// Granted channels, comma-separated.
+    pub channels: String,
+    pub max_activities: i64,
+    pub suspended: i64,
+}
+
+impl Account {
+    pub fn channels(&self) -> Vec<Channel> {
+        self.channels
+            .split(',')
+            .filter_map(|c| serde_json::from_value(serde_json::Value::String(c.into())).ok())
+            .collect()
+    }
+
+    pub fn is_suspended(&self) -> bool {
+        self.suspended != 0
+    }
+
+    /// An activity may offer only granted channels.
+    pub fn may_offer(&self, channels: &[Channel]) -> Result<(), ApiError> {
+        let granted = self.channels();
+        match channels.iter().find(|c| !granted.contains(c)) {
+            Some(c) => Err(ApiError::ChannelNotGranted(*c)),
+            None => Ok(()),
+        }
+    }
+
+    /// Before a new activity: `owned` is how many the account has.
+    pub fn may_add_activity(&self, owned: u32) -> Result<(), ApiError> {
+        if self.is_suspended() {
+            return Err(ApiError::AccountSuspended);
+        }
+        let max = u32::try_from(self.max_activities).unwrap_or(0);
+        if owned >= max {
+            return Err(ApiError::TooManyActivities(max));
+        }
+        Ok(())
+    }
+
+    pub fn view(&self, operator: bool, new: bool) -> AccountView {
+        AccountView {
+            account_id: self.id.clone(),
+            number: masked(self.country.as_deref(), &self.last_two),
+            country: self.country.clone(),
+            created_at: Timestamp(self.created_at.max(0) as u64).to_rfc3339(),
+            channels: self.channels(),
+            max_activities: u32::try_from(self.max_activities).unwrap_or(0),
+            suspended: self.is_suspended(),
+            operator,
+            new,
+        }
+    }
+}
+
+/// A number as people are shown it in the console: its country and last two digits.
+pub fn masked(country: Option<&str>, last_two: &str) -> String {
+    format!("{} ••••••{last_two}", country.unwrap_or("??"))
+}
+
+pub fn channel_list(channels: &[Channel]) -> String {
+    channels
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The statement that makes the account of a number seen for the first time (nothing when it
+/// exists: two first sign-ins at once make one account).
+pub const INSERT: &str = "INSERT INTO accounts (id, number_hash, country, last_two, created_at, \
+    epoch, channels, max_activities, suspended) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, 0) \
+    ON CONFLICT (number_hash) DO NOTHING";
+
+/// `INSERT`'s values for a new account `id`.
+pub fn new_account(id: &str, mark: &NumberMark, now: Timestamp) -> Vec<crate::events::Value> {
+    use crate::events::Value;
+    vec![
+        Value::Text(id.to_owned()),
+        Value::Text(mark.hash.clone()),
+        mark.country.clone().into(),
+        Value::Text(mark.last_two.clone()),
+        Value::Int(now.millis() as i64),
+        Value::Text(channel_list(&DEFAULT_CHANNELS)),
+        Value::Int(i64::from(DEFAULT_MAX_ACTIVITIES)),
+    ]
+}
+
+/// Whether `account` is the number of one of the operator's (`OPERATOR_NUMBERS`, E.164,
+/// comma-separated); `key` is the token key the numbers are marked with.
+pub fn is_operator(account: &Account, key: &[u8], operator_numbers: &str) -> bool {
+    operator_numbers
+        .split(',')
+        .filter_map(|n| crate::phone::normalise(n.trim(), None).ok())
+        .any(|n| crate::events::mark(key, &n).hash == account.number_hash)
+}
+
+/// What the owner pastes, filled in for their activity on the edge at `base`.
+pub fn snippets(base: &str, site_key: &str) -> ringproof_api::console::Snippets {
+    ringproof_api::console::Snippets {
+        embed: format!(
+            "<form action=\"/signup\" method=\"post\">\n  <ringproof-verify site-key=\"{site_key}\" required></ringproof-verify>\n  <button>Sign up</button>\n</form>\n<script src=\"{base}/v1/widget.js\" async></script>"
+        ),
+        server: format!(
+            "curl -s {base}/v1/siteverify \\\n  -H 'Content-Type: application/json' \\\n  -d '{{\"secret\": \"'\"$RINGPROOF_SECRET\"'\", \"response\": \"'\"$TOKEN\"'\"}}'"
+        ),
+    }
+}
+
+/// The console's own site at `base` (the edge's origin): the missed call only, since signing
+/// in must not cost anyone money, and no callback (the console redeems its tokens itself).
+pub fn console_site(base: &str, inbound_numbers: Vec<String>) -> Site {
+    Site {
+        site_key: SITE_KEY.to_owned(),
+        title: "Ringproof console".to_owned(),
+        // No secret hashes to this: the console redeems its tokens inside the edge.
+        secret_hash: String::new(),
+        secret_salt: None,
+        allowed_origins: vec![base.to_owned()],
+        callback_url: None,
+        callback_format: CallbackFormat::default(),
+        allowed_countries: vec![],
+        activity_token_id: String::new(),
+        api_key_hash: String::new(),
+        channels: DEFAULT_CHANNELS.to_vec(),
+        inbound_numbers,
+        sends_per_number_per_hour: crate::site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
+        limits: SiteLimits::default(),
+        turnstile_secret: None,
+        owner: None,
+        test: None,
+    }
+}
+
+/// Who a valid session cookie names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub account_id: String,
+    pub epoch: i64,
+}
+
+fn session_key(token_key: &[u8]) -> [u8; 32] {
+    hmac(token_key, &[b"ringproof console session"])
+}
+
+fn session_mac(key: &[u8], account_id: &str, epoch: i64, until: u64) -> String {
+    let signed = format!("{account_id}.{epoch}.{until}");
+    hex(&hmac(&session_key(key), &[signed.as_bytes()]))
+}
+
+/// The cookie's value for `account`, signed with the deployment's token key.
+pub fn session_cookie(token_key: &[u8], account: &Account, now: Timestamp) -> String {
+    let until = now.secs() + SESSION_SECS;
+    let mac = session_mac(token_key, &account.id, account.epoch, until);
+    format!("{}.{}.{until}.{mac}", account.id, account.epoch)
+}
+
+/// The account a cookie's value names, if its signature holds and it has not run out. The
+/// caller still compares the epoch with the account's.
+pub fn read_session(token_key: &[u8], value: &str, now: Timestamp) -> Option<Claim> {
+    let mut parts = value.split('.');
+    let (id, epoch, until, mac) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !crate::keys::is_id(id) {
+        return None;
+    }
+    let (epoch, until): (i64, u64) = (epoch.parse().ok()?, until.parse().ok()?);
+    let expected = session_mac(token_key, id, epoch, until);
+    if !equal(expected.as_bytes(), mac.as_bytes()) || now.secs() >= until {
+        return None;
+    }
+    // A value signed for longer than a session lasts was not made by this code.
+    if until > now.secs() + SESSION_SECS {
+        return None;
+    }
+    Some(Claim {
+        account_id: id.to_owned(),
+        epoch,
+    })
+}
+
+/// `Set-Cookie` for a new session: script cannot read it, no other site's request carries it.
+pub fn set_cookie(value: &str) -> String {
+    format!("{COOKIE}={value}; Path=/; Max-Age={SESSION_SECS}; HttpOnly; Secure; SameSite=Strict")
+}
+
+/// `Set-Cookie` that ends the session in this browser.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
+}
+
+/// The session cookie's value in a `Cookie` header.
+pub fn cookie_in(header: &str) -> Option<&str> {
+    header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == COOKIE).then_some(value)
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use super::*;
+
+const KEY: &[u8] = b"token key";
+const T0: Timestamp = Timestamp(1_795_413_908_000);
+
+fn account() -> Account {
+    Account {
+        id: "rp_acct_abc".into(),
+        number_hash: "h".into(),
+        country: Some("GB".into()),
+        last_two: "56".into(),
+        created_at: T0.millis() as i64,
+        epoch: 0,
+        channels: channel_list(&DEFAULT_CHANNELS),
+        max_activities: 2,
+        suspended: 0,
+    }
+}
+
+#[test]
+fn a_session_names_its_account_until_it_runs_out() {
+    let a = account();
+    let value = session_cookie(KEY, &a, T0);
+    let claim = read_session(KEY, &value, T0.plus_secs(60)).unwrap();
+    assert_eq!(
+        claim,
+        Claim {
+            account_id: a.id.clone(),
+            epoch: 0
+        }
+    );
+    assert!(read_session(KEY, &value, T0.plus_secs(SESSION_SECS)).is_none());
+    assert!(read_session(b"another key", &value, T0).is_none());
+}
+
+#[test]
+fn a_forged_session_names_no_one() {
+    let value = session_cookie(KEY, &account(), T0);
+    let parts: Vec<&str> = value.split('.').collect();
+    let forged = [
+        format!("rp_acct_other.{}.{}.{}", parts[1], parts[2], parts[3]),
+        format!(
+            "{}.{}.{}.{}",
+            parts[0],
+            parts[1],
+            parts[2].replace('1', "2"),
+            parts[3]
+        ),
+        format!("{}.1.{}.{}", parts[0], parts[2], parts[3]),
+        format!("{}.{}.{}.{}", parts[0], parts[1], parts[2], "0".repeat(64)),
+        format!("{value}.x"),
+        String::new(),
+        "a.b.c".into(),
+    ];
+    for f in forged {
+        assert!(read_session(KEY, &f, T0).is_none(), "{f}");
+    }
+    // Signed with the right key but for longer than a session: not ours.
+    let until = T0.secs() + SESSION_SECS * 10;
+    let long = format!(
+        "rp_acct_abc.0.{until}.{}",
+        session_mac(KEY, "rp_acct_abc", 0, until)
+    );
+    assert!(read_session(KEY, &long, T0).is_none());
+}
+
+#[test]
+fn the_cookie_is_host_only_http_only_secure_and_strict() {
+    let set = set_cookie("v");
+    for part in [
+        "__Host-",
+        "Path=/",
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Max-Age=43200",
+    ] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(clear_cookie().contains("Max-Age=0"));
+    assert_eq!(cookie_in(&format!("a=b; {COOKIE}=xyz; c=d")), Some("xyz"));
+    assert_eq!(cookie_in("a=b"), None);
+    assert_eq!(cookie_in(&format!("x{COOKIE}=1")), None);
+}
+
+#[test]
+fn new_accounts_offer_only_the_missed_call_and_a_few_activities() {
+    let a = account();
+    assert_eq!(a.channels(), vec![Channel::MissedCall]);
+    assert!(a.may_offer(&[Channel::MissedCall]).is_ok());
+    assert_eq!(
+        a.may_offer(&[Channel::MissedCall, Channel::Sms]),
+        Err(ApiError::ChannelNotGranted(Channel::Sms))
+    );
+    assert!(a.may_add_activity(1).is_ok());
+    assert_eq!(a.may_add_activity(2), Err(ApiError::TooManyActivities(2)));
+    let suspended = Account { suspended: 1, ..a };
+    assert_eq!(
+        suspended.may_add_activity(0),
+        Err(ApiError::AccountSuspended)
+    );
+}
+
+#[test]
+fn the_view_masks_the_number() {
+    let v = account().view(false, true);
+    assert_eq!(v.number, "GB ••••••56");
+    assert!(v.new && !v.operator);
+}
+
+#[test]
+fn operators_are_listed_numbers() {
+    let n = crate::phone::normalise("+447400123456", None).unwrap();
+    let a = Account {
+        number_hash: crate::events::mark(KEY, &n).hash,
+        ..account()
+    };
+    assert!(is_operator(&a, KEY, "+15555550100, +447400123456"));
+    assert!(!is_operator(&a, KEY, "+447400123457"));
+    assert!(!is_operator(&a, KEY, ""));
+    assert!(!is_operator(&a, b"another key", "+447400123456"));
+}
+
+#[test]
+fn snippets_name_the_site_and_the_edge() {
+    let s = snippets("https://edge.example", "rp_site_x");
+    assert!(s.embed.contains(r#"site-key="rp_site_x""#), "{}", s.embed);
+    assert!(s.embed.contains("https://edge.example/v1/widget.js"));
+    assert!(
+        s.server.contains("https://edge.example/v1/siteverify"),
+        "{}",
+        s.server
+    );
+    assert!(
+        !s.server.contains("rp_site_x"),
+        "the server needs the secret, not the key"
+    );
+}
+
+#[test]
+fn the_console_site_is_the_edges_own_page_and_free() {
+    let s = console_site("https://ringproof.example", vec!["+442079460990".into()]);
+    assert!(s.origin_allowed("https://ringproof.example"));
+    assert!(!s.origin_allowed("https://evil.example"));
+    assert_eq!(s.channels, vec![Channel::MissedCall]);
+    assert!(s.callback_url.is_none());
+}

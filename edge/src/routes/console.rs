@@ -1,0 +1,461 @@
+//! `/console/api/…`: the site owners' console. Every route but sign-in needs the session
+//! cookie; an owner reaches only their own activities (another account's is `not_found`,
+//! exactly as a key that does not exist); the operator's routes need an operator's account.
+
+use crate::durable::callback::CallbackStub;
+use crate::durable::verification::VerificationStub;
+use crate::env::{
+    callback_timeout, deployment, now, secret, site_secret_key, token_key, CryptoRng,
+};
+use crate::error::Outcome;
+use crate::history;
+use crate::http::{self, parse_json};
+use crate::kv;
+use crate::outbound::{self, Redirects, SendError};
+use crate::router::{query, Ctx};
+use crate::routes::admin::inbound_pool;
+use crate::sites;
+use ringproof_api::console::{
+    ActivityView, CreatedActivity, Grant, LoggedVerification, SentRequest, SignIn, TestCallback,
+};
+use ringproof_api::{SiteInput, SiteUpdate};
+use ringproof_core::accounts::{self, Account};
+use ringproof_core::events::{self, Value};
+use ringproof_core::insights::{self, Period};
+use ringproof_core::keys::SiteByKey;
+use ringproof_core::site::Site;
+use ringproof_core::{admin, callback, phone, siteverify, ApiError, Randomness};
+use worker::{Method, Request, Response};
+
+/// Routes a console request; `rest` is the path after `/console/api`.
+pub async fn handle(
+    req: &mut Request,
+    ctx: &Ctx<'_>,
+    method: Method,
+    rest: &[&str],
+) -> Outcome<Response> {
+    use Method::{Delete, Get, Patch, Post};
+    if method != Get {
+        same_origin(req, ctx)?;
+    }
+    if let (Post, ["session"]) = (&method, rest) {
+        return sign_in(req, ctx).await;
+    }
+    if let (Delete, ["session"]) = (&method, rest) {
+        return Ok(with_cookie(
+            http::json(200, &serde_json::json!({})),
+            &accounts::clear_cookie(),
+        ));
+    }
+    let (account, operator) = signed_in(req, ctx).await?;
+    match (method, rest) {
+        (Get, ["me"]) => Ok(http::json(200, &account.view(operator, false))),
+        (Post, ["sign-out-everywhere"]) => {
+            history::run(
+                ctx.env,
+                &[(
+                    "UPDATE accounts SET epoch = epoch + 1 WHERE id = ?1",
+                    vec![Value::Text(account.id.clone())],
+                )],
+            )
+            .await?;
+            let body = http::json(200, &serde_json::json!({}));
+            Ok(with_cookie(body, &accounts::clear_cookie()))
+        }
+        (Get, ["activities"]) => list(ctx, &account).await,
+        (Post, ["activities"]) => create(req, ctx, &account).await,
+        (Get, ["activities", key]) => {
+            let site = owned(ctx, &account, key).await?;
+            Ok(http::json(200, &activity(ctx, &site)))
+        }
+        (Patch, ["activities", key]) => {
+            let current = owned(ctx, &account, key).await?;
+            writable(&account)?;
+            let change: SiteUpdate = parse_json(&http::body_text(req).await?)?;
+            if let Some(channels) = &change.channels {
+                account.may_offer(channels)?;
+            }
+            let master = site_secret_key(ctx.env)?;
+            let site = admin::update(
+                &current,
+                change,
+                deployment(ctx.env),
+                &mut CryptoRng,
+                &master,
+            )?;
+            sites::save(ctx.env, &site).await?;
+            Ok(http::json(200, &activity(ctx, &site)))
+        }
+        (Delete, ["activities", key]) => {
+            let site = owned(ctx, &account, key).await?;
+            sites::remove(ctx.env, &site).await?;
+            history::run(
+                ctx.env,
+                &[(
+                    "DELETE FROM activities WHERE site_key = ?1",
+                    vec![Value::Text(site.site_key.clone())],
+                )],
+            )
+            .await?;
+            Ok(http::json(
+                200,
+                &serde_json::json!({ "deleted": site.site_key }),
+            ))
+        }
+        (Post, ["activities", key, "rotate-secret"]) => {
+            let mut site = owned(ctx, &account, key).await?;
+            writable(&account)?;
+            Ok(http::json(200, &sites::rotate(ctx.env, &mut site).await?))
+        }
+        (Get, ["activities", key, "insights"]) => {
+            let site = owned(ctx, &account, key).await?;
+            insights(ctx, &site).await
+        }
+        (Post, ["activities", key, "test-callback"]) => {
+            let site = owned(ctx, &account, key).await?;
+            writable(&account)?;
+            test_callback(ctx, &site).await
+        }
+        (Post, ["activities", key, "callbacks", verification, "again"]) => {
+            let site = owned(ctx, &account, key).await?;
+            writable(&account)?;
+            let stub = CallbackStub::named(ctx.env, *verification);
+            // Another site's delivery reads as none at all.
+            let theirs = stub
+                .get()
+                .await?
+                .filter(|d| d.event.site_key == site.site_key);
+            if theirs.is_none() {
+                return Err(ApiError::NotFound);
+            }
+            let again = stub.again().await?;
+            Ok(http::json(200, &serde_json::json!({ "again": again })))
+        }
+        (Get, ["activities", key, "verifications"]) => {
+            let site = owned(ctx, &account, key).await?;
+            log(ctx, &site).await
+        }
+        (Get, ["accounts"]) if operator => {
+            let all: Vec<Account> =
+                history::rows(ctx.env, "SELECT * FROM accounts ORDER BY created_at", &[]).await?;
+            let views: Vec<_> = all.iter().map(|a| a.view(false, false)).collect();
+            Ok(http::json(200, &views))
+        }
+        (Patch, ["accounts", id]) if operator => grant(req, ctx, id).await,
+        (_, ["accounts", ..]) => Err(ApiError::OperatorOnly),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// A change must come from the console's own page. The cookie is `SameSite=Strict` already;
+/// this also refuses a request whose page says it is another site's.
+fn same_origin(req: &Request, ctx: &Ctx<'_>) -> Outcome<()> {
+    match req.headers().get("Origin").ok().flatten() {
+        Some(o) if o == ctx.base => Ok(()),
+        _ => Err(ApiError::OriginNotAllowed),
+    }
+}
+
+fn with_cookie(r: Response, cookie: &str) -> Response {
+    let _ = r.headers().set("Set-Cookie", cookie);
+    r
+}
+
+/// The account of the session cookie, and whether it is an operator's.
+async fn signed_in(req: &Request, ctx: &Ctx<'_>) -> Outcome<(Account, bool)> {
+    let header = req
+        .headers()
+        .get("Cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let key = token_key(ctx.env)?;
+    let claim = accounts::cookie_in(&header)
+        .and_then(|v| accounts::read_session(&key, v, now()))
+        .ok_or(ApiError::SignInRequired)?;
+    let account = load_account(ctx, &claim.account_id)
+        .await?
+        .filter(|a| a.epoch == claim.epoch)
+        .ok_or(ApiError::SignInRequired)?;
+    let operator = accounts::is_operator(&account, &key, &operators(ctx));
+    Ok((account, operator))
+}
+
+fn operators(ctx: &Ctx<'_>) -> String {
+    secret(ctx.env, "OPERATOR_NUMBERS").unwrap_or_default()
+}
+
+async fn load_account(ctx: &Ctx<'_>, id: &str) -> Outcome<Option<Account>> {
+    let found: Vec<Account> = history::rows(
+        ctx.env,
+        "SELECT * FROM accounts WHERE id = ?1",
+        &[Value::Text(id.to_owned())],
+    )
+    .await?;
+    Ok(found.into_iter().next())
+}
+
+/// `POST /console/api/session {token}`: the token of a verification on the console's own site,
+/// redeemed here (once, like any token). Its number's account, made if it is new.
+async fn sign_in(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
+    let input: SignIn = parse_json(&http::body_text(req).await?)?;
+    let id = siteverify::verification_of(&input.token).map_err(|_| ApiError::Unauthorized)?;
+    let answer = VerificationStub::named(ctx.env, id)
+        .redeem(input.token.clone(), accounts::SITE_KEY.to_owned())
+        .await?;
+    let number = answer
+        .phone
+        .filter(|_| answer.success)
+        .and_then(|p| phone::normalise(&p, None).ok())
+        .ok_or(ApiError::Unauthorized)?;
+    let key = token_key(ctx.env)?;
+    let mark = events::mark(&key, &number);
+    let fresh_id = format!("rp_acct_{}", CryptoRng.token(16));
+    history::run(
+        ctx.env,
+        &[(
+            accounts::INSERT,
+            accounts::new_account(&fresh_id, &mark, now()),
+        )],
+    )
+    .await?;
+    let found: Vec<Account> = history::rows(
+        ctx.env,
+        "SELECT * FROM accounts WHERE number_hash = ?1",
+        &[Value::Text(mark.hash.clone())],
+    )
+    .await?;
+    let account = found
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("an account just written cannot be read".into()))?;
+    let operator = accounts::is_operator(&account, &key, &operators(ctx));
+    let view = account.view(operator, account.id == fresh_id);
+    let cookie = accounts::set_cookie(&accounts::session_cookie(&key, &account, now()));
+    Ok(with_cookie(http::json(200, &view), &cookie))
+}
+
+fn writable(account: &Account) -> Outcome<()> {
+    if account.is_suspended() {
+        Err(ApiError::AccountSuspended)
+    } else {
+        Ok(())
+    }
+}
+
+/// The owner's activity `key`; any other (another account's, the operator's, a test key,
+/// none at all) is `not_found`, so an owner learns nothing about keys that are not theirs.
+async fn owned(ctx: &Ctx<'_>, account: &Account, key: &str) -> Outcome<Site> {
+    kv::get(ctx.env, &SiteByKey(key))
+        .await?
+        .filter(|s| s.owner.as_deref() == Some(account.id.as_str()))
+        .ok_or(ApiError::NotFound)
+}
+
+fn activity(ctx: &Ctx<'_>, site: &Site) -> ActivityView {
+    ActivityView {
+        site: admin::view(site),
+        snippets: accounts::snippets(&ctx.base, &site.site_key),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Owned {
+    site_key: String,
+}
+
+async fn owned_keys(ctx: &Ctx<'_>, account: &Account) -> Outcome<Vec<String>> {
+    let rows: Vec<Owned> = history::rows(
+        ctx.env,
+        "SELECT site_key FROM activities WHERE account_id = ?1 ORDER BY created_at",
+        &[Value::Text(account.id.clone())],
+    )
+    .await?;
+    Ok(rows.into_iter().map(|r| r.site_key).collect())
+}
+
+async fn list(ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
+    let mut views = Vec::new();
+    for key in owned_keys(ctx, account).await? {
+        // A site deleted by the operator leaves its row behind: it is simply not listed.
+        if let Ok(site) = owned(ctx, account, &key).await {
+            views.push(activity(ctx, &site));
+        }
+    }
+    Ok(http::json(200, &views))
+}
+
+async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
+    let mut input: SiteInput = parse_json(&http::body_text(req).await?)?;
+    let owned = owned_keys(ctx, account).await?.len();
+    account.may_add_activity(u32::try_from(owned).unwrap_or(u32::MAX))?;
+    let channels = input.channels.get_or_insert_with(|| account.channels());
+    account.may_offer(channels)?;
+    let master = site_secret_key(ctx.env)?;
+    let (mut site, created) = admin::create(
+        input,
+        inbound_pool(ctx.env),
+        &mut CryptoRng,
+        &master,
+        deployment(ctx.env),
+    )?;
+    site.owner = Some(account.id.clone());
+    sites::add(ctx.env, &site).await?;
+    history::run(
+        ctx.env,
+        &[(
+            "INSERT INTO activities (site_key, account_id, created_at) VALUES (?1, ?2, ?3)",
+            vec![
+                Value::Text(site.site_key.clone()),
+                Value::Text(account.id.clone()),
+                Value::Int(now().millis() as i64),
+            ],
+        )],
+    )
+    .await?;
+    let body = CreatedActivity {
+        snippets: accounts::snippets(&ctx.base, &site.site_key),
+        created,
+    };
+    Ok(http::json(201, &body))
+}
+
+fn days(ctx: &Ctx<'_>) -> Outcome<u64> {
+    match query(ctx.url, "days") {
+        None => Ok(30),
+        Some(d) => d
+            .parse::<u64>()
+            .ok()
+            .filter(|d| (1..=insights::MAX_DAYS).contains(d))
+            .ok_or_else(|| {
+                ApiError::InvalidRequest(format!("days must be 1 to {}", insights::MAX_DAYS))
+            }),
+    }
+}
+
+async fn insights(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
+    let t = now();
+    let period = Period::last(days(ctx)?, t);
+    let [funnel, breakdown, spend, refusals, callbacks, days] =
+        insights::queries(&site.site_key, period, t);
+    let rows = insights::Rows {
+        funnel: history::query(ctx.env, &funnel)
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
+        breakdown: history::query(ctx.env, &breakdown).await?,
+        spend: history::query(ctx.env, &spend).await?,
+        refusals: history::query(ctx.env, &refusals).await?,
+        callbacks: history::query(ctx.env, &callbacks).await?,
+        days: history::query(ctx.env, &days).await?,
+    };
+    Ok(http::json(
+        200,
+        &insights::shape(&site.site_key, period, rows),
+    ))
+}
+
+async fn log(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
+    let t = now();
+    let period = Period::last(days(ctx)?, t);
+    let search = query(ctx.url, "q").unwrap_or_default();
+    if search.len() > 64 {
+        return Err(ApiError::InvalidRequest(
+            "q is at most 64 characters".into(),
+        ));
+    }
+    let q = insights::log_query(&site.site_key, period, t, &search);
+    let lines: Vec<LoggedVerification> = history::query::<insights::LogRow>(ctx.env, &q)
+        .await?
+        .into_iter()
+        .map(insights::log_line)
+        .collect();
+    if query(ctx.url, "format").as_deref() == Some("csv") {
+        let r =
+            Response::ok(insights::csv(&lines)).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let h = r.headers();
+        let _ = h.set("Content-Type", "text/csv; charset=utf-8");
+        let _ = h.set(
+            "Content-Disposition",
+            &format!(
+                "attachment; filename=\"{}-verifications.csv\"",
+                site.site_key
+            ),
+        );
+        let _ = h.set("Cache-Control", "no-store");
+        return Ok(r);
+    }
+    Ok(http::json(200, &lines))
+}
+
+/// Sends the site a verified outcome that never happened, signed and shaped as a real one,
+/// and shows both sides.
+async fn test_callback(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
+    let url = site
+        .callback_url
+        .clone()
+        .ok_or_else(|| ApiError::InvalidRequest("this activity has no callback URL".into()))?;
+    let master = site_secret_key(ctx.env)?;
+    let secret = site.secret(&master).ok_or_else(|| {
+        ApiError::InvalidRequest("rotate the secret once to sign callbacks".into())
+    })?;
+    let t = now();
+    let event = callback::test_event(&site.site_key, &CryptoRng.token(12), t);
+    let out = callback::request(&event, site.callback_format, &url, secret.as_bytes(), t);
+    let request = SentRequest {
+        method: out.method.to_owned(),
+        url: out.url.clone(),
+        headers: out.headers.clone(),
+        body: out.body.clone(),
+    };
+    let sent = outbound::send(out, callback_timeout(ctx.env), Redirects::Refuse).await;
+    let duration_ms = now().millis().saturating_sub(t.millis());
+    let (status, error, answer) = match sent {
+        Ok(a) => (Some(a.status), None, a.body.chars().take(2000).collect()),
+        Err(SendError::TimedOut) => (None, Some("timeout".to_owned()), String::new()),
+        Err(_) => (None, Some("unreachable".to_owned()), String::new()),
+    };
+    Ok(http::json(
+        200,
+        &TestCallback {
+            request,
+            delivered: status.is_some_and(|s| (200..300).contains(&s)),
+            status,
+            error,
+            answer,
+            duration_ms,
+        },
+    ))
+}
+
+/// `PATCH /console/api/accounts/{id}`: the operator grants channels and activities, or
+/// suspends an account.
+async fn grant(req: &mut Request, ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
+    let change: Grant = parse_json(&http::body_text(req).await?)?;
+    let account = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
+    let channels = change
+        .channels
+        .map(|c| accounts::channel_list(&c))
+        .unwrap_or_else(|| account.channels.clone());
+    let max = change
+        .max_activities
+        .map(i64::from)
+        .unwrap_or(account.max_activities);
+    let suspended = change.suspended.map(i64::from).unwrap_or(account.suspended);
+    history::run(
+        ctx.env,
+        &[(
+            "UPDATE accounts SET channels = ?2, max_activities = ?3, suspended = ?4 WHERE id = ?1",
+            vec![
+                Value::Text(account.id.clone()),
+                Value::Text(channels),
+                Value::Int(max),
+                Value::Int(suspended),
+            ],
+        )],
+    )
+    .await?;
+    let updated = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
+    Ok(http::json(200, &updated.view(false, false)))
+}
