@@ -22,11 +22,21 @@ pub struct AccountView {
     pub channels: Vec<Channel>,
     pub max_activities: u32,
     pub suspended: bool,
-    /// Listed in the deployment's `OPERATOR_NUMBERS`: sees every account.
+    /// Listed in the deployment's `OPERATOR_NUMBERS` and proved the `ADMIN_TOKEN` in this
+    /// session (`POST /console/api/elevate`): sees every account.
     pub operator: bool,
+    /// Listed in `OPERATOR_NUMBERS` but not yet proved the `ADMIN_TOKEN` in this session.
+    #[serde(default)]
+    pub may_elevate: bool,
     /// Whether this sign-in is new (the account was made by it).
     #[serde(default)]
     pub new: bool,
+}
+
+/// `POST /console/api/elevate`: the operator proves the deployment's admin token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Elevate {
+    pub admin_token: String,
 }
 
 /// `PATCH /console/api/accounts/{id}`, the operator's grants.
@@ -126,6 +136,26 @@ pub struct Day {
     pub day: String,
     pub started: u64,
     pub verified: u64,
+    /// What providers charged that day (`0.0000` when nothing).
+    #[serde(default)]
+    pub cost: String,
+}
+
+/// An alert raised for the activity (see the README's "Alerts").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertView {
+    /// `pumping` or `delivery_stopped`.
+    pub kind: String,
+    /// The country (pumping) or the channel.
+    pub key: String,
+    pub summary: String,
+    pub opened_at: String,
+    pub last_seen_at: String,
+    /// Still seen within the last day.
+    pub open: bool,
+    /// What came of telling the callback URL (`delivered`, `http_500`, `no_callback_url`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub told: Option<String>,
 }
 
 /// `GET /console/api/activities/{site_key}/insights?days=N`
@@ -142,6 +172,9 @@ pub struct Insights {
     pub refusals: Vec<Count>,
     pub failing_callbacks: Vec<FailingCallback>,
     pub days: Vec<Day>,
+    /// Alerts seen in the period, newest first.
+    #[serde(default)]
+    pub alerts: Vec<AlertView>,
 }
 
 /// One line of the verification log.
@@ -196,4 +229,55 @@ pub struct TestCallback {
     pub answer: String,
     pub delivered: bool,
     pub duration_ms: u64,
+}
+
+/// One activity's figures in the operator's view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityFigures {
+    pub site_key: String,
+    #[serde(default)]
+    pub title: String,
+    /// The owner's account, none for the operator's own sites.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub started: u64,
+    pub verified: u64,
+    pub cost: String,
+    pub refused: u64,
+    /// The activity's daily spend cap, in its spend currency.
+    pub daily_spend_cap: String,
+    pub spend_currency: String,
+}
+
+/// `GET /console/api/deployment?days=N`: the operator's view of everything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The whole deployment's figures (`site_key` is `*`).
+    pub insights: Insights,
+    pub activities: Vec<ActivityFigures>,
+    pub accounts: Vec<AccountView>,
+    /// Each code provider and whether the deployment has its credentials.
+    pub providers: Vec<ProviderStatus>,
+    /// Each provider's circuit breaker per country that has something to say (closed and
+    /// quiet ones are left out), as `GET /v1/admin/providers`.
+    pub breakers: Vec<BreakerStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderStatus {
+    pub provider: String,
+    pub channel: Channel,
+    pub configured: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BreakerStatus {
+    pub provider: String,
+    pub country: String,
+    /// `closed`, `open` or `probing`.
+    pub state: String,
+    pub failures_in_row: u32,
+    pub keeps_failing: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<String>,
 }

@@ -45,6 +45,11 @@ pub fn Activity(site_key: String) -> impl IntoView {
     }
 }
 
+/// An RFC 3339 instant as `YYYY-MM-DD HH:MM` (UTC).
+fn short(at: &str) -> String {
+    at.replace('T', " ").chars().take(16).collect()
+}
+
 fn percent(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
@@ -135,7 +140,21 @@ fn InsightsView(insights: Insights) -> impl IntoView {
     } else {
         i.funnel.verified as f64 / i.funnel.started as f64
     };
+    let alerts = i.alerts.clone();
     view! {
+        {(!alerts.is_empty()).then(|| view! {
+            <div class="card alerts" role="region" aria-labelledby="alerts">
+                <h3 id="alerts">"Alerts"</h3>
+                <ul>{alerts.into_iter().map(|a| view! {
+                    <li class=if a.open { "open" } else { "closed" }>
+                        <strong>{if a.kind == "pumping" { "Possible SMS pumping" } else { "Deliveries stopped" }}{format!(" ({})", a.key)}</strong>
+                        {if a.open { " · still seen" } else { " · over" }}
+                        <p>{a.summary.clone()}</p>
+                        <p class="muted">{format!("Since {}, last seen {}. Your callback URL: {}.", short(&a.opened_at), short(&a.last_seen_at), a.told.clone().unwrap_or_else(|| "not told".into()))}</p>
+                    </li>
+                }).collect_view()}</ul>
+            </div>
+        })}
         <div class="grid">
             <div class="card">
                 <h3>"Funnel"</h3>
@@ -268,7 +287,7 @@ fn Log(site_key: String) -> impl IntoView {
                                 </tr></thead>
                                 <tbody>{lines.into_iter().map(|l| view! {
                                     <tr>
-                                        <td>{l.started_at.replace('T', " ").trim_end_matches('Z').chars().take(19).collect::<String>()}</td>
+                                        <td>{short(&l.started_at)}</td>
                                         <td>{l.number.clone()}</td>
                                         <td>{channel_name(&l.channel)}</td>
                                         <td class=format!("status {}", l.status)>{l.status.clone()}{l.failure.clone().map(|f| format!(" ({f})"))}</td>

@@ -116,6 +116,7 @@ fn App() -> impl IntoView {
             Who::SignedOut(note) => view! { <session::SignIn note=note/> }.into_any(),
             Who::SignedIn(account) => {
                 let operator = account.operator;
+                let may_elevate = account.may_elevate;
                 view! {
                     <session::Header account=account/>
                     <main id="main" tabindex="-1">
@@ -123,6 +124,7 @@ fn App() -> impl IntoView {
                             Route::Activities => view! { <activities::Activities/> }.into_any(),
                             Route::Activity(key) => view! { <activity::Activity site_key=key/> }.into_any(),
                             Route::Operator if operator => view! { <operator::Operator/> }.into_any(),
+                            Route::Operator if may_elevate => view! { <operator::Elevate/> }.into_any(),
                             Route::Operator => view! { <p>"This page is the operator's."</p> }.into_any(),
                         }}
                     </main>

@@ -2,9 +2,10 @@
 
 use crate::activities::channel_name;
 use crate::api;
-use crate::Ctx;
+use crate::charts::{DayLines, FunnelBars};
+use crate::{Ctx, Who};
 use leptos::prelude::*;
-use ringproof_api::console::AccountView;
+use ringproof_api::console::{AccountView, Deployment};
 use ringproof_api::Channel;
 
 #[component]
@@ -19,8 +20,25 @@ pub fn Operator() -> impl IntoView {
             r
         }
     });
+    let whole = LocalResource::new(move || {
+        version.track();
+        async move {
+            let r = api::get::<Deployment>("/deployment?days=30").await;
+            ctx.check(&r);
+            r
+        }
+    });
     view! {
-        <h1>"Accounts"</h1>
+        <h1>"The deployment"</h1>
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Counting…"</p> }>
+            {move || Suspend::new(async move {
+                match whole.await {
+                    Ok(d) => view! { <Whole deployment=d/> }.into_any(),
+                    Err(p) => view! { <p class="note" role="alert">{p.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <h2>"Accounts"</h2>
         <p class="muted">"New accounts offer the free missed call only. Grant paid channels to the accounts you trust; suspend one to stop its changes."</p>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -91,5 +109,85 @@ fn AccountRow(
             <td>{account.max_activities}</td>
             <td><button type="button" on:click=toggle>{if suspended { "Lift the suspension" } else { "Suspend" }}</button></td>
         </tr>
+    }
+}
+
+/// Every activity's last 30 days, the whole funnel and spend per day, and the providers.
+#[component]
+fn Whole(deployment: Deployment) -> impl IntoView {
+    let d = deployment;
+    let spend: Vec<String> = d
+        .insights
+        .days
+        .iter()
+        .rev()
+        .take(7)
+        .map(|day| format!("{} {}", day.day, day.cost))
+        .collect();
+    view! {
+        <div class="grid">
+            <div class="card"><h3>"Every activity, 30 days"</h3><FunnelBars funnel=d.insights.funnel.clone()/></div>
+            <div class="card"><h3>"Per day"</h3><DayLines days=d.insights.days.clone()/>
+                <p class="muted">{format!("Spend, last 7 days: {}", spend.join(" · "))}</p></div>
+        </div>
+        <div class="card scroll" tabindex="0" role="region" aria-label="Activities">
+            <table>
+                <caption>"Activities"</caption>
+                <thead><tr><th scope="col">"Activity"</th><th scope="col">"Account"</th><th scope="col">"Started"</th>
+                    <th scope="col">"Verified"</th><th scope="col">"Spent"</th><th scope="col">"Daily cap"</th><th scope="col">"Refused"</th></tr></thead>
+                <tbody>{d.activities.into_iter().map(|a| view! {
+                    <tr>
+                        <th scope="row">{if a.title.is_empty() { a.site_key.clone() } else { a.title.clone() }}<br/><code>{a.site_key.clone()}</code></th>
+                        <td>{a.account_id.clone().unwrap_or_else(|| "the operator's".into())}</td>
+                        <td>{a.started}</td><td>{a.verified}</td>
+                        <td>{a.cost.clone()}</td><td>{format!("{} {}", a.daily_spend_cap, a.spend_currency)}</td>
+                        <td>{a.refused}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table>
+        </div>
+        <div class="card">
+            <h3>"Providers"</h3>
+            <ul>{d.providers.into_iter().map(|p| view! {
+                <li>{format!("{} ({}): {}", p.provider, channel_name(p.channel.as_str()), if p.configured { "configured" } else { "not configured" })}</li>
+            }).collect_view()}</ul>
+            {if d.breakers.is_empty() {
+                view! { <p class="muted">"Every provider is delivering: no breaker is open."</p> }.into_any()
+            } else {
+                view! { <ul>{d.breakers.into_iter().map(|b| view! {
+                    <li class=if b.keeps_failing { "note" } else { "" }>{format!("{} in {}: {}, {} failures in a row{}", b.provider, b.country, b.state, b.failures_in_row, b.last_failure.map(|f| format!(", last: {f}")).unwrap_or_default())}</li>
+                }).collect_view()}</ul> }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// An operator's number signs in as any number does; the operator's powers also need the
+/// deployment's admin token, once per session.
+#[component]
+pub fn Elevate() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let token = RwSignal::new(String::new());
+    let (problem, set_problem) = signal(None::<String>);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let body = serde_json::json!({ "admin_token": token.get_untracked() });
+        leptos::task::spawn_local(async move {
+            match api::send::<AccountView>("POST", "/elevate", body).await {
+                Ok(account) => ctx.who.set(Who::SignedIn(account)),
+                Err(p) => set_problem.set(Some(p.message)),
+            }
+        });
+    };
+    view! {
+        <h1>"Operator"</h1>
+        <p>"Your number is one of the operator's. A caller id can be forged, so the operator's powers also need the deployment's admin token (ADMIN_TOKEN), once per session."</p>
+        <form class="card form" on:submit=submit>
+            <label for="admin-token">"Admin token"</label>
+            <input id="admin-token" type="password" autocomplete="off" required
+                prop:value=token on:input=move |e| token.set(event_target_value(&e))/>
+            {move || problem.get().map(|p| view! { <p class="note" role="alert">{p}</p> })}
+            <button type="submit">"Continue as the operator"</button>
+        </form>
     }
 }

@@ -85,7 +85,7 @@ pub fn Header(account: AccountView) -> impl IntoView {
             <a class="brand" href=Route::Activities.href()>"Ringproof console"</a>
             <nav aria-label="Console">
                 <a href=Route::Activities.href()>"Activities"</a>
-                {account.operator.then(|| view! { <a href=Route::Operator.href()>"Operator"</a> })}
+                {(account.operator || account.may_elevate).then(|| view! { <a href=Route::Operator.href()>"Operator"</a> })}
             </nav>
             <div class="who">
                 <span aria-label="Signed in as">{account.number.clone()}</span>

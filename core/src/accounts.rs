@@ -90,6 +90,7 @@ impl Account {
             max_activities: u32::try_from(self.max_activities).unwrap_or(0),
             suspended: self.is_suspended(),
             operator,
+            may_elevate: false,
             new,
         }
     }
@@ -126,6 +127,39 @@ pub fn new_account(id: &str, mark: &NumberMark, now: Timestamp) -> Vec<crate::ev
         Value::Text(channel_list(&DEFAULT_CHANNELS)),
         Value::Int(i64::from(DEFAULT_MAX_ACTIVITIES)),
     ]
+}
+
+/// Test callbacks an account may send in an hour: each makes the edge post to a URL the owner
+/// chose, so it must not become a free relay.
+pub const TEST_CALLBACKS_PER_HOUR: u32 = 10;
+
+/// The throttle counter of an account's test callbacks, and its rule.
+pub fn test_callback_counter(account_id: &str) -> (String, crate::throttle::Rule) {
+    (
+        format!("console-tests:{account_id}"),
+        crate::throttle::Rule::per(TEST_CALLBACKS_PER_HOUR, 3600),
+    )
+}
+
+/// The channels an activity of `account` may keep: those granted, and the free missed call
+/// alone while the account is suspended (it stops spending, and its visitors still verify).
+/// Never none: a grant list is never empty, and the missed call is the floor.
+pub fn allowed_channels(account: &Account, offered: &[Channel]) -> Vec<Channel> {
+    let granted = if account.is_suspended() {
+        vec![Channel::MissedCall]
+    } else {
+        account.channels()
+    };
+    let kept: Vec<Channel> = offered
+        .iter()
+        .copied()
+        .filter(|c| granted.contains(c))
+        .collect();
+    if kept.is_empty() {
+        granted.into_iter().take(1).collect()
+    } else {
+        kept
+    }
 }
 
 /// Whether `account` is the number of one of the operator's (`OPERATOR_NUMBERS`, E.164,
@@ -179,34 +213,58 @@ pub fn console_site(base: &str, inbound_numbers: Vec<String>) -> Site {
 pub struct Claim {
     pub account_id: String,
     pub epoch: i64,
+    /// The session proved the deployment's `ADMIN_TOKEN` too: an operator's number alone
+    /// (a caller id can be spoofed) never carries the operator's powers.
+    pub elevated: bool,
 }
 
 fn session_key(token_key: &[u8]) -> [u8; 32] {
     hmac(token_key, &[b"ringproof console session"])
 }
 
-fn session_mac(key: &[u8], account_id: &str, epoch: i64, until: u64) -> String {
-    let signed = format!("{account_id}.{epoch}.{until}");
+fn session_mac(key: &[u8], account_id: &str, epoch: i64, elevated: bool, until: u64) -> String {
+    let signed = format!("{account_id}.{epoch}.{}.{until}", u8::from(elevated));
     hex(&hmac(&session_key(key), &[signed.as_bytes()]))
 }
 
 /// The cookie's value for `account`, signed with the deployment's token key.
-pub fn session_cookie(token_key: &[u8], account: &Account, now: Timestamp) -> String {
+pub fn session_cookie(
+    token_key: &[u8],
+    account: &Account,
+    elevated: bool,
+    now: Timestamp,
+) -> String {
     let until = now.secs() + SESSION_SECS;
-    let mac = session_mac(token_key, &account.id, account.epoch, until);
-    format!("{}.{}.{until}.{mac}", account.id, account.epoch)
+    let mac = session_mac(token_key, &account.id, account.epoch, elevated, until);
+    format!(
+        "{}.{}.{}.{until}.{mac}",
+        account.id,
+        account.epoch,
+        u8::from(elevated)
+    )
 }
 
 /// The account a cookie's value names, if its signature holds and it has not run out. The
 /// caller still compares the epoch with the account's.
 pub fn read_session(token_key: &[u8], value: &str, now: Timestamp) -> Option<Claim> {
     let mut parts = value.split('.');
-    let (id, epoch, until, mac) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (id, epoch, elevated, until, mac) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
     if parts.next().is_some() || !crate::keys::is_id(id) {
         return None;
     }
+    let elevated = match elevated {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
     let (epoch, until): (i64, u64) = (epoch.parse().ok()?, until.parse().ok()?);
-    let expected = session_mac(token_key, id, epoch, until);
+    let expected = session_mac(token_key, id, epoch, elevated, until);
     if !equal(expected.as_bytes(), mac.as_bytes()) || now.secs() >= until {
         return None;
     }
@@ -217,6 +275,7 @@ pub fn read_session(token_key: &[u8], value: &str, now: Timestamp) -> Option<Cla
     Some(Claim {
         account_id: id.to_owned(),
         epoch,
+        elevated,
     })
 }
 

@@ -97,6 +97,8 @@ pub enum ApiError {
     OperatorOnly,
     #[error("The console's history is not reachable right now. Please try again.")]
     HistoryUnavailable,
+    #[error("Too many test callbacks this hour. Please try again in {} minutes.", .0.div_ceil(60))]
+    TooManyTestCallbacks(u64),
     /// Our fault. The detail is logged, never sent to the caller.
     #[error("Something went wrong on our side. Please try again.")]
     Internal(String),
@@ -105,13 +107,14 @@ pub enum ApiError {
 impl ApiError {
     /// The codes only the console's API answers (`/console/api`, in English): the widget never
     /// meets them, so its catalogs need no words for them.
-    pub const CONSOLE_ONLY: [&'static str; 6] = [
+    pub const CONSOLE_ONLY: [&'static str; 7] = [
         "sign_in_required",
         "channel_not_granted",
         "too_many_activities",
         "account_suspended",
         "operator_only",
         "history_unavailable",
+        "too_many_test_callbacks",
     ];
 
     pub fn code(&self) -> &'static str {
@@ -155,6 +158,7 @@ impl ApiError {
             ApiError::AccountSuspended => "account_suspended",
             ApiError::OperatorOnly => "operator_only",
             ApiError::HistoryUnavailable => "history_unavailable",
+            ApiError::TooManyTestCallbacks(_) => "too_many_test_callbacks",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -218,7 +222,8 @@ impl ApiError {
             | ApiError::LinesBusy(_)
             | ApiError::TooManyStarts(_)
             | ApiError::NumberLocked(_)
-            | ApiError::TooManyFollowers => 429,
+            | ApiError::TooManyFollowers
+            | ApiError::TooManyTestCallbacks(_) => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -233,7 +238,8 @@ impl ApiError {
                     ApiError::ResendTooSoon(secs)
                     | ApiError::LinesBusy(secs)
                     | ApiError::TooManyStarts(secs)
-                    | ApiError::NumberLocked(secs) => Some(*secs),
+                    | ApiError::NumberLocked(secs)
+                    | ApiError::TooManyTestCallbacks(secs) => Some(*secs),
                     _ => None,
                 },
                 reason: match self {

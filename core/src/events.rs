@@ -278,6 +278,35 @@ pub fn expired(session: &Session, key: &[u8], now: Timestamp) -> Option<Event> {
     })
 }
 
+/// Refusal rows one Worker writes per site and minute, at most: a script sending refusable
+/// requests (a foreign page costs it nothing) must not turn each into a database write. The
+/// exact counts stay in the refusal counters (`GET /v1/admin/sites/{key}/refusals`).
+pub const REFUSALS_PER_SITE_PER_MINUTE: u32 = 60;
+
+/// Which refusals become rows, per Worker.
+#[derive(Debug, Default)]
+pub struct RefusalSampler {
+    minute: u64,
+    counts: std::collections::HashMap<String, u32>,
+}
+
+impl RefusalSampler {
+    /// Whether a refusal for `site_key` at `now` is written. Test keys' never are.
+    pub fn admit(&mut self, site_key: &str, now: Timestamp) -> bool {
+        if crate::test_keys::is_test_site(site_key) {
+            return false;
+        }
+        let minute = now.secs() / 60;
+        if minute != self.minute {
+            self.minute = minute;
+            self.counts.clear();
+        }
+        let n = self.counts.entry(site_key.to_owned()).or_default();
+        *n += 1;
+        *n <= REFUSALS_PER_SITE_PER_MINUTE
+    }
+}
+
 /// A defence's refusal of a request for `site_key`.
 pub fn refused(site_key: &str, code: &str, now: Timestamp) -> Event {
     Event {
@@ -376,6 +405,10 @@ pub fn retention(now: Timestamp) -> Vec<(&'static str, Vec<Value>)> {
         (
             "DELETE FROM daily WHERE day < ?1",
             vec![Value::Int(today - ROLLUP_RETENTION_DAYS as i64)],
+        ),
+        (
+            "DELETE FROM alerts WHERE last_seen_at < ?1",
+            vec![Value::Int(raw_cutoff)],
         ),
     ]
 }

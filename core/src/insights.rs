@@ -71,9 +71,11 @@ pub fn queries(site_key: &str, period: Period, now: Timestamp) -> [Query; 6] {
         bound(CALLBACKS, site_key, raw, to),
         Query {
             sql: DAYS,
+            // Raw events from where they start, rollups for the days before: a day is never
+            // counted from both.
             values: vec![
                 Value::Text(site_key.to_owned()),
-                Value::Int(period.from.millis() as i64),
+                Value::Int(raw.millis() as i64),
                 Value::Int(to.millis() as i64),
                 Value::Int(day_of(period.from) as i64),
                 Value::Int(day_of(raw) as i64),
@@ -88,34 +90,61 @@ const FUNNEL: &str = "SELECT \
     COUNT(DISTINCT CASE WHEN kind IN ('delivered', 'verified') THEN verification_id END) AS delivered, \
     COUNT(DISTINCT CASE WHEN kind = 'verified' THEN verification_id END) AS verified, \
     COUNT(DISTINCT CASE WHEN kind = 'redeemed' THEN verification_id END) AS redeemed \
-    FROM events WHERE site_key = ?1 AND at >= ?2 AND at < ?3";
+    FROM events WHERE (site_key = ?1 OR ?1 = '*') AND at >= ?2 AND at < ?3";
 
 const BREAKDOWN: &str = "SELECT kind, channel, country, secs FROM events \
-    WHERE site_key = ?1 AND at >= ?2 AND at < ?3 AND kind IN ('started', 'attempt', 'verified') \
+    WHERE (site_key = ?1 OR ?1 = '*') AND at >= ?2 AND at < ?3 AND kind IN ('started', 'attempt', 'verified') \
     LIMIT 100000";
 
 const SPEND: &str = "SELECT COALESCE(currency, '') AS currency, SUM(cost_micros) AS micros \
-    FROM events WHERE site_key = ?1 AND at >= ?2 AND at < ?3 AND kind = 'cost' \
+    FROM events WHERE (site_key = ?1 OR ?1 = '*') AND at >= ?2 AND at < ?3 AND kind = 'cost' \
     AND cost_micros IS NOT NULL GROUP BY currency";
 
 const REFUSALS: &str = "SELECT detail AS key, COUNT(*) AS count FROM events \
-    WHERE site_key = ?1 AND at >= ?2 AND at < ?3 AND kind = 'refused' \
+    WHERE (site_key = ?1 OR ?1 = '*') AND at >= ?2 AND at < ?3 AND kind = 'refused' \
     GROUP BY detail ORDER BY count DESC";
 
 /// SQLite takes a bare column's value from the row holding the `MAX`: the last outcome.
 const CALLBACKS: &str = "SELECT verification_id, COUNT(*) AS attempts, MAX(at) AS last_at, \
     detail AS last_outcome, SUM(detail = 'delivered') AS delivered FROM events \
-    WHERE site_key = ?1 AND at >= ?2 AND at < ?3 AND kind = 'callback' \
+    WHERE (site_key = ?1 OR ?1 = '*') AND at >= ?2 AND at < ?3 AND kind = 'callback' \
     GROUP BY verification_id HAVING delivered = 0 ORDER BY last_at DESC LIMIT 50";
 
 const DAYS: &str = "SELECT at / 86400000 AS day, \
     COUNT(DISTINCT CASE WHEN kind = 'started' THEN verification_id END) AS started, \
-    COUNT(DISTINCT CASE WHEN kind = 'verified' THEN verification_id END) AS verified \
-    FROM events WHERE site_key = ?1 AND at >= ?2 AND at < ?3 GROUP BY day \
+    COUNT(DISTINCT CASE WHEN kind = 'verified' THEN verification_id END) AS verified, \
+    SUM(CASE WHEN kind = 'cost' THEN cost_micros ELSE 0 END) AS cost_micros \
+    FROM events WHERE (site_key = ?1 OR ?1 = '*') AND at >= ?2 AND at < ?3 GROUP BY day \
     UNION ALL \
     SELECT day, SUM(CASE WHEN kind = 'started' THEN verifications ELSE 0 END), \
-    SUM(CASE WHEN kind = 'verified' THEN verifications ELSE 0 END) \
-    FROM daily WHERE site_key = ?1 AND day >= ?4 AND day < ?5 GROUP BY day";
+    SUM(CASE WHEN kind = 'verified' THEN verifications ELSE 0 END), \
+    SUM(CASE WHEN kind = 'cost' THEN cost_micros ELSE 0 END) \
+    FROM daily WHERE (site_key = ?1 OR ?1 = '*') AND day >= ?4 AND day < ?5 GROUP BY day";
+
+/// The whole deployment, for the operator's view: in place of a site key.
+pub const ALL_SITES: &str = "*";
+
+/// Every activity's figures over the period, for the operator: one row per site.
+pub const PER_SITE: &str = "SELECT site_key, \
+    COUNT(DISTINCT CASE WHEN kind = 'started' THEN verification_id END) AS started, \
+    COUNT(DISTINCT CASE WHEN kind = 'verified' THEN verification_id END) AS verified, \
+    SUM(CASE WHEN kind = 'cost' THEN cost_micros ELSE 0 END) AS cost_micros, \
+    SUM(kind = 'refused') AS refused \
+    FROM events WHERE at >= ?2 AND at < ?3 AND ?1 = '*' GROUP BY site_key \
+    ORDER BY started DESC LIMIT 500";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteRow {
+    pub site_key: String,
+    pub started: u64,
+    pub verified: u64,
+    pub cost_micros: Option<i64>,
+    pub refused: Option<u64>,
+}
+
+pub fn per_site_query(period: Period, now: Timestamp) -> Query {
+    bound(PER_SITE, ALL_SITES, period.raw_from(now), period.to)
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct FunnelRow {
@@ -159,6 +188,8 @@ pub struct DayRow {
     pub day: u64,
     pub started: Option<u64>,
     pub verified: Option<u64>,
+    #[serde(default)]
+    pub cost_micros: Option<i64>,
 }
 
 /// Every query's rows, as [`queries`] orders them.
@@ -197,21 +228,23 @@ pub fn shape(site_key: &str, period: Period, rows: Rows) -> Insights {
         out
     };
     let verified = f.verified;
-    let mut days: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    let mut days: BTreeMap<u64, (u64, u64, i64)> = BTreeMap::new();
     for d in rows.days {
         let e = days.entry(d.day).or_default();
         e.0 += d.started.unwrap_or(0);
         e.1 += d.verified.unwrap_or(0);
+        e.2 += d.cost_micros.unwrap_or(0);
     }
     // Every day of the period has a point, so a quiet day reads as zero, not as a gap.
     let (first, last) = (day_of(period.from), day_of(period.to.plus_secs(0)));
     let days = (first..=last)
         .map(|d| {
-            let (started, verified) = days.get(&d).copied().unwrap_or_default();
+            let (started, verified, cost) = days.get(&d).copied().unwrap_or_default();
             Day {
                 day: Timestamp(d * DAY_MS).to_rfc3339()[..10].to_owned(),
                 started,
                 verified,
+                cost: money(cost),
             }
         })
         .collect();
@@ -256,6 +289,7 @@ pub fn shape(site_key: &str, period: Period, rows: Rows) -> Insights {
             })
             .collect(),
         days,
+        alerts: Vec::new(),
     }
 }
 

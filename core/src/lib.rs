@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod alerts;
 pub mod callback;
 pub mod carriers;
 pub mod client;

@@ -82,8 +82,26 @@ pub async fn query<T: DeserializeOwned>(env: &Env, q: &Query) -> Outcome<Vec<T>>
     rows(env, q.sql, &q.values).await
 }
 
+/// Runs one statement and answers how many rows it changed.
+pub async fn changes(env: &Env, sql: &str, values: &[Value]) -> Outcome<usize> {
+    let db = db(env)?;
+    let result = statement(&db, sql, values)?
+        .run()
+        .await
+        .map_err(|e| unavailable("write", e))?;
+    Ok(result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0))
+}
+
 /// Runs statements that answer nothing, in one batch (one transaction).
 pub async fn run(env: &Env, statements: &[(&str, Vec<Value>)]) -> Outcome<()> {
+    if statements.is_empty() {
+        return Ok(());
+    }
     let db = db(env)?;
     let prepared = statements
         .iter()

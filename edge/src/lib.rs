@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod durable;
+mod alerts;
 mod env;
 mod error;
 mod flow;
@@ -36,8 +37,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Ok(router::handle(req, &env, &ctx).await)
 }
 
-/// wrangler.toml's daily cron: the history's rollups and retention.
+/// wrangler.toml's crons: every 15 minutes the alerts, daily the history's rollups and
+/// retention.
 #[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    history::keep(&env).await;
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if event.cron() == ALERTS_CRON {
+        alerts::watch(&env).await;
+    } else {
+        history::keep(&env).await;
+    }
 }
+
+/// The alert job's schedule, as wrangler.toml writes it.
+const ALERTS_CRON: &str = "*/15 * * * *";

@@ -122,8 +122,11 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
     if let (Err(e), Some(site_key)) = (&result, &visitor.site_key) {
         if e.is_defence() {
             crate::limits::count_refusal(env, site_key, e.code()).await;
-            let refused = ringproof_core::events::refused(site_key, e.code(), env::now());
-            crate::history::write_later(background, env, vec![refused]);
+            let t = env::now();
+            if SAMPLER.with(|s| s.borrow_mut().admit(site_key, t)) {
+                let refused = ringproof_core::events::refused(site_key, e.code(), t);
+                crate::history::write_later(background, env, vec![refused]);
+            }
         }
     }
     let response = result.unwrap_or_else(http::failure);
@@ -134,6 +137,12 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
     } else {
         response
     }
+}
+
+thread_local! {
+    /// This Worker's refusal rows per site and minute (`events::RefusalSampler`).
+    static SAMPLER: std::cell::RefCell<ringproof_core::events::RefusalSampler> =
+        std::cell::RefCell::default();
 }
 
 /// The whole API, by who calls it. The widget's files are not here: wrangler's `[assets]`

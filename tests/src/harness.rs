@@ -692,6 +692,13 @@ fn fresh_credentials() -> (SandboxSite, DevSecrets) {
     (SandboxSite::generate(&secrets), secrets)
 }
 
+/// Milliseconds since 1970, as the edge's clock reads them.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 /// The operator's own number on every local edge: its console account is the operator's.
 pub const OPERATOR_NUMBER: &str = "+447400900111";
 

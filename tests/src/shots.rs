@@ -148,6 +148,12 @@ impl Shooter<'_> {
                 &[],
             )?;
         }
+        // An alert, as the alert job records one, so the page shows how it reads.
+        let now = crate::harness::now_millis();
+        self.edge.d1(&format!(
+            "INSERT INTO alerts (site_key, kind, key, opened_at, last_seen_at, summary, told) VALUES \
+             ('{key}', 'pumping', 'GB', {now}, {now}, '60 codes sent to GB numbers in the last 24 hours (9 a day before), 3% verified (80% over the week before): someone may be pumping SMS through your form.', 'delivered')"
+        ))?;
         page.click("Open the activity")?;
         page.wait_heading("Corner shop")?;
         std::thread::sleep(Duration::from_secs(2));
@@ -156,7 +162,18 @@ impl Shooter<'_> {
         self.shot(&page.b, name("4-activity"))?;
         page.b
             .execute("document.getElementById('log').scrollIntoView()", vec![])?;
-        self.shot(&page.b, name("5-log"))
+        self.shot(&page.b, name("5-log"))?;
+        // The operator: their number, then the admin token, then the whole deployment.
+        let operator = crate::console_page::ConsolePage::open(self.edge, device)?;
+        operator.sign_in(self.edge, crate::harness::OPERATOR_NUMBER)?;
+        operator.click("Operator")?;
+        operator.wait_heading("Operator")?;
+        self.shot(&operator.b, name("6-operator-token"))?;
+        operator.fill("#admin-token", &self.edge.secrets.admin_token)?;
+        operator.click("Continue as the operator")?;
+        operator.wait_heading("The deployment")?;
+        operator.wait_text("Corner shop")?;
+        self.shot(&operator.b, name("7-deployment"))
     }
 
     fn site(&self, channels: &[Channel]) -> Result<SandboxSite, String> {

@@ -20,34 +20,40 @@ fn account() -> Account {
 #[test]
 fn a_session_names_its_account_until_it_runs_out() {
     let a = account();
-    let value = session_cookie(KEY, &a, T0);
+    let value = session_cookie(KEY, &a, false, T0);
     let claim = read_session(KEY, &value, T0.plus_secs(60)).unwrap();
     assert_eq!(
         claim,
         Claim {
             account_id: a.id.clone(),
-            epoch: 0
+            epoch: 0,
+            elevated: false,
         }
     );
     assert!(read_session(KEY, &value, T0.plus_secs(SESSION_SECS)).is_none());
     assert!(read_session(b"another key", &value, T0).is_none());
+    let elevated = session_cookie(KEY, &a, true, T0);
+    assert!(read_session(KEY, &elevated, T0).unwrap().elevated);
 }
 
 #[test]
 fn a_forged_session_names_no_one() {
-    let value = session_cookie(KEY, &account(), T0);
-    let parts: Vec<&str> = value.split('.').collect();
+    let value = session_cookie(KEY, &account(), false, T0);
+    let p: Vec<&str> = value.split('.').collect();
     let forged = [
-        format!("rp_acct_other.{}.{}.{}", parts[1], parts[2], parts[3]),
+        format!("rp_acct_other.{}.{}.{}.{}", p[1], p[2], p[3], p[4]),
         format!(
-            "{}.{}.{}.{}",
-            parts[0],
-            parts[1],
-            parts[2].replace('1', "2"),
-            parts[3]
+            "{}.{}.{}.{}.{}",
+            p[0],
+            p[1],
+            p[2],
+            p[3].replace('1', "2"),
+            p[4]
         ),
-        format!("{}.1.{}.{}", parts[0], parts[2], parts[3]),
-        format!("{}.{}.{}.{}", parts[0], parts[1], parts[2], "0".repeat(64)),
+        format!("{}.1.{}.{}.{}", p[0], p[2], p[3], p[4]),
+        // Not elevated when signed: claiming it breaks the signature.
+        format!("{}.{}.1.{}.{}", p[0], p[1], p[3], p[4]),
+        format!("{}.{}.{}.{}.{}", p[0], p[1], p[2], p[3], "0".repeat(64)),
         format!("{value}.x"),
         String::new(),
         "a.b.c".into(),
@@ -58,8 +64,8 @@ fn a_forged_session_names_no_one() {
     // Signed with the right key but for longer than a session: not ours.
     let until = T0.secs() + SESSION_SECS * 10;
     let long = format!(
-        "rp_acct_abc.0.{until}.{}",
-        session_mac(KEY, "rp_acct_abc", 0, until)
+        "rp_acct_abc.0.0.{until}.{}",
+        session_mac(KEY, "rp_acct_abc", 0, false, until)
     );
     assert!(read_session(KEY, &long, T0).is_none());
 }
@@ -144,4 +150,48 @@ fn the_console_site_is_the_edges_own_page_and_free() {
     assert!(!s.origin_allowed("https://evil.example"));
     assert_eq!(s.channels, vec![Channel::MissedCall]);
     assert!(s.callback_url.is_none());
+}
+
+#[test]
+fn activities_keep_only_granted_channels_and_never_none() {
+    let sms_too = Account {
+        channels: channel_list(&[Channel::MissedCall, Channel::Sms]),
+        ..account()
+    };
+    let offered = [Channel::Sms, Channel::VoiceCall, Channel::MissedCall];
+    assert_eq!(
+        allowed_channels(&sms_too, &offered),
+        vec![Channel::Sms, Channel::MissedCall]
+    );
+    let suspended = Account {
+        suspended: 1,
+        ..sms_too.clone()
+    };
+    assert_eq!(
+        allowed_channels(&suspended, &offered),
+        vec![Channel::MissedCall]
+    );
+    assert_eq!(
+        allowed_channels(&suspended, &[Channel::Sms]),
+        vec![Channel::MissedCall]
+    );
+    let sms_only = Account {
+        channels: channel_list(&[Channel::Sms]),
+        ..account()
+    };
+    assert_eq!(
+        allowed_channels(&sms_only, &[Channel::MissedCall]),
+        vec![Channel::Sms]
+    );
+}
+
+#[test]
+fn test_callbacks_are_counted_per_account() {
+    let (a, rule) = test_callback_counter("rp_acct_a");
+    let (b, _) = test_callback_counter("rp_acct_b");
+    assert_ne!(a, b);
+    assert_eq!(
+        (rule.limit, rule.span_secs),
+        (TEST_CALLBACKS_PER_HOUR, 3600)
+    );
 }

@@ -206,3 +206,13 @@ fn callback_attempts_say_how_the_site_answered() {
         (Kind::Callback, Some("v"))
     );
 }
+
+#[test]
+fn refusals_become_rows_at_a_bounded_rate_and_never_for_test_keys() {
+    let mut s = RefusalSampler::default();
+    let written = (0..100).filter(|_| s.admit("rp_site_a", T0)).count();
+    assert_eq!(written as u32, REFUSALS_PER_SITE_PER_MINUTE);
+    assert!(s.admit("rp_site_b", T0), "each site has its own");
+    assert!(s.admit("rp_site_a", T0.plus_secs(60)), "a new minute");
+    assert!(!s.admit(crate::test_keys::SITE_VERIFIES, T0));
+}

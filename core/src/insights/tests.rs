@@ -48,17 +48,20 @@ fn rows() -> Rows {
                 day: 199,
                 started: Some(1),
                 verified: Some(1),
+                cost_micros: Some(7_500),
             },
             DayRow {
                 day: 200,
                 started: Some(3),
                 verified: Some(1),
+                cost_micros: None,
             },
             // A rollup for a day the raw rows cover too adds up rather than overwrites.
             DayRow {
                 day: 199,
                 started: Some(2),
                 verified: None,
+                cost_micros: Some(2_500),
             },
         ],
     }
@@ -104,6 +107,8 @@ fn every_day_of_the_period_has_a_point() {
     assert_eq!(days.len(), 3);
     assert_eq!(days[0].1, 0, "a quiet day is zero");
     assert_eq!((days[1].1, days[1].2), (3, 1));
+    assert_eq!(i.days[1].cost, "0.0100", "raw and rolled-up costs add up");
+    assert_eq!(i.days[0].cost, "0.0000");
     assert_eq!((days[2].1, days[2].2), (3, 1));
 }
 
@@ -177,4 +182,17 @@ fn log_lines_are_masked_and_csv_is_safe() {
     let body = text.lines().nth(1).unwrap();
     assert!(body.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{body}");
     assert!(text.starts_with("verification_id,"));
+}
+
+#[test]
+fn the_operator_sees_every_site_and_an_owner_only_theirs() {
+    let q = queries(ALL_SITES, Period::last(7, NOW), NOW);
+    for query in &q {
+        assert!(query.sql.contains("?1 = '*'"), "{}", query.sql);
+    }
+    // No site key is `*`: an owner's key can never widen their query.
+    assert!(!crate::keys::is_id(ALL_SITES));
+    assert!(per_site_query(Period::last(7, NOW), NOW)
+        .sql
+        .contains("GROUP BY site_key"));
 }

@@ -36,6 +36,15 @@ pub async fn handle(
         (Method::Delete, [key]) => {
             let site = load(env, key).await?;
             sites::remove(env, &site).await?;
+            // An owner's activity leaves their console too.
+            crate::history::run(
+                env,
+                &[(
+                    "DELETE FROM activities WHERE site_key = ?1",
+                    vec![ringproof_core::events::Value::Text(site.site_key.clone())],
+                )],
+            )
+            .await?;
             Ok(http::json(
                 200,
                 &serde_json::json!({ "deleted": site.site_key }),

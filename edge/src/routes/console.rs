@@ -3,6 +3,8 @@
 //! exactly as a key that does not exist); the operator's routes need an operator's account.
 
 use crate::durable::callback::CallbackStub;
+use crate::durable::health::{self, HealthStub};
+use crate::durable::throttle::ThrottleStub;
 use crate::durable::verification::VerificationStub;
 use crate::env::{
     callback_timeout, deployment, now, secret, site_secret_key, token_key, CryptoRng,
@@ -16,15 +18,17 @@ use crate::router::{query, Ctx};
 use crate::routes::admin::inbound_pool;
 use crate::sites;
 use ringproof_api::console::{
-    ActivityView, CreatedActivity, Grant, LoggedVerification, SentRequest, SignIn, TestCallback,
+    ActivityFigures, ActivityView, BreakerStatus, CreatedActivity, Deployment, Elevate, Grant,
+    Insights, LoggedVerification, ProviderStatus, SentRequest, SignIn, TestCallback,
 };
 use ringproof_api::{SiteInput, SiteUpdate};
 use ringproof_core::accounts::{self, Account};
 use ringproof_core::events::{self, Value};
 use ringproof_core::insights::{self, Period};
 use ringproof_core::keys::SiteByKey;
+use ringproof_core::providers::ProviderId;
 use ringproof_core::site::Site;
-use ringproof_core::{admin, callback, phone, siteverify, ApiError, Randomness};
+use ringproof_core::{admin, alerts, callback, phone, siteverify, ApiError, Randomness};
 use worker::{Method, Request, Response};
 
 /// Routes a console request; `rest` is the path after `/console/api`.
@@ -47,9 +51,18 @@ pub async fn handle(
             &accounts::clear_cookie(),
         ));
     }
-    let (account, operator) = signed_in(req, ctx).await?;
+    let (account, listed, elevated) = signed_in(req, ctx).await?;
+    // An operator's number proves only the number: the operator's powers need the admin
+    // token too, once per session.
+    let operator = listed && elevated;
     match (method, rest) {
-        (Get, ["me"]) => Ok(http::json(200, &account.view(operator, false))),
+        (Get, ["me"]) => {
+            let mut view = account.view(operator, false);
+            view.may_elevate = listed && !elevated;
+            Ok(http::json(200, &view))
+        }
+        (Post, ["elevate"]) if listed => elevate(req, ctx, &account).await,
+        (Post, ["elevate"]) => Err(ApiError::OperatorOnly),
         (Post, ["sign-out-everywhere"]) => {
             history::run(
                 ctx.env,
@@ -75,14 +88,20 @@ pub async fn handle(
             if let Some(channels) = &change.channels {
                 account.may_offer(channels)?;
             }
+            // Limits decide what the operator pays for: theirs to grant.
+            if change.limits.is_some() {
+                return Err(ApiError::OperatorOnly);
+            }
             let master = site_secret_key(ctx.env)?;
-            let site = admin::update(
+            let mut site = admin::update(
                 &current,
                 change,
                 deployment(ctx.env),
                 &mut CryptoRng,
                 &master,
             )?;
+            // The grant as D1 has it now, whatever this location's KV still remembers.
+            site.channels = accounts::allowed_channels(&account, &site.channels);
             sites::save(ctx.env, &site).await?;
             Ok(http::json(200, &activity(ctx, &site)))
         }
@@ -114,6 +133,10 @@ pub async fn handle(
         (Post, ["activities", key, "test-callback"]) => {
             let site = owned(ctx, &account, key).await?;
             writable(&account)?;
+            let (counter, rule) = accounts::test_callback_counter(&account.id);
+            if let Err(wait) = ThrottleStub::named(ctx.env, counter).take(rule).await? {
+                return Err(ApiError::TooManyTestCallbacks(wait));
+            }
             test_callback(ctx, &site).await
         }
         (Post, ["activities", key, "callbacks", verification, "again"]) => {
@@ -135,6 +158,8 @@ pub async fn handle(
             let site = owned(ctx, &account, key).await?;
             log(ctx, &site).await
         }
+        (Get, ["deployment"]) if operator => whole_deployment(ctx).await,
+        (Get, ["deployment"]) => Err(ApiError::OperatorOnly),
         (Get, ["accounts"]) if operator => {
             let all: Vec<Account> =
                 history::rows(ctx.env, "SELECT * FROM accounts ORDER BY created_at", &[]).await?;
@@ -161,8 +186,9 @@ fn with_cookie(r: Response, cookie: &str) -> Response {
     r
 }
 
-/// The account of the session cookie, and whether it is an operator's.
-async fn signed_in(req: &Request, ctx: &Ctx<'_>) -> Outcome<(Account, bool)> {
+/// The account of the session cookie, whether its number is an operator's, and whether the
+/// session proved the admin token.
+async fn signed_in(req: &Request, ctx: &Ctx<'_>) -> Outcome<(Account, bool, bool)> {
     let header = req
         .headers()
         .get("Cookie")
@@ -177,8 +203,24 @@ async fn signed_in(req: &Request, ctx: &Ctx<'_>) -> Outcome<(Account, bool)> {
         .await?
         .filter(|a| a.epoch == claim.epoch)
         .ok_or(ApiError::SignInRequired)?;
-    let operator = accounts::is_operator(&account, &key, &operators(ctx));
-    Ok((account, operator))
+    let listed = accounts::is_operator(&account, &key, &operators(ctx));
+    Ok((account, listed, claim.elevated))
+}
+
+/// `POST /console/api/elevate {admin_token}`: an operator's session takes the operator's
+/// powers by proving the deployment's `ADMIN_TOKEN`, compared in constant time.
+async fn elevate(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
+    let input: Elevate = parse_json(&http::body_text(req).await?)?;
+    let expected = secret(ctx.env, "ADMIN_TOKEN").map_err(|_| ApiError::Unauthorized)?;
+    if !ringproof_core::secret::equal(input.admin_token.as_bytes(), expected.as_bytes()) {
+        return Err(ApiError::Unauthorized);
+    }
+    let key = token_key(ctx.env)?;
+    let cookie = accounts::set_cookie(&accounts::session_cookie(&key, account, true, now()));
+    Ok(with_cookie(
+        http::json(200, &account.view(true, false)),
+        &cookie,
+    ))
 }
 
 fn operators(ctx: &Ctx<'_>) -> String {
@@ -229,9 +271,9 @@ async fn sign_in(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::Internal("an account just written cannot be read".into()))?;
-    let operator = accounts::is_operator(&account, &key, &operators(ctx));
-    let view = account.view(operator, account.id == fresh_id);
-    let cookie = accounts::set_cookie(&accounts::session_cookie(&key, &account, now()));
+    let mut view = account.view(false, account.id == fresh_id);
+    view.may_elevate = accounts::is_operator(&account, &key, &operators(ctx));
+    let cookie = accounts::set_cookie(&accounts::session_cookie(&key, &account, false, now()));
     Ok(with_cookie(http::json(200, &view), &cookie))
 }
 
@@ -246,10 +288,25 @@ fn writable(account: &Account) -> Outcome<()> {
 /// The owner's activity `key`; any other (another account's, the operator's, a test key,
 /// none at all) is `not_found`, so an owner learns nothing about keys that are not theirs.
 async fn owned(ctx: &Ctx<'_>, account: &Account, key: &str) -> Outcome<Site> {
-    kv::get(ctx.env, &SiteByKey(key))
+    let site = kv::get(ctx.env, &SiteByKey(key))
         .await?
         .filter(|s| s.owner.as_deref() == Some(account.id.as_str()))
-        .ok_or(ApiError::NotFound)
+        .ok_or(ApiError::NotFound)?;
+    // D1 is the record of who owns what: a site the operator deleted, still in a location's
+    // KV for a minute, is gone, and a change must not bring it back.
+    let rows: Vec<Owned> = history::rows(
+        ctx.env,
+        "SELECT site_key FROM activities WHERE site_key = ?1 AND account_id = ?2",
+        &[
+            Value::Text(site.site_key.clone()),
+            Value::Text(account.id.clone()),
+        ],
+    )
+    .await?;
+    if rows.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(site)
 }
 
 fn activity(ctx: &Ctx<'_>, site: &Site) -> ActivityView {
@@ -287,8 +344,10 @@ async fn list(ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
 
 async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
     let mut input: SiteInput = parse_json(&http::body_text(req).await?)?;
-    let owned = owned_keys(ctx, account).await?.len();
-    account.may_add_activity(u32::try_from(owned).unwrap_or(u32::MAX))?;
+    if input.limits != Default::default() {
+        return Err(ApiError::OperatorOnly);
+    }
+    writable(account)?;
     let channels = input.channels.get_or_insert_with(|| account.channels());
     account.may_offer(channels)?;
     let master = site_secret_key(ctx.env)?;
@@ -300,24 +359,47 @@ async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<
         deployment(ctx.env),
     )?;
     site.owner = Some(account.id.clone());
-    sites::add(ctx.env, &site).await?;
-    history::run(
+    // The activity's row first, and only while the account is under its limit, in one
+    // statement: concurrent requests cannot all pass a count taken before any of them wrote.
+    let max = u32::try_from(account.max_activities).unwrap_or(0);
+    let taken = history::changes(
         ctx.env,
-        &[(
-            "INSERT INTO activities (site_key, account_id, created_at) VALUES (?1, ?2, ?3)",
-            vec![
-                Value::Text(site.site_key.clone()),
-                Value::Text(account.id.clone()),
-                Value::Int(now().millis() as i64),
-            ],
-        )],
+        "INSERT INTO activities (site_key, account_id, created_at) SELECT ?1, ?2, ?3 \
+         WHERE (SELECT COUNT(*) FROM activities WHERE account_id = ?2) < ?4",
+        &[
+            Value::Text(site.site_key.clone()),
+            Value::Text(account.id.clone()),
+            Value::Int(now().millis() as i64),
+            Value::Int(i64::from(max)),
+        ],
     )
     .await?;
+    if taken == 0 {
+        return Err(ApiError::TooManyActivities(max));
+    }
+    if let Err(e) = sites::add(ctx.env, &site).await {
+        forget_activity(ctx, &site.site_key).await;
+        return Err(e);
+    }
     let body = CreatedActivity {
         snippets: accounts::snippets(&ctx.base, &site.site_key),
         created,
     };
     Ok(http::json(201, &body))
+}
+
+async fn forget_activity(ctx: &Ctx<'_>, site_key: &str) {
+    let gone = history::run(
+        ctx.env,
+        &[(
+            "DELETE FROM activities WHERE site_key = ?1",
+            vec![Value::Text(site_key.to_owned())],
+        )],
+    )
+    .await;
+    if gone.is_err() {
+        worker::console_error!("an activity's row outlived its site");
+    }
 }
 
 fn days(ctx: &Ctx<'_>) -> Outcome<u64> {
@@ -336,8 +418,21 @@ fn days(ctx: &Ctx<'_>) -> Outcome<u64> {
 async fn insights(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
     let t = now();
     let period = Period::last(days(ctx)?, t);
+    Ok(http::json(
+        200,
+        &figures(ctx, &site.site_key, period, t).await?,
+    ))
+}
+
+/// The figures of `site_key` (or of every site, `insights::ALL_SITES`) over `period`.
+async fn figures(
+    ctx: &Ctx<'_>,
+    site_key: &str,
+    period: Period,
+    t: ringproof_core::Timestamp,
+) -> Outcome<Insights> {
     let [funnel, breakdown, spend, refusals, callbacks, days] =
-        insights::queries(&site.site_key, period, t);
+        insights::queries(site_key, period, t);
     let rows = insights::Rows {
         funnel: history::query(ctx.env, &funnel)
             .await?
@@ -350,10 +445,98 @@ async fn insights(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
         callbacks: history::query(ctx.env, &callbacks).await?,
         days: history::query(ctx.env, &days).await?,
     };
+    let mut shaped = insights::shape(site_key, period, rows);
+    let alerts: Vec<alerts::AlertRow> = history::rows(
+        ctx.env,
+        alerts::FOR_SITE,
+        &[
+            Value::Text(site_key.to_owned()),
+            Value::Int(period.from.millis() as i64),
+            Value::Int(period.to.millis() as i64),
+        ],
+    )
+    .await?;
+    shaped.alerts = alerts.into_iter().map(|a| a.view(t)).collect();
+    Ok(shaped)
+}
+
+/// `GET /console/api/deployment`: the operator's view of every account and activity, the
+/// whole deployment's figures and the providers' health.
+async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
+    let t = now();
+    let period = Period::last(days(ctx)?, t);
+    let insights = figures(ctx, insights::ALL_SITES, period, t).await?;
+    let per_site: Vec<insights::SiteRow> =
+        history::query(ctx.env, &insights::per_site_query(period, t)).await?;
+    let owners: Vec<Owner> =
+        history::rows(ctx.env, "SELECT site_key, account_id FROM activities", &[]).await?;
+    let mut activities = Vec::new();
+    for row in per_site {
+        let site = kv::get(ctx.env, &SiteByKey(&row.site_key)).await?;
+        let limits = site
+            .as_ref()
+            .map(|s| ringproof_core::limits::Limits::resolve(&s.limits, &s.allowed_countries));
+        activities.push(ActivityFigures {
+            title: site.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
+            account_id: owners
+                .iter()
+                .find(|o| o.site_key == row.site_key)
+                .map(|o| o.account_id.clone()),
+            started: row.started,
+            verified: row.verified,
+            cost: insights::money(row.cost_micros.unwrap_or(0)),
+            refused: row.refused.unwrap_or(0),
+            daily_spend_cap: limits
+                .as_ref()
+                .map(|l| ringproof_core::limits::format_micros(l.daily_spend_cap_micros))
+                .unwrap_or_default(),
+            spend_currency: limits.map(|l| l.spend_currency).unwrap_or_default(),
+            site_key: row.site_key,
+        });
+    }
+    let all: Vec<Account> =
+        history::rows(ctx.env, "SELECT * FROM accounts ORDER BY created_at", &[]).await?;
+    let config = crate::env::providers(ctx.env);
+    let providers = ProviderId::ALL
+        .into_iter()
+        .map(|p| ProviderStatus {
+            provider: p.name().to_owned(),
+            channel: p.channel(),
+            configured: config.provider(p).is_some(),
+        })
+        .collect();
+    let breakers = HealthStub::named(ctx.env, health::NAME)
+        .breakers()
+        .await?
+        .into_iter()
+        .map(|b| BreakerStatus {
+            provider: b.provider.name().to_owned(),
+            country: b.country,
+            state: serde_json::to_value(b.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            failures_in_row: b.failures_in_row,
+            keeps_failing: b.keeps_failing,
+            last_failure: b.last_failure,
+        })
+        .collect();
     Ok(http::json(
         200,
-        &insights::shape(&site.site_key, period, rows),
+        &Deployment {
+            insights,
+            activities,
+            accounts: all.iter().map(|a| a.view(false, false)).collect(),
+            providers,
+            breakers,
+        },
     ))
+}
+
+#[derive(serde::Deserialize)]
+struct Owner {
+    site_key: String,
+    account_id: String,
 }
 
 async fn log(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
@@ -433,6 +616,11 @@ async fn test_callback(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
 /// suspends an account.
 async fn grant(req: &mut Request, ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
     let change: Grant = parse_json(&http::body_text(req).await?)?;
+    if change.channels.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ApiError::InvalidRequest(
+            "an account offers at least one channel: suspend it instead".into(),
+        ));
+    }
     let account = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
     let channels = change
         .channels
@@ -457,5 +645,17 @@ async fn grant(req: &mut Request, ctx: &Ctx<'_>, id: &str) -> Outcome<Response> 
     )
     .await?;
     let updated = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
+    // A channel taken back, or a suspension, leaves every activity of the account at once:
+    // a suspended account's activities keep only the free missed call.
+    for key in owned_keys(ctx, &updated).await? {
+        let Some(mut site) = kv::get(ctx.env, &SiteByKey(&key)).await? else {
+            continue;
+        };
+        let kept = accounts::allowed_channels(&updated, &site.channels);
+        if kept != site.channels {
+            site.channels = kept;
+            sites::save(ctx.env, &site).await?;
+        }
+    }
     Ok(http::json(200, &updated.view(false, false)))
 }

@@ -16,6 +16,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     the_history_keeps_no_number_and_forgets_after_ninety_days,
     a_site_owner_works_the_console_in_a_browser,
     an_owner_tests_their_callback_and_sends_a_failed_one_again,
+    pumping_and_a_stopped_channel_are_told_to_the_owner_once,
 ];
 
 /// A number of this scenario's own besides [`visitor_e164`].
@@ -56,6 +57,14 @@ impl Console {
             base,
             account: r.json(),
         }
+    }
+
+    /// Proves the admin token: the session's cookie becomes an operator's.
+    fn elevate(&mut self, admin_token: &str) {
+        let r = self.post("/elevate", json!({ "admin_token": admin_token }));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let set = r.header("Set-Cookie").expect("a new session cookie");
+        self.cookie = set.split(';').next().unwrap().to_owned();
     }
 
     fn id(&self) -> String {
@@ -176,6 +185,15 @@ fn an_owner_signs_up_by_a_verification_and_reaches_only_their_own(ctx: &Ctx) {
         (sms.status, sms.error_code().as_str()),
         (403, "channel_not_granted")
     );
+    // Limits decide what the operator pays for: an owner cannot raise them.
+    let raised = alice.post(
+        "/activities",
+        json!({"title": "Shop", "domains": ["http://localhost:*"], "limits": {"daily_spend_cap": "5000.00"}}),
+    );
+    assert_eq!(
+        (raised.status, raised.error_code().as_str()),
+        (403, "operator_only")
+    );
     let made = new_activity(&alice, "Alice's shop");
     let key = made["site"]["site_key"].as_str().unwrap().to_owned();
     assert_eq!(made["site"]["channels"], json!(["missed_call"]));
@@ -236,6 +254,8 @@ fn an_owner_signs_up_by_a_verification_and_reaches_only_their_own(ctx: &Ctx) {
         );
     }
     assert_eq!(alice.get(&path).json()["site"]["title"], "Alice's shop");
+    let raise = alice.patch(&path, json!({"limits": {"sends_per_site_per_day": 100000}}));
+    assert_eq!(raise.error_code(), "operator_only");
     // Nor anyone else's account, as a non-operator.
     let grant = bob.patch(
         &format!("/accounts/{}", bob.id()),
@@ -390,8 +410,63 @@ fn the_console_counts_what_visitors_did(ctx: &Ctx) {
     let path = format!("/activities/{key}");
     let before = owner.patch(&path, json!({"channels": ["missed_call", "sms"]}));
     assert_eq!(before.error_code(), "channel_not_granted");
-    let operator = Console::sign_in(ctx, OPERATOR_NUMBER);
-    assert_eq!(operator.account["operator"], true);
+    // The operator's number proves only the number (a caller id can be forged): the
+    // operator's powers need the admin token too, once per session.
+    let mut operator = Console::sign_in(ctx, OPERATOR_NUMBER);
+    assert_eq!(
+        (
+            &operator.account["operator"],
+            &operator.account["may_elevate"]
+        ),
+        (&json!(false), &json!(true))
+    );
+    assert_eq!(operator.get("/accounts").error_code(), "operator_only");
+    assert_eq!(
+        operator
+            .post("/elevate", json!({"admin_token": "guess"}))
+            .error_code(),
+        "unauthorized"
+    );
+    assert_eq!(
+        owner
+            .post(
+                "/elevate",
+                json!({"admin_token": ctx.edge.secrets.admin_token})
+            )
+            .error_code(),
+        "operator_only"
+    );
+    operator.elevate(&ctx.edge.secrets.admin_token);
+    assert_eq!(operator.get("/me").json()["operator"], true);
+    // The operator's view: the whole deployment, every activity with its owner, the providers.
+    let whole = operator.get("/deployment?days=7").json();
+    assert!(
+        whole["insights"]["funnel"]["verified"].as_u64() >= Some(1),
+        "{whole}"
+    );
+    let listed = whole["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["site_key"] == key.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{whole}"));
+    assert_eq!(
+        (&listed["started"], &listed["verified"]),
+        (&json!(2), &json!(1))
+    );
+    assert_eq!(listed["account_id"], owner.id().as_str());
+    assert_eq!(listed["daily_spend_cap"], "50.00");
+    assert!(whole["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["provider"] == "telesign" && p["configured"] == true));
+    let refused = owner.get("/deployment");
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (403, "operator_only")
+    );
     let all = operator.get("/accounts").json();
     assert!(
         all.as_array()
@@ -411,6 +486,21 @@ fn the_console_counts_what_visitors_did(ctx: &Ctx) {
         after.json()["site"]["channels"],
         json!(["missed_call", "sms"])
     );
+    // Taken back, the channel leaves the owner's activities at once; none at all is refused.
+    let revoked = operator.patch(
+        &format!("/accounts/{}", owner.id()),
+        json!({"channels": ["missed_call"]}),
+    );
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(
+        owner.get(&path).json()["site"]["channels"],
+        json!(["missed_call"])
+    );
+    let none = operator.patch(
+        &format!("/accounts/{}", owner.id()),
+        json!({"channels": []}),
+    );
+    assert_eq!(none.error_code(), "invalid_request");
     // A suspended account keeps its view but changes nothing.
     operator.patch(
         &format!("/accounts/{}", owner.id()),
@@ -678,4 +768,174 @@ fn an_owner_tests_their_callback_and_sends_a_failed_one_again(ctx: &Ctx) {
     });
     // Delivered now: nothing to send again.
     assert_eq!(owner.post(&again_path, json!({})).json()["again"], false);
+
+    // Test callbacks are the edge posting where an owner says: ten an hour per account.
+    let elsewhere = format!("{path}-relay");
+    let r = stranger.post(
+        "/activities",
+        json!({"title": "Relay", "domains": ["http://localhost:*"], "callback_url": ctx.receiver.url(&elsewhere)}),
+    );
+    let relay = r.json()["site"]["site_key"].as_str().unwrap().to_owned();
+    for _ in 0..10 {
+        let t = stranger.post(&format!("/activities/{relay}/test-callback"), json!({}));
+        assert_eq!(t.status, 200, "{}", t.body);
+    }
+    let over = stranger.post(&format!("/activities/{relay}/test-callback"), json!({}));
+    assert_eq!(
+        (over.status, over.error_code().as_str()),
+        (429, "too_many_test_callbacks")
+    );
+    assert!(over.json()["error"]["retry_after"].as_u64() > Some(0));
+    assert_eq!(ctx.receiver.received(&elsewhere).len(), 10);
+}
+
+/// `n` rows of `kind` for `site` at `at` (ms), each a verification of its own, as the edge
+/// writes them: a history a test could not make with real sends in a minute.
+fn history_rows(site: &str, tag: &str, kind: &str, channel: &str, n: u32, at: u64) -> Vec<String> {
+    let provider = if kind == "sent" { "'telesign'" } else { "NULL" };
+    (0..n)
+        .map(|i| format!("({at}, '{site}', '{tag}-{i}', '{kind}', '{channel}', 'GB', {provider})"))
+        .collect()
+}
+
+fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
+    use ringproof_tests::callback_receiver::Answer;
+    let owner = Console::sign_in(ctx, &other_number(8));
+    let path = format!("/console-alerts-{}", crate::e2e::runner::index());
+    let mut sites = Vec::new();
+    for title in ["Pumped", "Stopped"] {
+        let r = owner.post(
+            "/activities",
+            json!({"title": title, "domains": ["http://localhost:*"], "callback_url": ctx.receiver.url(&path)}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let made = r.json();
+        sites.push((
+            made["site"]["site_key"].as_str().unwrap().to_owned(),
+            made["secret"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let (pumped, stopped) = (&sites[0], &sites[1]);
+    ctx.receiver
+        .plan(&path, &[Answer::Status(200), Answer::Status(200)]);
+    // A week of SMS codes that mostly verified; then, today, a flood that does not (Pumped),
+    // and an hour of codes not one of which arrived (Stopped).
+    let day: u64 = 86_400_000;
+    let now = crate::now_secs() * 1000;
+    let mut rows = Vec::new();
+    for d in 2..=7 {
+        for (site, _) in &sites {
+            let tag = format!("week{d}");
+            let at = now - d * day;
+            rows.extend(history_rows(site, &tag, "sent", "sms", 10, at));
+            rows.extend(history_rows(site, &tag, "delivered", "sms", 9, at));
+            rows.extend(history_rows(site, &tag, "verified", "sms", 8, at));
+        }
+    }
+    rows.extend(history_rows(
+        &pumped.0,
+        "flood",
+        "sent",
+        "sms",
+        60,
+        now - 600_000,
+    ));
+    rows.extend(history_rows(
+        &pumped.0,
+        "flood",
+        "delivered",
+        "sms",
+        55,
+        now - 600_000,
+    ));
+    rows.extend(history_rows(
+        &pumped.0,
+        "flood",
+        "verified",
+        "sms",
+        2,
+        now - 600_000,
+    ));
+    rows.extend(history_rows(
+        &stopped.0,
+        "dark",
+        "sent",
+        "sms",
+        6,
+        now - 600_000,
+    ));
+    for chunk in rows.chunks(200) {
+        ctx.edge
+            .d1(&format!(
+                "INSERT INTO events (at, site_key, verification_id, kind, channel, country, provider) VALUES {}",
+                chunk.join(", ")
+            ))
+            .unwrap();
+    }
+    let fire = || {
+        let r = http::get(&ctx.url("/__scheduled?cron=*/15+*+*+*+*")).unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    fire();
+    let told = ctx.receiver.wait_for(&path, 2, Duration::from_secs(20));
+    let mut kinds = Vec::new();
+    for got in &told {
+        let body: Value = serde_json::from_str(&got.body).unwrap();
+        assert_eq!(body["type"], "alert.opened", "{body}");
+        let secret = if body["data"]["site_key"] == pumped.0.as_str() {
+            &pumped.1
+        } else {
+            &stopped.1
+        };
+        ringproof_core::signature::verify_webhook(
+            secret.as_bytes(),
+            got.header("webhook-id"),
+            got.header("webhook-timestamp"),
+            got.header("webhook-signature"),
+            &got.body,
+            crate::now_secs(),
+        )
+        .expect("signed with the activity's own secret");
+        kinds.push((
+            body["data"]["site_key"].as_str().unwrap().to_owned(),
+            body["data"]["kind"].as_str().unwrap().to_owned(),
+        ));
+    }
+    kinds.sort();
+    let mut want = vec![
+        (pumped.0.clone(), "pumping".to_owned()),
+        (stopped.0.clone(), "delivery_stopped".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(kinds, want);
+
+    // On the console, with what the callback URL answered; and told once while it holds.
+    let i = owner
+        .get(&format!("/activities/{}/insights?days=1", pumped.0))
+        .json();
+    let alerts = i["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{i}");
+    assert_eq!(
+        (&alerts[0]["kind"], &alerts[0]["key"], &alerts[0]["open"]),
+        (&json!("pumping"), &json!("GB"), &json!(true))
+    );
+    assert_eq!(alerts[0]["told"], "delivered");
+    fire();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        ctx.receiver.received(&path).len(),
+        2,
+        "an open alert is not told again"
+    );
+    let again = owner
+        .get(&format!("/activities/{}/insights?days=1", stopped.0))
+        .json();
+    assert_eq!(again["alerts"].as_array().unwrap().len(), 1, "{again}");
+    // Another owner's activity had none of this.
+    let quiet = new_activity(&owner, "Quiet");
+    let key = quiet["site"]["site_key"].as_str().unwrap();
+    assert_eq!(
+        owner.get(&format!("/activities/{key}/insights")).json()["alerts"],
+        json!([])
+    );
 }
