@@ -28,13 +28,9 @@ fn granted() -> Vec<Channel> {
 pub fn Activities() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let version = RwSignal::new(0u32);
-    let list = LocalResource::new(move || {
+    let list = ctx.load::<Vec<ActivityView>>(move || {
         version.track();
-        async move {
-            let r = api::get::<Vec<ActivityView>>("/activities").await;
-            ctx.check(&r);
-            r
-        }
+        "/activities".into()
     });
     let created = RwSignal::new(None::<CreatedActivity>);
     view! {

@@ -14,14 +14,9 @@ pub fn Activity(site_key: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let key = StoredValue::new(site_key);
     let version = RwSignal::new(0u32);
-    let activity = LocalResource::new(move || {
+    let activity = ctx.load::<ActivityView>(move || {
         version.track();
-        let key = key.get_value();
-        async move {
-            let r = api::get::<ActivityView>(&format!("/activities/{key}")).await;
-            ctx.check(&r);
-            r
-        }
+        format!("/activities/{}", key.get_value())
     });
     view! {
         <p><a href=Route::Activities.href()>"← All activities"</a></p>
@@ -94,14 +89,12 @@ fn Figures(site_key: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let days = RwSignal::new(30u32);
     let key = StoredValue::new(site_key);
-    let insights = LocalResource::new(move || {
-        let d = days.get();
-        let key = key.get_value();
-        async move {
-            let r = api::get::<Insights>(&format!("/activities/{key}/insights?days={d}")).await;
-            ctx.check(&r);
-            r
-        }
+    let insights = ctx.load::<Insights>(move || {
+        format!(
+            "/activities/{}/insights?days={}",
+            key.get_value(),
+            days.get()
+        )
     });
     view! {
         <section aria-labelledby="figures">
@@ -245,18 +238,12 @@ fn Log(site_key: String) -> impl IntoView {
     let key = StoredValue::new(site_key);
     let typed = RwSignal::new(String::new());
     let search = RwSignal::new(String::new());
-    let log = LocalResource::new(move || {
-        let q = search.get();
-        let key = key.get_value();
-        async move {
-            let q: String = js_sys::encode_uri_component(&q).into();
-            let r = api::get::<Vec<LoggedVerification>>(&format!(
-                "/activities/{key}/verifications?days=90&q={q}"
-            ))
-            .await;
-            ctx.check(&r);
-            r
-        }
+    let log = ctx.load::<Vec<LoggedVerification>>(move || {
+        let q: String = js_sys::encode_uri_component(&search.get()).into();
+        format!(
+            "/activities/{}/verifications?days=90&q={q}",
+            key.get_value()
+        )
     });
     let csv = move || {
         format!(

@@ -80,6 +80,22 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A page's data from `/console/api{path}`, fetched again whenever a signal that `path`
+    /// reads changes; an answer that says the session has ended signs the console out.
+    pub fn load<T: serde::de::DeserializeOwned + 'static>(
+        self,
+        path: impl Fn() -> String + 'static,
+    ) -> LocalResource<Result<T, api::Problem>> {
+        LocalResource::new(move || {
+            let path = path();
+            async move {
+                let r = api::get::<T>(&path).await;
+                self.check(&r);
+                r
+            }
+        })
+    }
+
     /// An answer that says the session has ended takes the console back to sign-in.
     pub fn check<T>(&self, r: &Result<T, api::Problem>) {
         if let Err(p) = r {

@@ -12,21 +12,13 @@ use ringproof_api::Channel;
 pub fn Operator() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let version = RwSignal::new(0u32);
-    let accounts = LocalResource::new(move || {
+    let accounts = ctx.load::<Vec<AccountView>>(move || {
         version.track();
-        async move {
-            let r = api::get::<Vec<AccountView>>("/accounts").await;
-            ctx.check(&r);
-            r
-        }
+        "/accounts".into()
     });
-    let whole = LocalResource::new(move || {
+    let whole = ctx.load::<Deployment>(move || {
         version.track();
-        async move {
-            let r = api::get::<Deployment>("/deployment?days=30").await;
-            ctx.check(&r);
-            r
-        }
+        "/deployment?days=30".into()
     });
     view! {
         <h1>"The deployment"</h1>

@@ -51,7 +51,7 @@ impl Account {
     pub fn channels(&self) -> Vec<Channel> {
         self.channels
             .split(',')
-            .filter_map(|c| serde_json::from_value(serde_json::Value::String(c.into())).ok())
+            .filter_map(|c| Channel::parse(c.trim()))
             .collect()
     }
 
@@ -138,6 +138,19 @@ pub fn test_callback_counter(account_id: &str) -> (String, crate::throttle::Rule
     (
         format!("console-tests:{account_id}"),
         crate::throttle::Rule::per(TEST_CALLBACKS_PER_HOUR, 3600),
+    )
+}
+
+/// Reads of the history (figures, the log, its CSV, the deployment's view) one account may ask
+/// for in a minute: a person paging through the console asks a few; more is a script, and D1
+/// serves every account (and takes every verification's events) one query at a time.
+pub const HISTORY_READS_PER_MINUTE: u32 = 120;
+
+/// The throttle counter of an account's history reads, and its rule.
+pub fn history_read_counter(account_id: &str) -> (String, crate::throttle::Rule) {
+    (
+        format!("console-reads:{account_id}"),
+        crate::throttle::Rule::per(HISTORY_READS_PER_MINUTE, 60),
     )
 }
 

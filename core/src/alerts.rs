@@ -23,6 +23,7 @@
 use crate::events::Value;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const PUMPING_MIN_SENDS: u64 = 20;
 pub const PUMPING_RISE: f64 = 2.0;
@@ -110,26 +111,21 @@ const BY_CHANNEL: &str =
     AND channel != 'missed_call' GROUP BY site_key, window, channel";
 
 fn pairs(rows: &[WindowRow]) -> Vec<(&str, &str, Option<&WindowRow>, Option<&WindowRow>)> {
-    let mut out: Vec<(&str, &str, Option<&WindowRow>, Option<&WindowRow>)> = Vec::new();
+    type Windows<'r> = (Option<&'r WindowRow>, Option<&'r WindowRow>);
+    let mut by_key: BTreeMap<(&str, &str), Windows> = BTreeMap::new();
     for r in rows {
         let key = r.key.as_deref().unwrap_or("??");
-        let at = match out
-            .iter()
-            .position(|(s, k, _, _)| *s == r.site_key && *k == key)
-        {
-            Some(i) => i,
-            None => {
-                out.push((&r.site_key, key, None, None));
-                out.len() - 1
-            }
-        };
+        let windows = by_key.entry((&r.site_key, key)).or_default();
         if r.window == "recent" {
-            out[at].2 = Some(r);
+            windows.0 = Some(r);
         } else {
-            out[at].3 = Some(r);
+            windows.1 = Some(r);
         }
     }
-    out
+    by_key
+        .into_iter()
+        .map(|((site, key), (recent, before))| (site, key, recent, before))
+        .collect()
 }
 
 fn rate(part: u64, whole: u64) -> f64 {

@@ -36,6 +36,14 @@ impl Client {
         }
     }
 
+    /// The server of a self-service activity (one a console account owns), whatever address it
+    /// calls from. A site's server pays no proof of work, so for a stranger's activity its
+    /// addresses are free to rotate; its account is not (each is a number proved by a call).
+    /// Every per-client bound (starts, lines held for one caller) then holds per account.
+    pub fn owners_server(account_id: &str) -> Client {
+        Client::v4(format!("account:{account_id}"))
+    }
+
     /// This machine itself: only a local edge (`wrangler dev`) sees such a client.
     pub fn is_loopback(&self) -> bool {
         self.network == "127.0.0.1" || self.network == "::/64"
@@ -70,6 +78,18 @@ mod tests {
         let c = Client::from_ip("2001:db8:aa:cc::1");
         assert_ne!(a.network, c.network, "another /64 is another client");
         assert_eq!(a.allocation, c.allocation, "in the same /48");
+    }
+
+    #[test]
+    fn an_owners_server_is_one_client_and_no_address() {
+        let a = Client::owners_server("acc1");
+        assert_eq!(a, Client::owners_server("acc1"));
+        assert_ne!(a, Client::owners_server("acc2"));
+        assert_eq!(a.allocation, None);
+        for ip in ["198.51.100.7", "2001:db8:aa:bb::1", "unknown"] {
+            assert_ne!(Client::from_ip(ip).network, a.network, "{ip}");
+        }
+        assert!(!a.is_loopback());
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub enum ApiError {
     HistoryUnavailable,
     #[error("Too many test callbacks this hour. Please try again in {} minutes.", .0.div_ceil(60))]
     TooManyTestCallbacks(u64),
+    #[error("The console was asked for figures too often. Please try again in {0} seconds.")]
+    HistoryRateLimited(u64),
     /// Our fault. The detail is logged, never sent to the caller.
     #[error("Something went wrong on our side. Please try again.")]
     Internal(String),
@@ -107,7 +109,7 @@ pub enum ApiError {
 impl ApiError {
     /// The codes only the console's API answers (`/console/api`, in English): the widget never
     /// meets them, so its catalogs need no words for them.
-    pub const CONSOLE_ONLY: [&'static str; 7] = [
+    pub const CONSOLE_ONLY: [&'static str; 8] = [
         "sign_in_required",
         "channel_not_granted",
         "too_many_activities",
@@ -115,6 +117,7 @@ impl ApiError {
         "operator_only",
         "history_unavailable",
         "too_many_test_callbacks",
+        "history_rate_limited",
     ];
 
     pub fn code(&self) -> &'static str {
@@ -159,6 +162,7 @@ impl ApiError {
             ApiError::OperatorOnly => "operator_only",
             ApiError::HistoryUnavailable => "history_unavailable",
             ApiError::TooManyTestCallbacks(_) => "too_many_test_callbacks",
+            ApiError::HistoryRateLimited(_) => "history_rate_limited",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -223,7 +227,8 @@ impl ApiError {
             | ApiError::TooManyStarts(_)
             | ApiError::NumberLocked(_)
             | ApiError::TooManyFollowers
-            | ApiError::TooManyTestCallbacks(_) => 429,
+            | ApiError::TooManyTestCallbacks(_)
+            | ApiError::HistoryRateLimited(_) => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -239,7 +244,8 @@ impl ApiError {
                     | ApiError::LinesBusy(secs)
                     | ApiError::TooManyStarts(secs)
                     | ApiError::NumberLocked(secs)
-                    | ApiError::TooManyTestCallbacks(secs) => Some(*secs),
+                    | ApiError::TooManyTestCallbacks(secs)
+                    | ApiError::HistoryRateLimited(secs) => Some(*secs),
                     _ => None,
                 },
                 reason: match self {

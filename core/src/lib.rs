@@ -30,6 +30,7 @@ pub mod qr;
 pub mod random;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod site;
 pub mod siteverify;
 pub mod test_keys;

@@ -1,4 +1,4 @@
-//! `cargo xtask setup | build | dev | test | e2e | bench | shots | site | webhooks`: the project's only
+//! `cargo xtask setup | build | dev | test | e2e | bench | shots | site | webhooks | deploy`: the project's only
 //! entry points.
 
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
@@ -6,6 +6,7 @@
 
 mod build;
 mod cmd;
+mod deploy;
 mod setup;
 mod site;
 mod webhooks;
@@ -25,7 +26,9 @@ const USAGE: &str = "usage: cargo xtask <command>
           English, Arabic, Hindi) and of the console to target/shots/ (`shots console`:
           the console's alone)
   site    manage sites through an edge's admin API (cargo xtask site --help)
-  webhooks  print the webhook URL to paste into each carrier's console (--edge URL)";
+  webhooks  print the webhook URL to paste into each carrier's console (--edge URL)
+  deploy  set up, build, and deploy the edge to Cloudflare, creating what is missing
+          (cargo xtask deploy --help; --dry-run works offline)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,6 +46,17 @@ fn main() -> ExitCode {
         }
         Some("site") => site::run(&args[1..]),
         Some("webhooks") => webhooks::run(&args[1..]),
+        Some("deploy") if args.get(1).is_some_and(|a| a == "--help") => {
+            println!("{}", deploy::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Some("deploy") => deploy::run(&args[1..], |build| {
+            let tools = setup::run(setup::Needs::Dev)?;
+            if build {
+                build::all(&tools)?;
+            }
+            Ok(tools)
+        }),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -139,7 +139,7 @@ impl VerificationHandler for VerificationObject {
             policy: policy(&self.env),
         };
         let (session, dispatch) = Session::start(new, channel, inbound_number, &mut issuer, now())?;
-        self.save(&session).await?;
+        self.save(None, &session).await?;
         self.begun(&session, dispatch, &base)
     }
 
@@ -166,9 +166,10 @@ impl VerificationHandler for VerificationObject {
         call_time: Timestamp,
     ) -> Outcome<CallOutcome> {
         let mut session = self.loaded().await?;
+        let before = session.clone();
         let outcome = session.on_missed_call(&caller, &inbound_number, call_time, now());
         if outcome == CallOutcome::Verified || outcome == CallOutcome::Unmatched {
-            self.save(&session).await?;
+            self.save(Some(&before), &session).await?;
         }
         if outcome == CallOutcome::Verified {
             self.record_best_effort(&session).await;
@@ -183,9 +184,10 @@ impl VerificationHandler for VerificationObject {
         let Some(mut session) = loaded.filter(|s| s.site_key == site_key) else {
             return Ok(SiteverifyError::InvalidInputResponse.answer());
         };
+        let before = session.clone();
         match session.redeem(&token_key(&self.env)?, &token, now()) {
             Ok(answer) => {
-                self.save(&session).await?;
+                self.save(Some(&before), &session).await?;
                 Ok(answer)
             }
             Err(e) => Ok(e.answer()),
@@ -199,6 +201,7 @@ impl VerificationHandler for VerificationObject {
         base: String,
     ) -> Outcome<Begun> {
         let mut session = self.loaded().await?;
+        let before = session.clone();
         let key = code_key(&self.env)?;
         let mut issuer = Issuer {
             rng: &mut CryptoRng,
@@ -206,7 +209,7 @@ impl VerificationHandler for VerificationObject {
             policy: policy(&self.env),
         };
         let dispatch = session.begin(channel, inbound_number, &mut issuer, now())?;
-        self.save(&session).await?;
+        self.save(Some(&before), &session).await?;
         self.begun(&session, dispatch, &base)
     }
 
@@ -217,8 +220,9 @@ impl VerificationHandler for VerificationObject {
         base: String,
     ) -> Outcome<VerificationView> {
         let mut session = self.loaded().await?;
+        let before = session.clone();
         session.on_sent(attempt, result, now());
-        self.save(&session).await?;
+        self.save(Some(&before), &session).await?;
         Ok(session.view(&token_key(&self.env)?, &base, now()))
     }
 
@@ -229,12 +233,13 @@ impl VerificationHandler for VerificationObject {
         cost: Option<Cost>,
     ) -> Outcome<Delivered> {
         let mut session = self.loaded().await?;
+        let before = session.clone();
         let changed = session.on_delivery(&reference, event, now());
         let costed = cost.is_some();
         if let Some(cost) = cost {
             session.record_cost(cost);
         }
-        self.save(&session).await?;
+        self.save(Some(&before), &session).await?;
         if changed {
             self.record_best_effort(&session).await;
         }
@@ -250,21 +255,23 @@ impl VerificationHandler for VerificationObject {
     async fn check(&self, code: String, origin: Option<String>) -> Outcome<CheckStep> {
         // Spent and saved before anything else can run: a concurrent check sees it.
         let mut session = self.loaded().await?;
+        let before = session.clone();
         if origin.is_some_and(|o| o != session.origin) {
             return Err(ApiError::OriginNotAllowed);
         }
         let step = session.check_code(&code, &code_key(&self.env)?, now())?;
-        self.save(&session).await?;
+        self.save(Some(&before), &session).await?;
         Ok(step)
     }
 
     async fn renew(&self, origin: Option<String>, base: String) -> Outcome<VerificationView> {
         let mut session = self.loaded().await?;
+        let before = session.clone();
         if origin.is_some_and(|o| o != session.origin) {
             return Err(ApiError::OriginNotAllowed);
         }
         session.renew_token(now())?;
-        self.save(&session).await?;
+        self.save(Some(&before), &session).await?;
         Ok(session.view(&token_key(&self.env)?, &base, now()))
     }
 
@@ -274,8 +281,9 @@ impl VerificationHandler for VerificationObject {
         verdict: Result<bool, FailureReason>,
     ) -> Outcome<CheckResult> {
         let mut session = self.loaded().await?;
+        let before = session.clone();
         let result = session.on_verdict(attempt, verdict, now());
-        self.save(&session).await?;
+        self.save(Some(&before), &session).await?;
         Ok(result)
     }
 }
@@ -304,13 +312,13 @@ impl VerificationObject {
 
     /// Saves the session, tells the pages following it, and moves its alarm: a resend or a
     /// switch extends it. A session that has just become final hands its site's callback
-    /// over; if that fails, the alarm hands it over before the session is forgotten.
-    async fn save(&self, session: &Session) -> Outcome<()> {
+    /// over; if that fails, the alarm hands it over before the session is forgotten. `before`
+    /// is the session as loaded (none for a new one): the history is what changed between.
+    async fn save(&self, before: Option<&Session>, session: &Session) -> Outcome<()> {
         let storage = self.state.storage();
-        let before = storage.get::<Session>(KEY).await.internal()?;
         storage.put(KEY, session).await.internal()?;
         self.remember(events::between(
-            before.as_ref(),
+            before,
             session,
             &token_key(&self.env)?,
             now(),

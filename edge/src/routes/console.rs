@@ -17,6 +17,7 @@ use crate::outbound::{self, Redirects, SendError};
 use crate::router::{query, Ctx};
 use crate::routes::admin::inbound_pool;
 use crate::sites;
+use futures_util::future::join_all;
 use ringproof_api::console::{
     ActivityFigures, ActivityView, BreakerStatus, CreatedActivity, Deployment, Elevate, Grant,
     Insights, LoggedVerification, ProviderStatus, SentRequest, SignIn, TestCallback,
@@ -128,6 +129,7 @@ pub async fn handle(
         }
         (Get, ["activities", key, "insights"]) => {
             let site = owned(ctx, &account, key).await?;
+            reading(ctx, &account).await?;
             insights(ctx, &site).await
         }
         (Post, ["activities", key, "test-callback"]) => {
@@ -156,9 +158,13 @@ pub async fn handle(
         }
         (Get, ["activities", key, "verifications"]) => {
             let site = owned(ctx, &account, key).await?;
+            reading(ctx, &account).await?;
             log(ctx, &site).await
         }
-        (Get, ["deployment"]) if operator => whole_deployment(ctx).await,
+        (Get, ["deployment"]) if operator => {
+            reading(ctx, &account).await?;
+            whole_deployment(ctx).await
+        }
         (Get, ["deployment"]) => Err(ApiError::OperatorOnly),
         (Get, ["accounts"]) if operator => {
             let all: Vec<Account> =
@@ -285,6 +291,15 @@ fn writable(account: &Account) -> Outcome<()> {
     }
 }
 
+/// Counts one heavy read of the history against the account's minute.
+async fn reading(ctx: &Ctx<'_>, account: &Account) -> Outcome<()> {
+    let (counter, rule) = accounts::history_read_counter(&account.id);
+    match ThrottleStub::named(ctx.env, counter).take(rule).await? {
+        Ok(()) => Ok(()),
+        Err(wait) => Err(ApiError::HistoryRateLimited(wait)),
+    }
+}
+
 /// The owner's activity `key`; any other (another account's, the operator's, a test key,
 /// none at all) is `not_found`, so an owner learns nothing about keys that are not theirs.
 async fn owned(ctx: &Ctx<'_>, account: &Account, key: &str) -> Outcome<Site> {
@@ -332,13 +347,22 @@ async fn owned_keys(ctx: &Ctx<'_>, account: &Account) -> Outcome<Vec<String>> {
 }
 
 async fn list(ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
-    let mut views = Vec::new();
-    for key in owned_keys(ctx, account).await? {
+    // D1 already said these are the account's: one round of KV reads, side by side.
+    let keys = owned_keys(ctx, account).await?;
+    let sites = join_all(
+        keys.iter()
+            .map(|key| async move { kv::get(ctx.env, &SiteByKey(key)).await }),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    let views: Vec<ActivityView> = sites
+        .into_iter()
+        .flatten()
         // A site deleted by the operator leaves its row behind: it is simply not listed.
-        if let Ok(site) = owned(ctx, account, &key).await {
-            views.push(activity(ctx, &site));
-        }
-    }
+        .filter(|site| site.owner.as_deref() == Some(account.id.as_str()))
+        .map(|site| activity(ctx, &site))
+        .collect();
     Ok(http::json(200, &views))
 }
 
@@ -470,9 +494,15 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
         history::query(ctx.env, &insights::per_site_query(period, t)).await?;
     let owners: Vec<Owner> =
         history::rows(ctx.env, "SELECT site_key, account_id FROM activities", &[]).await?;
+    let sites = join_all(
+        per_site
+            .iter()
+            .map(|row| async move { kv::get(ctx.env, &SiteByKey(&row.site_key)).await }),
+    )
+    .await;
     let mut activities = Vec::new();
-    for row in per_site {
-        let site = kv::get(ctx.env, &SiteByKey(&row.site_key)).await?;
+    for (row, site) in per_site.into_iter().zip(sites) {
+        let site = site?;
         let limits = site
             .as_ref()
             .map(|s| ringproof_core::limits::Limits::resolve(&s.limits, &s.allowed_countries));

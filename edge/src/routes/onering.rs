@@ -8,6 +8,7 @@ use crate::http;
 use crate::kv;
 use crate::router::{Ctx, Visitor};
 use ringproof_api::Channel;
+use ringproof_core::client::Client;
 use ringproof_core::keys::SiteByActivity;
 use ringproof_core::onering::{self, Refusal};
 use ringproof_core::site::{Page, Site};
@@ -130,6 +131,11 @@ async fn start(
         },
     };
     let (phone, country) = onering::mobile_number(mobile, &site.allowed_countries);
+    // A stranger's activity: its server is counted as its account, not its rotating addresses.
+    let client = match (&site.owner, server) {
+        (Some(owner), true) => Client::owners_server(owner),
+        _ => visitor.client().clone(),
+    };
     let start = Start {
         phone: &phone,
         country,
@@ -149,7 +155,7 @@ async fn start(
         env,
         &site,
         &page,
-        visitor.client(),
+        &client,
         (&ctx.base, ctx.background),
         start,
     )

@@ -17,6 +17,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     a_site_owner_works_the_console_in_a_browser,
     an_owner_tests_their_callback_and_sends_a_failed_one_again,
     pumping_and_a_stopped_channel_are_told_to_the_owner_once,
+    a_stranger_with_an_account_costs_no_one_else,
 ];
 
 /// A number of this scenario's own besides [`visitor_e164`].
@@ -938,4 +939,63 @@ fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
         owner.get(&format!("/activities/{key}/insights")).json()["alerts"],
         json!([])
     );
+}
+
+/// A stranger signs up (an account costs only a number) and turns what it has against others.
+/// Its server, which pays no proof of work, starts missed calls for someone else's number from
+/// rotating addresses: it counts as its account, so it holds the two lines one client may, and
+/// the visitor's own site still gets a line at once. Its script reads the history as fast as it
+/// can: after a person's worth in a minute it is told to wait, and another account is not.
+fn a_stranger_with_an_account_costs_no_one_else(ctx: &Ctx) {
+    let mallory = Console::sign_in(ctx, &other_number(1));
+    let created = new_activity(&mallory, "Mallory's");
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let victim = visitor_e164().to_owned();
+    let start_from = |ip: &str| {
+        let url = ctx.url(&format!(
+            "/Apps/Plugin/NewMobileRecorded.ashx?ApiKey={}&ActivityTokenId={}&MobileNumber={}&ClientTransactionId={}",
+            created["api_key"].as_str().unwrap(),
+            created["site"]["activity_token_id"].as_str().unwrap(),
+            &victim[1..],
+            unique_ctid(),
+        ));
+        let auth = format!("Bearer {secret}");
+        http::get_with(
+            &url,
+            &[("Authorization", auth.as_str()), ("CF-Connecting-IP", ip)],
+        )
+        .unwrap()
+        .json()
+    };
+    assert_eq!(start_from("203.0.113.10")["Message"], "Success");
+    assert_eq!(start_from("203.0.113.11")["Message"], "Success");
+    for ip in ["203.0.113.12", "2001:db8:77::1", "198.51.100.99"] {
+        let r = start_from(ip);
+        assert_eq!(r["Message"], "Failed#ServiceUnavailable", "from {ip}: {r}");
+    }
+    let v = ctx.start();
+    assert!(v["call_to_uri"].is_string(), "{v}");
+
+    let key = created["site"]["site_key"].as_str().unwrap();
+    let read = |c: &Console| c.get(&format!("/activities/{key}/verifications?days=1&q=00"));
+    let per_minute = 120;
+    for n in 0..per_minute {
+        let r = read(&mallory);
+        assert_eq!(r.status, 200, "read {n}: {}", r.body);
+    }
+    let r = read(&mallory);
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (429, "history_rate_limited"),
+        "{}",
+        r.body
+    );
+    let insights = mallory.get(&format!("/activities/{key}/insights?days=1"));
+    assert_eq!(insights.status, 429, "{}", insights.body);
+    // Someone else's console reads on.
+    let bob = Console::sign_in(ctx, &other_number(2));
+    let theirs = new_activity(&bob, "Bob's");
+    let bobs_key = theirs["site"]["site_key"].as_str().unwrap();
+    let r = bob.get(&format!("/activities/{bobs_key}/insights?days=1"));
+    assert_eq!(r.status, 200, "{}", r.body);
 }
