@@ -39,7 +39,13 @@ pub struct Elevate {
     pub admin_token: String,
 }
 
-/// `PATCH /console/api/accounts/{id}`, the operator's grants.
+/// `PATCH /console/api/activities/{site_key}/suspension`, the operator's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Suspension {
+    pub suspended: bool,
+}
+
+/// `PATCH /console/api/accounts/{id}`, the operator's grants; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Grant {
@@ -73,6 +79,10 @@ pub struct CreatedActivity {
 pub struct ActivityView {
     pub site: SiteView,
     pub snippets: Snippets,
+    /// The operator suspended it: it offers the free missed call only, and its owner cannot
+    /// change its settings until the suspension is lifted.
+    #[serde(default)]
+    pub suspended: bool,
 }
 
 /// The funnel of one activity over a period: verifications that reached each step.
@@ -247,6 +257,12 @@ pub struct ActivityFigures {
     /// The activity's daily spend cap, in its spend currency.
     pub daily_spend_cap: String,
     pub spend_currency: String,
+    /// Suspended by the operator (self-service activities only).
+    #[serde(default)]
+    pub suspended: bool,
+    /// The countries whose numbers it may send codes to; none: every country it accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_countries: Option<Vec<String>>,
 }
 
 /// `GET /console/api/deployment?days=N`: the operator's view of everything.

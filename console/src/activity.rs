@@ -26,6 +26,11 @@ pub fn Activity(site_key: String) -> impl IntoView {
                     Ok(a) => view! {
                         <h1>{a.site.title.clone()}</h1>
                         <p class="muted"><code>{a.site.site_key.clone()}</code>" · "{a.site.domains.join(", ")}</p>
+                        {a.suspended.then(|| view! {
+                            <p class="note" role="status" data-testid="activity-suspended">
+                                "The operator has suspended this activity: it offers only the free missed call, and its settings cannot be changed until the suspension is lifted."
+                            </p>
+                        })}
                         <Figures site_key=key.get_value()/>
                         <Log site_key=key.get_value()/>
                         <Settings activity=a on_change=move || version.update(|v| *v += 1)/>

@@ -25,7 +25,7 @@ pub fn Operator() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Counting…"</p> }>
             {move || Suspend::new(async move {
                 match whole.await {
-                    Ok(d) => view! { <Whole deployment=d/> }.into_any(),
+                    Ok(d) => view! { <Whole deployment=d version=version/> }.into_any(),
                     Err(p) => view! { <p class="note" role="alert">{p.message}</p> }.into_any(),
                 }
             })}
@@ -106,8 +106,25 @@ fn AccountRow(
 
 /// Every activity's last 30 days, the whole funnel and spend per day, and the providers.
 #[component]
-fn Whole(deployment: Deployment) -> impl IntoView {
+fn Whole(deployment: Deployment, version: RwSignal<u32>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let d = deployment;
+    // A self-service activity suspended keeps only the free missed call; the operator's own
+    // sites are changed through the admin API.
+    let suspend = move |key: String, suspended: bool| {
+        leptos::task::spawn_local(async move {
+            let r = api::send::<serde_json::Value>(
+                "PATCH",
+                &format!("/activities/{key}/suspension"),
+                serde_json::json!({ "suspended": suspended }),
+            )
+            .await;
+            ctx.check(&r);
+            if r.is_ok() {
+                version.update(|v| *v += 1);
+            }
+        });
+    };
     let spend: Vec<String> = d
         .insights
         .days
@@ -116,6 +133,26 @@ fn Whole(deployment: Deployment) -> impl IntoView {
         .take(7)
         .map(|day| format!("{} {}", day.day, day.cost))
         .collect();
+    // What an activity may spend, granted here: the countries it may send codes to.
+    let grant_countries = move |key: String, typed: String| {
+        let countries: Vec<String> = typed
+            .split([',', ' '])
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect();
+        leptos::task::spawn_local(async move {
+            let r = api::send::<serde_json::Value>(
+                "PATCH",
+                &format!("/activities/{key}/limits"),
+                serde_json::json!({ "paid_countries": countries }),
+            )
+            .await;
+            ctx.check(&r);
+            if r.is_ok() {
+                version.update(|v| *v += 1);
+            }
+        });
+    };
     view! {
         <div class="grid">
             <div class="card"><h3>"Every activity, 30 days"</h3><FunnelBars funnel=d.insights.funnel.clone()/></div>
@@ -126,7 +163,7 @@ fn Whole(deployment: Deployment) -> impl IntoView {
             <table>
                 <caption>"Activities"</caption>
                 <thead><tr><th scope="col">"Activity"</th><th scope="col">"Account"</th><th scope="col">"Started"</th>
-                    <th scope="col">"Verified"</th><th scope="col">"Spent"</th><th scope="col">"Daily cap"</th><th scope="col">"Refused"</th></tr></thead>
+                    <th scope="col">"Verified"</th><th scope="col">"Spent"</th><th scope="col">"Daily cap"</th><th scope="col">"Refused"</th><th scope="col">"Codes to"</th><th scope="col">"State"</th></tr></thead>
                 <tbody>{d.activities.into_iter().map(|a| view! {
                     <tr>
                         <th scope="row">{if a.title.is_empty() { a.site_key.clone() } else { a.title.clone() }}<br/><code>{a.site_key.clone()}</code></th>
@@ -134,6 +171,33 @@ fn Whole(deployment: Deployment) -> impl IntoView {
                         <td>{a.started}</td><td>{a.verified}</td>
                         <td>{a.cost.clone()}</td><td>{format!("{} {}", a.daily_spend_cap, a.spend_currency)}</td>
                         <td>{a.refused}</td>
+                        <td>{a.account_id.is_some().then(|| {
+                            let key = a.site_key.clone();
+                            let name = if a.title.is_empty() { a.site_key.clone() } else { a.title.clone() };
+                            let typed = RwSignal::new(a.paid_countries.clone().map(|c| c.join(", ")).unwrap_or_default());
+                            view! {
+                                <form class="inline" on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    grant_countries(key.clone(), typed.get_untracked());
+                                }>
+                                    <input type="text" size="8" placeholder="GB, IN" data-testid="paid-countries"
+                                        aria-label=format!("Countries {name} may send codes to")
+                                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
+                                    <button type="submit">"Save"</button>
+                                </form>
+                            }
+                        })}</td>
+                        <td>{a.account_id.is_some().then(|| {
+                            let (key, suspended) = (a.site_key.clone(), a.suspended);
+                            let name = if a.title.is_empty() { a.site_key.clone() } else { a.title.clone() };
+                            let label = if suspended { format!("Lift the suspension of {name}") } else { format!("Suspend {name}") };
+                            view! {
+                                <button type="button" data-testid="suspend-activity" aria-label=label
+                                    on:click=move |_| suspend(key.clone(), !suspended)>
+                                    {if suspended { "Lift the suspension" } else { "Suspend" }}
+                                </button>
+                            }
+                        })}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table>

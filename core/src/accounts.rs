@@ -154,12 +154,16 @@ pub fn history_read_counter(account_id: &str) -> (String, crate::throttle::Rule)
     )
 }
 
+/// What a suspended account's activities, or a suspended activity, keep: the free missed call,
+/// so it spends nothing and its visitors still verify.
+pub const SUSPENDED_CHANNELS: [Channel; 1] = [Channel::MissedCall];
+
 /// The channels an activity of `account` may keep: those granted, and the free missed call
 /// alone while the account is suspended (it stops spending, and its visitors still verify).
 /// Never none: a grant list is never empty, and the missed call is the floor.
 pub fn allowed_channels(account: &Account, offered: &[Channel]) -> Vec<Channel> {
     let granted = if account.is_suspended() {
-        vec![Channel::MissedCall]
+        SUSPENDED_CHANNELS.to_vec()
     } else {
         account.channels()
     };

@@ -1,12 +1,14 @@
-//! Alerts nobody else sends: an activity whose conversion in a country collapses while its
-//! sends climb (the signature of SMS pumping: a script makes us text premium or fake numbers
+//! Alerts nobody else sends: an activity whose conversion in a country or a number block
+//! (`events::block_of`) collapses while its sends climb (the signature of SMS pumping: a script makes us text premium or fake numbers
 //! that never verify), and a code channel whose deliveries have stopped (a provider's outage).
 //!
 //! **Each activity is compared with its own recent past**, never with a global figure: a shop
 //! whose visitors verify 40 % of the time is not alarming, one that verified 80 % all week and
 //! 5 % today is. The thresholds, and why:
 //!
-//! - Pumping, per activity and country, over the last 24 hours against the 7 days before:
+//! - Pumping, per activity and country, and per activity and number block (a pumper rents a
+//!   block of premium numbers: inside a country of honest visitors it is a small share that
+//!   the country's figures can hide), over the last 24 hours against the 7 days before:
 //!   at least [`PUMPING_MIN_SENDS`] code sends (fewer is noise), at least
 //!   [`PUMPING_RISE`] times the country's daily average (sends rise), and a conversion (verified
 //!   per send) under [`PUMPING_DROP`] of its own level over those 7 days. A country with too
@@ -17,7 +19,7 @@
 //!   delivered at least [`OUTAGE_BASELINE_RATE`] of [`BASELINE_MIN_SENDS`] or more.
 //!
 //! An alert is raised once while it holds (its key names the activity, the kind and the
-//! country or channel) and is told to the owner on the console and as a signed event to the
+//! country, block or channel) and is told to the owner on the console and as a signed event to the
 //! activity's callback URL.
 
 use crate::events::Value;
@@ -40,7 +42,7 @@ pub struct WindowRow {
     pub site_key: String,
     /// `recent` (the window judged) or `before` (the 7 days before it).
     pub window: String,
-    /// The country (pumping) or the channel (outages).
+    /// The country or number block (pumping), or the channel (outages).
     pub key: Option<String>,
     pub sent: u64,
     pub delivered: u64,
@@ -50,7 +52,7 @@ pub struct WindowRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
-    /// Sends rising, conversion collapsing, in one country.
+    /// Sends rising, conversion collapsing, in one country or number block.
     Pumping,
     /// A code channel's deliveries have stopped.
     DeliveryStopped,
@@ -70,15 +72,16 @@ impl AlertKind {
 pub struct Alert {
     pub site_key: String,
     pub kind: AlertKind,
-    /// The country (pumping) or channel (a stopped delivery).
+    /// The country or number block (`+447400`: pumping), or the channel (a stopped delivery).
     pub key: String,
     /// What was seen, for people.
     pub summary: String,
 }
 
-/// The queries the alert job runs at `now`: code sends per country over the last day and the
-/// week before, and per code channel over the last hour and the week before.
-pub fn queries(now: Timestamp) -> [(&'static str, Vec<Value>); 2] {
+/// The queries the alert job runs at `now`, each answering [`WindowRow`]s: code sends per
+/// country over the last day and the week before, per code channel over the last hour and the
+/// week before, and per number block as per country.
+pub fn queries(now: Timestamp) -> [(&'static str, Vec<Value>); 3] {
     let day = now.millis().saturating_sub(86_400_000);
     let hour = now.millis().saturating_sub(3_600_000);
     let week_before = |start: u64| start.saturating_sub(BASELINE_DAYS * 86_400_000);
@@ -89,7 +92,11 @@ pub fn queries(now: Timestamp) -> [(&'static str, Vec<Value>); 2] {
             Value::Int(now.millis() as i64),
         ]
     };
-    [(BY_COUNTRY, bind(day)), (BY_CHANNEL, bind(hour))]
+    [
+        (BY_COUNTRY, bind(day)),
+        (BY_CHANNEL, bind(hour)),
+        (BY_BLOCK, bind(day)),
+    ]
 }
 
 /// `provider IS NOT NULL`: a code a provider was paid to carry (a missed call's "sent" is the
@@ -101,6 +108,14 @@ const BY_COUNTRY: &str =
     SUM(kind = 'verified' AND channel != 'missed_call') AS verified \
     FROM events WHERE at >= ?2 AND at < ?3 AND kind IN ('sent', 'delivered', 'verified') \
     GROUP BY site_key, window, country";
+
+const BY_BLOCK: &str =
+    "SELECT site_key, CASE WHEN at >= ?1 THEN 'recent' ELSE 'before' END AS window, \
+    number_block AS key, \
+    SUM(kind = 'sent' AND provider IS NOT NULL) AS sent, SUM(kind = 'delivered') AS delivered, \
+    SUM(kind = 'verified' AND channel != 'missed_call') AS verified \
+    FROM events WHERE at >= ?2 AND at < ?3 AND kind IN ('sent', 'delivered', 'verified') \
+    AND number_block IS NOT NULL GROUP BY site_key, window, number_block";
 
 const BY_CHANNEL: &str =
     "SELECT site_key, CASE WHEN at >= ?1 THEN 'recent' ELSE 'before' END AS window, \
@@ -136,10 +151,24 @@ fn rate(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// The alerts `by_country` and `by_channel` (the rows of [`queries`]) call for.
-pub fn judge(by_country: &[WindowRow], by_channel: &[WindowRow]) -> Vec<Alert> {
+/// The alerts the rows of [`queries`] call for.
+pub fn judge(
+    by_country: &[WindowRow],
+    by_channel: &[WindowRow],
+    by_block: &[WindowRow],
+) -> Vec<Alert> {
+    let mut alerts = pumping(by_country, |country| format!("{country} numbers"));
+    alerts.extend(pumping(by_block, |block| {
+        format!("numbers starting {block}")
+    }));
+    alerts.extend(stopped(by_channel));
+    alerts
+}
+
+/// Pumping per country or block: `what` names the numbers for people.
+fn pumping(rows: &[WindowRow], what: impl Fn(&str) -> String) -> Vec<Alert> {
     let mut alerts = Vec::new();
-    for (site, country, recent, before) in pairs(by_country) {
+    for (site, country, recent, before) in pairs(rows) {
         let Some(r) = recent else { continue };
         let (b_sent, b_verified) = before.map_or((0, 0), |b| (b.sent, b.verified));
         let daily = b_sent as f64 / BASELINE_DAYS as f64;
@@ -156,14 +185,21 @@ pub fn judge(by_country: &[WindowRow], by_channel: &[WindowRow]) -> Vec<Alert> {
                 kind: AlertKind::Pumping,
                 key: country.to_owned(),
                 summary: format!(
-                    "{} codes sent to {country} numbers in the last 24 hours ({daily:.0} a day before), {:.0}% verified ({:.0}% over the week before): someone may be pumping SMS through your form.",
+                    "{} codes sent to {} in the last 24 hours ({daily:.0} a day before), {:.0}% verified ({:.0}% over the week before): someone may be pumping SMS through your form.",
                     r.sent,
+                    what(country),
                     now_rate * 100.0,
                     rate(b_verified, b_sent) * 100.0
                 ),
             });
         }
     }
+    alerts
+}
+
+/// A code channel whose deliveries stopped.
+fn stopped(by_channel: &[WindowRow]) -> Vec<Alert> {
+    let mut alerts = Vec::new();
     for (site, channel, recent, before) in pairs(by_channel) {
         let (Some(r), Some(b)) = (recent, before) else {
             continue;

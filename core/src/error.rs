@@ -93,6 +93,8 @@ pub enum ApiError {
     TooManyActivities(u32),
     #[error("This account is suspended. Please contact the operator.")]
     AccountSuspended,
+    #[error("The operator has suspended this activity. Please contact the operator.")]
+    ActivitySuspended,
     #[error("This needs the operator's account.")]
     OperatorOnly,
     #[error("The console's history is not reachable right now. Please try again.")]
@@ -109,7 +111,7 @@ pub enum ApiError {
 impl ApiError {
     /// The codes only the console's API answers (`/console/api`, in English): the widget never
     /// meets them, so its catalogs need no words for them.
-    pub const CONSOLE_ONLY: [&'static str; 8] = [
+    pub const CONSOLE_ONLY: [&'static str; 9] = [
         "sign_in_required",
         "channel_not_granted",
         "too_many_activities",
@@ -118,6 +120,7 @@ impl ApiError {
         "history_unavailable",
         "too_many_test_callbacks",
         "history_rate_limited",
+        "activity_suspended",
     ];
 
     pub fn code(&self) -> &'static str {
@@ -159,6 +162,7 @@ impl ApiError {
             ApiError::ChannelNotGranted(_) => "channel_not_granted",
             ApiError::TooManyActivities(_) => "too_many_activities",
             ApiError::AccountSuspended => "account_suspended",
+            ApiError::ActivitySuspended => "activity_suspended",
             ApiError::OperatorOnly => "operator_only",
             ApiError::HistoryUnavailable => "history_unavailable",
             ApiError::TooManyTestCallbacks(_) => "too_many_test_callbacks",
@@ -201,6 +205,7 @@ impl ApiError {
             ApiError::ChannelNotGranted(_)
             | ApiError::TooManyActivities(_)
             | ApiError::AccountSuspended
+            | ApiError::ActivitySuspended
             | ApiError::OperatorOnly => 403,
             ApiError::OriginNotAllowed
             | ApiError::SandboxDisabled

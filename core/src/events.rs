@@ -73,6 +73,26 @@ pub struct NumberMark {
     pub hash: String,
     pub country: Option<String>,
     pub last_two: String,
+    /// The block the number belongs to (see [`block_of`]), where pumping is watched for.
+    pub block: String,
+}
+
+/// Digits a number's block leaves out: a block is a million numbers (in the UK, `+447400`
+/// is a mobile operator's allocation), the size of the ranges premium-rate and pumped numbers
+/// are rented in. With the last two digits kept for the log, four digits stay unknown: the
+/// history names no one.
+pub const BLOCK_HIDDEN_DIGITS: usize = 6;
+
+/// `+` and the number's digits without its last [`BLOCK_HIDDEN_DIGITS`] (and never fewer than
+/// one digit).
+pub fn block_of(phone: &E164) -> String {
+    let digits = phone.digits();
+    let kept = digits
+        .len()
+        .saturating_sub(BLOCK_HIDDEN_DIGITS)
+        .max(1)
+        .min(digits.len());
+    format!("+{}", &digits[..kept])
 }
 
 /// `key` is the deployment's token key; the hash key is derived from it so that no other use
@@ -84,6 +104,7 @@ pub fn mark(key: &[u8], phone: &E164) -> NumberMark {
         hash: hex(&hmac(&derived, &[phone.as_str().as_bytes()])[..16]),
         country: phone.region(),
         last_two: digits[digits.len().saturating_sub(2)..].to_owned(),
+        block: block_of(phone),
     }
 }
 
@@ -130,7 +151,8 @@ impl From<Option<i64>> for Value {
 /// The statement every event is written with; [`Event::values`] binds it.
 pub const INSERT: &str = "INSERT INTO events (at, site_key, verification_id, kind, channel, \
     country, number_hash, last_two, provider, detail, cost_micros, currency, \
-    client_transaction_id, secs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    client_transaction_id, secs, number_block) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 impl Event {
     fn of(session: &Session, mark: &NumberMark, kind: Kind, at: Timestamp) -> Event {
@@ -167,6 +189,7 @@ impl Event {
             self.currency.clone().into(),
             self.client_transaction_id.clone().into(),
             self.secs.map(|s| s as i64).into(),
+            number.map(|n| n.block.clone()).into(),
         ]
     }
 }

@@ -19,10 +19,11 @@ pub async fn watch(env: &Env) {
 
 async fn run(env: &Env) -> crate::error::Outcome<()> {
     let t = now();
-    let [(country_sql, country_values), (channel_sql, channel_values)] = alerts::queries(t);
-    let by_country: Vec<WindowRow> = history::rows(env, country_sql, &country_values).await?;
-    let by_channel: Vec<WindowRow> = history::rows(env, channel_sql, &channel_values).await?;
-    let judged = alerts::judge(&by_country, &by_channel);
+    let [by_country, by_channel, by_block] = alerts::queries(t);
+    let by_country: Vec<WindowRow> = history::rows(env, by_country.0, &by_country.1).await?;
+    let by_channel: Vec<WindowRow> = history::rows(env, by_channel.0, &by_channel.1).await?;
+    let by_block: Vec<WindowRow> = history::rows(env, by_block.0, &by_block.1).await?;
+    let judged = alerts::judge(&by_country, &by_channel, &by_block);
     if judged.is_empty() {
         return Ok(());
     }

@@ -322,6 +322,27 @@ pub fn report_sizes() -> Result<(), String> {
         "  {:<50} {raw:>9} B / {z:>8} B",
         "edge/build/index_bg.wasm (worker)"
     );
+    // The console: only site owners and the operator download it, so it has no budget; its
+    // figure is here so a change that grows it is seen.
+    let mut console = 0;
+    let dir = root.join("edge/public/console");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for f in files {
+        let (raw, z) = gz(&f)?;
+        console += z;
+        let name = format!(
+            "edge/public/console/{}",
+            f.file_name().unwrap_or_default().to_string_lossy()
+        );
+        println!("  {name:<50} {raw:>9} B / {z:>8} B");
+    }
+    println!("  {:<50} {:>9}   / {console:>8} B", "console total", "");
     Ok(())
 }
 

@@ -216,3 +216,16 @@ fn refusals_become_rows_at_a_bounded_rate_and_never_for_test_keys() {
     assert!(s.admit("rp_site_a", T0.plus_secs(60)), "a new minute");
     assert!(!s.admit(crate::test_keys::SITE_VERIFIES, T0));
 }
+
+#[test]
+fn a_numbers_block_leaves_out_its_last_six_digits() {
+    let uk = crate::phone::normalise("+447400123456", None).unwrap();
+    assert_eq!(block_of(&uk), "+447400");
+    assert_eq!(mark(KEY, &uk).block, "+447400");
+    // Never empty, never the whole number, for the shortest numbers too.
+    let short = crate::phone::normalise("+2901234", None);
+    if let Ok(n) = short {
+        let b = block_of(&n);
+        assert!(b.len() >= 2 && b.len() < n.as_str().len(), "{b}");
+    }
+}

@@ -20,7 +20,7 @@ use crate::sites;
 use futures_util::future::join_all;
 use ringproof_api::console::{
     ActivityFigures, ActivityView, BreakerStatus, CreatedActivity, Deployment, Elevate, Grant,
-    Insights, LoggedVerification, ProviderStatus, SentRequest, SignIn, TestCallback,
+    Insights, LoggedVerification, ProviderStatus, SentRequest, SignIn, Suspension, TestCallback,
 };
 use ringproof_api::{SiteInput, SiteUpdate};
 use ringproof_core::accounts::{self, Account};
@@ -79,12 +79,24 @@ pub async fn handle(
         (Get, ["activities"]) => list(ctx, &account).await,
         (Post, ["activities"]) => create(req, ctx, &account).await,
         (Get, ["activities", key]) => {
-            let site = owned(ctx, &account, key).await?;
-            Ok(http::json(200, &activity(ctx, &site)))
+            let owned = owned(ctx, &account, key).await?;
+            Ok(http::json(
+                200,
+                &activity(ctx, &owned.site, owned.suspended),
+            ))
         }
+        (Patch, ["activities", key, "suspension"]) if operator => suspend(req, ctx, key).await,
+        (Patch, ["activities", _, "suspension"]) => Err(ApiError::OperatorOnly),
+        (Patch, ["activities", key, "limits"]) if operator => set_limits(req, ctx, key).await,
+        (Patch, ["activities", _, "limits"]) => Err(ApiError::OperatorOnly),
         (Patch, ["activities", key]) => {
-            let current = owned(ctx, &account, key).await?;
+            let owned = owned(ctx, &account, key).await?;
             writable(&account)?;
+            // What a suspended activity offers is the operator's to change back.
+            if owned.suspended {
+                return Err(ApiError::ActivitySuspended);
+            }
+            let current = owned.site;
             let change: SiteUpdate = parse_json(&http::body_text(req).await?)?;
             if let Some(channels) = &change.channels {
                 account.may_offer(channels)?;
@@ -104,10 +116,10 @@ pub async fn handle(
             // The grant as D1 has it now, whatever this location's KV still remembers.
             site.channels = accounts::allowed_channels(&account, &site.channels);
             sites::save(ctx.env, &site).await?;
-            Ok(http::json(200, &activity(ctx, &site)))
+            Ok(http::json(200, &activity(ctx, &site, false)))
         }
         (Delete, ["activities", key]) => {
-            let site = owned(ctx, &account, key).await?;
+            let site = owned(ctx, &account, key).await?.site;
             sites::remove(ctx.env, &site).await?;
             history::run(
                 ctx.env,
@@ -123,17 +135,17 @@ pub async fn handle(
             ))
         }
         (Post, ["activities", key, "rotate-secret"]) => {
-            let mut site = owned(ctx, &account, key).await?;
+            let mut site = owned(ctx, &account, key).await?.site;
             writable(&account)?;
             Ok(http::json(200, &sites::rotate(ctx.env, &mut site).await?))
         }
         (Get, ["activities", key, "insights"]) => {
-            let site = owned(ctx, &account, key).await?;
+            let site = owned(ctx, &account, key).await?.site;
             reading(ctx, &account).await?;
             insights(ctx, &site).await
         }
         (Post, ["activities", key, "test-callback"]) => {
-            let site = owned(ctx, &account, key).await?;
+            let site = owned(ctx, &account, key).await?.site;
             writable(&account)?;
             let (counter, rule) = accounts::test_callback_counter(&account.id);
             if let Err(wait) = ThrottleStub::named(ctx.env, counter).take(rule).await? {
@@ -142,7 +154,7 @@ pub async fn handle(
             test_callback(ctx, &site).await
         }
         (Post, ["activities", key, "callbacks", verification, "again"]) => {
-            let site = owned(ctx, &account, key).await?;
+            let site = owned(ctx, &account, key).await?.site;
             writable(&account)?;
             let stub = CallbackStub::named(ctx.env, *verification);
             // Another site's delivery reads as none at all.
@@ -157,7 +169,7 @@ pub async fn handle(
             Ok(http::json(200, &serde_json::json!({ "again": again })))
         }
         (Get, ["activities", key, "verifications"]) => {
-            let site = owned(ctx, &account, key).await?;
+            let site = owned(ctx, &account, key).await?.site;
             reading(ctx, &account).await?;
             log(ctx, &site).await
         }
@@ -300,68 +312,79 @@ async fn reading(ctx: &Ctx<'_>, account: &Account) -> Outcome<()> {
     }
 }
 
+/// An owner's activity: the site as KV has it, and what D1 records of it.
+struct Owned {
+    site: Site,
+    suspended: bool,
+}
+
 /// The owner's activity `key`; any other (another account's, the operator's, a test key,
 /// none at all) is `not_found`, so an owner learns nothing about keys that are not theirs.
-async fn owned(ctx: &Ctx<'_>, account: &Account, key: &str) -> Outcome<Site> {
+async fn owned(ctx: &Ctx<'_>, account: &Account, key: &str) -> Outcome<Owned> {
     let site = kv::get(ctx.env, &SiteByKey(key))
         .await?
         .filter(|s| s.owner.as_deref() == Some(account.id.as_str()))
         .ok_or(ApiError::NotFound)?;
     // D1 is the record of who owns what: a site the operator deleted, still in a location's
     // KV for a minute, is gone, and a change must not bring it back.
-    let rows: Vec<Owned> = history::rows(
+    let rows: Vec<ActivityRow> = history::rows(
         ctx.env,
-        "SELECT site_key FROM activities WHERE site_key = ?1 AND account_id = ?2",
+        "SELECT site_key, suspended FROM activities WHERE site_key = ?1 AND account_id = ?2",
         &[
             Value::Text(site.site_key.clone()),
             Value::Text(account.id.clone()),
         ],
     )
     .await?;
-    if rows.is_empty() {
-        return Err(ApiError::NotFound);
-    }
-    Ok(site)
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    Ok(Owned {
+        suspended: row.suspended != 0,
+        site,
+    })
 }
 
-fn activity(ctx: &Ctx<'_>, site: &Site) -> ActivityView {
+fn activity(ctx: &Ctx<'_>, site: &Site, suspended: bool) -> ActivityView {
     ActivityView {
         site: admin::view(site),
         snippets: accounts::snippets(&ctx.base, &site.site_key),
+        suspended,
     }
 }
 
+/// A row of `activities`, as the console reads it.
 #[derive(serde::Deserialize)]
-struct Owned {
+struct ActivityRow {
     site_key: String,
+    #[serde(default)]
+    suspended: i64,
 }
 
-async fn owned_keys(ctx: &Ctx<'_>, account: &Account) -> Outcome<Vec<String>> {
-    let rows: Vec<Owned> = history::rows(
+async fn owned_rows(ctx: &Ctx<'_>, account: &Account) -> Outcome<Vec<ActivityRow>> {
+    history::rows(
         ctx.env,
-        "SELECT site_key FROM activities WHERE account_id = ?1 ORDER BY created_at",
+        "SELECT site_key, suspended FROM activities WHERE account_id = ?1 ORDER BY created_at",
         &[Value::Text(account.id.clone())],
     )
-    .await?;
-    Ok(rows.into_iter().map(|r| r.site_key).collect())
+    .await
 }
 
 async fn list(ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
     // D1 already said these are the account's: one round of KV reads, side by side.
-    let keys = owned_keys(ctx, account).await?;
+    let rows = owned_rows(ctx, account).await?;
     let sites = join_all(
-        keys.iter()
-            .map(|key| async move { kv::get(ctx.env, &SiteByKey(key)).await }),
+        rows.iter()
+            .map(|row| async move { kv::get(ctx.env, &SiteByKey(&row.site_key)).await }),
     )
     .await
     .into_iter()
     .collect::<Result<Vec<_>, _>>()?;
-    let views: Vec<ActivityView> = sites
-        .into_iter()
-        .flatten()
+    let views: Vec<ActivityView> = rows
+        .iter()
+        .zip(sites)
         // A site deleted by the operator leaves its row behind: it is simply not listed.
-        .filter(|site| site.owner.as_deref() == Some(account.id.as_str()))
-        .map(|site| activity(ctx, &site))
+        .filter_map(|(row, site)| Some((row, site?)))
+        .filter(|(_, site)| site.owner.as_deref() == Some(account.id.as_str()))
+        .map(|(row, site)| activity(ctx, &site, row.suspended != 0))
         .collect();
     Ok(http::json(200, &views))
 }
@@ -492,8 +515,14 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
     let insights = figures(ctx, insights::ALL_SITES, period, t).await?;
     let per_site: Vec<insights::SiteRow> =
         history::query(ctx.env, &insights::per_site_query(period, t)).await?;
-    let owners: Vec<Owner> =
-        history::rows(ctx.env, "SELECT site_key, account_id FROM activities", &[]).await?;
+    let owners: Vec<Owner> = history::rows(
+        ctx.env,
+        "SELECT site_key, account_id, suspended FROM activities",
+        &[],
+    )
+    .await?;
+    let owners: std::collections::BTreeMap<&str, &Owner> =
+        owners.iter().map(|o| (o.site_key.as_str(), o)).collect();
     let sites = join_all(
         per_site
             .iter()
@@ -509,9 +538,11 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
         activities.push(ActivityFigures {
             title: site.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
             account_id: owners
-                .iter()
-                .find(|o| o.site_key == row.site_key)
+                .get(row.site_key.as_str())
                 .map(|o| o.account_id.clone()),
+            suspended: owners
+                .get(row.site_key.as_str())
+                .is_some_and(|o| o.suspended != 0),
             started: row.started,
             verified: row.verified,
             cost: insights::money(row.cost_micros.unwrap_or(0)),
@@ -520,6 +551,7 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
                 .as_ref()
                 .map(|l| ringproof_core::limits::format_micros(l.daily_spend_cap_micros))
                 .unwrap_or_default(),
+            paid_countries: limits.as_ref().and_then(|l| l.paid_countries.clone()),
             spend_currency: limits.map(|l| l.spend_currency).unwrap_or_default(),
             site_key: row.site_key,
         });
@@ -567,6 +599,86 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
 struct Owner {
     site_key: String,
     account_id: String,
+    #[serde(default)]
+    suspended: i64,
+}
+
+/// `PATCH /console/api/activities/{key}/limits` `{paid_countries?, daily_spend_cap?, ...}`:
+/// the operator grants one self-service activity more (countries where it may send codes, a
+/// spend cap, counts). The fields given replace the activity's; the others stay.
+async fn set_limits(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Response> {
+    let given: serde_json::Map<String, serde_json::Value> =
+        parse_json(&http::body_text(req).await?)?;
+    let owned: Vec<ActivityRow> = history::rows(
+        ctx.env,
+        "SELECT site_key, suspended FROM activities WHERE site_key = ?1",
+        &[Value::Text(key.to_owned())],
+    )
+    .await?;
+    if owned.is_empty() {
+        // The operator's own sites are changed through the admin API.
+        return Err(ApiError::NotFound);
+    }
+    let current = kv::get(ctx.env, &SiteByKey(key))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut limits = serde_json::to_value(&current.limits)
+        .map_err(|e| ApiError::Internal(format!("limits of {key}: {e}")))?;
+    if let Some(set) = limits.as_object_mut() {
+        set.extend(given);
+    }
+    let limits = serde_json::from_value(limits)
+        .map_err(|e| ApiError::InvalidRequest(format!("limits: {e}")))?;
+    let change = SiteUpdate {
+        limits: Some(limits),
+        ..Default::default()
+    };
+    let site = admin::update(
+        &current,
+        change,
+        deployment(ctx.env),
+        &mut CryptoRng,
+        &site_secret_key(ctx.env)?,
+    )?;
+    sites::save(ctx.env, &site).await?;
+    let suspended = owned.first().is_some_and(|r| r.suspended != 0);
+    Ok(http::json(200, &activity(ctx, &site, suspended)))
+}
+
+/// `PATCH /console/api/activities/{key}/suspension` `{suspended}`: the operator suspends one
+/// self-service activity (it keeps only the free missed call, and its owner cannot change it)
+/// or lifts the suspension (the owner turns paid channels on again).
+async fn suspend(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Response> {
+    let change: Suspension = parse_json(&http::body_text(req).await?)?;
+    let rows: Vec<ActivityRow> = history::rows(
+        ctx.env,
+        "SELECT site_key, suspended FROM activities WHERE site_key = ?1",
+        &[Value::Text(key.to_owned())],
+    )
+    .await?;
+    if rows.is_empty() {
+        // The operator's own sites are changed through the admin API.
+        return Err(ApiError::NotFound);
+    }
+    let mut site = kv::get(ctx.env, &SiteByKey(key))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    history::run(
+        ctx.env,
+        &[(
+            "UPDATE activities SET suspended = ?2 WHERE site_key = ?1",
+            vec![
+                Value::Text(key.to_owned()),
+                Value::Int(i64::from(change.suspended)),
+            ],
+        )],
+    )
+    .await?;
+    if change.suspended {
+        site.channels = accounts::SUSPENDED_CHANNELS.to_vec();
+        sites::save(ctx.env, &site).await?;
+    }
+    Ok(http::json(200, &activity(ctx, &site, change.suspended)))
 }
 
 async fn log(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
@@ -677,8 +789,8 @@ async fn grant(req: &mut Request, ctx: &Ctx<'_>, id: &str) -> Outcome<Response> 
     let updated = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
     // A channel taken back, or a suspension, leaves every activity of the account at once:
     // a suspended account's activities keep only the free missed call.
-    for key in owned_keys(ctx, &updated).await? {
-        let Some(mut site) = kv::get(ctx.env, &SiteByKey(&key)).await? else {
+    for row in owned_rows(ctx, &updated).await? {
+        let Some(mut site) = kv::get(ctx.env, &SiteByKey(&row.site_key)).await? else {
             continue;
         };
         let kept = accounts::allowed_channels(&updated, &site.channels);

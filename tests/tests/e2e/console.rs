@@ -2,9 +2,12 @@
 //! verification on the console's own site; its session is a cookie; an owner reaches only
 //! their own activities; the history in D1 counts what visitors did and keeps no number.
 
-use crate::{inbound_number, signed, unique_ctid, visitor_e164, Ctx, Scenario, ORIGIN};
+use crate::{
+    inbound_number, signed, unique_ctid, visitor_e164, visitor_phone, Ctx, Scenario, ORIGIN,
+};
 use ringproof_tests::browser::Device;
 use ringproof_tests::console_page::ConsolePage;
+use ringproof_tests::fake_providers::SmsOutcome;
 use ringproof_tests::harness::OPERATOR_NUMBER;
 use ringproof_tests::http::{self, Reply};
 use serde_json::{json, Value};
@@ -476,17 +479,147 @@ fn the_console_counts_what_visitors_did(ctx: &Ctx) {
             .any(|a| a["account_id"] == owner.id()),
         "{all}"
     );
+    let every = json!(["missed_call", "flash_call", "sms", "voice_call"]);
     let granted = operator.patch(
         &format!("/accounts/{}", owner.id()),
-        json!({"channels": ["missed_call", "sms"]}),
+        json!({ "channels": every }),
     );
     assert_eq!(granted.status, 200, "{}", granted.body);
-    let after = owner.patch(&path, json!({"channels": ["missed_call", "sms"]}));
+    let after = owner.patch(&path, json!({ "channels": every }));
     assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.json()["site"]["channels"], every);
+    // Codes go only to the countries the operator grants the activity (none until then).
+    let limits = format!("{path}/limits");
     assert_eq!(
-        after.json()["site"]["channels"],
-        json!(["missed_call", "sms"])
+        owner
+            .patch(&limits, json!({"paid_countries": ["GB"]}))
+            .error_code(),
+        "operator_only"
     );
+    let refused = ctx.create(
+        json!({"site_key": key, "phone": visitor_phone(), "channel": "sms"}),
+        Some(ORIGIN),
+    );
+    assert_eq!(
+        refused.error_code(),
+        "paid_channel_not_allowed",
+        "{}",
+        refused.body
+    );
+    let r = operator.patch(&limits, json!({"paid_countries": ["GB"]}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["site"]["limits"]["paid_countries"],
+        json!(["GB"]),
+        "{}",
+        r.body
+    );
+    // Every paid channel through the owner's activity, as a visitor does it: the code the
+    // phone got, and the SMS's delivery report with TeleSign's price. The console counts each
+    // channel, and what the verified numbers cost.
+    for channel in ["sms", "flash_call", "voice_call"] {
+        let r = ctx.create(
+            json!({"site_key": key, "phone": visitor_phone(), "channel": channel}),
+            Some(ORIGIN),
+        );
+        assert_eq!(r.status, 201, "{channel}: {}", r.body);
+        let id = r.json()["verification_id"].as_str().unwrap().to_owned();
+        let got = eventually(&format!("the phone's {channel}"), || {
+            match ctx.edge.fakes.last_message(visitor_e164()) {
+                Some(m) if m.channel == channel => {
+                    Ok(json!({"code": m.code, "reference": m.reference}))
+                }
+                other => Err(format!("{other:?}")),
+            }
+        });
+        let checked = ctx.act(&id, "check", json!({ "code": got["code"] }));
+        assert_eq!(checked.status, 200, "{channel}: {}", checked.body);
+        eventually(&format!("{channel} verified"), || {
+            let v = ctx.status(&id);
+            (v["status"] == "verified")
+                .then_some(v.clone())
+                .ok_or_else(|| v.to_string())
+        });
+        if channel == "sms" {
+            let reference = got["reference"].as_str().unwrap();
+            ctx.edge
+                .fakes
+                .fire_sms(reference, SmsOutcome::Delivered)
+                .unwrap();
+        }
+    }
+    let every_channel = eventually("every channel and its cost", || {
+        let i = owner
+            .get(&format!("/activities/{key}/insights?days=7"))
+            .json();
+        let verified = |c: &str| {
+            i["by_channel"]
+                .as_array()
+                .and_then(|a| a.iter().find(|r| r["key"] == c))
+                .map(|r| r["verified"].clone())
+        };
+        let counted = ["sms", "flash_call", "voice_call"]
+            .iter()
+            .all(|c| verified(c) == Some(json!(1)));
+        // TeleSign's price for the SMS; a flash call's provider may add its own.
+        let paid = i["spend"].as_array().is_some_and(|spend| {
+            spend.iter().any(|s| {
+                s["currency"] == "USD"
+                    && s["total"].as_str().and_then(|t| t.parse::<f64>().ok()) >= Some(0.5112)
+            })
+        });
+        (counted && paid)
+            .then_some(i.clone())
+            .ok_or_else(|| i.to_string())
+    });
+    assert_eq!(every_channel["funnel"]["verified"], 4, "{every_channel}");
+    assert!(
+        every_channel["spend"].to_string().contains("per_verified"),
+        "{every_channel}"
+    );
+
+    // The operator suspends this one activity: it keeps the free missed call, its owner cannot
+    // change it, and the operator's view says so. Lifted, the owner may offer the rest again.
+    let suspension = format!("{path}/suspension");
+    assert_eq!(
+        owner
+            .patch(&suspension, json!({"suspended": true}))
+            .error_code(),
+        "operator_only"
+    );
+    let r = operator.patch(&suspension, json!({"suspended": true}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let shown = owner.get(&path).json();
+    assert_eq!(
+        (&shown["suspended"], &shown["site"]["channels"]),
+        (&json!(true), &json!(["missed_call"])),
+        "{shown}"
+    );
+    assert_eq!(
+        owner
+            .patch(&path, json!({ "channels": every }))
+            .error_code(),
+        "activity_suspended"
+    );
+    let paid = ctx.create(
+        json!({"site_key": key, "phone": visitor_phone(), "channel": "sms"}),
+        Some(ORIGIN),
+    );
+    assert_eq!(paid.error_code(), "channel_not_available", "{}", paid.body);
+    let whole = operator.get("/deployment?days=7").json();
+    assert!(
+        whole["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["site_key"] == key.as_str() && a["suspended"] == true),
+        "{whole}"
+    );
+    let r = operator.patch(&suspension, json!({"suspended": false}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let lifted = owner.patch(&path, json!({ "channels": every }));
+    assert_eq!(lifted.status, 200, "{}", lifted.body);
+    assert_eq!(lifted.json()["suspended"], false);
     // Taken back, the channel leaves the owner's activities at once; none at all is refused.
     let revoked = operator.patch(
         &format!("/accounts/{}", owner.id()),
@@ -544,6 +677,11 @@ fn the_history_keeps_no_number_and_forgets_after_ninety_days(ctx: &Ctx) {
     assert_eq!(
         rows[0]["last_two"],
         &visitor_e164()[visitor_e164().len() - 2..]
+    );
+    // Its block, for the pumping alerts: a million numbers wide.
+    assert_eq!(
+        rows[0]["number_block"],
+        &visitor_e164()[..visitor_e164().len() - 6]
     );
 
     // An event 100 days old: the daily job rolls its day up, then drops it; today's stay.
@@ -792,10 +930,21 @@ fn an_owner_tests_their_callback_and_sends_a_failed_one_again(ctx: &Ctx) {
 
 /// `n` rows of `kind` for `site` at `at` (ms), each a verification of its own, as the edge
 /// writes them: a history a test could not make with real sends in a minute.
+/// `n` events of `kind`, as the edge writes them; the flood's numbers are all in one block,
+/// the week's are spread over the country.
 fn history_rows(site: &str, tag: &str, kind: &str, channel: &str, n: u32, at: u64) -> Vec<String> {
     let provider = if kind == "sent" { "'telesign'" } else { "NULL" };
     (0..n)
-        .map(|i| format!("({at}, '{site}', '{tag}-{i}', '{kind}', '{channel}', 'GB', {provider})"))
+        .map(|i| {
+            let block = if tag == "flood" {
+                "+447400".to_owned()
+            } else {
+                format!("+4477{:02}", i % 100)
+            };
+            format!(
+                "({at}, '{site}', '{tag}-{i}', '{kind}', '{channel}', 'GB', {provider}, '{block}')"
+            )
+        })
         .collect()
 }
 
@@ -817,8 +966,7 @@ fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
         ));
     }
     let (pumped, stopped) = (&sites[0], &sites[1]);
-    ctx.receiver
-        .plan(&path, &[Answer::Status(200), Answer::Status(200)]);
+    ctx.receiver.plan(&path, &[Answer::Status(200); 3]);
     // A week of SMS codes that mostly verified; then, today, a flood that does not (Pumped),
     // and an hour of codes not one of which arrived (Stopped).
     let day: u64 = 86_400_000;
@@ -868,7 +1016,7 @@ fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
     for chunk in rows.chunks(200) {
         ctx.edge
             .d1(&format!(
-                "INSERT INTO events (at, site_key, verification_id, kind, channel, country, provider) VALUES {}",
+                "INSERT INTO events (at, site_key, verification_id, kind, channel, country, provider, number_block) VALUES {}",
                 chunk.join(", ")
             ))
             .unwrap();
@@ -878,7 +1026,8 @@ fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
         assert_eq!(r.status, 200, "{}", r.body);
     };
     fire();
-    let told = ctx.receiver.wait_for(&path, 2, Duration::from_secs(20));
+    // Pumped: in its country and in the block the flood went to; Stopped: its channel.
+    let told = ctx.receiver.wait_for(&path, 3, Duration::from_secs(20));
     let mut kinds = Vec::new();
     for got in &told {
         let body: Value = serde_json::from_str(&got.body).unwrap();
@@ -905,6 +1054,7 @@ fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
     kinds.sort();
     let mut want = vec![
         (pumped.0.clone(), "pumping".to_owned()),
+        (pumped.0.clone(), "pumping".to_owned()),
         (stopped.0.clone(), "delivery_stopped".to_owned()),
     ];
     want.sort();
@@ -915,17 +1065,22 @@ fn pumping_and_a_stopped_channel_are_told_to_the_owner_once(ctx: &Ctx) {
         .get(&format!("/activities/{}/insights?days=1", pumped.0))
         .json();
     let alerts = i["alerts"].as_array().unwrap();
-    assert_eq!(alerts.len(), 1, "{i}");
-    assert_eq!(
-        (&alerts[0]["kind"], &alerts[0]["key"], &alerts[0]["open"]),
-        (&json!("pumping"), &json!("GB"), &json!(true))
-    );
-    assert_eq!(alerts[0]["told"], "delivered");
+    assert_eq!(alerts.len(), 2, "{i}");
+    let mut keys: Vec<&str> = alerts.iter().map(|a| a["key"].as_str().unwrap()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["+447400", "GB"]);
+    for alert in alerts {
+        assert_eq!(
+            (&alert["kind"], &alert["open"], &alert["told"]),
+            (&json!("pumping"), &json!(true), &json!("delivered")),
+            "{alert}"
+        );
+    }
     fire();
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(
         ctx.receiver.received(&path).len(),
-        2,
+        3,
         "an open alert is not told again"
     );
     let again = owner
