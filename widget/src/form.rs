@@ -2,12 +2,26 @@
 //! like `step.rs` and kept while an attempt runs (hidden), so the number typed stays as it was.
 
 use crate::dom::{el, field, flag, on, Listeners};
-use crate::effects::Machine;
 use crate::i18n::Catalog;
-use crate::machine::Msg;
-use leptos::prelude::WithUntracked;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+
+/// What the form's fields ask the widget to do.
+pub struct Actions<Submit, Country, Search, Typed>
+where
+    Submit: Fn() + 'static,
+    Country: Fn(String) + 'static,
+    Search: Fn(String) + 'static,
+    Typed: Fn(String) -> String + 'static,
+{
+    pub submit: Submit,
+    /// Another country chosen in the picker.
+    pub country: Country,
+    /// The country search's text changed.
+    pub search: Search,
+    /// The number's text changed; answers it as it should be shown (grouped).
+    pub typed: Typed,
+}
 
 pub struct PhoneForm {
     pub root: Element,
@@ -22,12 +36,28 @@ pub struct PhoneForm {
 }
 
 impl PhoneForm {
-    pub fn build(parent: &Element, cat: &Catalog, m: Machine) -> Option<Self> {
+    pub fn build<S, C, F, T>(
+        parent: &Element,
+        cat: &Catalog,
+        act: Actions<S, C, F, T>,
+    ) -> Option<Self>
+    where
+        S: Fn() + 'static,
+        C: Fn(String) + 'static,
+        F: Fn(String) + 'static,
+        T: Fn(String) -> String + 'static,
+    {
         let mut listeners = Listeners::new();
         let root = el(parent, "form", &[("novalidate", ""), ("part", "form")], "")?;
+        let Actions {
+            submit,
+            country,
+            search,
+            typed,
+        } = act;
         on(&root, "submit", &mut listeners, move |ev| {
             ev.prevent_default();
-            m.send(Msg::Submit);
+            submit();
         });
         let countries = el(&root, "div", &[("class", "country"), ("hidden", "")], "")?;
         el(
@@ -55,7 +85,7 @@ impl PhoneForm {
         )?;
         let searched: HtmlInputElement = search_box.clone().dyn_into().ok()?;
         on(&search_box, "input", &mut listeners, move |_| {
-            m.send(Msg::Searched(searched.value()))
+            search(searched.value())
         });
         let no_match = el(
             &countries,
@@ -79,7 +109,7 @@ impl PhoneForm {
         )?;
         let chosen = picker.clone();
         on(&picker, "change", &mut listeners, move |_| {
-            m.send(Msg::Chose(chosen.value()))
+            country(chosen.value())
         });
         el(
             &root,
@@ -105,9 +135,7 @@ impl PhoneForm {
         )?;
         let number = phone.clone();
         on(&phone, "input", &mut listeners, move |_| {
-            m.send(Msg::Typed(number.value()));
-            // As the machine wrote it (grouped as the country writes its numbers).
-            let shown = m.state.with_untracked(|s| s.phone.clone());
+            let shown = typed(number.value());
             if number.value() != shown {
                 number.set_value(&shown);
             }

@@ -123,6 +123,8 @@ fn test() -> Result<(), String> {
             "--exclude",
             "ringproof-edge",
             "--exclude",
+            "ringproof-widget",
+            "--exclude",
             "ringproof-console",
         ]);
         cmd::run(with_harness_env(&mut c, &tools))
