@@ -35,11 +35,30 @@
     'zh-CN': "正在加载手机验证…",
     'ja': "電話番号認証を読み込んでいます…"
   };
+  // The phone field's label until the widget is there (each catalog's `phone.label`; the
+  // catalogs' test holds them equal): the visitor can type their number at once.
+  var LABELS = {
+    'en': "Your mobile number",
+    'hi': "आपका मोबाइल नंबर",
+    'ru': "Номер Вашего мобильного телефона",
+    'sk': "Vaše mobilné číslo",
+    'es': "Su número de móvil",
+    'pt': "Seu número de celular",
+    'fr': "Votre numéro de mobile",
+    'de': "Ihre Mobilnummer",
+    'ar': "رقم هاتفك المحمول",
+    'he': "מספר הנייד שלך",
+    'zh-CN': "您的手机号码",
+    'ja': "携帯電話番号"
+  };
   // The space the phone form takes, kept while it loads so the page does not jump. A
   // constructed sheet, like the widget's: a strict CSP needs no 'unsafe-inline'.
   var LOADING_CSS = ':host{display:block;max-width:22rem;min-height:8.5rem;color:inherit}' +
     ':host([size=flexible]){max-width:none}:host([size=compact]){max-width:16rem}' +
-    '.loading{padding:12px 14px;border:1px dashed #8888;border-radius:8px;min-height:6.5rem}';
+    '.loading{padding:12px 14px;border:1px dashed #8888;border-radius:8px;min-height:6.5rem}' +
+    '.loading label{display:block;margin-bottom:4px}.loading p{margin:8px 0 0}' +
+    '.loading input{width:100%;box-sizing:border-box;font:inherit;font-size:16px;padding:6px 8px;' +
+    'border:1px solid #767676;border-radius:4px;background:transparent;color:inherit}';
   var loadingSheet = null;
 
   // The first of `tags` we have a catalog for: exact, then by language (pt-BR is pt); any
@@ -244,10 +263,33 @@
       this._widget = null;
       adopt(shadow, LOADING_CSS);
       shadow.textContent = '';
-      var box = document.createElement('div');
+      // The phone field at once, in a form of its own until the widget is there: the widget
+      // takes the field over, with what was typed, the focus, and an Enter already pressed.
+      var box = document.createElement('form');
       box.className = 'loading';
-      box.setAttribute('role', 'status');
-      box.textContent = WORDS[lang];
+      box.noValidate = true;
+      box.lang = lang;
+      box.dir = lang === 'ar' || lang === 'he' ? 'rtl' : 'ltr';
+      var label = document.createElement('label');
+      label.htmlFor = 'rp-phone';
+      label.textContent = LABELS[lang];
+      var field = document.createElement('input');
+      field.id = 'rp-phone';
+      field.type = 'tel';
+      field.dir = 'ltr';
+      field.autocomplete = 'tel-national';
+      field.inputMode = 'tel';
+      field.setAttribute('data-testid', 'phone');
+      field.setAttribute('part', 'phone');
+      field.value = this.getAttribute('phone') || '';
+      var said = document.createElement('p');
+      said.setAttribute('role', 'status');
+      said.textContent = WORDS[lang];
+      box.addEventListener('submit', function (e) {
+        e.preventDefault();
+        field.setAttribute('data-submitted', '');
+      });
+      box.append(label, field, said);
       shadow.appendChild(box);
       this._set('loading', '');
       // The module and the catalog are fetched side by side; a missing catalog falls back
@@ -257,10 +299,9 @@
       Promise.all([load(base), messages]).then(function (got) {
         if (generation !== el._generation) return;
         el._catalog = got[1];
-        shadow.textContent = '';
         el._widget = got[0].mount(shadow, el, edge, lang, got[1], function (what, detail) {
           if (generation === el._generation) el._heard(what, detail);
-        }) || null;
+        }, field) || null;
         el._formValue();
       }, function (err) {
         if (generation !== el._generation) return;

@@ -138,7 +138,7 @@ impl Moments {
 }
 
 /// [`RUNS`] verifications per source in one browser, with the call reported at a random moment
-/// up to 1.5 s (a polling interval) after the step is shown.
+/// up to 1 s (a polling interval) after the step is shown.
 pub fn latencies(edge: &LocalEdge, push: bool) -> Result<Latencies, String> {
     let page = page(edge, !push);
     let origin = page.url.trim_end_matches('/').to_owned();
@@ -155,7 +155,7 @@ pub fn latencies(edge: &LocalEdge, push: bool) -> Result<Latencies, String> {
         let by_webhook = run % 2 == 0;
         let phone = format!("+447400{:03}{:03}", salt, run + if push { 0 } else { 500 });
         let (id, called) = start(&b, &phone, push)?;
-        std::thread::sleep(Duration::from_millis(moments.next_ms(1500)));
+        std::thread::sleep(Duration::from_millis(moments.next_ms(1000)));
         let told = js(&b, "probe.verified.length")?.as_u64().unwrap_or(0);
         let sent_at = crate::bench::now_millis() as f64;
         let r = if by_webhook {

@@ -211,3 +211,37 @@ fn the_scan_finds_ids_and_only_ids() {
         BTreeSet::from(["phone.label".to_owned(), "code.resend_in".to_owned()])
     );
 }
+
+/// The loader's table `var {name} = { 'tag': "text", ... };`, as (tag, text).
+fn loader_table(name: &str) -> Vec<(String, String)> {
+    let loader = std::fs::read_to_string(root().join("widget/loader.js")).unwrap();
+    let body = loader
+        .split(&format!("var {name} = {{"))
+        .nth(1)
+        .and_then(|rest| rest.split("};").next())
+        .unwrap_or_else(|| panic!("no {name} in loader.js"));
+    body.lines()
+        .filter_map(|line| {
+            let (tag, text) = line.trim().split_once("': \"")?;
+            let text = text.trim_end_matches(',').strip_suffix('"')?;
+            Some((tag.trim_start_matches('\'').to_owned(), text.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_loaders_early_phone_field_is_labelled_as_the_widgets_in_every_language() {
+    let labels = loader_table("LABELS");
+    let tags: BTreeSet<&str> = labels.iter().map(|(t, _)| t.as_str()).collect();
+    let languages: BTreeSet<&str> = Language::ALL.iter().map(|l| l.tag()).collect();
+    assert_eq!(tags, languages);
+    for (tag, text) in &labels {
+        assert_eq!(
+            catalog(tag)["phone.label"].as_str(),
+            Some(text.as_str()),
+            "{tag}"
+        );
+    }
+    // And the loading words are there for every language too.
+    assert_eq!(loader_table("WORDS").len(), languages.len());
+}

@@ -1,6 +1,6 @@
 //! Talking to the edge from the browser.
 
-use crate::wire;
+use crate::{read, wire};
 use ringproof_api::ErrorDetail;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -89,6 +89,6 @@ async fn exchange(req: Request) -> Result<JsValue, ErrorDetail> {
     if res.ok() {
         Ok(json)
     } else {
-        Err(wire::error(&wire::field(&json, "error")).unwrap_or_else(network_error))
+        Err(read::error(&wire::field(&json, "error")).unwrap_or_else(network_error))
     }
 }

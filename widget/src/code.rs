@@ -6,16 +6,6 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-/// The code in what the visitor typed or pasted: its digits, at most `length` of them, so
-/// "123 456", "123-456" and "Your code is 123456." all read as 123456.
-pub fn digits(typed: &str, length: usize) -> String {
-    typed
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(length)
-        .collect()
-}
-
 /// Asks the browser for the code of the next SMS meant for this site and calls `found` with
 /// it; `None` where the browser has no WebOTP. Aborting the controller ends the wait.
 pub fn listen_for_sms(found: impl FnOnce(String) + 'static) -> Option<web_sys::AbortController> {

@@ -2,7 +2,7 @@
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, Event, EventTarget};
+use web_sys::{Document, Element, Event, EventTarget, HtmlInputElement, ShadowRoot};
 
 /// Event handlers, kept for as long as the elements they listen on.
 pub type Listeners = Vec<Closure<dyn FnMut(Event)>>;
@@ -63,4 +63,38 @@ pub fn flag(e: &Element, name: &str, on: bool) {
     } else {
         e.remove_attribute(name)
     };
+}
+
+/// Moves `field` (the loader's) to the end of `parent` with `attrs`, keeping its value, its
+/// focus and its caret, and removes what held it (the loader's form).
+pub fn adopt(
+    parent: &Element,
+    field: HtmlInputElement,
+    attrs: &[(&str, &str)],
+) -> HtmlInputElement {
+    let focused = field
+        .get_root_node()
+        .dyn_into::<ShadowRoot>()
+        .ok()
+        .and_then(|r| r.active_element())
+        .is_some_and(|a| a.is_same_node(Some(&field)));
+    let caret = (
+        field.selection_start().ok().flatten(),
+        field.selection_end().ok().flatten(),
+    );
+    let old = field.parent_element();
+    for (k, v) in attrs {
+        let _ = field.set_attribute(k, v);
+    }
+    let _ = parent.append_child(&field);
+    if let Some(old) = old {
+        old.remove();
+    }
+    if focused {
+        let _ = field.focus();
+        if let (Some(start), Some(end)) = caret {
+            let _ = field.set_selection_range(start, end);
+        }
+    }
+    field
 }

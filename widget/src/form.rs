@@ -1,27 +1,13 @@
 //! The phone form (country, search, number, its error, the button), built once with DOM calls
 //! like `step.rs` and kept while an attempt runs (hidden), so the number typed stays as it was.
 
-use crate::dom::{el, field, flag, on, Listeners};
+use crate::dom::{adopt, el, field, flag, on, Listeners};
+use crate::effects::Machine;
 use crate::i18n::Catalog;
+use crate::machine::Msg;
+use leptos::prelude::WithUntracked;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
-
-/// What the form's fields ask the widget to do.
-pub struct Actions<Submit, Country, Search, Typed>
-where
-    Submit: Fn() + 'static,
-    Country: Fn(String) + 'static,
-    Search: Fn(String) + 'static,
-    Typed: Fn(String) -> String + 'static,
-{
-    pub submit: Submit,
-    /// Another country chosen in the picker.
-    pub country: Country,
-    /// The country search's text changed.
-    pub search: Search,
-    /// The number's text changed; answers it as it should be shown (grouped).
-    pub typed: Typed,
-}
 
 pub struct PhoneForm {
     pub root: Element,
@@ -36,28 +22,19 @@ pub struct PhoneForm {
 }
 
 impl PhoneForm {
-    pub fn build<S, C, F, T>(
+    /// The form in `parent`; its phone field is `early` (the loader's, as the visitor left
+    /// it) when there is one.
+    pub fn build(
         parent: &Element,
         cat: &Catalog,
-        act: Actions<S, C, F, T>,
-    ) -> Option<Self>
-    where
-        S: Fn() + 'static,
-        C: Fn(String) + 'static,
-        F: Fn(String) + 'static,
-        T: Fn(String) -> String + 'static,
-    {
+        m: Machine,
+        early: Option<HtmlInputElement>,
+    ) -> Option<Self> {
         let mut listeners = Listeners::new();
         let root = el(parent, "form", &[("novalidate", ""), ("part", "form")], "")?;
-        let Actions {
-            submit,
-            country,
-            search,
-            typed,
-        } = act;
         on(&root, "submit", &mut listeners, move |ev| {
             ev.prevent_default();
-            submit();
+            m.send(Msg::Submit);
         });
         let countries = el(&root, "div", &[("class", "country"), ("hidden", "")], "")?;
         el(
@@ -85,7 +62,7 @@ impl PhoneForm {
         )?;
         let searched: HtmlInputElement = search_box.clone().dyn_into().ok()?;
         on(&search_box, "input", &mut listeners, move |_| {
-            search(searched.value())
+            m.send(Msg::Searched(searched.value()))
         });
         let no_match = el(
             &countries,
@@ -109,7 +86,7 @@ impl PhoneForm {
         )?;
         let chosen = picker.clone();
         on(&picker, "change", &mut listeners, move |_| {
-            country(chosen.value())
+            m.send(Msg::Chose(chosen.value()))
         });
         el(
             &root,
@@ -117,25 +94,27 @@ impl PhoneForm {
             &[("for", "rp-phone")],
             &cat.t("phone.label"),
         );
-        let phone: HtmlInputElement = field(
-            &root,
-            "input",
-            &[
-                ("id", "rp-phone"),
-                ("data-testid", "phone"),
-                ("part", "phone"),
-                ("type", "tel"),
-                ("autocomplete", "tel-national"),
-                ("inputmode", "tel"),
-                ("required", ""),
-                ("dir", "ltr"),
-                ("aria-invalid", "false"),
-                ("aria-describedby", "rp-phone-error"),
-            ],
-        )?;
+        let attributes = [
+            ("id", "rp-phone"),
+            ("data-testid", "phone"),
+            ("part", "phone"),
+            ("type", "tel"),
+            ("autocomplete", "tel-national"),
+            ("inputmode", "tel"),
+            ("required", ""),
+            ("dir", "ltr"),
+            ("aria-invalid", "false"),
+            ("aria-describedby", "rp-phone-error"),
+        ];
+        let phone: HtmlInputElement = match early {
+            Some(e) => adopt(&root, e, &attributes),
+            None => field(&root, "input", &attributes)?,
+        };
         let number = phone.clone();
         on(&phone, "input", &mut listeners, move |_| {
-            let shown = typed(number.value());
+            m.send(Msg::Typed(number.value()));
+            // As the machine wrote it (grouped as the country writes its numbers).
+            let shown = m.state.with_untracked(|s| s.phone.clone());
             if number.value() != shown {
                 number.set_value(&shown);
             }

@@ -5,7 +5,7 @@
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssStyleSheet, HtmlElement, HtmlInputElement, ShadowRoot};
 
-const STYLE: &str = include_str!("widget.css");
+const STYLE: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 /// A container inside the shadow root for the widget to render into, styled by a
 /// constructed stylesheet: no `<style>` element and no `style` attribute, so a page whose CSP

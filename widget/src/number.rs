@@ -3,94 +3,11 @@
 //! plan's patterns run on the browser's own `RegExp`.
 
 use crate::i18n;
-use crate::wire::{self, field, items, text};
+use crate::wire::{self, field, text};
 use js_sys::{JsString, Reflect, RegExp};
-use ringproof_api::{
-    DialCode, NumberFormat, NumberRule, PhoneCountries, PhoneCountry, RegionRules, TypeRule,
-};
+use ringproof_api::{DialCode, PhoneCountry};
 use ringproof_numbering::{Letters, Patterns};
 use wasm_bindgen::{JsCast, JsValue};
-
-/// `GET /v1/countries`, read from `JSON.parse`'s value.
-pub fn read_countries(v: &JsValue) -> PhoneCountries {
-    PhoneCountries {
-        default_country: text(v, "default_country"),
-        countries: items(v, "countries")
-            .iter()
-            .filter_map(|c| {
-                Some(DialCode {
-                    country: text(c, "country")?,
-                    dial_code: field(c, "dial_code").as_f64()? as u16,
-                })
-            })
-            .collect(),
-        plan: read_plan(&field(v, "plan")),
-    }
-}
-
-/// `GET /v1/countries/{country}` (or the `plan` above), read from `JSON.parse`'s value.
-pub fn read_plan(v: &JsValue) -> Option<PhoneCountry> {
-    // Plain loops: an iterator adapter per element type cost the wasm a kilobyte.
-    let mut regions = Vec::new();
-    for r in items(v, "regions") {
-        let mut types = Vec::new();
-        for t in items(&r, "types") {
-            if let (Some(rule), Some(personal)) = (read_rule(&t), field(&t, "personal").as_bool()) {
-                types.push(TypeRule { rule, personal });
-            }
-        }
-        if let (Some(country), Some(general)) =
-            (text(&r, "country"), read_rule(&field(&r, "general")))
-        {
-            regions.push(RegionRules {
-                country,
-                leading_digits: text(&r, "leading_digits"),
-                general,
-                local_lengths: lengths(&r, "local_lengths"),
-                types,
-            });
-        }
-    }
-    let mut formats = Vec::new();
-    for f in items(v, "formats") {
-        if let (Some(pattern), Some(format)) = (text(&f, "pattern"), text(&f, "format")) {
-            formats.push(NumberFormat {
-                pattern,
-                format,
-                leading_digits: text(&f, "leading_digits"),
-                national_prefix_rule: text(&f, "national_prefix_rule"),
-            });
-        }
-    }
-    Some(PhoneCountry {
-        country: text(v, "country")?,
-        dial_code: field(v, "dial_code").as_f64()? as u16,
-        national_prefix: text(v, "national_prefix"),
-        national_prefix_for_parsing: text(v, "national_prefix_for_parsing"),
-        national_prefix_transform_rule: text(v, "national_prefix_transform_rule"),
-        example: text(v, "example"),
-        international_prefix: text(v, "international_prefix"),
-        regions,
-        formats,
-    })
-}
-
-fn lengths(v: &JsValue, name: &str) -> Vec<u16> {
-    let mut out = Vec::new();
-    if let Ok(all) = field(v, name).dyn_into::<js_sys::Array>() {
-        for i in 0..all.length() {
-            out.extend(all.get(i).as_f64().map(|n| n as u16));
-        }
-    }
-    out
-}
-
-fn read_rule(v: &JsValue) -> Option<NumberRule> {
-    Some(NumberRule {
-        pattern: text(v, "pattern")?,
-        lengths: lengths(v, "lengths"),
-    })
-}
 
 /// A country's flag, from its two letters (regional indicator symbols).
 pub fn flag(country: &str) -> String {

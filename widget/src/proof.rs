@@ -24,7 +24,7 @@ pub async fn solve(
         url.push_str("&verification=");
         url.push_str(id);
     }
-    let c = api::get(edge, &url, wire::challenge).await?;
+    let c = api::get(edge, &url, crate::read::challenge).await?;
     let target = decode_hex(&c.challenge).ok_or_else(network_error)?;
     let mut from = 0u64;
     while from <= c.maxnumber {

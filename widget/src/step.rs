@@ -1,46 +1,22 @@
 //! The attempt's step (what to do, the number or the code field, the countdown, the other
 //! ways), built with a few DOM calls rather than a `view!`: as a reactive view it cost the
 //! wasm about 19 KB of gzip, most of the widget's budget. It is rebuilt when the attempt
-//! changes and updated in place otherwise, so a code being typed is never lost.
+//! changes and updated in place otherwise, so a code being typed is never lost. It shows what
+//! the machine's state says and tells the machine what the visitor did; it decides nothing.
 
 use crate::dom::{doc, el, field, flag, on, Listeners};
+use crate::effects::Machine;
 use crate::i18n::{fill, Catalog};
+use crate::machine::Msg;
 use crate::text;
+use leptos::prelude::WithUntracked;
 use ringproof_api::{Channel, VerificationStatus, VerificationView};
 use web_sys::{Element, HtmlInputElement};
-
-/// What the step's buttons and field ask the widget to do.
-#[derive(Clone, Copy)]
-pub struct Actions<Check, Again, Back, Typed, Renew, Simulate>
-where
-    Check: Fn() + Copy + 'static,
-    Again: Fn(Option<Channel>) + Copy + 'static,
-    Back: Fn() + Copy + 'static,
-    Typed: Fn(String) + Copy + 'static,
-    Renew: Fn() + Copy + 'static,
-    Simulate: Fn() + Copy + 'static,
-{
-    /// The code form was submitted.
-    pub check: Check,
-    /// Resend (`None`) or switch to a channel.
-    pub again: Again,
-    /// Back to the phone form.
-    pub back: Back,
-    /// The code field's digits changed.
-    pub typed: Typed,
-    /// A new token for the verified number, the first having expired.
-    pub renew: Renew,
-    /// A test key's "Simulate the call".
-    pub simulate: Simulate,
-}
 
 /// The step on the page, with the parts that change while it stands.
 pub struct Step {
     /// Which attempt and state it shows; another one is built afresh.
     key: (String, Channel, VerificationStatus, Option<String>),
-    pending: bool,
-    expires_ms: f64,
-    resend_ms: f64,
     countdown: Option<Element>,
     resend: Option<Element>,
     /// Buttons the cool-down holds back (switches), and the code's submit button.
@@ -50,8 +26,6 @@ pub struct Step {
     delivery: Element,
     /// Said once a sent code is late (`fallback_at` has passed): try another way.
     late: Element,
-    /// When the code is late (ms since the epoch; 0: not waiting for one).
-    fallback_ms: std::cell::Cell<f64>,
     checks_left: Option<Element>,
     /// Verified: what shows once the token has expired.
     renew: Option<Element>,
@@ -81,22 +55,14 @@ impl Step {
     }
 
     /// Builds the step for `v` at the start of `parent`.
-    pub fn build<C, A, B, T, R, S>(
+    pub fn build(
         parent: &Element,
         v: &VerificationView,
         cat: &Catalog,
         phone: &str,
         touch: bool,
-        act: Actions<C, A, B, T, R, S>,
-    ) -> Option<Step>
-    where
-        C: Fn() + Copy + 'static,
-        A: Fn(Option<Channel>) + Copy + 'static,
-        B: Fn() + Copy + 'static,
-        T: Fn(String) + Copy + 'static,
-        R: Fn() + Copy + 'static,
-        S: Fn() + Copy + 'static,
-    {
+        m: Machine,
+    ) -> Option<Step> {
         let root = doc()?.create_element("div").ok()?;
         root.set_class_name("active");
         let _ = root.set_attribute("part", "step");
@@ -137,7 +103,7 @@ impl Step {
                     ],
                     &cat.t("test.simulate"),
                 )?;
-                on(&b, "click", &mut listeners, move |_| (act.simulate)());
+                on(&b, "click", &mut listeners, move |_| m.send(Msg::Simulate));
             }
         }
         if let (true, Some(image)) = (pending, &v.number_image_url) {
@@ -195,7 +161,7 @@ impl Step {
             let form = el(&root, "form", &[("class", "code"), ("novalidate", "")], "")?;
             on(&form, "submit", &mut listeners, move |ev| {
                 ev.prevent_default();
-                (act.check)();
+                m.send(Msg::Check);
             });
             let n = u64::from(length);
             el(
@@ -220,11 +186,10 @@ impl Step {
             )?;
             let field = input.clone();
             on(&input, "input", &mut listeners, move |_| {
-                let cleaned = crate::code::digits(&field.value(), usize::from(length));
-                // Shown cleaned even when the digits did not change (a letter typed), so
-                // the field never holds words.
-                field.set_value(&cleaned);
-                (act.typed)(cleaned);
+                m.send(Msg::CodeTyped(field.value()));
+                // Shown as the machine read it even when the digits did not change (a letter
+                // typed), so the field never holds words.
+                field.set_value(&m.state.with_untracked(|s| s.code.clone()));
             });
             code = Some(input);
             check = el(
@@ -303,7 +268,9 @@ impl Step {
         let mut resend = None;
         if length.is_some() && !verified {
             let b = button("resend")?;
-            on(&b, "click", &mut listeners, move |_| (act.again)(None));
+            on(&b, "click", &mut listeners, move |_| {
+                m.send(Msg::Again(None))
+            });
             resend = Some(b);
         }
         if !verified {
@@ -312,7 +279,9 @@ impl Step {
                 let b = button("switch")?;
                 let _ = b.set_attribute("data-channel", c.as_str());
                 b.set_text_content(Some(&text::channel_label(cat, c)));
-                on(&b, "click", &mut listeners, move |_| (act.again)(Some(c)));
+                on(&b, "click", &mut listeners, move |_| {
+                    m.send(Msg::Again(Some(c)))
+                });
                 held.push(b);
             }
             let b = button("change-number")?;
@@ -321,12 +290,12 @@ impl Step {
                 "number",
                 &text::masked(phone),
             )));
-            on(&b, "click", &mut listeners, move |_| (act.back)());
+            on(&b, "click", &mut listeners, move |_| m.send(Msg::Back));
         }
         if !pending && !verified {
             let b = button("restart")?;
             b.set_text_content(Some(&cat.t("form.restart")));
-            on(&b, "click", &mut listeners, move |_| (act.back)());
+            on(&b, "click", &mut listeners, move |_| m.send(Msg::Back));
         }
         let mut renew = None;
         if verified {
@@ -334,18 +303,11 @@ impl Step {
             let b = button("renew")?;
             b.set_text_content(Some(&cat.t("token.renew")));
             flag(&b, "hidden", true);
-            on(&b, "click", &mut listeners, move |_| (act.renew)());
+            on(&b, "click", &mut listeners, move |_| m.send(Msg::Renew));
             renew = Some(b);
         }
         let step = Step {
             key: key_of(v),
-            pending,
-            expires_ms: js_sys::Date::parse(&v.expires_at),
-            resend_ms: v
-                .resend_at
-                .as_deref()
-                .map(js_sys::Date::parse)
-                .unwrap_or(0.0),
             countdown,
             resend,
             held,
@@ -353,7 +315,6 @@ impl Step {
             code,
             delivery,
             late,
-            fallback_ms: std::cell::Cell::new(0.0),
             checks_left,
             renew,
             root,
@@ -367,8 +328,6 @@ impl Step {
     pub fn update(&self, v: &VerificationView, cat: &Catalog) {
         self.delivery
             .set_text_content(Some(&text::delivery(cat, v.channel, v.delivery)));
-        self.fallback_ms
-            .set(v.fallback_at.as_deref().map_or(0.0, js_sys::Date::parse));
         if let Some(e) = &self.checks_left {
             let left = v
                 .checks_left
@@ -378,35 +337,35 @@ impl Step {
         }
     }
 
-    /// The clock and the busy state: the countdown, and what the cool-down holds back.
-    pub fn tick(&self, now_ms: f64, busy: bool, cat: &Catalog) {
-        let wait = self.resend_ms - now_ms;
-        let cooling = self.pending && wait > 0.0;
-        if let Some(e) = &self.countdown {
-            let left = fill(
-                &cat.t("status.time_left"),
-                "time",
-                &text::clock(self.expires_ms - now_ms),
-            );
+    /// The clock and the busy state, as the machine derives them: the attempt's time left,
+    /// how long the cool-down still holds resends and switches back, whether a code is late.
+    pub fn tick(
+        &self,
+        left: Option<f64>,
+        cool_down: Option<f64>,
+        late: bool,
+        busy: bool,
+        cat: &Catalog,
+    ) {
+        if let (Some(e), Some(left)) = (&self.countdown, left) {
+            let left = fill(&cat.t("status.time_left"), "time", &text::clock(left));
             e.set_text_content(Some(&left));
         }
+        let held = busy || cool_down.is_some();
         if let Some(e) = &self.resend {
-            let label = if cooling {
-                fill(&cat.t("code.resend_in"), "time", &text::clock(wait))
-            } else {
-                cat.t("code.resend")
+            let label = match cool_down {
+                Some(wait) => fill(&cat.t("code.resend_in"), "time", &text::clock(wait)),
+                None => cat.t("code.resend"),
             };
             if e.text_content().as_deref() != Some(label.as_str()) {
                 e.set_text_content(Some(&label));
             }
-            flag(e, "disabled", busy || cooling);
+            flag(e, "disabled", held);
         }
         for e in &self.held {
-            flag(e, "disabled", busy || cooling);
+            flag(e, "disabled", held);
         }
         // A code that should have arrived by now: the site's next way becomes the main button.
-        let fallback = self.fallback_ms.get();
-        let late = self.pending && fallback > 0.0 && now_ms >= fallback;
         flag(&self.late, "hidden", !late);
         if let Some(next) = self.held.first() {
             let (class, part) = if late {

@@ -14,6 +14,10 @@ pub fn all(tools: &Tools) -> Result<(), String> {
     step("building the widget (trunk, release)", || widget(tools))?;
     step("building the console (trunk, release)", || console(tools))?;
     step("assembling the edge's static files", assets)?;
+    step(
+        "holding the widget to its size budget",
+        crate::budget::enforce,
+    )?;
     step("building the edge worker (worker-build, release)", || {
         edge(tools)
     })
@@ -264,7 +268,7 @@ fn edge(tools: &Tools) -> Result<(), String> {
 }
 
 /// `widget/i18n/*.json`, by name.
-fn catalogs(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+pub fn catalogs(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
     let mut found: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -278,44 +282,38 @@ fn catalogs(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
 pub fn report_sizes() -> Result<(), String> {
     let root = cmd::root();
     let gz = |p: &Path| -> Result<(u64, u64), String> {
-        let raw = std::fs::metadata(p)
-            .map_err(|e| format!("{}: {e}", p.display()))?
-            .len();
-        let out = cmd::output(
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("gzip -9 -c '{}' | wc -c", p.display())),
-        )?;
-        Ok((raw, out.trim().parse().unwrap_or(0)))
+        let name = p.strip_prefix(&root).unwrap_or(p).to_string_lossy();
+        let s = crate::budget::measure(&root, &name)?;
+        Ok((s.raw, s.gzip))
     };
     println!("\nSizes (raw / gzip -9):");
-    let mut total = 0;
-    for f in [
-        "edge/public/v1/widget.js",
-        "edge/public/v1/widget/ringproof-widget.js",
-        "edge/public/v1/widget/ringproof-widget_bg.wasm",
-    ] {
-        let (raw, z) = gz(&root.join(f))?;
-        total += z;
-        println!("  {f:<50} {raw:>9} B / {z:>8} B");
+    let download = crate::budget::download()?;
+    for f in download.files.iter().chain(&download.catalogs) {
+        println!("  {:<50} {:>9} B / {:>8} B", f.name, f.raw, f.gzip);
     }
-    // A page downloads one catalog: the total counts the largest.
-    let mut largest = (String::new(), 0, 0);
-    for c in catalogs(&root.join("edge/public/v1/widget/i18n"))? {
-        let (raw, z) = gz(&c)?;
-        let name = format!(
-            "edge/public/v1/widget/i18n/{}",
-            c.file_name().unwrap_or_default().to_string_lossy()
-        );
-        println!("  {name:<50} {raw:>9} B / {z:>8} B");
-        if z > largest.2 {
-            largest = (name, raw, z);
-        }
-    }
-    total += largest.2;
+    let total = download.total();
+    let budget = crate::budget::read()?;
     println!(
         "  {:<50} {:>9}   / {total:>8} B",
         "widget total (loader, module, wasm, largest catalog)", ""
+    );
+    println!(
+        "  {:<50} {:>9}   / {:>8} B ({})",
+        "widget budget (widget/budget.json)",
+        "",
+        budget.page_gzip_bytes,
+        if total <= budget.page_gzip_bytes {
+            format!("{} B to spare", budget.page_gzip_bytes - total)
+        } else {
+            format!("{} B OVER", total - budget.page_gzip_bytes)
+        }
+    );
+    println!(
+        "  {:<50} {:>9}   / {:>8} B ({} B to go)",
+        "widget goal",
+        "",
+        budget.goal_gzip_bytes,
+        total.saturating_sub(budget.goal_gzip_bytes)
     );
     let (raw, z) = gz(&root.join("edge/build/index_bg.wasm"))?;
     println!(

@@ -4,6 +4,7 @@
 // Host-side tooling measures real time; the ban in clippy.toml is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
 
+mod budget;
 mod build;
 mod cmd;
 mod deploy;
@@ -21,7 +22,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   test    set up, build, and run every test, unit to end-to-end
   e2e     set up, build, and run the end-to-end scenarios alone, passing on what follows:
           a name filter, --exact, --skip NAME, --list, --shuffle, --shuffle-seed N
-  bench   build and print size and latency figures
+  bench   build and print size and latency figures (`bench widget`: the widget's alone:
+          its download against widget/budget.json, its wasm by crate, time to the field)
   shots   build and save screenshots of every step of every channel (phone and desktop;
           English, Arabic, Hindi) and of the console to target/shots/ (`shots console`:
           the console's alone)
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Some("dev") => dev(),
         Some("test") => test(),
         Some("e2e") => e2e(&args[1..]),
+        Some("bench") if args.get(1).is_some_and(|a| a == "widget") => bench_widget(),
         Some("bench") => bench(),
         Some("shots") => shots(args.get(1).is_some_and(|a| a == "console")),
         Some("site") if args.get(1).is_some_and(|a| a == "--help") => {
@@ -123,8 +126,6 @@ fn test() -> Result<(), String> {
             "--exclude",
             "ringproof-edge",
             "--exclude",
-            "ringproof-widget",
-            "--exclude",
             "ringproof-console",
         ]);
         cmd::run(with_harness_env(&mut c, &tools))
@@ -165,6 +166,15 @@ fn shots(console_only: bool) -> Result<(), String> {
         println!("  {}", p.file_name().unwrap_or_default().to_string_lossy());
     }
     Ok(())
+}
+
+fn bench_widget() -> Result<(), String> {
+    let tools = setup::run(setup::Needs::All)?;
+    build::all(&tools)?;
+    build::report_sizes()?;
+    build::report_wasm_contributors(&tools)?;
+    ringproof_tests::bench::widget(&tools.harness_env())
+        .map_err(|e| format!("widget bench failed: {e}"))
 }
 
 fn bench() -> Result<(), String> {

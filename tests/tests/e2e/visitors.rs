@@ -17,6 +17,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     sms_verifies_by_keyboard_alone,
     national_numbers_of_several_countries_verify,
     a_visitor_whose_lines_are_held_is_offered_another_way_at_once,
+    a_number_typed_before_the_widget_loads_is_kept_and_sent,
 ];
 
 const HOST: &str = "ringproof-verify";
@@ -245,6 +246,30 @@ fn sms_verifies_by_keyboard_alone(ctx: &Ctx) {
     accessible(&b, "verified by keyboard");
 }
 
+/// The sandbox's missed call to the sandbox verification whose number image is `img`, from
+/// the number the edge read; then the token the page got, redeemed: siteverify's answer.
+fn called_and_redeemed(
+    ctx: &Ctx,
+    page: &HostPage,
+    b: &Browser,
+    img: &ringproof_tests::browser::Element,
+) -> Value {
+    let src = img.attribute("src").unwrap().unwrap_or_default();
+    let id = src.split('/').rev().nth(1).unwrap().to_owned();
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let r = ringproof_tests::http::post_json(
+        &ctx.url("/v1/sandbox/missed-call"),
+        &json!({"verification_id": id}),
+        &[("Origin", &origin)],
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = b
+        .wait_for("the token", || crate::form_token(b)?.ok_or_default())
+        .unwrap();
+    ctx.siteverify(&ctx.edge.sandbox.secret, &token)
+}
+
 /// Visitors in India, Slovakia, Russia, Germany, Canada, Belarus and Argentina type their
 /// numbers as they write them at home: each is grouped as the country writes it (Canada with
 /// the United States' formats; Argentina's, whose prefix a rule rewrites, left as typed),
@@ -273,21 +298,7 @@ fn national_numbers_of_several_countries_verify(ctx: &Ctx) {
         let img = b
             .in_shadow(HOST, "[data-testid=number-image]")
             .unwrap_or_else(|e| panic!("{country} {typed}: {e} ({})", text_of(&b, "phone-error")));
-        let src = img.attribute("src").unwrap().unwrap_or_default();
-        let id = src.split('/').rev().nth(1).unwrap().to_owned();
-        // The sandbox calls from the number the edge read.
-        let origin = page.url.trim_end_matches('/').to_owned();
-        let r = ringproof_tests::http::post_json(
-            &ctx.url("/v1/sandbox/missed-call"),
-            &json!({"verification_id": id}),
-            &[("Origin", &origin)],
-        )
-        .unwrap();
-        assert_eq!(r.status, 200, "{}", r.body);
-        let token = b
-            .wait_for("the token", || crate::form_token(&b)?.ok_or_default())
-            .unwrap();
-        let answer = ctx.siteverify(&ctx.edge.sandbox.secret, &token);
+        let answer = called_and_redeemed(ctx, &page, &b, &img);
         assert_eq!(answer["phone"], e164, "{country} {typed}: {answer}");
     }
 }
@@ -350,4 +361,78 @@ fn type_the_texted_code(ctx: &Ctx, b: &Browser) {
         t.starts_with("Verified").then_some(()).ok_or(t)
     })
     .unwrap();
+}
+
+/// Issue 26: the phone field is there before the widget's wasm. A page holds the wasm back
+/// (it wraps `fetch`, which the loader fetches it with) while the visitor types: what they
+/// typed, the focus and an Enter already pressed all carry over, and the number verified is
+/// the one typed.
+fn a_number_typed_before_the_widget_loads_is_kept_and_sent(ctx: &Ctx) {
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><title>Shop</title><script>
+  var held = [], fetched = window.fetch;
+  window.fetch = function (url, init) {{
+    if (String(url).indexOf('_bg.wasm') < 0) return fetched.apply(this, arguments);
+    return new Promise(function (resolve) {{ held.push(function () {{ resolve(fetched(url, init)); }}); }});
+  }};
+  window.release = function () {{ var n = held.length; held.forEach(function (go) {{ go(); }}); return n; }};
+</script></head><body>
+<form id="checkout"><ringproof-verify site-key="{key}"></ringproof-verify></form>
+<script src="{edge}/v1/widget.js" async></script></body></html>"#,
+        key = ctx.edge.sandbox.site_key,
+        edge = ctx.edge.base_url
+    );
+    let page = HostPage::serve(html);
+    let held = |b: &Browser| {
+        b.wait_for("the wasm held back", || {
+            let n = b.execute("return held.length", vec![])?;
+            (n == json!(1)).then_some(()).ok_or(n.to_string())
+        })
+        .unwrap();
+    };
+    let release =
+        |b: &Browser| assert_eq!(b.execute("return release()", vec![]).unwrap(), json!(1));
+    let (first, rest) = visitor_e164().split_at(6);
+
+    // Typing, then the widget arrives: the value and the focus stay, and typing goes on.
+    let b = Browser::start().expect("browser");
+    b.goto(&page.url).unwrap();
+    held(&b);
+    let phone = b.in_shadow(HOST, "[data-testid=phone]").unwrap();
+    phone.type_text(first).unwrap();
+    assert_eq!(
+        shadow(
+            &b,
+            "return r.querySelector('[data-testid=submit]') === null"
+        ),
+        json!(true),
+        "the widget is not there yet"
+    );
+    let label = shadow(
+        &b,
+        "return r.querySelector('label[for=rp-phone]').textContent",
+    );
+    assert_eq!(label, catalog("en")["phone.label"]);
+    release(&b);
+    b.in_shadow(HOST, "[data-testid=submit]").unwrap();
+    assert_eq!(crate::focused(&b).unwrap(), json!("phone"), "focus kept");
+    let kept = shadow(&b, "return r.querySelector('[data-testid=phone]').value");
+    assert_eq!(kept, json!(first), "what was typed is kept");
+    b.press(&format!("{rest}\u{E007}")).unwrap();
+    b.in_shadow(HOST, "[data-testid=number-image]").unwrap();
+    drop(b);
+
+    // The whole number and Enter before the widget arrives: it starts once it is there, and
+    // the number verified is the one typed.
+    let b = Browser::start().expect("browser");
+    b.goto(&page.url).unwrap();
+    held(&b);
+    b.in_shadow(HOST, "[data-testid=phone]")
+        .unwrap()
+        .type_text(&format!("{}\u{E007}", visitor_e164()))
+        .unwrap();
+    release(&b);
+    let img = b.in_shadow(HOST, "[data-testid=number-image]").unwrap();
+    let answer = called_and_redeemed(ctx, &page, &b, &img);
+    assert_eq!(answer["phone"], visitor_e164(), "{answer}");
 }
