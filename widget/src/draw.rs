@@ -13,7 +13,7 @@ use crate::i18n::Catalog;
 use crate::machine::{Msg, State};
 use crate::number;
 use crate::step::Step;
-use ringproof_api::{DialCode, VerificationView};
+use ringproof_api::VerificationView;
 use web_sys::{Element, HtmlInputElement};
 
 /// A search box above the country list once the list is longer than this.
@@ -30,7 +30,7 @@ pub struct Ui {
 
 #[derive(Default)]
 struct Drawn {
-    picker: Option<(Vec<DialCode>, Option<String>, String)>,
+    picker: Option<(usize, Option<String>, String)>,
     example: Option<Option<String>>,
     problem: Option<Option<&'static str>>,
     form: Option<(bool, bool)>,
@@ -68,9 +68,8 @@ impl Ui {
         }
     }
 
-    /// Draws `s`; answers what the machine must hear of what the page did meanwhile: what
-    /// was typed and sent in the loader's field before the form took it over, and the
-    /// country a search chose by hiding the chosen one (as typing into a native list does).
+    /// Draws `s`; answers what the machine must hear of what the page did before the form
+    /// was there: what was typed and sent in the loader's field.
     pub fn draw(&mut self, s: &State, at: &Places) -> Vec<Msg> {
         let mut heard = Vec::new();
         if self.form.is_none() {
@@ -88,32 +87,26 @@ impl Ui {
                 }
             }
         }
-        heard.extend(self.draw_form(s, at));
+        self.draw_form(s, at);
         self.draw_step(s, at);
         heard
     }
 
-    fn draw_form(&mut self, s: &State, at: &Places) -> Option<Msg> {
-        let f = self.form.as_ref()?;
+    fn draw_form(&mut self, s: &State, at: &Places) {
+        let Some(f) = &self.form else { return };
         let d = &mut self.drawn;
-        let mut chose = None;
-        let picker = (s.countries.clone(), s.country.clone(), s.search.clone());
+        // The countries arrive once: their number stands for them.
+        let picker = (s.countries.len(), s.country.clone(), s.search.clone());
         if changed(&mut d.picker, picker) {
-            let list = &s.countries;
-            flag(&f.countries, "hidden", list.is_empty());
-            flag(&f.search, "hidden", list.len() <= SEARCH_FROM);
-            let (shown, first) = at
-                .m
-                .names(|n| number::fill_picker(&f.picker, list, s.country.as_deref(), &s.search, n))
-                .unwrap_or((0, None));
-            let none = shown == 0 && !list.is_empty();
-            let said = if none {
+            flag(&f.countries, "hidden", s.countries.is_empty());
+            flag(&f.search, "hidden", s.countries.len() <= SEARCH_FROM);
+            number::fill_picker(&f.picker, s.shown(), s.country.as_deref());
+            let said = if s.no_match() {
                 at.cat.t("country.none")
             } else {
                 String::new()
             };
             f.no_match.set_text_content(Some(&said));
-            chose = first.map(Msg::Chose);
         }
         let example = s.plan.as_ref().and_then(|p| p.example.clone());
         if changed(&mut d.example, example) {
@@ -128,7 +121,6 @@ impl Ui {
             f.busy(s.busy, at.cat);
             flag(&f.root, "hidden", s.current.is_some());
         }
-        chose
     }
 
     fn draw_step(&mut self, s: &State, at: &Places) {

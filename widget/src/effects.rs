@@ -50,11 +50,6 @@ impl Machine {
         }
     }
 
-    /// Reads the countries' names in the visitor's language.
-    pub fn names<T>(self, f: impl FnOnce(&wasm_bindgen::JsValue) -> T) -> Option<T> {
-        self.world.try_with_value(|w| f(&w.names))
-    }
-
     fn run(self, e: Effect) {
         match e {
             Effect::Request(r) => self.request(r),
@@ -229,16 +224,11 @@ impl Machine {
                     let Ok(answer) = api::get_js(&edge, &url).await else {
                         return;
                     };
-                    let mut found = read::countries(&answer);
-                    if found.countries.len() > 20 {
-                        let names = self.world.try_with_value(|w| w.names.clone());
-                        if let Some(names) = names {
-                            let listed = std::mem::take(&mut found.countries);
-                            found.countries = number::by_name(listed, &names, &lang);
-                        }
-                    }
+                    let found = read::countries(&answer);
+                    let names = self.world.try_with_value(|w| w.names.clone());
+                    let Some(names) = names else { return };
                     Msg::Countries {
-                        countries: found.countries,
+                        countries: number::listed(found.countries, &names, &lang),
                         default_country: found.default_country,
                         asked: read_host(&|h| host::attribute(h, "country"))
                             .map(|c| c.to_ascii_uppercase()),

@@ -97,6 +97,7 @@ fn Widget(
         problem: number::problem,
         format: number::format_national,
         time: js_sys::Date::parse,
+        fold: number::fold,
     };
     // What the visitor typed while the widget loaded, else what the page filled in
     // (`phone="+447400123456"`).

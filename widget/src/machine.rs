@@ -13,7 +13,7 @@
 //! - once the element has left the page, nothing more happens.
 
 use ringproof_api::{
-    Channel, CheckResult, DialCode, ErrorDetail, PhoneCountry, VerificationStatus, VerificationView,
+    Channel, CheckResult, ErrorDetail, PhoneCountry, VerificationStatus, VerificationView,
 };
 
 /// A socket quiet this long is pinged; one whose pong is this late is given up.
@@ -32,6 +32,21 @@ pub struct Rules {
     pub format: fn(&PhoneCountry, &str) -> String,
     /// An RFC 3339 time in milliseconds since the epoch.
     pub time: fn(&str) -> f64,
+    /// Text as searches compare it (the browser's lower case: Rust's would carry Unicode's
+    /// tables into the wasm).
+    pub fold: fn(&str) -> String,
+}
+
+/// A country the site accepts, as the picker lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed {
+    /// ISO 3166-1 alpha-2, `GB`.
+    pub country: String,
+    pub dial_code: u16,
+    /// Its name in the visitor's language.
+    pub name: String,
+    /// `name` folded by [`Rules::fold`], for searches.
+    pub folded: String,
 }
 
 #[derive(Clone)]
@@ -39,8 +54,10 @@ pub struct State {
     pub rules: Rules,
     /// The number as typed (formatted as the chosen country writes it).
     pub phone: String,
-    pub countries: Vec<DialCode>,
+    /// The site's countries, in the order the picker lists them.
+    pub countries: Vec<Listed>,
     pub country: Option<String>,
+    /// What the visitor typed into the picker's search box.
     pub search: String,
     /// The chosen country's plan, once it has arrived.
     pub plan: Option<PhoneCountry>,
@@ -115,7 +132,7 @@ pub enum Msg {
     /// page's own choice (`country="IN"`), the country of the page's language, and the plan
     /// of the edge's guess when it sent one.
     Countries {
-        countries: Vec<DialCode>,
+        countries: Vec<Listed>,
         default_country: Option<String>,
         asked: Option<String>,
         page_region: Option<String>,
@@ -272,6 +289,24 @@ impl State {
             .is_some_and(|at| self.now_ms >= (self.rules.time)(at))
     }
 
+    /// The countries the search matches (all without one): by name in the visitor's
+    /// language, by two letters, or by dial code (`+91`, `91`).
+    pub fn shown(&self) -> impl Iterator<Item = &Listed> {
+        let q = (self.rules.fold)(self.search.trim());
+        self.countries.iter().filter(move |l| {
+            let digits = q.trim_start_matches('+');
+            q.is_empty()
+                || contains(&l.folded, &q)
+                || l.country.eq_ignore_ascii_case(&q)
+                || (!digits.is_empty() && l.dial_code.to_string().starts_with(digits))
+        })
+    }
+
+    /// The search matches none of the site's countries: said under the box.
+    pub fn no_match(&self) -> bool {
+        !self.countries.is_empty() && self.shown().next().is_none()
+    }
+
     fn pending_id(&self) -> Option<String> {
         self.current
             .as_ref()
@@ -301,7 +336,19 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
             };
         }
         Msg::Chose(country) => choose(s, country, &mut fx),
-        Msg::Searched(text) => s.search = text,
+        Msg::Searched(text) => {
+            s.search = text;
+            // A search that hides the chosen country chooses its first match, as typing into
+            // a native list does.
+            let hidden = s
+                .country
+                .as_deref()
+                .is_some_and(|c| !s.shown().any(|l| l.country == c));
+            let first = s.shown().next().map(|l| l.country.clone());
+            if let Some(first) = first.filter(|_| hidden) {
+                choose(s, first, &mut fx);
+            }
+        }
         Msg::Mounted => fx.push(Effect::Request(Request::Countries)),
         Msg::Countries {
             countries,
@@ -486,6 +533,14 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
         }
     }
     fx
+}
+
+/// Whether `text` has `part` in it, byte for byte (`str::contains` brings its searcher, and
+/// its panics, into the wasm; names are short).
+fn contains(text: &str, part: &str) -> bool {
+    text.as_bytes()
+        .windows(part.len().max(1))
+        .any(|w| w == part.as_bytes())
 }
 
 fn choose(s: &mut State, country: String, fx: &mut Vec<Effect>) {

@@ -3,6 +3,7 @@
 //! plan's patterns run on the browser's own `RegExp`.
 
 use crate::i18n;
+use crate::machine::Listed;
 use crate::wire::{self, field, text};
 use js_sys::{JsString, Reflect, RegExp};
 use ringproof_api::{DialCode, PhoneCountry};
@@ -30,9 +31,30 @@ pub fn region_names(lang: &str) -> JsValue {
     i18n::intl("DisplayNames", lang, &options)
 }
 
-/// `countries` in the order of their names in the visitor's language, as its own alphabet
-/// sorts them (`Intl.Collator`: "Österreich" among the O's in German).
-pub fn by_name(countries: Vec<DialCode>, names: &JsValue, lang: &str) -> Vec<DialCode> {
+/// Text as searches compare it: the browser's lower case (`Rules::fold` in the widget).
+pub fn fold(text: &str) -> String {
+    JsString::from(text).to_lower_case().into()
+}
+
+/// The site's countries as the picker lists them, with their names in the visitor's
+/// language: in the site's order when it names a few, else in the order of their names as the
+/// visitor's alphabet sorts them (`Intl.Collator`: "Österreich" among the O's in German).
+pub fn listed(countries: Vec<DialCode>, names: &JsValue, lang: &str) -> Vec<Listed> {
+    let listed: Vec<Listed> = countries
+        .into_iter()
+        .map(|d| {
+            let name = country_name(names, &d.country);
+            Listed {
+                folded: fold(&name),
+                name,
+                country: d.country,
+                dial_code: d.dial_code,
+            }
+        })
+        .collect();
+    if listed.len() <= 20 {
+        return listed;
+    }
     let collator = i18n::intl("Collator", lang, &js_sys::Object::new());
     let compare = wire::field(&collator, "compare");
     let sort = wire::field(&js_sys::Array::new(), "sort");
@@ -40,75 +62,48 @@ pub fn by_name(countries: Vec<DialCode>, names: &JsValue, lang: &str) -> Vec<Dia
         compare.dyn_into::<js_sys::Function>(),
         sort.dyn_into::<js_sys::Function>(),
     ) else {
-        return countries;
+        return listed;
     };
-    let mut named: Vec<(String, DialCode)> = countries
-        .into_iter()
-        .map(|d| (country_name(names, &d.country), d))
-        .collect();
-    let labels: js_sys::Array = named
+    let labels: js_sys::Array = listed
         .iter()
-        .map(|(n, _)| JsValue::from(n.as_str()))
+        .map(|l| JsValue::from(l.name.as_str()))
         .collect();
     let _ = sort.call1(&labels, &compare);
-    let mut sorted = Vec::with_capacity(named.len());
+    let mut rest = listed;
+    let mut sorted = Vec::with_capacity(rest.len());
     for label in labels.iter().filter_map(|l| l.as_string()) {
-        if let Some(i) = named.iter().position(|(n, _)| *n == label) {
-            sorted.push(named.swap_remove(i).1);
+        if let Some(i) = rest.iter().position(|l| l.name == label) {
+            sorted.push(rest.swap_remove(i));
         }
     }
-    sorted.extend(named.into_iter().map(|(_, d)| d));
+    sorted.extend(rest);
     sorted
 }
 
-/// Whether a search matches a country: its name in the visitor's language, its two letters or
-/// its dial code, ignoring case.
-fn matches(search: &str, name: &str, d: &DialCode) -> bool {
-    // The browser's own case folding: Rust's would carry Unicode's tables into the wasm.
-    let lower = |s: &str| JsString::from(s).to_lower_case();
-    let q = String::from(lower(search.trim()));
-    let digits = q.trim_start_matches('+');
-    // The browser's substring search too: Rust's pulls in its searcher and its panics.
-    q.is_empty()
-        || lower(name).includes(&q, 0)
-        || d.country.eq_ignore_ascii_case(&q)
-        || (!digits.is_empty() && d.dial_code.to_string().starts_with(digits))
-}
-
-/// Puts one `<option>` per country matching `search` into `select` (flag, name, dial code),
-/// `chosen` selected. Answers how many match, and the first match when the search hides
-/// `chosen`, to be chosen instead.
-pub fn fill_picker(
+/// Puts one `<option>` per country in `shown` into `select` (flag, name, dial code), `chosen`
+/// selected.
+pub fn fill_picker<'a>(
     select: &web_sys::HtmlSelectElement,
-    countries: &[DialCode],
+    shown: impl Iterator<Item = &'a Listed>,
     chosen: Option<&str>,
-    search: &str,
-    names: &JsValue,
-) -> (usize, Option<String>) {
+) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return (0, None);
+        return;
     };
     select.set_text_content(None);
-    let mut first = None;
-    let mut shown = 0;
     let mut chosen_shown = false;
-    for d in countries {
-        let name = country_name(names, &d.country);
-        if !matches(search, &name, d) {
-            continue;
-        }
+    for l in shown {
         let Ok(option) = doc.create_element("option") else {
             continue;
         };
-        let _ = option.set_attribute("value", &d.country);
+        let _ = option.set_attribute("value", &l.country);
         option.set_text_content(Some(&format!(
-            "{} {name} +{}",
-            flag(&d.country),
-            d.dial_code
+            "{} {} +{}",
+            flag(&l.country),
+            l.name,
+            l.dial_code
         )));
-        first.get_or_insert_with(|| d.country.clone());
-        shown += 1;
-        if chosen == Some(d.country.as_str()) {
+        if chosen == Some(l.country.as_str()) {
             chosen_shown = true;
             let _ = option.set_attribute("selected", "");
         }
@@ -117,7 +112,6 @@ pub fn fill_picker(
     if let Some(c) = chosen.filter(|_| chosen_shown) {
         select.set_value(c);
     }
-    (shown, first.filter(|_| !chosen_shown && chosen.is_some()))
 }
 
 /// The page's language (`<html lang>`), else the browser's: for the visitor's likely country.

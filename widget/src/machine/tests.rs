@@ -10,6 +10,7 @@ fn rules() -> Rules {
         problem: |_, typed| (typed.len() < 6).then_some("form.too_short"),
         format: |_, typed| typed.trim().to_owned(),
         time: |t| t.parse().unwrap_or(f64::NAN),
+        fold: str::to_lowercase,
     }
 }
 
@@ -141,10 +142,20 @@ fn choosing_a_country_fetches_its_plan_once_and_ignores_a_late_one() {
     assert!(requests(&update(&mut s, Msg::Chose("IN".into()))).is_empty());
 }
 
-fn dial(country: &str) -> DialCode {
-    DialCode {
+fn dial(country: &str) -> Listed {
+    let (name, dial_code) = match country {
+        "GB" => ("United Kingdom", 44),
+        "IN" => ("India", 91),
+        "SK" => ("Slovakia", 421),
+        "SI" => ("Slovenia", 386),
+        "DE" => ("Deutschland", 49),
+        _ => ("United States", 1),
+    };
+    Listed {
         country: country.into(),
-        dial_code: 1,
+        dial_code,
+        name: name.into(),
+        folded: name.to_lowercase(),
     }
 }
 
@@ -816,4 +827,63 @@ fn once_the_element_is_removed_nothing_more_happens() {
         s.current.as_ref().map(|v| v.status),
         Some(VerificationStatus::Pending)
     );
+}
+
+/// The picker as visitors search it: by name in their language, two letters or dial code.
+#[test]
+fn a_search_shows_its_matches_and_chooses_the_first_when_it_hides_the_chosen_country() {
+    let mut s = state();
+    update(
+        &mut s,
+        Msg::Countries {
+            countries: ["GB", "IN", "SK", "SI", "DE", "US"].map(dial).to_vec(),
+            default_country: Some("GB".into()),
+            asked: None,
+            page_region: None,
+            plan: Some(plan("GB")),
+        },
+    );
+    let shown = |s: &State| -> Vec<String> { s.shown().map(|l| l.country.clone()).collect() };
+    assert_eq!(shown(&s).len(), 6, "no search: every country");
+
+    // By name, any case: the chosen GB is hidden, so the first match is chosen, its plan asked.
+    let fx = update(&mut s, Msg::Searched("SLOV".into()));
+    assert_eq!(shown(&s), ["SK", "SI"]);
+    assert_eq!(s.country.as_deref(), Some("SK"));
+    assert_eq!(
+        requests(&fx),
+        [&Request::Plan {
+            country: "SK".into()
+        }]
+    );
+    // Narrower, the chosen one still shown: it stays.
+    let fx = update(&mut s, Msg::Searched("slovak".into()));
+    assert_eq!(shown(&s), ["SK"]);
+    assert!(fx.is_empty(), "{fx:?}");
+    // By dial code, with or without its plus; by the two letters.
+    update(&mut s, Msg::Searched("+91".into()));
+    assert_eq!(
+        (shown(&s), s.country.as_deref()),
+        (vec!["IN".into()], Some("IN"))
+    );
+    update(&mut s, Msg::Searched("42".into()));
+    assert_eq!(shown(&s), ["SK"]);
+    update(&mut s, Msg::Searched(" de ".into()));
+    assert_eq!(shown(&s), ["DE"]);
+    // Nothing matches: said, and the chosen country stays chosen.
+    let chosen = s.country.clone();
+    let fx = update(&mut s, Msg::Searched("zzzz".into()));
+    assert!(s.no_match() && fx.is_empty());
+    assert_eq!(s.country, chosen);
+    update(&mut s, Msg::Searched(String::new()));
+    assert!(!s.no_match());
+    assert_eq!(shown(&s).len(), 6);
+}
+
+#[test]
+fn a_site_with_no_countries_listed_says_no_match_for_nothing() {
+    let mut s = state();
+    update(&mut s, Msg::Searched("zzzz".into()));
+    assert!(!s.no_match(), "no list, nothing to say");
+    assert!(s.country.is_none());
 }
