@@ -2,6 +2,7 @@
 //! is always one the edge can serve.
 
 use crate::error::ApiError;
+use crate::origin::Pattern;
 use crate::random::Randomness;
 use crate::secret;
 use crate::signature;
@@ -173,16 +174,16 @@ fn domains(list: &[String]) -> Result<Vec<String>, ApiError> {
         .map(|d| {
             let d = d.trim().trim_end_matches('/').to_ascii_lowercase();
             let (scheme, host) = d.split_once("://").unwrap_or(("https", d.as_str()));
-            let host_ok = !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-*:".contains(c))
-                && !host.starts_with('.');
+            let stored = format!("{scheme}://{host}");
+            // What is stored is what origins are matched by: checked by the matcher's own
+            // reading, so nothing is kept that would never match.
+            let pattern_ok = Pattern::checked(&stored).is_some();
             match scheme {
-                "https" if host_ok => Ok(format!("https://{host}")),
-                "http" if host_ok && is_local(host) => Ok(format!("http://{host}")),
+                "https" if pattern_ok => Ok(stored),
+                "http" if pattern_ok && is_local(host) => Ok(stored),
                 _ => Err(invalid(&format!(
-                    "domain {d:?} is not a host name (http only for localhost)"
+                    "domain {d:?} is not a host name, `*.` and a host name, or either with \
+                     `:port` or `:*` (http only for localhost)"
                 ))),
             }
         })
@@ -412,6 +413,52 @@ mod tests {
         let shown = serde_json::to_string(&created.site).unwrap();
         assert!(!shown.contains(&site.secret_hash) && !shown.contains(&site.api_key_hash));
         assert!(site.origin_allowed("http://localhost:5173"));
+    }
+
+    /// Issue 27: a domain the matcher would read otherwise than its owner meant is refused;
+    /// every one accepted matches the page it names.
+    #[test]
+    fn a_domain_is_kept_only_when_it_matches_what_it_names() {
+        let site = |d: &str| {
+            let mut i = input();
+            i.domains = vec![d.into()];
+            create(i, vec![], &mut Seeded(1), b"m", PROD).map(|(s, _)| s)
+        };
+        for (domain, page) in [
+            ("shop.example", "https://shop.example"),
+            ("https://shop.example/", "https://shop.example"),
+            ("*.shop.example", "https://pay.shop.example"),
+            ("shop.example:8443", "https://shop.example:8443"),
+            ("my-shop.example", "https://my-shop.example"),
+            ("http://localhost:*", "http://localhost:5173"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            let s = site(domain).unwrap_or_else(|e| panic!("{domain}: {e:?}"));
+            assert!(s.origin_allowed(page), "{domain} should let {page} in");
+        }
+        for domain in [
+            "shop*.example",
+            "*shop.example",
+            "*.*.example",
+            "shop.*.example",
+            "sh:op.example",
+            "shop.example:",
+            "shop.example:99999",
+            "shop.example:0",
+            "shop.example:8*",
+            "shop..example",
+            ".shop.example",
+            "-shop.example",
+            "shop.example.",
+            ":8443",
+            "*.",
+            "shop_example.com",
+        ] {
+            assert!(
+                matches!(site(domain), Err(ApiError::InvalidRequest(_))),
+                "{domain} was kept"
+            );
+        }
     }
 
     #[test]

@@ -84,6 +84,13 @@ pub const FINISHED_TTL_SECS: u64 = 30 * 24 * 3600;
 /// script starting thousands must not make the deployment keep each for a month.
 pub const TEST_TRANSACTION_TTL_SECS: u64 = 24 * 3600;
 
+/// A provider's reference stays bound to its verification this long past the attempt's end:
+/// providers report delivery late, and the cost they report is worth keeping.
+pub const REFERENCE_AFTER_ATTEMPT_SECS: u64 = 24 * 3600;
+/// A finished verification whose record could not be written is tried again this soon, and
+/// kept until it is: its record is not lost to a passing fault.
+pub const RECORD_RETRY_SECS: u64 = 60;
+
 /// How long a site's ClientTransactionId stays claimed.
 pub fn transaction_ttl_secs(test: bool) -> u64 {
     if test {

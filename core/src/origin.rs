@@ -100,6 +100,29 @@ impl<'a> Pattern<'a> {
         })
     }
 
+    /// `text` as a pattern only when every part of it means what [`Pattern::matches`] reads:
+    /// a `*` only as a leading `*.` (any subdomain), a `:` only before the port (digits or
+    /// `*`), and a host of dot-separated labels of letters, digits and hyphens. **A site whose
+    /// pattern is stored must match what its owner meant**: `shop*.example` or `sh:op.example`
+    /// would be kept, and then never match a page.
+    pub fn checked(text: &'a str) -> Option<Pattern<'a>> {
+        let pattern = Pattern::parse(text)?;
+        let (_, rest) = text.split_once("://")?;
+        let port_ok = match rest.rsplit_once(':') {
+            Some((_, port)) => port == "*" || port.parse::<u16>().is_ok_and(|p| p > 0),
+            None => true,
+        };
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let host_ok = pattern.host.len() <= 253 && pattern.host.split('.').all(label_ok);
+        (port_ok && host_ok && matches!(pattern.scheme, "https" | "http")).then_some(pattern)
+    }
+
     pub fn matches(&self, origin: &Origin) -> bool {
         let port_ok = match self.port {
             PortRule::Any => true,

@@ -3,7 +3,7 @@
 
 use super::{status_failure, Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
 use crate::failure::FailureReason;
-use crate::session::DeliveryEvent;
+use crate::session::{Cost, DeliveryEvent};
 use crate::texts::Language;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
@@ -235,6 +235,20 @@ pub fn classify(code: i64) -> SmsState {
 }
 
 impl Callback {
+    /// What the callback says the message cost, when the account has TeleSign's pricing
+    /// package (`additional_info`).
+    pub fn cost(&self) -> Option<Cost> {
+        let i = self.additional_info.clone()?;
+        Some(Cost {
+            reference: self.reference_id.clone(),
+            price: i.price,
+            currency: i.currency,
+            mcc: i.mcc,
+            mnc: i.mnc,
+            message_parts_count: i.message_parts_count,
+        })
+    }
+
     pub fn event(&self) -> DeliveryEvent {
         match classify(self.status.code) {
             SmsState::Delivered => DeliveryEvent::Delivered,
@@ -401,6 +415,17 @@ mod tests {
         );
         assert_eq!(info.message_parts_count, Some(1));
         assert_eq!(c.event(), DeliveryEvent::Delivered);
+        assert_eq!(
+            c.cost(),
+            Some(Cost {
+                reference: "2557312299CC1304904080F4BE17BFB4".into(),
+                price: Some("0.5112".into()),
+                currency: Some("USD".into()),
+                mcc: Some("220".into()),
+                mnc: Some("03".into()),
+                message_parts_count: Some(1),
+            })
+        );
     }
 
     #[test]
@@ -414,6 +439,7 @@ mod tests {
             DeliveryEvent::Failed(FailureReason::SmsUndelivered)
         );
         assert_eq!(c.additional_info, None);
+        assert_eq!(c.cost(), None, "no pricing package, no cost");
     }
 
     #[test]

@@ -45,10 +45,12 @@ impl ReferenceHandler for ReferenceObject {
             .put(KEY, &Binding { verification_id })
             .await
             .internal()?;
-        // A day past the attempt: providers report delivery late, and cost is worth keeping.
-        wake_at(&storage, until.plus_secs(24 * 3600))
-            .await
-            .internal()
+        wake_at(
+            &storage,
+            until.plus_secs(ringproof_core::keys::REFERENCE_AFTER_ATTEMPT_SECS),
+        )
+        .await
+        .internal()
     }
 
     async fn resolve(&self) -> Outcome<Option<String>> {

@@ -98,7 +98,8 @@ impl Alarm for VerificationObject {
             if let Err(e) = done {
                 // Keep the session and try again rather than lose its record.
                 worker::console_error!("recording finished verification failed: {e:?}");
-                return wake_at(&self.state.storage(), t.plus_secs(60)).await;
+                let again = t.plus_secs(ringproof_core::keys::RECORD_RETRY_SECS);
+                return wake_at(&self.state.storage(), again).await;
             }
             // A late alarm may come straight here: the pages hear the end before it is forgotten.
             self.push(&session);

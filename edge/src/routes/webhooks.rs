@@ -11,7 +11,7 @@ use crate::outbound::{self, Redirects};
 use crate::router::Ctx;
 use ringproof_core::carriers::{self, Carrier, Delivered, InboundCall, Refusal};
 use ringproof_core::providers::{mcn, telesign, twilio};
-use ringproof_core::session::{CallOutcome, Cost};
+use ringproof_core::session::CallOutcome;
 use ringproof_core::{secret as secrets, ApiError};
 use serde::Serialize;
 use std::time::Duration;
@@ -215,20 +215,12 @@ pub async fn telesign(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<
         return Err(ApiError::Unauthorized);
     }
     let cb: telesign::Callback = parse_json(&body)?;
-    let cost = cb.additional_info.clone().map(|i| Cost {
-        reference: cb.reference_id.clone(),
-        price: i.price,
-        currency: i.currency,
-        mcc: i.mcc,
-        mnc: i.mnc,
-        message_parts_count: i.message_parts_count,
-    });
     let outcome = flow::report_delivery(
         (ctx.env, ctx.background),
         "telesign",
         &cb.reference_id,
         cb.event(),
-        cost,
+        cb.cost(),
     )
     .await?;
     Ok(http::json(200, &Reported { outcome }))
