@@ -99,31 +99,43 @@ pub fn queries(now: Timestamp) -> [(&'static str, Vec<Value>); 3] {
     ]
 }
 
-/// `provider IS NOT NULL`: a code a provider was paid to carry (a missed call's "sent" is the
-/// number shown, which costs nothing and cannot be pumped).
-const BY_COUNTRY: &str =
-    "SELECT site_key, CASE WHEN at >= ?1 THEN 'recent' ELSE 'before' END AS window, \
-    country AS key, \
-    SUM(kind = 'sent' AND provider IS NOT NULL) AS sent, SUM(kind = 'delivered') AS delivered, \
-    SUM(kind = 'verified' AND channel != 'missed_call') AS verified \
-    FROM events WHERE at >= ?2 AND at < ?3 AND kind IN ('sent', 'delivered', 'verified') \
-    GROUP BY site_key, window, country";
+/// One query per grouping: each event window's code sends (`provider IS NOT NULL`: a code a
+/// provider was paid to carry; a missed call's "sent" is the number shown, which costs nothing
+/// and cannot be pumped), deliveries and verifications per site and `$key`, split at `?1`.
+macro_rules! windowed {
+    ($key:literal, verified where $verified:literal, only where $only:literal) => {
+        concat!(
+            "SELECT site_key, CASE WHEN at >= ?1 THEN 'recent' ELSE 'before' END AS window, ",
+            $key,
+            " AS key, SUM(kind = 'sent' AND provider IS NOT NULL) AS sent, ",
+            "SUM(kind = 'delivered') AS delivered, SUM(kind = 'verified'",
+            $verified,
+            ") AS verified FROM events WHERE at >= ?2 AND at < ?3 ",
+            "AND kind IN ('sent', 'delivered', 'verified')",
+            $only,
+            " GROUP BY site_key, window, ",
+            $key
+        )
+    };
+}
 
-const BY_BLOCK: &str =
-    "SELECT site_key, CASE WHEN at >= ?1 THEN 'recent' ELSE 'before' END AS window, \
-    number_block AS key, \
-    SUM(kind = 'sent' AND provider IS NOT NULL) AS sent, SUM(kind = 'delivered') AS delivered, \
-    SUM(kind = 'verified' AND channel != 'missed_call') AS verified \
-    FROM events WHERE at >= ?2 AND at < ?3 AND kind IN ('sent', 'delivered', 'verified') \
-    AND number_block IS NOT NULL GROUP BY site_key, window, number_block";
+const BY_COUNTRY: &str = windowed!(
+    "country",
+    verified where " AND channel != 'missed_call'",
+    only where ""
+);
 
-const BY_CHANNEL: &str =
-    "SELECT site_key, CASE WHEN at >= ?1 THEN 'recent' ELSE 'before' END AS window, \
-    channel AS key, \
-    SUM(kind = 'sent' AND provider IS NOT NULL) AS sent, SUM(kind = 'delivered') AS delivered, \
-    SUM(kind = 'verified') AS verified \
-    FROM events WHERE at >= ?2 AND at < ?3 AND kind IN ('sent', 'delivered', 'verified') \
-    AND channel != 'missed_call' GROUP BY site_key, window, channel";
+const BY_BLOCK: &str = windowed!(
+    "number_block",
+    verified where " AND channel != 'missed_call'",
+    only where " AND number_block IS NOT NULL"
+);
+
+const BY_CHANNEL: &str = windowed!(
+    "channel",
+    verified where "",
+    only where " AND channel != 'missed_call'"
+);
 
 fn pairs(rows: &[WindowRow]) -> Vec<(&str, &str, Option<&WindowRow>, Option<&WindowRow>)> {
     type Windows<'r> = (Option<&'r WindowRow>, Option<&'r WindowRow>);

@@ -603,25 +603,29 @@ struct Owner {
     suspended: i64,
 }
 
+/// The self-service activity `key` (its site, and whether the operator suspended it): 404
+/// for the operator's own sites, which are changed through the admin API.
+async fn self_service(ctx: &Ctx<'_>, key: &str) -> Outcome<(Site, bool)> {
+    let rows: Vec<ActivityRow> = history::rows(
+        ctx.env,
+        "SELECT site_key, suspended FROM activities WHERE site_key = ?1",
+        &[Value::Text(key.to_owned())],
+    )
+    .await?;
+    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let site = kv::get(ctx.env, &SiteByKey(key))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((site, row.suspended != 0))
+}
+
 /// `PATCH /console/api/activities/{key}/limits` `{paid_countries?, daily_spend_cap?, ...}`:
 /// the operator grants one self-service activity more (countries where it may send codes, a
 /// spend cap, counts). The fields given replace the activity's; the others stay.
 async fn set_limits(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Response> {
     let given: serde_json::Map<String, serde_json::Value> =
         parse_json(&http::body_text(req).await?)?;
-    let owned: Vec<ActivityRow> = history::rows(
-        ctx.env,
-        "SELECT site_key, suspended FROM activities WHERE site_key = ?1",
-        &[Value::Text(key.to_owned())],
-    )
-    .await?;
-    if owned.is_empty() {
-        // The operator's own sites are changed through the admin API.
-        return Err(ApiError::NotFound);
-    }
-    let current = kv::get(ctx.env, &SiteByKey(key))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (current, suspended) = self_service(ctx, key).await?;
     let mut limits = serde_json::to_value(&current.limits)
         .map_err(|e| ApiError::Internal(format!("limits of {key}: {e}")))?;
     if let Some(set) = limits.as_object_mut() {
@@ -641,7 +645,6 @@ async fn set_limits(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Resp
         &site_secret_key(ctx.env)?,
     )?;
     sites::save(ctx.env, &site).await?;
-    let suspended = owned.first().is_some_and(|r| r.suspended != 0);
     Ok(http::json(200, &activity(ctx, &site, suspended)))
 }
 
@@ -650,19 +653,7 @@ async fn set_limits(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Resp
 /// or lifts the suspension (the owner turns paid channels on again).
 async fn suspend(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Response> {
     let change: Suspension = parse_json(&http::body_text(req).await?)?;
-    let rows: Vec<ActivityRow> = history::rows(
-        ctx.env,
-        "SELECT site_key, suspended FROM activities WHERE site_key = ?1",
-        &[Value::Text(key.to_owned())],
-    )
-    .await?;
-    if rows.is_empty() {
-        // The operator's own sites are changed through the admin API.
-        return Err(ApiError::NotFound);
-    }
-    let mut site = kv::get(ctx.env, &SiteByKey(key))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let (mut site, _) = self_service(ctx, key).await?;
     history::run(
         ctx.env,
         &[(
