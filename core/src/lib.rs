@@ -33,6 +33,7 @@ pub mod session;
 pub mod settings;
 pub mod site;
 pub mod siteverify;
+pub mod start;
 pub mod test_keys;
 pub mod texts;
 pub mod throttle;

@@ -407,6 +407,13 @@ pub fn socket_counter(client: &Client) -> (String, Rule) {
 /// Wrong codes for one number on one site, and by one client over every site: a lock on one
 /// site never refuses another site's visitor, and one client cannot buy guesses by moving
 /// between sites. Only a code compared and found wrong counts.
+/// Whether a site's checks look at and count against a number's locks. A test key's code is
+/// public: its guesses prove nothing, so they must not count against the number on real sites
+/// (else test keys would lock anyone's number), nor are its numbers locked.
+pub fn guesses_count(test: bool) -> bool {
+    !test
+}
+
 pub fn check_counters(
     site_key: &str,
     limits: &Limits,

@@ -102,9 +102,6 @@ pub struct Session {
     /// What providers charged, where they say (TeleSign's callback does): for the site's reports.
     #[serde(default)]
     pub costs: Vec<Cost>,
-    /// The site's cap on codes sent to one number per hour (see `throttle`).
-    #[serde(default = "default_send_limit")]
-    pub sends_per_number_per_hour: u32,
     /// The policy's token life when the session began.
     #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
@@ -116,14 +113,18 @@ pub struct Session {
     pub action: Option<String>,
     #[serde(default)]
     pub cdata: Option<String>,
+    /// Reports on a send this session has not heard of yet: the edge binds a send's reference
+    /// and tells the session of it at once, so a fast provider's webhook may arrive first.
+    /// Applied when the send is told; a few at most, only while the attempt awaits its send.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub early: Vec<(String, DeliveryEvent)>,
 }
+
+/// How many early reports a session keeps: a send has a handful of states.
+const EARLY_REPORTS_MAX: usize = 4;
 
 fn default_token_ttl() -> u64 {
     TOKEN_TTL_SECS
-}
-
-fn default_send_limit() -> u32 {
-    crate::site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -339,6 +340,23 @@ pub enum CheckStep {
     },
 }
 
+impl CheckStep {
+    /// The verdict on a code of [`CheckStep::AskProvider`]: the provider's, and our own hash's
+    /// (`local_match`); both must agree.
+    pub fn verdict(
+        local_match: bool,
+        provider: Result<bool, FailureReason>,
+    ) -> Result<bool, FailureReason> {
+        provider.map(|valid| valid && local_match)
+    }
+}
+
+/// Whether a check found its code wrong, so that it counts against the number: a provider that
+/// could not say blames no one.
+pub fn found_wrong(verdict: &Result<bool, FailureReason>) -> bool {
+    *verdict == Ok(false)
+}
+
 /// What is kept in KV once a session has finished.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishedRecord {
@@ -387,7 +405,6 @@ pub struct NewSession {
     pub language: Option<Language>,
     pub client_transaction_id: Option<String>,
     pub channels: Vec<Channel>,
-    pub sends_per_number_per_hour: u32,
     pub test: bool,
     pub action: Option<String>,
     pub cdata: Option<String>,
@@ -438,11 +455,11 @@ impl Session {
             state: State::Pending,
             unmatched_calls: 0,
             costs: vec![],
-            sends_per_number_per_hour: new.sends_per_number_per_hour,
             token_ttl_secs: issuer.policy.token_ttl_secs,
             test: new.test,
             action: new.action,
             cdata: new.cdata,
+            early: Vec::new(),
         };
         let dispatch = s.begin(channel, inbound_number, issuer, now)?;
         Ok((s, dispatch))
@@ -480,6 +497,7 @@ impl Session {
             (None, Some(inbound_number)) => Payload::AwaitCall { inbound_number },
             (None, None) => Payload::NoLine,
         };
+        self.early.clear();
         self.attempt = Attempt {
             ordinal,
             channel,
@@ -559,15 +577,32 @@ impl Session {
                 self.attempt.delivery = Some(Delivery::Sent);
                 self.attempt.provider = sent.provider;
                 self.attempt.sent_at = Some(now);
+                for (reference, event) in std::mem::take(&mut self.early) {
+                    self.on_delivery(&reference, event, now);
+                }
             }
             Err(reason) => self.state = State::Failed { at: now, reason },
         }
+        self.early.clear();
+    }
+
+    /// Whether the current attempt is a code on its way: begun, its send not yet told.
+    fn awaits_send(&self, now: Timestamp) -> bool {
+        self.attempt.code.is_some()
+            && self.attempt.delivery.is_none()
+            && self.is_current_and_pending(self.attempt.ordinal, now)
     }
 
     /// A provider's webhook about the call or message it knows as `reference`. Reports about
     /// an earlier attempt, or after the outcome, change nothing: webhooks may repeat or arrive
     /// late. Returns whether it changed anything.
     pub fn on_delivery(&mut self, reference: &str, event: DeliveryEvent, now: Timestamp) -> bool {
+        if self.attempt.reference.is_none() && self.awaits_send(now) {
+            if self.early.len() < EARLY_REPORTS_MAX {
+                self.early.push((reference.to_owned(), event));
+            }
+            return false;
+        }
         let current = self.attempt.reference.as_deref() == Some(reference);
         if !current || !self.is_current_and_pending(self.attempt.ordinal, now) {
             return false;
@@ -669,7 +704,11 @@ impl Session {
         let confirms = self
             .attempt
             .provider
-            .map_or(channel == Channel::VoiceCall, ProviderId::confirms_codes);
+            // A test key's call was never placed: its fixed code is its own verdict.
+            .map_or(
+                channel == Channel::VoiceCall && !self.test,
+                ProviderId::confirms_codes,
+            );
         if confirms {
             let Some(reference) = self.attempt.reference.clone() else {
                 // The call was never placed, so no code can be right.

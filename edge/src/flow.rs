@@ -9,6 +9,7 @@ use crate::durable::transaction::{self, TransactionStub};
 use crate::durable::verification::{Begun, VerificationStub};
 use crate::env::{now, site_secret_key, token_key, CryptoRng};
 use crate::error::Outcome;
+use crate::limits::{PaidGate, PaidSend};
 use crate::providers::Told;
 use crate::{limits, providers};
 use ringproof_api::{Channel, CheckResult, VerificationStatus, VerificationView};
@@ -18,12 +19,14 @@ use ringproof_core::failure::FailureReason;
 use ringproof_core::limits::is_paid;
 use ringproof_core::line::Busy;
 use ringproof_core::phone::{self, E164};
+use ringproof_core::pow::Proof;
 use ringproof_core::providers::{ProviderId, Sent};
 use ringproof_core::session::{
-    CallOutcome, CheckStep, Cost, DeliveryEvent, DeliveryOutcome, Dispatch, NewSession, Payload,
-    Summary,
+    found_wrong, CallOutcome, CheckStep, Cost, DeliveryEvent, DeliveryOutcome, Dispatch,
+    NewSession, Payload, Summary,
 };
 use ringproof_core::site::{Page, Site};
+use ringproof_core::start::Offer;
 use ringproof_core::texts::Language;
 use ringproof_core::{ids, pow, signature, test_keys, ApiError, Randomness};
 use worker::{Context, Env};
@@ -61,7 +64,10 @@ pub struct Asker<'a> {
 
 /// Starts a verification for `site` from `page` (already checked against the site, and its
 /// Turnstile token, if the site has one) by `client`; `base` is the edge's own origin, for the
-/// URLs the view hands out.
+/// URLs the view hands out. Core decides each step (`ringproof_core::start`); what a step
+/// needs from objects is asked at once, in at most three rounds for a code (the proof, the
+/// client's starts and the number's locks; the send's limits and the session; the send's
+/// reference and its record) and three for a missed call (the line before the session).
 pub async fn start(
     env: &Env,
     site: &Site,
@@ -70,9 +76,7 @@ pub async fn start(
     (base, background): (&str, &Context),
     input: Start<'_>,
 ) -> Outcome<VerificationView> {
-    if let Some(c) = input.channel.filter(|c| !site.offers(*c)) {
-        return Err(ApiError::ChannelNotAvailable(c));
-    }
+    Offer::check_named(site, input.channel)?;
     for (name, label) in [("action", &input.action), ("cdata", &input.cdata)] {
         if let Some(label) = label {
             ids::page_label(name, label)?;
@@ -83,36 +87,15 @@ pub async fn start(
     if !site.accepts_region(region.as_deref()) {
         return Err(ApiError::CountryNotAllowed);
     }
-    // Paid channels only where the site pays for the number's country (Geo Permissions); the
-    // free missed call stays offered, and is the default when the site's first is not allowed.
-    let channels = site
-        .limits()
-        .channels_for(&site.channels, region.as_deref());
-    let mut channel = match input.channel {
-        Some(c) if channels.contains(&c) => c,
-        Some(_) => return Err(ApiError::PaidChannelNotAllowed),
-        None => *channels.first().ok_or(ApiError::PaidChannelNotAllowed)?,
-    };
+    let offer = Offer::new(site, input.channel, region.as_deref());
+    let channel = offer.channel()?;
     // Every attempt a page asks for pays a proof of work, the free missed call too: its
-    // lines are scarce. Starts are counted once it is paid, so no one fills a client's (or
-    // a shared /48's) count for free.
-    if !input.from_server {
-        require_proof(env, site, client, None, input.proof).await?;
-    }
-    limits::count_start(env, site, client).await?;
-    if channel != Channel::MissedCall && site.test.is_none() {
-        // A locked number is told so before it is texted, not after; when the page named no
-        // channel, the missed call (which needs no code) is no dead end.
-        match limits::check_unlocked(env, site, client, &phone).await {
-            Ok(()) => {}
-            Err(ApiError::NumberLocked(_))
-                if input.channel.is_none() && channels.contains(&Channel::MissedCall) =>
-            {
-                channel = Channel::MissedCall;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    // lines are scarce. It is checked here, before anything is counted, so a forged proof
+    // costs no one anything.
+    let proof = match input.from_server {
+        true => None,
+        false => Some(checked_proof(env, site, client, None, input.proof)?),
+    };
     if let Some(id) = &input.client_transaction_id {
         ids::client_transaction_id(id)?;
         // Only the site's server binds an id, so no page can squat the site's ids.
@@ -123,36 +106,64 @@ pub async fn start(
         }
     }
     let id = CryptoRng.token(16);
-    let inbound_number = match channel {
-        Channel::MissedCall => match reserve_line(env, site, client, &phone, &id).await {
-            Ok(number) => Some(number),
-            // Never a dead end: with another way for this number, the verification starts with
-            // its missed call failed as `no_free_line`, and the visitor is offered the others.
-            // A caller that named the missed call (OneRing's API) is told the lines are busy.
-            Err(ApiError::LinesBusy(_)) if input.channel.is_none() && channels.len() > 1 => {
-                limits::count_refusal(env, &site.site_key, "lines_busy").await;
-                None
+    let test = site.test.is_some();
+    // Round one. The proof is spent, the client's starts counted (only the client's own:
+    // given back when its proof was already spent), the number's locks looked at, and the
+    // ClientTransactionId claimed, so a repeat is refused before anything is sent.
+    let transaction = input
+        .client_transaction_id
+        .as_ref()
+        .map(|ctid| TransactionStub::named(env, transaction::name(&site.site_key, ctid)));
+    let (spent, counted, locked, claimed) = futures_util::join!(
+        async {
+            match &proof {
+                Some(p) => limits::spend_proof(env, p).await,
+                None => Ok(()),
             }
-            Err(e) => return Err(e),
         },
-        _ => None,
-    };
-    if let Some(ctid) = &input.client_transaction_id {
-        // Claimed before anything is sent: a repeat gets a clear refusal, not a second call.
-        let claim = TransactionStub::named(env, transaction::name(&site.site_key, ctid))
-            .claim(
-                id.clone(),
+        limits::count_start(env, site, client),
+        async {
+            if Offer::looks_at_locks(channel, test) {
+                limits::check_unlocked(env, site, client, &phone).await
+            } else {
+                Ok(())
+            }
+        },
+        async {
+            match &transaction {
                 // As long as the finished record it points to.
-                now().plus_secs(ringproof_core::keys::transaction_ttl_secs(
-                    site.test.is_some(),
-                )),
-            )
-            .await?;
-        if claim.is_err() {
-            cancel_line(env, site, &phone, &id, inbound_number.as_ref()).await;
+                Some(t) => {
+                    let until = now().plus_secs(ringproof_core::keys::transaction_ttl_secs(test));
+                    t.claim(id.clone(), until).await.map(Some)
+                }
+                None => Ok(None),
+            }
+        },
+    );
+    // Refused in the order the steps were once taken one by one: the proof, the client's
+    // starts, the id, the locks.
+    let first = (|| {
+        spent?;
+        counted.as_ref().map_err(Clone::clone)?;
+        if let Some(Err(_)) = claimed.as_ref().map_err(Clone::clone)? {
             return Err(ApiError::DuplicateTransaction);
         }
-    }
+        let locked = match locked {
+            Ok(()) => None,
+            Err(ApiError::NumberLocked(wait)) => Some(wait),
+            Err(e) => return Err(e),
+        };
+        offer.after_locks(channel, locked)
+    })();
+    let channel = match first {
+        Ok(channel) => channel,
+        Err(e) => {
+            let claim = matches!(claimed, Ok(Some(Ok(()))));
+            let counted = counted.as_deref().ok();
+            undo_round_one(env, &id, transaction.as_ref().filter(|_| claim), counted).await;
+            return Err(e);
+        }
+    };
     let new = NewSession {
         id: id.clone(),
         site_key: site.site_key.clone(),
@@ -161,23 +172,60 @@ pub async fn start(
         domain: page.domain.clone(),
         language: input.language,
         client_transaction_id: input.client_transaction_id,
-        channels,
-        sends_per_number_per_hour: site.sends_per_number_per_hour,
-        test: site.test.is_some(),
+        channels: offer.channels.clone(),
+        test,
         action: input.action,
         cdata: input.cdata,
     };
-    let begun = VerificationStub::named(env, &id)
-        .start(new, channel, inbound_number.clone(), base.to_owned())
-        .await;
-    let begun = match begun {
-        Ok(b) => b,
-        Err(e) => {
-            cancel_line(env, site, &phone, &id, inbound_number.as_ref()).await;
-            return Err(e);
-        }
+    let session = VerificationStub::named(env, &id);
+    if channel == Channel::MissedCall {
+        // Round two: the line the visitor will call. Round three: the session.
+        let line = match reserve_line(env, site, client, &phone, &id).await {
+            Ok(number) => Some(number),
+            // Never a dead end: with another way for this number, the verification starts
+            // with its missed call failed as `no_free_line`, and the visitor is offered the
+            // others.
+            Err(ApiError::LinesBusy(_)) if offer.starts_without_line() => {
+                limits::count_refusal(env, &site.site_key, "lines_busy").await;
+                None
+            }
+            Err(e) => {
+                release_claim(transaction.as_ref(), &id).await;
+                return Err(e);
+            }
+        };
+        let begun = session
+            .start(new, channel, line.clone(), base.to_owned())
+            .await;
+        return match begun {
+            Ok(begun) => carry_out(env, site, (base, background), begun, None).await,
+            Err(e) => {
+                cancel_line(env, site, &phone, &id, line.as_ref()).await;
+                release_claim(transaction.as_ref(), &id).await;
+                Err(e)
+            }
+        };
+    }
+    // Round two: the send's limits and the session, at once.
+    let paid = PaidSend {
+        phone: &phone,
+        channel,
+        key: format!("{id}/1"),
     };
-    carry_out(env, site, client, (base, background), begun).await
+    let (gate, begun) = futures_util::join!(
+        paid_send(env, site, &paid, client),
+        session.start(new, channel, None, base.to_owned()),
+    );
+    match begun {
+        Ok(begun) => carry_out(env, site, (base, background), begun, gate).await,
+        Err(e) => {
+            if let Some(Ok((gate, _))) = gate {
+                gate.give_back(env).await;
+            }
+            release_claim(transaction.as_ref(), &id).await;
+            Err(e)
+        }
+    }
 }
 
 /// A resend (`channel` the current one) or a switch, for a verification the caller may follow.
@@ -192,39 +240,133 @@ pub async fn begin(
 ) -> Outcome<VerificationView> {
     summary.may_begin(channel, now())?;
     let client = asker.client;
-    require_proof(env, site, client, Some(&summary.id), asker.proof).await?;
-    if is_paid(channel) {
-        // One token per paid attempt: a token bought once cannot pay for every resend.
-        crate::turnstile::check(env, site, asker.turnstile, &summary.origin, asker.ip).await?;
-        if site.test.is_none() {
-            limits::check_unlocked(env, site, client, &summary.phone).await?;
-        }
+    let proof = checked_proof(env, site, client, Some(&summary.id), asker.proof)?;
+    let test = site.test.is_some();
+    // Round one: the proof spent, and for a paid attempt its Turnstile token and the number's
+    // locks, at once.
+    let (spent, turnstile, locked) = futures_util::join!(
+        limits::spend_proof(env, &proof),
+        async {
+            if is_paid(channel) {
+                // One token per paid attempt: a token bought once cannot pay for every resend.
+                crate::turnstile::check(env, site, asker.turnstile, &summary.origin, asker.ip).await
+            } else {
+                Ok(())
+            }
+        },
+        async {
+            if is_paid(channel) && !test {
+                limits::check_unlocked(env, site, client, &summary.phone).await
+            } else {
+                Ok(())
+            }
+        },
+    );
+    spent?;
+    turnstile?;
+    locked?;
+    let session = VerificationStub::named(env, &summary.id);
+    let leaving_call = channel != Channel::MissedCall && summary.channel == Channel::MissedCall;
+    if channel == Channel::MissedCall {
+        let line = reserve_line(env, site, client, &summary.phone, &summary.id).await?;
+        let begun = session
+            .begin(channel, Some(line.clone()), base.to_owned())
+            .await;
+        return match begun {
+            Ok(begun) => carry_out(env, site, (base, background), begun, None).await,
+            Err(e) => {
+                // A number the page already shows stays; one reserved for this refused attempt
+                // goes.
+                let fresh = Some(&line).filter(|n| summary.inbound_number.as_ref() != Some(*n));
+                cancel_line(env, site, &summary.phone, &summary.id, fresh).await;
+                Err(e)
+            }
+        };
     }
-    let inbound_number = match channel {
-        Channel::MissedCall => {
-            Some(reserve_line(env, site, client, &summary.phone, &summary.id).await?)
-        }
-        _ => None,
+    // Round two: the send's limits and the new attempt, at once.
+    let paid = PaidSend {
+        phone: &summary.phone,
+        channel,
+        key: format!("{}/{}", summary.id, CryptoRng.token(6)),
     };
-    let begun = VerificationStub::named(env, &summary.id)
-        .begin(channel, inbound_number.clone(), base.to_owned())
-        .await;
-    let begun = match begun {
-        Ok(b) => b,
+    let (gate, begun) = futures_util::join!(
+        paid_send(env, site, &paid, client),
+        session.begin(channel, None, base.to_owned()),
+    );
+    match begun {
+        Ok(begun) => {
+            // No longer waiting for a call: the caller's allowance is free for its next one,
+            // given back while the code goes out.
+            let (view, ()) = futures_util::join!(
+                carry_out(env, site, (base, background), begun, gate),
+                async {
+                    if leaving_call {
+                        release_line(env, site, &summary.phone, &summary.id).await;
+                    }
+                }
+            );
+            view
+        }
         Err(e) => {
-            // A number the page already shows stays; one reserved for this refused attempt goes.
-            let fresh = inbound_number
-                .as_ref()
-                .filter(|n| summary.inbound_number.as_ref() != Some(*n));
-            cancel_line(env, site, &summary.phone, &summary.id, fresh).await;
-            return Err(e);
+            if let Some(Ok((gate, _))) = gate {
+                gate.give_back(env).await;
+            }
+            Err(e)
         }
-    };
-    if channel != Channel::MissedCall && summary.channel == Channel::MissedCall {
-        // No longer waiting for a call: the caller's allowance is free for its next one.
-        release_line(env, site, &summary.phone, &summary.id).await;
     }
-    carry_out(env, site, client, (base, background), begun).await
+}
+
+/// What a code's send needs before it goes, asked beside the attempt: its limits, then the
+/// providers to try. `None` for a test key's send, which reaches no provider, costs nothing
+/// and so counts nothing.
+type Prepared = Option<Result<(PaidGate, providers::Route), FailureReason>>;
+
+async fn paid_send(env: &Env, site: &Site, send: &PaidSend<'_>, client: &Client) -> Prepared {
+    if site.test.is_some() {
+        return None;
+    }
+    let (gate, route) = futures_util::join!(
+        limits::before_paid_send(env, site, send, client),
+        providers::route(env, send.channel, send.phone),
+    );
+    // A failure to count fails the attempt as a state, so the visitor is offered another way,
+    // rather than being left behind a cool-down with nothing sent.
+    let gate = gate.unwrap_or_else(|e| {
+        worker::console_error!("the limits of a paid send failed: {e:?}");
+        Err(FailureReason::ProviderUnavailable)
+    });
+    Some(match (gate, route) {
+        (Ok(gate), Ok(route)) => Ok((gate, route)),
+        (Ok(gate), Err(reason)) => {
+            gate.give_back(env).await;
+            Err(reason)
+        }
+        (Err(reason), _) => Err(reason),
+    })
+}
+
+/// What the first round of a start took, given back when the start does not go ahead.
+async fn undo_round_one(
+    env: &Env,
+    id: &str,
+    transaction: Option<&TransactionStub<'_>>,
+    counted: Option<&[String]>,
+) {
+    let (_, ()) = futures_util::join!(release_claim(transaction, id), async {
+        if let Some(names) = counted {
+            limits::give_back(env, names).await;
+        }
+    });
+}
+
+/// Frees a ClientTransactionId claimed for `id`, whose start did not go ahead: the site may
+/// start it again.
+async fn release_claim(transaction: Option<&TransactionStub<'_>>, id: &str) {
+    if let Some(t) = transaction {
+        if let Err(e) = t.release(id.to_owned()).await {
+            worker::console_warn!("freeing a transaction id failed: {e:?}");
+        }
+    }
 }
 
 /// A code typed on the page at `origin` by `client`. A number locked on this site, or for this
@@ -240,14 +382,12 @@ pub async fn check(
     origin: Option<String>,
     client: &Client,
 ) -> Outcome<CheckResult> {
-    // A test key's code is public: its guesses prove nothing, so they must not count against
-    // the number on real sites (else test keys would lock anyone's number).
-    let test = site.test.is_some();
-    if !test {
+    let counts = ringproof_core::limits::guesses_count(site.test.is_some());
+    if counts {
         limits::check_unlocked(env, site, client, &summary.phone).await?;
     }
-    let (result, wrong) = compare(env, &summary.id, code, origin, test).await?;
-    if !test && wrong {
+    let (result, wrong) = compare(env, &summary.id, code, origin).await?;
+    if counts && wrong {
         limits::count_wrong_code(env, site, client, &summary.phone).await;
     }
     Ok(result)
@@ -332,14 +472,15 @@ pub fn transaction_bound(env: &Env, site: &Site, ctid: &str, signature: Option<&
 }
 
 /// Every attempt needs a solved challenge fetched by this client for this site (and, for a
-/// resend or switch, for this verification), spent here: each one buys one attempt.
-async fn require_proof(
+/// resend or switch, for this verification), checked here without any object: each one buys
+/// one attempt once it is spent (`limits::spend_proof`).
+fn checked_proof(
     env: &Env,
     site: &Site,
     client: &Client,
     verification: Option<&str>,
     proof: Option<&str>,
-) -> Outcome<()> {
+) -> Outcome<Proof> {
     let proof = proof
         .filter(|p| !p.is_empty())
         .ok_or(ApiError::ProofRequired)?;
@@ -349,11 +490,10 @@ async fn require_proof(
         client: &client.network,
         verification,
     };
-    let checked = pow::verify(&key, proof, to, now()).map_err(|e| {
+    pow::verify(&key, proof, to, now()).map_err(|e| {
         worker::console_warn!("proof refused for site {}: {e:?}", site.site_key);
         ApiError::ProofInvalid
-    })?;
-    limits::spend_proof(env, &checked).await
+    })
 }
 
 /// A caller's lines. A test key's verifications hold lines of their own, so public test keys
@@ -436,18 +576,24 @@ async fn release(env: &Env, caller: &E164, verification_id: &str, test: bool) {
     }
 }
 
-/// Does what a begun attempt needs outside its object: for a code, the limits and the
-/// provider's send. A provider's failure is recorded on the session (the visitor is offered
-/// another way), not answered as an error.
+/// Does what a begun attempt needs outside its object: for a code, the provider's send, then
+/// (in one round) its reference bound and its record. `gate`: the send's limits and route,
+/// asked beside the attempt (`None` for a test key's). A provider's failure or a limit's refusal is
+/// recorded on the session (the visitor is offered another way), not answered as an error.
 async fn carry_out(
     env: &Env,
     site: &Site,
-    client: &Client,
     (base, background): (&str, &Context),
     begun: Begun,
+    gate: Prepared,
 ) -> Outcome<VerificationView> {
     let dispatch = match begun {
-        Begun::Waiting { view } => return Ok(*view),
+        Begun::Waiting { view } => {
+            if let Some(Ok((gate, _))) = gate {
+                gate.give_back(env).await;
+            }
+            return Ok(*view);
+        }
         Begun::Send { dispatch } => dispatch,
     };
     let Payload::SendCode { code } = &dispatch.payload else {
@@ -455,43 +601,46 @@ async fn carry_out(
             "a missed call has nothing to send".into(),
         ));
     };
-    let result = if let Some(outcome) = site.test {
+    let (result, spend_key) = match gate {
         // A test key's send reaches no provider, costs nothing and so counts against nothing.
-        test_keys::send(outcome, &dispatch)
-    } else {
-        let send = limits::PaidSend {
-            phone: &dispatch.phone,
-            channel: dispatch.channel,
-            key: format!("{}/{}", dispatch.verification_id, dispatch.attempt),
-        };
-        let guarded = limits::before_paid_send(env, site, &send, client)
-            .await
-            .unwrap_or_else(|e| {
-                // The attempt has begun: it fails as a state, so the visitor is offered another
-                // way, rather than being left behind a cool-down with nothing sent.
-                worker::console_error!("the limits of a paid send failed: {e:?}");
-                Err(FailureReason::ProviderUnavailable)
-            });
-        let result = match guarded {
-            Ok(()) => providers::send_code(env, background, &dispatch, code, base).await,
-            Err(reason) => Err(reason),
-        };
-        if let Ok(sent) = &result {
-            bind_reference(env, &dispatch, sent).await?;
-            if sent.provider.is_some_and(ProviderId::reports_price) {
-                // The provider's reported price then replaces the estimate.
-                limits::sent_as(env, &site.site_key, send.key, sent.reference.clone()).await;
-            }
-        }
-        result
+        None => (
+            site.test
+                .map_or(Err(FailureReason::ProviderUnavailable), |outcome| {
+                    test_keys::send(outcome, &dispatch)
+                }),
+            None,
+        ),
+        Some(Ok((gate, route))) => (
+            providers::send_code(env, background, route, &dispatch, code, base).await,
+            Some(gate.key().to_owned()),
+        ),
+        Some(Err(reason)) => (Err(reason), None),
     };
-    VerificationStub::named(env, &dispatch.verification_id)
-        .sent(dispatch.attempt, result, base.to_owned())
-        .await
+    let session = VerificationStub::named(env, &dispatch.verification_id);
+    let Ok(sent) = &result else {
+        return session
+            .sent(dispatch.attempt, result, base.to_owned())
+            .await;
+    };
+    // A webhook may find the reference before the session is told of the send: the session
+    // keeps such a report until it is (`Session::on_delivery`).
+    let (bound, (), told) = futures_util::join!(
+        bind_reference(env, &dispatch, sent),
+        async {
+            if let Some(key) =
+                spend_key.filter(|_| sent.provider.is_some_and(ProviderId::reports_price))
+            {
+                // The provider's reported price then replaces the estimate.
+                limits::sent_as(env, &site.site_key, key, sent.reference.clone()).await;
+            }
+        },
+        session.sent(dispatch.attempt, result.clone(), base.to_owned()),
+    );
+    bound?;
+    told
 }
 
-/// Bound before the session learns of the send, so a webhook can never find a reference its
-/// session does not know yet. Only providers that report delivery have theirs bound.
+/// Only providers that report delivery have their reference bound.
 async fn bind_reference(env: &Env, dispatch: &Dispatch, sent: &Sent) -> Outcome<()> {
     let Some(provider) = sent.provider.filter(|p| p.reports_delivery()) else {
         return Ok(());
@@ -509,7 +658,6 @@ async fn compare(
     id: &str,
     code: String,
     origin: Option<String>,
-    test: bool,
 ) -> Outcome<(CheckResult, bool)> {
     let stub = VerificationStub::named(env, id);
     // The origin travels with the check, so the object checks it in the same round trip.
@@ -524,16 +672,9 @@ async fn compare(
             code,
             local_match,
         } => {
-            // A test call was never placed: the fixed code is its own verdict.
-            let verdict = if test {
-                Ok(local_match)
-            } else {
-                providers::verify_voice_code(env, &reference, &code)
-                    .await
-                    .map(|valid| valid && local_match)
-            };
-            // A provider that could not say found nothing wrong: the visitor is not blamed.
-            let wrong = verdict == Ok(false);
+            let provider = providers::verify_voice_code(env, &reference, &code).await;
+            let verdict = CheckStep::verdict(local_match, provider);
+            let wrong = found_wrong(&verdict);
             Ok((stub.verdict(attempt, verdict).await?, wrong))
         }
     }

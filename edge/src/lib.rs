@@ -20,6 +20,7 @@ mod providers;
 mod router;
 mod routes;
 mod sites;
+mod tally;
 mod turnstile;
 
 pub use durable::callback::CallbackObject;

@@ -16,8 +16,9 @@ use ringproof_core::throttle::{day_of, Refusals, Rule, HITS_MAX};
 use ringproof_core::{ApiError, Timestamp};
 use worker::Env;
 
-/// Counts a start by `client` on `site`: bounds what one client can hold pending.
-pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<()> {
+/// Counts a start by `client` on `site`: bounds what one client can hold pending. Answers the
+/// counters taken, for [`give_back`] when the start does not go ahead after all.
+pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<Vec<String>> {
     let counters: Vec<Counter> =
         limits::start_counters(&site.site_key, &site.limits(), client, site.test.is_some())
             .into_iter()
@@ -29,7 +30,21 @@ pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<()>
             .collect();
     take_all(env, &counters)
         .await?
-        .map_err(|(_, wait)| ApiError::TooManyStarts(wait))
+        .map_err(|(_, wait)| ApiError::TooManyStarts(wait))?;
+    Ok(counters.into_iter().map(|c| c.name).collect())
+}
+
+/// Takes back one hit of each counter named: what a request took and then did not use.
+pub async fn give_back(env: &Env, names: &[String]) {
+    let given = join_all(
+        names
+            .iter()
+            .map(|n| async { ThrottleStub::named(env, n.clone()).give_back().await }),
+    )
+    .await;
+    for e in given.into_iter().filter_map(Result::err) {
+        worker::console_warn!("giving back a count failed: {e:?}");
+    }
 }
 
 /// Takes every counter of `counters` at once; when one refuses, the others are given back, so
@@ -61,15 +76,8 @@ async fn take_all<'c>(
     if refused.is_none() && failed.is_none() {
         return Ok(Ok(()));
     }
-    let given = join_all(
-        passed
-            .iter()
-            .map(|c| async { ThrottleStub::named(env, c.name.clone()).give_back().await }),
-    )
-    .await;
-    for e in given.into_iter().filter_map(Result::err) {
-        worker::console_warn!("giving back a count failed: {e:?}");
-    }
+    let passed: Vec<String> = passed.into_iter().map(|c| c.name.clone()).collect();
+    give_back(env, &passed).await;
     match (failed, refused) {
         (Some(e), _) => Err(e),
         (None, Some(refused)) => Ok(Err(refused)),
@@ -123,34 +131,49 @@ pub struct PaidSend<'a> {
     pub key: String,
 }
 
-/// Every limit a paid send must pass, counted before the provider is asked: its estimated
-/// price is reserved against the daily cap (a failed send may still cost), then every counter.
-/// The first refusal, in core's order, is the reason; a refused send gives back all it took.
+/// What a paid send took: given back whole when its attempt does not go ahead.
+pub struct PaidGate {
+    key: String,
+    spend_counter: String,
+    counters: Vec<String>,
+}
+
+impl PaidGate {
+    /// The send's name in the day's spend.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Gives back the estimate and every count: the attempt never began.
+    pub async fn give_back(self, env: &Env) {
+        let spend = ThrottleStub::named(env, self.spend_counter);
+        let (released, ()) = futures_util::join!(
+            spend.release_spend(self.key),
+            give_back(env, &self.counters)
+        );
+        if let Err(e) = released {
+            worker::console_warn!("giving back an estimate failed: {e:?}");
+        }
+    }
+}
+
+/// Every limit a paid send must pass, counted before the provider is asked, in one round: its
+/// estimated price reserved against the daily cap (a failed send may still cost), every
+/// counter of `core::limits::paid_send_counters`, and the site's pressure. The first refusal,
+/// the cap first and then in core's order, is the reason; a refused send gives back all it took.
 pub async fn before_paid_send(
     env: &Env,
     site: &Site,
     send: &PaidSend<'_>,
     client: &Client,
-) -> Outcome<Result<(), FailureReason>> {
+) -> Outcome<Result<PaidGate, FailureReason>> {
     let l = site.limits();
     let key = &site.site_key;
     let phone = send.phone;
     let day = day_of(now());
-    let spend = ThrottleStub::named(env, limits::spend_counter(key, day));
+    let spend_counter = limits::spend_counter(key, day);
+    let spend = ThrottleStub::named(env, spend_counter.clone());
     let estimate = prices(env).estimate(send.channel, phone.region().as_deref());
-    let reserved = spend
-        .reserve_spend(
-            send.key.clone(),
-            l.spend_currency.clone(),
-            estimate,
-            l.daily_spend_cap_micros,
-            limits::forget_day_at(day),
-        )
-        .await?;
-    if !reserved {
-        count_refusal(env, key, FailureReason::SpendCapReached.code()).await;
-        return Ok(Err(FailureReason::SpendCapReached));
-    }
     let counters = limits::paid_send_counters(
         key,
         &l,
@@ -159,31 +182,60 @@ pub async fn before_paid_send(
         phone,
         client,
     );
-    let taken = match take_all(env, &counters).await {
-        Ok(taken) => taken,
-        Err(e) => {
+    let (reserved, taken, ()) = futures_util::join!(
+        spend.reserve_spend(
+            send.key.clone(),
+            l.spend_currency.clone(),
+            estimate,
+            l.daily_spend_cap_micros,
+            limits::forget_day_at(day),
+        ),
+        take_all(env, &counters),
+        // Sent or refused by a limit, each after a spent proof: the site's pressure counts it.
+        press(env, key),
+    );
+    let gate = PaidGate {
+        key: send.key.clone(),
+        spend_counter,
+        counters: counters.iter().map(|c| c.name.clone()).collect(),
+    };
+    let refusal = match (reserved, taken) {
+        (Ok(true), Ok(Ok(()))) => return Ok(Ok(gate)),
+        (Ok(false), taken) => {
+            if matches!(taken, Ok(Ok(()))) {
+                give_back(env, &gate.counters).await;
+            }
+            FailureReason::SpendCapReached
+        }
+        (reserved, Ok(Err((counter, _)))) => {
+            if matches!(reserved, Ok(true)) {
+                release_spend(&spend, send.key.clone()).await;
+            }
+            counter.refusal
+        }
+        (Err(e), taken) => {
+            if matches!(taken, Ok(Ok(()))) {
+                give_back(env, &gate.counters).await;
+            }
+            return Err(e);
+        }
+        (reserved, Err(e)) => {
             // Nothing is sent: the estimate goes back too.
-            if let Err(e) = spend.release_spend(send.key.clone()).await {
-                worker::console_warn!("giving back an estimate failed: {e:?}");
+            if matches!(reserved, Ok(true)) {
+                release_spend(&spend, send.key.clone()).await;
             }
             return Err(e);
         }
     };
-    match taken {
-        Ok(()) => {
-            press(env, key).await;
-            Ok(Ok(()))
-        }
-        Err((counter, _)) => {
-            press(env, key).await;
-            let code = counter.refusal.code();
-            worker::console_warn!("paid send refused for site {key}: {code}");
-            if let Err(e) = spend.release_spend(send.key.clone()).await {
-                worker::console_warn!("giving back an estimate failed: {e:?}");
-            }
-            count_refusal(env, key, code).await;
-            Ok(Err(counter.refusal))
-        }
+    let code = refusal.code();
+    worker::console_warn!("paid send refused for site {key}: {code}");
+    count_refusal(env, key, code).await;
+    Ok(Err(refusal))
+}
+
+async fn release_spend(spend: &ThrottleStub<'_>, key: String) {
+    if let Err(e) = spend.release_spend(key).await {
+        worker::console_warn!("giving back an estimate failed: {e:?}");
     }
 }
 

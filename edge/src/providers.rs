@@ -7,7 +7,9 @@
 use crate::durable::health::{self, HealthStub};
 use crate::env::{self, now, CryptoRng};
 use crate::outbound::{self, Redirects, SendError};
+use ringproof_api::Channel;
 use ringproof_core::failure::FailureReason;
+use ringproof_core::phone::E164;
 use ringproof_core::providers::health::Event;
 use ringproof_core::providers::{
     self, phone_confirm, twilio, Answer, CodeSend, Config, Outgoing, ProviderId, Sent,
@@ -21,19 +23,20 @@ use worker::{Context, Env};
 /// A provider that has not answered in this long will not: the next one is tried.
 const DEADLINE: Duration = Duration::from_secs(5);
 
-/// Sends the code of `dispatch` through the first provider of its route that takes it. `base`
-/// is the edge's origin, for the status callback of providers that take one per send.
-pub async fn send_code(
-    env: &Env,
-    background: &Context,
-    dispatch: &Dispatch,
-    code: &str,
-    base: &str,
-) -> Result<Sent, FailureReason> {
+/// The providers a code for `channel` to `phone` goes through, in the order to try them.
+pub struct Route {
+    order: Vec<ProviderId>,
+    country: String,
+}
+
+/// The route's providers configured on this deployment, in the order their health gives
+/// (asked of the health object only while a breaker is open, or when this isolate has not
+/// heard lately): known before the send, so the flow asks beside the attempt's other work.
+pub async fn route(env: &Env, channel: Channel, phone: &E164) -> Result<Route, FailureReason> {
     let config = env::providers(env);
-    let country = dispatch.phone.region().unwrap_or_else(|| "*".to_owned());
+    let country = phone.region().unwrap_or_else(|| "*".to_owned());
     let configured: Vec<ProviderId> = env::provider_routes(env)
-        .order(dispatch.channel, Some(&country))
+        .order(channel, Some(&country))
         .iter()
         .copied()
         .filter(|p| config.provider(*p).is_some())
@@ -41,11 +44,26 @@ pub async fn send_code(
     if configured.is_empty() {
         worker::console_error!(
             "no provider for {} is configured on this deployment",
-            dispatch.channel.as_str()
+            channel.as_str()
         );
         return Err(FailureReason::ProviderMisconfigured);
     }
     let order = ordered(env, configured, &country).await;
+    Ok(Route { order, country })
+}
+
+/// Sends the code of `dispatch` through the first provider of `route` that takes it. `base`
+/// is the edge's origin, for the status callback of providers that take one per send.
+pub async fn send_code(
+    env: &Env,
+    background: &Context,
+    route: Route,
+    dispatch: &Dispatch,
+    code: &str,
+    base: &str,
+) -> Result<Sent, FailureReason> {
+    let config = env::providers(env);
+    let Route { order, country } = route;
     let send = CodeSend {
         dispatch,
         code,

@@ -5,8 +5,9 @@
 use crate::env::{self};
 use crate::error::Outcome;
 use crate::http::{self, allow_origin, preflight};
-use crate::kv;
 use crate::routes::{admin, console, onering, sandbox, site_server, visitor, webhooks};
+use crate::{kv, tally};
+use ringproof_core::admin::Deployment;
 use ringproof_core::client::Client;
 use ringproof_core::ApiError;
 use worker::{Env, Method, Request, Response, Url};
@@ -118,6 +119,7 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
         base: base_of(&url),
         background,
     };
+    let before = tally::totals();
     let result = route(&mut req, &ctx, &segs, &mut visitor).await;
     if let (Err(e), Some(site_key)) = (&result, &visitor.site_key) {
         if e.is_defence() {
@@ -129,7 +131,12 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
             }
         }
     }
-    let response = result.unwrap_or_else(http::failure);
+    let mut response = result.unwrap_or_else(http::failure);
+    if env::deployment(env) == Deployment::LocalDevelopment {
+        let _ = response
+            .headers_mut()
+            .set(tally::HEADER, &before.header_since());
+    }
     // Browser-facing answers, errors included, name the page's origin only once a handler has
     // found it allowed: a foreign page can send, but never read.
     if browser_facing {

@@ -71,6 +71,8 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         "  GET  /v1/verifications/{{id}} (median of 20)       {:>7.1} ms",
         polls[10]
     );
+    status_against_bare(&edge, origin, &id)?;
+    crate::request_costs::print(&edge, origin)?;
     print_time_to_field(&edge)?;
     let (sms, checks) = sms_latency(&edge, origin)?;
     println!(
@@ -110,6 +112,9 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
     );
     let codes: Vec<String> = load.codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
     println!("  4xx by code: {}", codes.join(", "));
+    for (what, n) in &load.failures {
+        println!("  failed {n}: {what}");
+    }
     println!(
         "  latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         load.percentile(0.50),
@@ -117,6 +122,27 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         load.percentile(1.0)
     );
     push_against_polling(&edge, origin)
+}
+
+/// A status read's throughput against a bare JavaScript Worker reading one Durable Object,
+/// both on this machine in this run (goal: at least 0.9 of it at every concurrency).
+fn status_against_bare(edge: &LocalEdge, origin: &str, id: &str) -> Result<(), String> {
+    use crate::bare_worker::{throughput, BareWorker};
+    let bare = BareWorker::start()?;
+    let status = format!("{}/v1/verifications/{id}", edge.base_url);
+    let baseline = format!("{}/", bare.base_url);
+    println!("  status reads a second, 5 s each (connections: edge / bare worker = ratio)");
+    let mut figures = Vec::new();
+    for connections in [1, 4, 16] {
+        let ours = throughput(&status, &[("Origin", origin)], connections, 5.0)?;
+        let theirs = throughput(&baseline, &[], connections, 5.0)?;
+        figures.push(format!(
+            "{connections}: {ours:.0} / {theirs:.0} = {:.2}x",
+            ours / theirs
+        ));
+    }
+    println!("    {}", figures.join("; "));
+    Ok(())
 }
 
 /// The widget following its verification over a WebSocket, beside its polling fallback.
@@ -282,6 +308,8 @@ struct Load {
     refusals: usize,
     /// 4xx answers by their stable code.
     codes: std::collections::BTreeMap<String, usize>,
+    /// Server errors by status and code, and broken connections by what broke.
+    failures: std::collections::BTreeMap<String, usize>,
 }
 
 impl Load {
@@ -312,6 +340,7 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                     errors: 0,
                     refusals: 0,
                     codes: Default::default(),
+                    failures: Default::default(),
                 };
                 let mut round = 0u64;
                 while Instant::now() < until {
@@ -336,8 +365,22 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                                 *out.codes.entry(r.error_code()).or_default() += 1;
                                 None
                             }
-                            _ => {
+                            Ok(r) => {
                                 out.errors += 1;
+                                // Not every failure is the edge's JSON: wrangler's proxy
+                                // answers its own text when workerd drops a request.
+                                let code = serde_json::from_str::<serde_json::Value>(&r.body)
+                                    .ok()
+                                    .and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
+                                let body: String = r.body.chars().take(60).collect();
+                                let what = format!("{} {}", r.status, code.unwrap_or(body));
+                                *out.failures.entry(what).or_default() += 1;
+                                None
+                            }
+                            Err(e) => {
+                                out.errors += 1;
+                                let what: String = e.chars().take(80).collect();
+                                *out.failures.entry(what).or_default() += 1;
                                 None
                             }
                         }
@@ -375,6 +418,7 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
         errors: 0,
         refusals: 0,
         codes: Default::default(),
+        failures: Default::default(),
     };
     for t in threads {
         let part = t.join().map_err(|_| "a load client panicked")?;
@@ -383,6 +427,9 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
         all.refusals += part.refusals;
         for (code, n) in part.codes {
             *all.codes.entry(code).or_default() += n;
+        }
+        for (what, n) in part.failures {
+            *all.failures.entry(what).or_default() += n;
         }
     }
     if all.latencies.is_empty() {

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod axe;
+pub mod bare_worker;
 pub mod bench;
 pub mod browser;
 pub mod callback_receiver;
@@ -18,6 +19,7 @@ pub mod http_server;
 pub mod proof;
 pub mod push_bench;
 pub mod python;
+pub mod request_costs;
 pub mod scenario_args;
 pub mod shots;
 pub mod watched;

@@ -1,8 +1,7 @@
 //! Numbers written as people read them: libphonenumber's `format`, with the formats of the
 //! calling code's main region (Canada's numbers are grouped as the United States' are).
 
-use super::metadata::{self, Plan};
-use phonenumber::metadata::Format;
+use super::metadata::{self, Format, Plan};
 
 /// libphonenumber's `chooseFormattingPatternForNumber`.
 fn choose<'f>(formats: &'f [Format], nsn: &str) -> Option<&'f Format> {

@@ -1,9 +1,8 @@
 //! What a read number is: libphonenumber's `getNumberType` and `isValidNumber` (a number is
 //! valid when it has a type in the region it belongs to) and `isPossibleNumberWithReason`.
 
-use super::metadata::{self, Length, Plan};
+use super::metadata::{self, Length, Plan, Type};
 use super::read::Number;
-use phonenumber::Type;
 
 /// libphonenumber's number types, but for `UNKNOWN`: a number of no type is not valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

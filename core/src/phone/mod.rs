@@ -265,7 +265,7 @@ fn general_rule(plan: metadata::Plan) -> NumberRule {
     NumberRule {
         pattern: plan
             .descriptors()
-            .get(phonenumber::Type::Unknown)
+            .get(metadata::Type::Unknown)
             .map(|g| metadata::compact(g.national_number().as_str()))
             .unwrap_or_default(),
         lengths: metadata::general_lengths(plan).0,
@@ -304,16 +304,15 @@ fn region_rules(plan: metadata::Plan) -> RegionRules {
 /// The countries a site accepts with their calling codes, in its order; every country, by
 /// code, when it accepts all (`allowed` empty). A picker needs no more until one is chosen.
 pub fn dial_codes(allowed: &[String]) -> Vec<DialCode> {
-    let db = &phonenumber::metadata::DATABASE;
     let code = |id: &str| {
-        let meta = db.by_id(id)?;
+        let meta = metadata::by_region(id)?;
         Some(DialCode {
             country: meta.id().to_owned(),
             dial_code: meta.country_code(),
         })
     };
     if allowed.is_empty() {
-        let mut all: Vec<DialCode> = db
+        let mut all: Vec<DialCode> = metadata::all()
             .iter()
             .filter(|m| m.id().len() == 2 && m.id().bytes().all(|b| b.is_ascii_uppercase()))
             .filter_map(|m| code(m.id()))

@@ -78,7 +78,7 @@ fn extract_code(number: &str, hint: Option<Plan>) -> Result<Option<(u16, String)
             let Some(rest) = digits.strip_prefix(&code.to_string()) else {
                 return Ok(None);
             };
-            let general = plan.descriptors().get(phonenumber::Type::Unknown);
+            let general = plan.descriptors().get(metadata::Type::Unknown);
             let general_matches =
                 |n: &str| general.is_some_and(|g| metadata::matches_pattern(n, g));
             let (stripped, _) = strip_national_prefix(rest, plan);
@@ -108,7 +108,7 @@ pub fn strip_national_prefix(number: &str, plan: Plan) -> (String, bool) {
     let Some(caps) = prefix.captures(number) else {
         return unchanged;
     };
-    let general = plan.descriptors().get(phonenumber::Type::Unknown);
+    let general = plan.descriptors().get(metadata::Type::Unknown);
     let fits = |n: &str| general.is_some_and(|g| metadata::matches_pattern(n, g));
     let whole = caps.get(0).map_or(0, |m| m.end());
     let groups = caps.len() - 1;

@@ -27,7 +27,6 @@ fn new_session() -> NewSession {
         language: None,
         client_transaction_id: Some("ctx-9".into()),
         channels: ALL.to_vec(),
-        sends_per_number_per_hour: 10,
         test: false,
         action: Some("signup".into()),
         cdata: None,
@@ -336,6 +335,41 @@ fn voice_codes_go_to_the_provider_after_spending_a_check() {
     );
 }
 
+#[test]
+fn a_voice_verdict_needs_the_provider_and_our_hash_to_agree() {
+    assert_eq!(CheckStep::verdict(true, Ok(true)), Ok(true));
+    assert_eq!(CheckStep::verdict(false, Ok(true)), Ok(false));
+    assert_eq!(CheckStep::verdict(true, Ok(false)), Ok(false));
+    let unsure = Err(FailureReason::ProviderUnavailable);
+    assert_eq!(CheckStep::verdict(true, unsure), unsure);
+    assert!(found_wrong(&Ok(false)));
+    assert!(!found_wrong(&Ok(true)));
+    assert!(
+        !found_wrong(&unsure),
+        "a provider that could not say blames no one"
+    );
+}
+
+#[test]
+fn a_test_keys_voice_code_is_its_own_verdict() {
+    let (mut s, d) = start(Channel::VoiceCall);
+    s.test = true;
+    s.on_sent(
+        1,
+        Ok(Sent {
+            reference: "test-1".into(),
+            caller_hint: None,
+            provider: None,
+        }),
+        T0,
+    );
+    let step = s.check_code(&code_of(&d), CODE_KEY, T0).unwrap();
+    assert!(
+        matches!(step, CheckStep::Done(ref r) if r.status == VerificationStatus::Verified),
+        "{step:?}"
+    );
+}
+
 /// Twilio's Voice API speaks our code and keeps no copy: our hash is the only verdict.
 #[test]
 fn a_voice_code_twilio_spoke_is_checked_here_alone() {
@@ -454,6 +488,46 @@ fn deliveries_apply_to_the_current_attempt_only_and_once() {
     );
     assert!(s.on_delivery("uuid-1", DeliveryEvent::Failed(FailureReason::LineBusy), T0));
     assert_eq!(s.status(T0), VerificationStatus::Failed);
+}
+
+#[test]
+fn a_report_that_outruns_its_send_is_applied_once_the_send_is_told() {
+    // The edge binds a reference and tells the session of the send at once: a fast webhook
+    // may reach the session first.
+    let (mut s, _) = start(Channel::Sms);
+    let failed = DeliveryEvent::Failed(FailureReason::LineBusy);
+    assert!(
+        !s.on_delivery("ts-1", failed, T0),
+        "nothing to apply it to yet"
+    );
+    assert!(!s.on_delivery("ts-other", DeliveryEvent::Delivered, T0));
+    assert_eq!(s.status(T0), VerificationStatus::Pending);
+    let sent = |reference: &str| Sent {
+        reference: reference.into(),
+        caller_hint: None,
+        provider: Some(ProviderId::Telesign),
+    };
+    s.on_sent(1, Ok(sent("ts-1")), T0);
+    assert_eq!(
+        s.status(T0),
+        VerificationStatus::Failed,
+        "the early report applied"
+    );
+    assert!(s.early.is_empty());
+
+    // Only a send's own reports, and never more than a few kept.
+    let (mut s, _) = start(Channel::Sms);
+    for _ in 0..20 {
+        s.on_delivery("ts-9", DeliveryEvent::Delivered, T0);
+    }
+    assert!(s.early.len() <= 4);
+    s.on_sent(1, Ok(sent("ts-2")), T0);
+    assert_eq!(
+        s.attempt.delivery,
+        Some(Delivery::Sent),
+        "another send's reports ignored"
+    );
+    assert!(s.early.is_empty());
 }
 
 #[test]

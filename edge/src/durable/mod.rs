@@ -78,13 +78,14 @@ macro_rules! messages {
 
 /// Writes an object's shell: the struct the runtime constructs, its `fetch` (read the
 /// message, run it, answer) and its `alarm`. An object declared `followed` also takes
-/// WebSocket upgrades and their events, through its [`Followed`] implementation.
+/// WebSocket upgrades and their events, through its [`Followed`] implementation, and `keeps`
+/// a value in memory between requests.
 macro_rules! object {
     ($(#[$doc:meta])* $Object:ident, $Msg:ty) => {
-        object!(@shell $(#[$doc])* $Object, $Msg, |_this, _req| {}, {});
+        object!(@shell $(#[$doc])* $Object, $Msg, (), |_this, _req| {}, {});
     };
-    ($(#[$doc:meta])* $Object:ident, $Msg:ty, followed) => {
-        object!(@shell $(#[$doc])* $Object, $Msg, |this, req| {
+    ($(#[$doc:meta])* $Object:ident, $Msg:ty, followed, keeps $Memory:ty) => {
+        object!(@shell $(#[$doc])* $Object, $Msg, $Memory, |this, req| {
             if $crate::durable::is_upgrade(&req) {
                 return $crate::durable::Followed::follow(this, req).await;
             }
@@ -116,18 +117,22 @@ macro_rules! object {
             }
         });
     };
-    (@shell $(#[$doc:meta])* $Object:ident, $Msg:ty, |$this:ident, $req:ident| $before:block, { $($more:tt)* }) => {
+    (@shell $(#[$doc:meta])* $Object:ident, $Msg:ty, $Memory:ty, |$this:ident, $req:ident| $before:block, { $($more:tt)* }) => {
         $(#[$doc])*
         #[worker::durable_object]
         pub struct $Object {
             state: worker::State,
             #[allow(dead_code)]
             env: worker::Env,
+            /// What the object keeps in memory between requests, beside its storage: gone
+            /// when the runtime evicts the object, so always read again from storage then.
+            #[allow(dead_code)]
+            memory: std::cell::RefCell<$Memory>,
         }
 
         impl worker::DurableObject for $Object {
             fn new(state: worker::State, env: worker::Env) -> Self {
-                Self { state, env }
+                Self { state, env, memory: Default::default() }
             }
 
             async fn fetch(&self, $req: worker::Request) -> worker::Result<worker::Response> {
@@ -189,6 +194,7 @@ pub async fn forward(
     req: Request,
 ) -> Outcome<worker::Response> {
     let stub = stub(env, binding, name)?;
+    let _call = crate::tally::call();
     stub.fetch_with_request(req).await.internal()
 }
 
@@ -221,6 +227,7 @@ async fn post(env: &Env, binding: &str, name: &str, body: String) -> Outcome<Str
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let req = Request::new_with_init("https://object/", &init).internal()?;
+    let _call = crate::tally::call();
     let mut res = stub.fetch_with_request(req).await.internal()?;
     res.text().await.internal()
 }

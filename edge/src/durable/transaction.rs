@@ -12,6 +12,8 @@ messages! {
         Claim => fn claim(verification_id: String, forget_at: Timestamp) -> Result<(), String>;
         /// The verification that holds it, if claimed.
         Get => fn get() -> Option<String>;
+        /// Frees it if `verification_id` holds it: that start did not go ahead.
+        Release => fn release(verification_id: String) -> ();
     }
 }
 
@@ -43,6 +45,14 @@ impl TransactionHandler for TransactionObject {
         storage.put(KEY, &verification_id).await.internal()?;
         wake_at(&storage, forget_at).await.internal()?;
         Ok(Ok(()))
+    }
+
+    async fn release(&self, verification_id: String) -> Outcome<()> {
+        let storage = self.state.storage();
+        if storage.get::<String>(KEY).await.internal()?.as_ref() == Some(&verification_id) {
+            storage.delete_all().await.internal()?;
+        }
+        Ok(())
     }
 
     async fn get(&self) -> Outcome<Option<String>> {

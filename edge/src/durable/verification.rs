@@ -79,7 +79,8 @@ const KEY: &str = "session";
 /// Set once the site's callback has been handed to its object.
 const NOTIFIED: &str = "notified";
 
-object!(VerificationObject, VerificationMessage, followed);
+// The session stays in memory between requests: a page's poll reads no storage.
+object!(VerificationObject, VerificationMessage, followed, keeps Option<Session>);
 
 impl Alarm for VerificationObject {
     /// Every session has a deadline; past it the object records the outcome and forgets all.
@@ -115,6 +116,7 @@ impl Alarm for VerificationObject {
         for ws in self.state.get_websockets() {
             let _ = ws.close(Some(api_live::CLOSE_FINAL), Some("forgotten"));
         }
+        *self.memory.borrow_mut() = None;
         self.state.storage().delete_all().await
     }
 }
@@ -290,8 +292,17 @@ impl VerificationHandler for VerificationObject {
 }
 
 impl VerificationObject {
+    /// The session, from memory once it has been read or saved since the object woke.
     async fn load(&self) -> worker::Result<Option<Session>> {
-        self.state.storage().get::<Session>(KEY).await
+        if let Some(session) = self.memory.borrow().as_ref() {
+            return Ok(Some(session.clone()));
+        }
+        let stored = self.state.storage().get::<Session>(KEY).await?;
+        // Another request may have saved while this one read: its session is the newer.
+        if self.memory.borrow().is_none() {
+            *self.memory.borrow_mut() = stored.clone();
+        }
+        Ok(stored)
     }
 
     async fn loaded(&self) -> Outcome<Session> {
@@ -318,6 +329,7 @@ impl VerificationObject {
     async fn save(&self, before: Option<&Session>, session: &Session) -> Outcome<()> {
         let storage = self.state.storage();
         storage.put(KEY, session).await.internal()?;
+        *self.memory.borrow_mut() = Some(session.clone());
         self.remember(events::between(
             before,
             session,

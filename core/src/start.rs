@@ -1,0 +1,78 @@
+//! A start, decided: which channel a verification starts on, what the edge looks at first, and
+//! what it does when a number is locked or the lines are busy. The edge asks these in order and
+//! runs what each round needs at once (`edge/src/flow.rs`); it decides none of it.
+
+use crate::site::Site;
+use crate::ApiError;
+use ringproof_api::Channel;
+
+/// What a start may use: the site's channels that the number's country allows, in the
+/// site's order. Paid channels only where the site pays for the country (Geo Permissions);
+/// the free missed call stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// The channel the caller named, if any.
+    pub requested: Option<Channel>,
+    pub channels: Vec<Channel>,
+}
+
+impl Offer {
+    /// Refuses a channel the site does not have at all, before anything else is read.
+    pub fn check_named(site: &Site, requested: Option<Channel>) -> Result<(), ApiError> {
+        match requested.filter(|c| !site.offers(*c)) {
+            Some(c) => Err(ApiError::ChannelNotAvailable(c)),
+            None => Ok(()),
+        }
+    }
+
+    /// What a number of `region` may start with on `site`.
+    pub fn new(site: &Site, requested: Option<Channel>, region: Option<&str>) -> Offer {
+        Offer {
+            requested,
+            channels: site.limits().channels_for(&site.channels, region),
+        }
+    }
+
+    /// The channel to start on, before any lock is known: the one named, or the site's first
+    /// allowed. A named paid channel the country does not allow is refused, not replaced.
+    pub fn channel(&self) -> Result<Channel, ApiError> {
+        match self.requested {
+            Some(c) if self.channels.contains(&c) => Ok(c),
+            Some(_) => Err(ApiError::PaidChannelNotAllowed),
+            None => self
+                .channels
+                .first()
+                .copied()
+                .ok_or(ApiError::PaidChannelNotAllowed),
+        }
+    }
+
+    /// Whether the number's wrong-code locks are looked at: before a code is sent, on a real
+    /// site (a test key's public code proves nothing, so it never locks anyone).
+    pub fn looks_at_locks(channel: Channel, test: bool) -> bool {
+        channel != Channel::MissedCall && !test
+    }
+
+    /// The channel once the locks are known. A locked number is told so before it is texted;
+    /// when the caller named no channel, the missed call (which needs no code) is no dead end.
+    pub fn after_locks(&self, channel: Channel, locked: Option<u64>) -> Result<Channel, ApiError> {
+        match locked {
+            None => Ok(channel),
+            Some(_) if self.requested.is_none() && self.channels.contains(&Channel::MissedCall) => {
+                Ok(Channel::MissedCall)
+            }
+            Some(wait) => Err(ApiError::NumberLocked(wait)),
+        }
+    }
+
+    /// Whether a missed call whose lines are all busy still starts (failed as `no_free_line`,
+    /// the visitor offered the other ways): only when the caller named no channel and there
+    /// is another. A caller that named the missed call (OneRing's API) is told the lines are
+    /// busy.
+    pub fn starts_without_line(&self) -> bool {
+        self.requested.is_none() && self.channels.len() > 1
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,63 @@
+use super::Offer;
+use crate::ApiError;
+use ringproof_api::Channel::{self, *};
+
+fn offer(requested: Option<Channel>, channels: &[Channel]) -> Offer {
+    Offer {
+        requested,
+        channels: channels.to_vec(),
+    }
+}
+
+#[test]
+fn a_named_channel_is_used_only_where_the_country_allows_it() {
+    assert_eq!(offer(Some(Sms), &[MissedCall, Sms]).channel(), Ok(Sms));
+    assert_eq!(
+        offer(Some(Sms), &[MissedCall]).channel(),
+        Err(ApiError::PaidChannelNotAllowed)
+    );
+}
+
+#[test]
+fn without_a_name_the_first_allowed_channel_is_used() {
+    assert_eq!(
+        offer(None, &[VoiceCall, MissedCall]).channel(),
+        Ok(VoiceCall)
+    );
+    assert_eq!(
+        offer(None, &[]).channel(),
+        Err(ApiError::PaidChannelNotAllowed)
+    );
+}
+
+#[test]
+fn locks_are_looked_at_only_before_a_real_code() {
+    assert!(Offer::looks_at_locks(Sms, false));
+    assert!(Offer::looks_at_locks(VoiceCall, false));
+    assert!(!Offer::looks_at_locks(MissedCall, false));
+    assert!(!Offer::looks_at_locks(Sms, true));
+}
+
+#[test]
+fn a_locked_number_falls_back_to_the_missed_call_only_when_no_channel_was_named() {
+    let open = offer(None, &[Sms, MissedCall]);
+    assert_eq!(open.after_locks(Sms, None), Ok(Sms));
+    assert_eq!(open.after_locks(Sms, Some(60)), Ok(MissedCall));
+    let named = offer(Some(Sms), &[Sms, MissedCall]);
+    assert_eq!(
+        named.after_locks(Sms, Some(60)),
+        Err(ApiError::NumberLocked(60))
+    );
+    let no_call = offer(None, &[Sms, VoiceCall]);
+    assert_eq!(
+        no_call.after_locks(Sms, Some(9)),
+        Err(ApiError::NumberLocked(9))
+    );
+}
+
+#[test]
+fn busy_lines_start_anyway_only_with_another_way_and_no_named_channel() {
+    assert!(offer(None, &[MissedCall, Sms]).starts_without_line());
+    assert!(!offer(None, &[MissedCall]).starts_without_line());
+    assert!(!offer(Some(MissedCall), &[MissedCall, Sms]).starts_without_line());
+}
