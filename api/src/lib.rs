@@ -355,6 +355,7 @@ pub type CreatedVerification = VerificationView;
 /// but [`live::PING`], which the edge answers with [`live::PONG`] without waking the
 /// verification, so a page can tell a silently dropped connection from a quiet one.
 pub mod console;
+pub mod paths;
 
 pub mod live {
     pub const PING: &str = "ping";

@@ -11,8 +11,8 @@
 mod tests;
 
 use crate::phone::E164;
-use crate::providers::Outgoing;
-use crate::session::{Cost, Session, State};
+use crate::providers::{Cost, Outgoing};
+use crate::session::{Session, State};
 use crate::signature::{self, EVENT_ID, SIGNATURE, SIGNED_AT};
 use crate::time::Timestamp;
 use ringproof_api::{

@@ -12,7 +12,8 @@
 use crate::callback::AttemptResult;
 use crate::failure::FailureReason;
 use crate::phone::E164;
-use crate::session::{Cost, Session, State};
+use crate::providers::Cost;
+use crate::session::{Session, State};
 use crate::signature::{hex, hmac};
 use crate::Timestamp;
 use ringproof_api::{Channel, Delivery, VerificationStatus};

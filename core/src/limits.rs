@@ -31,6 +31,8 @@ pub const FAILED_CHECKS_PER_NUMBER_PER_DAY: u32 = 10;
 /// About 100,000 SHA-256 on average: a tenth of a second in the widget, and a real cost for
 /// a script that wants thousands of sends.
 pub const POW_MAX_NUMBER: u64 = 200_000;
+/// Verifications one address may start with one test key in an hour (ten times a site's).
+pub const TEST_STARTS_PER_CLIENT_PER_HOUR: u32 = 300;
 /// The range of difficulties a site may choose.
 pub const POW_MAX_NUMBER_RANGE: (u64, u64) = (1_000, 10_000_000);
 
@@ -309,7 +311,7 @@ pub fn start_counters(
         // Test keys cost nothing: one bound over all of them, so six keys buy no more.
         counters.push((
             format!("test-starts:{}", client.network),
-            hourly(crate::test_keys::STARTS_PER_CLIENT_PER_HOUR),
+            hourly(TEST_STARTS_PER_CLIENT_PER_HOUR),
         ));
     }
     counters
@@ -404,9 +406,6 @@ pub fn socket_counter(client: &Client) -> (String, Rule) {
     )
 }
 
-/// Wrong codes for one number on one site, and by one client over every site: a lock on one
-/// site never refuses another site's visitor, and one client cannot buy guesses by moving
-/// between sites. Only a code compared and found wrong counts.
 /// Whether a site's checks look at and count against a number's locks. A test key's code is
 /// public: its guesses prove nothing, so they must not count against the number on real sites
 /// (else test keys would lock anyone's number), nor are its numbers locked.
@@ -414,6 +413,9 @@ pub fn guesses_count(test: bool) -> bool {
     !test
 }
 
+/// Wrong codes for one number on one site, and by one client over every site: a lock on one
+/// site never refuses another site's visitor, and one client cannot buy guesses by moving
+/// between sites. Only a code compared and found wrong counts.
 pub fn check_counters(
     site_key: &str,
     limits: &Limits,
@@ -502,14 +504,6 @@ pub fn pressure_counter(site_key: &str) -> String {
 /// One site's refusals on `day`.
 pub fn refusals_counter(site_key: &str, day: u64) -> String {
     format!("refusals:{site_key}:{day}")
-}
-
-/// A proof-of-work challenge: spent once, for as long as it could be presented.
-pub fn proof_counter(challenge: &str) -> (String, Rule) {
-    (
-        format!("proof:{challenge}"),
-        Rule::per(1, crate::pow::CHALLENGE_TTL_SECS),
-    )
 }
 
 /// When a day's counters may be forgotten: the end of the next day, so a request at midnight

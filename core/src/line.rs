@@ -80,6 +80,32 @@ pub enum Busy {
     NoPool,
 }
 
+impl Busy {
+    /// What the caller is told at `now`: the lines are busy for the seconds until one frees
+    /// (at least one), or the site has none, which is the operator's to mend.
+    pub fn refusal(self, site_key: &str, now: Timestamp) -> crate::ApiError {
+        match self {
+            Busy::Taken { free_at } => {
+                let wait_ms = free_at.millis().saturating_sub(now.millis());
+                crate::ApiError::LinesBusy(wait_ms.div_ceil(1000).max(1))
+            }
+            Busy::NoPool => {
+                crate::ApiError::Internal(format!("site {site_key} has no inbound numbers"))
+            }
+        }
+    }
+}
+
+/// The name of the object that holds a caller's lines. A test key's verifications hold lines
+/// of their own, so public test keys can never take a real visitor's.
+pub fn object_name(caller: &str, test: bool) -> String {
+    if test {
+        format!("test:{caller}")
+    } else {
+        caller.to_owned()
+    }
+}
+
 /// What a reservation asks for.
 pub struct Reservation<'a> {
     /// The site's inbound numbers.
@@ -265,6 +291,29 @@ impl Lines {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn busy_lines_say_how_long_and_test_lines_stand_apart() {
+        let now = crate::Timestamp(10_000);
+        let soon = super::Busy::Taken {
+            free_at: crate::Timestamp(12_001),
+        };
+        assert_eq!(soon.refusal("s", now), crate::ApiError::LinesBusy(3));
+        let past = super::Busy::Taken {
+            free_at: crate::Timestamp(9_000),
+        };
+        assert_eq!(past.refusal("s", now), crate::ApiError::LinesBusy(1));
+        assert!(matches!(
+            super::Busy::NoPool.refusal("s", now),
+            crate::ApiError::Internal(_)
+        ));
+        assert_eq!(super::object_name("+447400123456", false), "+447400123456");
+        assert_eq!(
+            super::object_name("+447400123456", true),
+            "test:+447400123456"
+        );
+    }
+
     use super::*;
     use crate::random::testing::Seeded;
 

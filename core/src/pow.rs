@@ -6,6 +6,7 @@
 
 use crate::random::Randomness;
 use crate::secret::{hex, hmac};
+use crate::throttle::Rule;
 use crate::time::Timestamp;
 use base64::Engine;
 use ringproof_api::{PowChallenge, PowSolution};
@@ -188,6 +189,14 @@ pub fn solve(c: &PowChallenge) -> Option<PowSolution> {
 pub fn encode(s: &PowSolution) -> String {
     base64::engine::general_purpose::STANDARD
         .encode(serde_json::to_vec(s).expect("a solution serialises"))
+}
+
+/// The counter that spends a challenge once, for as long as it could be presented.
+pub fn proof_counter(challenge: &str) -> (String, Rule) {
+    (
+        format!("proof:{challenge}"),
+        Rule::per(1, CHALLENGE_TTL_SECS),
+    )
 }
 
 #[cfg(test)]

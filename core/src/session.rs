@@ -10,12 +10,13 @@ use crate::code::{self, StoredCode};
 use crate::error::ApiError;
 use crate::failure::FailureReason;
 use crate::phone::E164;
-use crate::providers::{ProviderId, Sent};
+use crate::providers::{Cost, DeliveryEvent, Dispatch, Payload, ProviderId, Sent};
 use crate::random::Randomness;
 use crate::siteverify::SiteverifyError;
 use crate::texts::Language;
 use crate::time::Timestamp;
 use crate::token;
+use ringproof_api::paths;
 use ringproof_api::{
     Channel, CheckResult, Delivery, SiteverifyResponse, TransactionView, VerificationStatus,
     VerificationView,
@@ -105,7 +106,7 @@ pub struct Session {
     /// The policy's token life when the session began.
     #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
-    /// Made with a test key: codes are `test_keys::CODE` and nothing is sent.
+    /// Made with a test key: codes are `code::TEST_CODE` and nothing is sent.
     #[serde(default)]
     pub test: bool,
     /// The page's `action` and `cdata`, checked by `ids`, echoed by siteverify.
@@ -176,68 +177,6 @@ pub enum State {
         at: Timestamp,
         reason: FailureReason,
     },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cost {
-    pub reference: String,
-    pub price: Option<String>,
-    pub currency: Option<String>,
-    pub mcc: Option<String>,
-    pub mnc: Option<String>,
-    pub message_parts_count: Option<u32>,
-}
-
-impl Cost {
-    /// What the site is shown.
-    pub fn public(&self) -> ringproof_api::ProviderCost {
-        ringproof_api::ProviderCost {
-            reference: self.reference.clone(),
-            price: self.price.clone(),
-            currency: self.currency.clone(),
-        }
-    }
-}
-
-/// What the Worker must do to start an attempt. The code travels only here, once, on its way
-/// to the provider; the session keeps its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dispatch {
-    pub verification_id: String,
-    pub attempt: u32,
-    pub channel: Channel,
-    pub phone: E164,
-    /// The site's configured domain, never a header: what an SMS names.
-    pub domain: String,
-    /// What the SMS is written in (see [`crate::texts`]).
-    pub language: Option<Language>,
-    pub expires_at: Timestamp,
-    /// Missed call: the number the visitor calls. Code channels: the code to send.
-    pub payload: Payload,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Payload {
-    AwaitCall {
-        inbound_number: E164,
-    },
-    SendCode {
-        code: String,
-    },
-    /// No line was free for a missed call: nothing to wait for.
-    NoLine,
-}
-
-/// A provider's report on a call or message, whatever the provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", content = "reason", rename_all = "snake_case")]
-pub enum DeliveryEvent {
-    Delivered,
-    NotAnswered,
-    /// Nothing final yet.
-    InProgress,
-    Failed(FailureReason),
 }
 
 /// What a reported missed call did to a session: the missed-call webhook's `outcome`.
@@ -480,7 +419,7 @@ impl Session {
         let binding = format!("{}/{ordinal}", self.id);
         let (code, stored) = match code_shape(channel) {
             Some((len, checks)) if self.test => {
-                let c = crate::test_keys::code(len);
+                let c = code::test_code(len);
                 let s = code::stored(issuer.code_key, &binding, &c, checks);
                 (Some(c), Some(s))
             }
@@ -804,15 +743,17 @@ impl Session {
                 .copied()
                 .filter(|c| *c != a.channel)
                 .collect(),
-            number_image_url: a
-                .inbound_number
-                .as_ref()
-                .map(|_| format!("{base}/v1/verifications/{}/number.svg", self.id)),
+            number_image_url: a.inbound_number.as_ref().map(|_| {
+                format!(
+                    "{base}{}",
+                    paths::of_verification(&self.id, paths::NUMBER_IMAGE)
+                )
+            }),
             call_to_uri: a.inbound_number.as_ref().map(E164::tel_uri),
             call_qr_url: a
                 .inbound_number
                 .as_ref()
-                .map(|_| format!("{base}/v1/verifications/{}/call.svg", self.id)),
+                .map(|_| format!("{base}{}", paths::of_verification(&self.id, paths::CALL_QR))),
             caller_hint: a.caller_hint.clone(),
             code_length: a.code.as_ref().map(|c| c.length),
             checks_left: a.code.as_ref().map(|c| c.checks_left),
@@ -831,7 +772,7 @@ impl Session {
                 .code
                 .as_ref()
                 .filter(|_| self.test)
-                .map(|c| crate::test_keys::code(c.length)),
+                .map(|c| code::test_code(c.length)),
         }
     }
 

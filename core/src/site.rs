@@ -53,7 +53,7 @@ pub struct Site {
     pub owner: Option<String>,
     /// Set only on the sites of the test keys (`crate::test_keys`), which are never stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test: Option<crate::test_keys::Outcome>,
+    pub test: Option<TestOutcome>,
 }
 
 /// Enough for a visitor who mistypes and retries a few times; far too few to pump.
@@ -94,6 +94,14 @@ impl Credentials {
             salt,
         }
     }
+}
+
+/// How a test key's verifications end (`crate::test_keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestOutcome {
+    Verifies,
+    Fails,
 }
 
 impl Site {

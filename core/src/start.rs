@@ -74,5 +74,12 @@ impl Offer {
     }
 }
 
+/// Whether another attempt (a resend or a switch) on `channel` must bring a fresh Turnstile
+/// token, on a site that has Turnstile: one token per paid attempt, so a token bought once
+/// cannot pay for every resend.
+pub fn another_asks_turnstile(channel: Channel) -> bool {
+    crate::limits::is_paid(channel)
+}
+
 #[cfg(test)]
 mod tests;

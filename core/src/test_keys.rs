@@ -6,12 +6,11 @@
 //! test site, so a real secret reads it as another site's token, and the test secrets redeem
 //! nothing but test verifications.
 
+use crate::code::test_code;
 use crate::failure::FailureReason;
-use crate::providers::Sent;
-use crate::session::Dispatch;
-use crate::site::Site;
+use crate::providers::{Dispatch, Sent};
+use crate::site::{Site, TestOutcome};
 use ringproof_api::{CallbackFormat, Channel, SiteLimits};
-use serde::{Deserialize, Serialize};
 
 /// Every channel, verified by the fixed code or the simulated call.
 pub const SITE_VERIFIES: &str = "rp_test_verifies";
@@ -30,13 +29,6 @@ pub const SECRET_FAILS: &str = "rp_test_secret_fails";
 /// Refuses every token as spent: `timeout-or-duplicate`.
 pub const SECRET_SPENT: &str = "rp_test_secret_spent";
 
-/// The code a test verification accepts, cut to the channel's length (`1234` for a flash
-/// call, whose code is the calling number's last four digits).
-pub const CODE: &str = "123456";
-
-/// Verifications one address may start with one test key in an hour (ten times a site's).
-pub const STARTS_PER_CLIENT_PER_HOUR: u32 = 300;
-
 /// The numbers a test missed call asks the visitor to call: in Ofcom's range for drama, so no
 /// one answers them. Several, so a site's tests may run side by side with one phone number.
 pub const INBOUND_NUMBERS: [&str; 5] = [
@@ -46,14 +38,6 @@ pub const INBOUND_NUMBERS: [&str; 5] = [
     "+442079460993",
     "+442079460994",
 ];
-
-/// How a test site's verifications end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Verifies,
-    Fails,
-}
 
 /// What a test secret answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,12 +64,12 @@ pub fn is_test_site(site_key: &str) -> bool {
 /// has no callback.
 pub fn site(site_key: &str) -> Option<Site> {
     let (outcome, channels) = match site_key {
-        SITE_VERIFIES => (Outcome::Verifies, Channel::ALL.to_vec()),
-        SITE_FAILS => (Outcome::Fails, vec![Channel::Sms]),
-        SITE_MISSED_CALL => (Outcome::Verifies, vec![Channel::MissedCall]),
-        SITE_FLASH_CALL => (Outcome::Verifies, vec![Channel::FlashCall]),
-        SITE_SMS => (Outcome::Verifies, vec![Channel::Sms]),
-        SITE_VOICE_CALL => (Outcome::Verifies, vec![Channel::VoiceCall]),
+        SITE_VERIFIES => (TestOutcome::Verifies, Channel::ALL.to_vec()),
+        SITE_FAILS => (TestOutcome::Fails, vec![Channel::Sms]),
+        SITE_MISSED_CALL => (TestOutcome::Verifies, vec![Channel::MissedCall]),
+        SITE_FLASH_CALL => (TestOutcome::Verifies, vec![Channel::FlashCall]),
+        SITE_SMS => (TestOutcome::Verifies, vec![Channel::Sms]),
+        SITE_VOICE_CALL => (TestOutcome::Verifies, vec![Channel::VoiceCall]),
         _ => return None,
     };
     Some(Site {
@@ -108,7 +92,7 @@ pub fn site(site_key: &str) -> Option<Site> {
             paid_countries: Some(vec!["*".to_owned()]),
             // A site's test suite signs up many times from one address; a start costs only
             // storage, which expires with it.
-            starts_per_client_per_hour: Some(STARTS_PER_CLIENT_PER_HOUR),
+            starts_per_client_per_hour: Some(crate::limits::TEST_STARTS_PER_CLIENT_PER_HOUR),
             ..SiteLimits::default()
         },
         turnstile_secret: None,
@@ -117,19 +101,14 @@ pub fn site(site_key: &str) -> Option<Site> {
     })
 }
 
-/// The fixed code for a code of `length` digits.
-pub fn code(length: u8) -> String {
-    CODE.chars().cycle().take(usize::from(length)).collect()
-}
-
 /// What stands in for the provider's answer to a test send.
-pub fn send(outcome: Outcome, dispatch: &Dispatch) -> Result<Sent, FailureReason> {
-    if outcome == Outcome::Fails {
+pub fn send(outcome: TestOutcome, dispatch: &Dispatch) -> Result<Sent, FailureReason> {
+    if outcome == TestOutcome::Fails {
         return Err(FailureReason::SmsUndelivered);
     }
     let caller_hint = (dispatch.channel == Channel::FlashCall).then(|| {
         let calling = INBOUND_NUMBERS[0].trim_start_matches('+');
-        let hidden = code(4).len();
+        let hidden = test_code(4).len();
         format!(
             "+{}{}",
             &calling[..calling.len() - hidden],
@@ -146,7 +125,7 @@ pub fn send(outcome: Outcome, dispatch: &Dispatch) -> Result<Sent, FailureReason
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Payload;
+    use crate::providers::Payload;
     use crate::Timestamp;
 
     #[test]
@@ -170,7 +149,10 @@ mod tests {
             site("rp_test_missed_call").unwrap().channels,
             vec![Channel::MissedCall]
         );
-        assert_eq!(site("rp_test_fails").unwrap().test, Some(Outcome::Fails));
+        assert_eq!(
+            site("rp_test_fails").unwrap().test,
+            Some(TestOutcome::Fails)
+        );
         assert!(site("rp_site_test_verifies").is_none());
         assert!(site("").is_none());
     }
@@ -193,8 +175,8 @@ mod tests {
 
     #[test]
     fn codes_are_the_documented_digits() {
-        assert_eq!(code(6), "123456");
-        assert_eq!(code(4), "1234");
+        assert_eq!(test_code(6), "123456");
+        assert_eq!(test_code(4), "1234");
         assert_eq!(secret("rp_test_secret_verifies"), Some(Secret::Verifies));
         assert_eq!(secret("rp_test_secret_fails"), Some(Secret::Fails));
         assert_eq!(secret("rp_test_secret_spent"), Some(Secret::Spent));
@@ -211,11 +193,14 @@ mod tests {
             domain: "shop.example".into(),
             language: None,
             expires_at: Timestamp(0),
-            payload: Payload::SendCode { code: code(4) },
+            payload: Payload::SendCode { code: test_code(4) },
         };
-        let sent = send(Outcome::Verifies, &d).unwrap();
+        let sent = send(TestOutcome::Verifies, &d).unwrap();
         assert_eq!(sent.reference, "test-v1-2");
         assert_eq!(sent.caller_hint.as_deref(), Some("+44207946••••"));
-        assert_eq!(send(Outcome::Fails, &d), Err(FailureReason::SmsUndelivered));
+        assert_eq!(
+            send(TestOutcome::Fails, &d),
+            Err(FailureReason::SmsUndelivered)
+        );
     }
 }

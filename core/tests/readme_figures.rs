@@ -122,7 +122,7 @@ fn the_readmes_failure_codes_are_the_engines() {
 /// as a number here.
 #[test]
 fn the_defences_defaults_are_the_readmes() {
-    use ringproof_core::{ids, limits, line, pow, site, test_keys};
+    use ringproof_core::{ids, limits, line, pow, site};
     says("`pending_calls_per_number`: 3 per site, 2 per client (200 across all sites)");
     assert_eq!(limits::PENDING_CALLS_PER_NUMBER, 3);
     assert_eq!(line::CLIENT_HELD_MAX, 2);
@@ -161,7 +161,7 @@ fn the_defences_defaults_are_the_readmes() {
     says("`failed_checks_per_number_per_day`: 10");
     assert_eq!(limits::FAILED_CHECKS_PER_NUMBER_PER_DAY, 10);
     says("300 starts per hour per address over every test key");
-    assert_eq!(test_keys::STARTS_PER_CLIENT_PER_HOUR, 300);
+    assert_eq!(limits::TEST_STARTS_PER_CLIENT_PER_HOUR, 300);
     says("`sends_per_number_per_hour` codes in the last hour, default 10");
     assert_eq!(site::DEFAULT_SENDS_PER_NUMBER_PER_HOUR, 10);
     says("| 32 / 255 characters |");

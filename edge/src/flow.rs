@@ -16,14 +16,11 @@ use ringproof_api::{Channel, CheckResult, VerificationStatus, VerificationView};
 use ringproof_core::carriers::InboundCall;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::limits::is_paid;
-use ringproof_core::line::Busy;
 use ringproof_core::phone::{self, E164};
 use ringproof_core::pow::Proof;
-use ringproof_core::providers::{ProviderId, Sent};
+use ringproof_core::providers::{Cost, DeliveryEvent, Dispatch, Payload, ProviderId, Sent};
 use ringproof_core::session::{
-    found_wrong, CallOutcome, CheckStep, Cost, DeliveryEvent, DeliveryOutcome, Dispatch,
-    NewSession, Payload, Summary,
+    found_wrong, CallOutcome, CheckStep, DeliveryOutcome, NewSession, Summary,
 };
 use ringproof_core::site::{Page, Site};
 use ringproof_core::start::Offer;
@@ -247,15 +244,14 @@ pub async fn begin(
     let (spent, turnstile, locked) = futures_util::join!(
         limits::spend_proof(env, &proof),
         async {
-            if is_paid(channel) {
-                // One token per paid attempt: a token bought once cannot pay for every resend.
+            if ringproof_core::start::another_asks_turnstile(channel) {
                 crate::turnstile::check(env, site, asker.turnstile, &summary.origin, asker.ip).await
             } else {
                 Ok(())
             }
         },
         async {
-            if is_paid(channel) && !test {
+            if Offer::looks_at_locks(channel, test) {
                 limits::check_unlocked(env, site, client, &summary.phone).await
             } else {
                 Ok(())
@@ -496,14 +492,12 @@ fn checked_proof(
     })
 }
 
-/// A caller's lines. A test key's verifications hold lines of their own, so public test keys
-/// can never take a real visitor's.
+/// A caller's lines (`ringproof_core::line::object_name`).
 fn lines<'e>(env: &'e Env, caller: &E164, test: bool) -> LineStub<'e> {
-    if test {
-        LineStub::named(env, format!("test:{}", caller.as_str()))
-    } else {
-        LineStub::named(env, caller.as_str())
-    }
+    LineStub::named(
+        env,
+        ringproof_core::line::object_name(caller.as_str(), test),
+    )
 }
 
 /// Reserves one of the site's inbound numbers for `verification_id` to wait for a call from
@@ -530,14 +524,7 @@ async fn reserve_line(
         Ok(number) => phone::from_network(&number).ok_or_else(|| {
             ApiError::Internal(format!("site {}: inbound number unreadable", site.site_key))
         }),
-        Err(Busy::Taken { free_at }) => {
-            let wait_ms = free_at.millis().saturating_sub(now().millis());
-            Err(ApiError::LinesBusy(wait_ms.div_ceil(1000).max(1)))
-        }
-        Err(Busy::NoPool) => Err(ApiError::Internal(format!(
-            "site {} has no inbound numbers",
-            site.site_key
-        ))),
+        Err(busy) => Err(busy.refusal(&site.site_key, now())),
     }
 }
 

@@ -3,7 +3,8 @@
 //! It alone holds secrets and talks to the outside: it reads the clock and the CSPRNG, keeps
 //! sites and finished records in KV, and runs each live verification (and each caller's
 //! lines, each counter, each provider reference) in a Durable Object of its own. A request
-//! goes `router` → `routes::<caller>` → `flow` → `durable::<object>` → core, and back.
+//! goes `router` → `routes::<caller>` → `flow` → `durable::<object>` → core, and back;
+//! `request` is what the router tells a route of it.
 
 #[macro_use]
 mod durable;
@@ -17,6 +18,7 @@ mod kv;
 mod limits;
 mod outbound;
 mod providers;
+mod request;
 mod router;
 mod routes;
 mod sites;

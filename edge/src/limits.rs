@@ -10,7 +10,7 @@ use ringproof_core::failure::FailureReason;
 use ringproof_core::limits::{self, parse_micros, Counter, Shared, DAY_SECS};
 use ringproof_core::phone::E164;
 use ringproof_core::pow::Proof;
-use ringproof_core::session::Cost;
+use ringproof_core::providers::Cost;
 use ringproof_core::site::Site;
 use ringproof_core::throttle::{day_of, Refusals, Rule, HITS_MAX};
 use ringproof_core::{ApiError, Timestamp};
@@ -116,7 +116,7 @@ async fn press(env: &Env, site_key: &str) {
 
 /// Spends a checked proof of work: each one buys one send.
 pub async fn spend_proof(env: &Env, checked: &Proof) -> Outcome<()> {
-    let (name, rule) = limits::proof_counter(&checked.challenge);
+    let (name, rule) = ringproof_core::pow::proof_counter(&checked.challenge);
     ThrottleStub::named(env, name)
         .take(rule)
         .await?

@@ -12,9 +12,8 @@ use ringproof_core::failure::FailureReason;
 use ringproof_core::phone::E164;
 use ringproof_core::providers::health::Event;
 use ringproof_core::providers::{
-    self, phone_confirm, twilio, Answer, CodeSend, Config, Outgoing, ProviderId, Sent,
+    self, phone_confirm, twilio, Answer, CodeSend, Config, Dispatch, Outgoing, ProviderId, Sent,
 };
-use ringproof_core::session::Dispatch;
 use ringproof_core::Randomness;
 use std::cell::RefCell;
 use std::time::Duration;
@@ -69,7 +68,7 @@ pub async fn send_code(
         code,
         date: now().to_rfc2616(),
         nonce: CryptoRng.token(18),
-        status_callback: format!("{}{}", base.trim_end_matches('/'), twilio::STATUS_PATH),
+        status_callback: format!("{}{}", base.trim_end_matches('/'), twilio::status_path()),
     };
     let mut last = FailureReason::ProviderUnavailable;
     for id in order {

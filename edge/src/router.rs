@@ -5,62 +5,13 @@
 use crate::env::{self};
 use crate::error::Outcome;
 use crate::http::{self, allow_origin, preflight};
+use crate::request::{query, Ctx, Visitor};
 use crate::routes::{admin, console, onering, sandbox, site_server, visitor, webhooks};
 use crate::{kv, tally};
+use ringproof_api::paths;
 use ringproof_core::admin::Deployment;
-use ringproof_core::client::Client;
 use ringproof_core::ApiError;
 use worker::{Env, Method, Request, Response, Url};
-
-/// Who sent the request: the page's `Origin` (and whether a handler found it allowed, so CORS
-/// may name it) and the client's address, which per-client limits count.
-pub struct Visitor {
-    origin: Option<String>,
-    client_ip: String,
-    /// The client per-client limits count: the address, or an IPv6 client's /64.
-    client: Client,
-    allowed: bool,
-    /// The site the request turned out to concern, once known: its refusals are counted.
-    site_key: Option<String>,
-}
-
-impl Visitor {
-    pub fn on_site(&mut self, site_key: &str) {
-        self.site_key = Some(site_key.to_owned());
-    }
-
-    /// The address itself, for Turnstile's `remoteip`.
-    pub fn client_ip(&self) -> &str {
-        &self.client_ip
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub fn origin(&self) -> Option<&str> {
-        self.origin.as_deref()
-    }
-
-    /// The page is one the site (or the verification) allows: it may read the answer.
-    pub fn allow(&mut self) {
-        self.allowed = true;
-    }
-
-    fn granted(&self) -> Option<&str> {
-        self.origin.as_deref().filter(|_| self.allowed)
-    }
-}
-
-/// What every handler may need about the request besides its body.
-pub struct Ctx<'a> {
-    pub env: &'a Env,
-    pub url: &'a Url,
-    /// `scheme://host[:port]` of the edge itself, for the URLs it hands out.
-    pub base: String,
-    /// Work that may finish after the answer (`waitUntil`), where a caller waits on a deadline.
-    pub background: &'a worker::Context,
-}
 
 pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -> Response {
     let missing = env::missing_secrets(env);
@@ -80,7 +31,9 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
     // A WebSocket's answer is the object's own: no CORS (a socket's Origin is checked by the
     // object), nothing added on the way out.
-    if let (Method::Get, ["v1", "verifications", id, "live"]) = (req.method(), segs.as_slice()) {
+    if let (Method::Get, [paths::V1, paths::VERIFICATIONS, id, paths::LIVE]) =
+        (req.method(), segs.as_slice())
+    {
         return visitor::live(req, env, id)
             .await
             .unwrap_or_else(http::failure);
@@ -88,10 +41,10 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
     let origin = req.headers().get("Origin").ok().flatten();
     let browser_facing = matches!(
         segs.as_slice(),
-        ["v1", "verifications", ..]
-            | ["v1", "challenge"]
-            | ["v1", "countries", ..]
-            | ["v1", "sandbox", ..]
+        [paths::V1, paths::VERIFICATIONS, ..]
+            | [paths::V1, paths::CHALLENGE]
+            | [paths::V1, paths::COUNTRIES, ..]
+            | [paths::V1, paths::SANDBOX, ..]
             | ["Apps", "Plugin", ..]
     );
     if req.method() == Method::Options && browser_facing {
@@ -106,13 +59,7 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
         .flatten()
         .filter(|ip| ip.len() <= 64)
         .unwrap_or_else(|| "unknown".to_owned());
-    let mut visitor = Visitor {
-        origin,
-        client: Client::from_ip(&client_ip),
-        client_ip,
-        allowed: false,
-        site_key: None,
-    };
+    let mut visitor = Visitor::new(origin, client_ip);
     let ctx = Ctx {
         env,
         url: &url,
@@ -121,7 +68,7 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
     };
     let before = tally::totals();
     let result = route(&mut req, &ctx, &segs, &mut visitor).await;
-    if let (Err(e), Some(site_key)) = (&result, &visitor.site_key) {
+    if let (Err(e), Some(site_key)) = (&result, visitor.site_key()) {
         if e.is_defence() {
             crate::limits::count_refusal(env, site_key, e.code()).await;
             let t = env::now();
@@ -160,47 +107,42 @@ async fn route(
     segs: &[&str],
     visitor: &mut Visitor,
 ) -> Outcome<Response> {
+    use paths::*;
     use Method::{Get, Post};
     match (req.method(), segs) {
         // Visitors' pages: the widget's verification API.
-        (Post, ["v1", "verifications"]) => visitor::create(req, ctx, visitor).await,
-        (Get, ["v1", "challenge"]) => visitor::challenge(ctx, visitor).await,
-        (Get, ["v1", "countries"]) => visitor::countries(req, ctx, visitor).await,
-        (Get, ["v1", "countries", country]) => visitor::country(ctx, country, visitor).await,
-        (Get, ["v1", "verifications", id]) => visitor::status(ctx, id, visitor).await,
-        (Get, ["v1", "verifications", id, "number.svg"]) => visitor::number_image(ctx, id).await,
-        (Get, ["v1", "verifications", id, "call.svg"]) => visitor::call_qr(ctx, id).await,
-        (Post, ["v1", "verifications", id, "check"]) => visitor::check(req, ctx, id, visitor).await,
-        (Post, ["v1", "verifications", id, "resend"]) => {
-            visitor::resend(req, ctx, id, visitor).await
-        }
-        (Post, ["v1", "verifications", id, "switch"]) => {
-            visitor::switch(req, ctx, id, visitor).await
-        }
-        (Post, ["v1", "verifications", id, "token"]) => visitor::renew(ctx, id, visitor).await,
+        (Post, [V1, VERIFICATIONS]) => visitor::create(req, ctx, visitor).await,
+        (Get, [V1, CHALLENGE]) => visitor::challenge(ctx, visitor).await,
+        (Get, [V1, COUNTRIES]) => visitor::countries(req, ctx, visitor).await,
+        (Get, [V1, COUNTRIES, country]) => visitor::country(ctx, country, visitor).await,
+        (Get, [V1, VERIFICATIONS, id]) => visitor::status(ctx, id, visitor).await,
+        (Get, [V1, VERIFICATIONS, id, NUMBER_IMAGE]) => visitor::number_image(ctx, id).await,
+        (Get, [V1, VERIFICATIONS, id, CALL_QR]) => visitor::call_qr(ctx, id).await,
+        (Post, [V1, VERIFICATIONS, id, CHECK]) => visitor::check(req, ctx, id, visitor).await,
+        (Post, [V1, VERIFICATIONS, id, RESEND]) => visitor::resend(req, ctx, id, visitor).await,
+        (Post, [V1, VERIFICATIONS, id, SWITCH]) => visitor::switch(req, ctx, id, visitor).await,
+        (Post, [V1, VERIFICATIONS, id, TOKEN]) => visitor::renew(ctx, id, visitor).await,
         (Get, ["Apps", "Plugin", "NewMobileRecorded.ashx"]) => {
             Ok(onering::new_mobile_recorded(req, ctx, visitor).await)
         }
         // Telephony providers.
-        (Post, ["v1", "carriers", carrier]) => webhooks::carrier(req, ctx, carrier).await,
-        (Post, ["v1", "providers", "mcn", given]) => webhooks::mcn(req, ctx, given).await,
-        (Post, ["v1", "providers", "telesign", given]) => webhooks::telesign(req, ctx, given).await,
-        (Post, ["v1", "providers", "twilio", "status"]) => webhooks::twilio_status(req, ctx).await,
+        (Post, [V1, CARRIERS, carrier]) => webhooks::carrier(req, ctx, carrier).await,
+        (Post, [V1, PROVIDERS, "mcn", given]) => webhooks::mcn(req, ctx, given).await,
+        (Post, [V1, PROVIDERS, "telesign", given]) => webhooks::telesign(req, ctx, given).await,
+        (Post, [V1, PROVIDERS, "twilio", "status"]) => webhooks::twilio_status(req, ctx).await,
         // Sites' servers, with the site secret.
-        (Post, ["v1", "siteverify"]) => site_server::siteverify(req, ctx).await,
-        (Get, ["v1", "transactions", ctid]) => site_server::transaction(req, ctx, ctid).await,
-        (Get, ["v1", "verifications", id, "callbacks"]) => {
-            site_server::callbacks(req, ctx, id).await
-        }
+        (Post, [V1, SITEVERIFY]) => site_server::siteverify(req, ctx).await,
+        (Get, [V1, TRANSACTIONS, ctid]) => site_server::transaction(req, ctx, ctid).await,
+        (Get, [V1, VERIFICATIONS, id, CALLBACKS]) => site_server::callbacks(req, ctx, id).await,
         // Site owners' console, with its session cookie.
         (m, ["console", "api", rest @ ..]) => console::handle(req, ctx, m, rest).await,
         // The operator, with the admin token.
-        (m, ["v1", "admin", "sites", rest @ ..]) => admin::handle(req, ctx.env, m, rest).await,
-        (Get, ["v1", "admin", "providers"]) => admin::providers(req, ctx.env).await,
+        (m, [V1, "admin", "sites", rest @ ..]) => admin::handle(req, ctx.env, m, rest).await,
+        (Get, [V1, "admin", "providers"]) => admin::providers(req, ctx.env).await,
         // The local demo's sandbox provider.
-        (Get, ["v1", "sandbox"]) => sandbox::info(ctx),
-        (Post, ["v1", "sandbox", "missed-call"]) => sandbox::missed_call(req, ctx, visitor).await,
-        (_, ["v1", "verifications"] | ["v1", "verifications", ..] | ["v1", "siteverify"]) => {
+        (Get, [V1, SANDBOX]) => sandbox::info(ctx),
+        (Post, [V1, SANDBOX, SANDBOX_MISSED_CALL]) => sandbox::missed_call(req, ctx, visitor).await,
+        (_, [V1, VERIFICATIONS] | [V1, VERIFICATIONS, ..] | [V1, SITEVERIFY]) => {
             Err(ApiError::MethodNotAllowed)
         }
         _ => Err(ApiError::NotFound),
@@ -217,8 +159,10 @@ async fn preflight_grant(
 ) -> Option<String> {
     let origin = origin?;
     let allowed = match segs {
-        ["v1", "verifications", id, ..] => visitor::summary(env, id).await.ok()?.origin == origin,
-        ["v1", "verifications"] => {
+        [paths::V1, paths::VERIFICATIONS, id, ..] => {
+            visitor::summary(env, id).await.ok()?.origin == origin
+        }
+        [paths::V1, paths::VERIFICATIONS] => {
             let key = query(url, "site_key")?;
             kv::site(env, &key, &base_of(url))
                 .await
@@ -227,17 +171,10 @@ async fn preflight_grant(
         }
         // The verification is named in the body: the handler checks the page against it, and
         // only that page may read the answer.
-        ["v1", "sandbox", "missed-call"] => true,
+        [paths::V1, paths::SANDBOX, paths::SANDBOX_MISSED_CALL] => true,
         _ => false,
     };
     allowed.then(|| origin.to_owned())
-}
-
-/// The first value of `name` in the query.
-pub fn query(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }
 
 fn base_of(url: &Url) -> String {

@@ -1,7 +1,9 @@
 //! The edge's server-to-server API, authenticated with the site secret.
 
 use crate::Error;
-use ringproof_api::{Callbacks, ErrorBody, SiteverifyRequest, SiteverifyResponse, TransactionView};
+use ringproof_api::{
+    paths, Callbacks, ErrorBody, SiteverifyRequest, SiteverifyResponse, TransactionView,
+};
 use ringproof_signature as signature;
 use serde::de::DeserializeOwned;
 
@@ -36,7 +38,7 @@ impl Client {
         };
         let res = self
             .agent
-            .post(&format!("{}/v1/siteverify", self.base))
+            .post(&format!("{}{}", self.base, paths::siteverify()))
             .send_json(&body)
             .map_err(|e| Error::Transport(e.to_string()))?;
         read(res)
@@ -44,17 +46,16 @@ impl Client {
 
     /// The verification started with your `client_transaction_id`, live or finished.
     pub fn transaction(&self, client_transaction_id: &str) -> Result<TransactionView, Error> {
-        self.get(&format!(
-            "/v1/transactions/{}",
-            signature::encode(client_transaction_id)
-        ))
+        self.get(&paths::transaction(&signature::encode(
+            client_transaction_id,
+        )))
     }
 
     /// The delivery of a verification's callback to you, attempt by attempt.
     pub fn callbacks(&self, verification_id: &str) -> Result<Callbacks, Error> {
-        self.get(&format!(
-            "/v1/verifications/{}/callbacks",
-            signature::encode(verification_id)
+        self.get(&paths::of_verification(
+            &signature::encode(verification_id),
+            paths::CALLBACKS,
         ))
     }
 

@@ -2,7 +2,7 @@
 //! API without a browser (and for the attacker's side of the abuse scenarios).
 
 use crate::http;
-use ringproof_api::PowChallenge;
+use ringproof_api::{paths, PowChallenge};
 
 /// Who fetches a challenge, and for what: a challenge pays only for the client that fetched it
 /// and, for a resend or a switch, for its verification.
@@ -32,7 +32,7 @@ pub fn challenge(
     origin: &str,
     asker: Asker,
 ) -> Option<PowChallenge> {
-    let mut url = format!("{base_url}/v1/challenge?site_key={site_key}");
+    let mut url = format!("{base_url}{}", paths::challenge(site_key));
     if let Some(id) = asker.verification {
         url.push_str(&format!("&verification={id}"));
     }

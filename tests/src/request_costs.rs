@@ -5,7 +5,7 @@
 
 use crate::harness::{LocalEdge, SandboxSite};
 use crate::http::{self, Reply};
-use ringproof_api::Channel;
+use ringproof_api::{paths, Channel};
 use serde_json::json;
 use std::time::Duration;
 
@@ -84,7 +84,7 @@ impl Run<'_> {
 /// The isolate's total once the work begun after the last answer is done.
 fn settled_total(edge: &LocalEdge) -> Result<u64, String> {
     std::thread::sleep(Duration::from_millis(1500));
-    let r = http::get(&format!("{}/v1/countries", edge.base_url))?;
+    let r = http::get(&format!("{}{}", edge.base_url, paths::countries("")))?;
     let c = Calls::of(&r)?;
     Ok(c.isolate - c.calls)
 }
@@ -107,10 +107,7 @@ pub fn whole(
     let h = [("Origin", run.origin)];
     let challenge = run.step(
         "challenge",
-        http::get_with(
-            &run.url(&format!("/v1/challenge?site_key={}", creds.site_key)),
-            &h,
-        ),
+        http::get_with(&run.url(&paths::challenge(&creds.site_key)), &h),
     )?;
     let c: ringproof_api::PowChallenge =
         serde_json::from_str(&challenge.body).map_err(|e| e.to_string())?;
@@ -118,7 +115,7 @@ pub fn whole(
     let created = run.step(
         "start",
         http::post_json(
-            &run.url("/v1/verifications"),
+            &run.url(&paths::verifications()),
             &json!({"site_key": creds.site_key, "phone": phone, "channel": channel, "proof": proof}),
             &h,
         ),
@@ -128,7 +125,7 @@ pub fn whole(
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let status_url = run.url(&format!("/v1/verifications/{id}"));
+    let status_url = run.url(&paths::verification(&id));
     run.step("status", http::get_with(&status_url, &h))?;
     if channel == Channel::MissedCall {
         let called = view["call_to_uri"]
@@ -146,7 +143,7 @@ pub fn whole(
         run.step(
             "check",
             http::post_json(
-                &run.url(&format!("/v1/verifications/{id}/check")),
+                &run.url(&paths::of_verification(&id, paths::CHECK)),
                 &json!({"code": code}),
                 &h,
             ),
@@ -160,7 +157,7 @@ pub fn whole(
     run.step(
         "siteverify",
         http::post_json(
-            &run.url("/v1/siteverify"),
+            &run.url(&paths::siteverify()),
             &json!({"secret": creds.secret, "response": token}),
             &[],
         ),

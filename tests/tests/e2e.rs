@@ -30,7 +30,7 @@ mod e2e {
     pub mod visitors;
 }
 
-use ringproof_api::Channel;
+use ringproof_api::{paths, Channel};
 use ringproof_tests::browser::Browser;
 use ringproof_tests::callback_receiver::CallbackReceiver;
 use ringproof_tests::fake_providers::standard_signature;
@@ -107,7 +107,7 @@ impl Ctx {
                 body["proof"] = json!(p);
             }
         }
-        let r = http::post_json(&self.url("/v1/verifications"), &body, &headers).unwrap();
+        let r = http::post_json(&self.url(&paths::verifications()), &body, &headers).unwrap();
         if let Some(id) = r
             .status
             .eq(&201)
@@ -134,11 +134,7 @@ impl Ctx {
     }
 
     fn status(&self, id: &str) -> Value {
-        let r = http::get_with(
-            &self.url(&format!("/v1/verifications/{id}")),
-            &[("Origin", ORIGIN)],
-        )
-        .unwrap();
+        let r = http::get_with(&self.url(&paths::verification(id)), &[("Origin", ORIGIN)]).unwrap();
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()
     }
@@ -206,7 +202,7 @@ impl Ctx {
             }
         }
         http::post_json(
-            &self.url(&format!("/v1/verifications/{id}/{action}")),
+            &self.url(&paths::of_verification(id, action)),
             &body,
             &[("Origin", ORIGIN)],
         )
@@ -223,7 +219,7 @@ impl Ctx {
 
     fn siteverify(&self, secret: &str, token: &str) -> Value {
         let r = http::post_json(
-            &self.url("/v1/siteverify"),
+            &self.url(&paths::siteverify()),
             &json!({"secret": secret, "response": token}),
             &[],
         )

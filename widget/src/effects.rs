@@ -7,7 +7,7 @@ use crate::machine::{self, Effect, Focus, Msg, Request, State, Told};
 use crate::{code, host, live, number, proof, read, wire};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use ringproof_api::{ErrorDetail, VerificationView};
+use ringproof_api::{paths, ErrorDetail, VerificationView};
 use web_sys::{AbortController, HtmlElement};
 
 /// The widget's state and what carries out its effects: every view reaches it through
@@ -137,7 +137,7 @@ impl Machine {
         }) else {
             return;
         };
-        let verifications = format!("{base}/v1/verifications");
+        let verifications = format!("{base}{}", paths::verifications());
         let read_host = move |f: &dyn Fn(&HtmlElement) -> Option<String>| {
             self.world.try_with_value(|w| f(&w.host)).flatten()
         };
@@ -177,7 +177,7 @@ impl Machine {
                 }
                 Request::Check { id, code } => {
                     let body = wire::object(&[("code", Some(&code))]);
-                    let url = format!("{verifications}/{id}/check");
+                    let url = format!("{base}{}", paths::of_verification(&id, paths::CHECK));
                     Msg::Checked(api::post(&edge, &url, &body, read::check_result).await)
                 }
                 Request::Again { id, channel } => {
@@ -186,15 +186,15 @@ impl Machine {
                             Ok(proof) => {
                                 let turnstile = read_host(&host::turnstile_token);
                                 let (path, channel) = match channel {
-                                    Some(c) => ("switch", Some(c.as_str())),
-                                    None => ("resend", None),
+                                    Some(c) => (paths::SWITCH, Some(c.as_str())),
+                                    None => (paths::RESEND, None),
                                 };
                                 let body = wire::object(&[
                                     ("channel", channel),
                                     ("proof", Some(&proof)),
                                     ("turnstile_response", turnstile.as_deref()),
                                 ]);
-                                let url = format!("{verifications}/{id}/{path}");
+                                let url = format!("{base}{}", paths::of_verification(&id, path));
                                 api::post(&edge, &url, &body, read::view).await
                             }
                             Err(e) => Err(e),
@@ -202,23 +202,21 @@ impl Machine {
                     Msg::Changed(answer)
                 }
                 Request::Renew { id } => {
-                    let url = format!("{verifications}/{id}/token");
+                    let url = format!("{base}{}", paths::of_verification(&id, paths::TOKEN));
                     Msg::Renewed(api::post(&edge, &url, &wire::object(&[]), read::view).await)
                 }
                 Request::Simulate { id } => {
-                    let url = format!("{base}/v1/sandbox/missed-call");
+                    let url = format!("{base}{}", paths::sandbox_missed_call());
                     let body = wire::object(&[("verification_id", Some(&id))]);
                     Msg::Simulated(api::post(&edge, &url, &body, |_| Some(())).await)
                 }
                 Request::Poll { id } => {
-                    let url = format!("{verifications}/{id}");
+                    let url = format!("{base}{}", paths::verification(&id));
                     Msg::Polled(api::get(&edge, &url, read::view).await)
                 }
                 Request::Countries => {
-                    let url = format!(
-                        "{base}/v1/countries?site_key={}",
-                        String::from(js_sys::encode_uri_component(&site_key))
-                    );
+                    let key = String::from(js_sys::encode_uri_component(&site_key));
+                    let url = format!("{base}{}", paths::countries(&key));
                     // Without them (an old edge, a failed request) the field still takes
                     // international numbers.
                     let Ok(answer) = api::get_js(&edge, &url).await else {
@@ -237,10 +235,8 @@ impl Machine {
                     }
                 }
                 Request::Plan { country } => {
-                    let url = format!(
-                        "{base}/v1/countries/{country}?site_key={}",
-                        String::from(js_sys::encode_uri_component(&site_key))
-                    );
+                    let key = String::from(js_sys::encode_uri_component(&site_key));
+                    let url = format!("{base}{}", paths::country(&country, &key));
                     match api::get(&edge, &url, read::plan).await {
                         Ok(plan) => Msg::Plan(plan),
                         // Without it the field still takes international numbers.

@@ -5,6 +5,7 @@
 use crate::dom;
 use crate::machine::Msg;
 use ringproof_api::live::{PING, PONG};
+use ringproof_api::paths;
 use web_sys::{Event, WebSocket};
 
 const EVENTS: [&str; 3] = ["open", "message", "close"];
@@ -34,8 +35,9 @@ impl Socket {
 /// it says, as messages. `None` when none could be opened.
 pub fn open(base: &str, id: &str, heard: impl Fn(Msg) + 'static) -> Option<Socket> {
     let url = format!(
-        "ws{}/v1/verifications/{id}/live",
-        base.strip_prefix("http")?
+        "ws{}{}",
+        base.strip_prefix("http")?,
+        paths::of_verification(id, paths::LIVE)
     );
     let ws = WebSocket::new(&url).ok()?;
     let mut listeners = dom::Listeners::new();

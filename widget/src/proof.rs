@@ -3,7 +3,7 @@
 
 use crate::api::{self, network_error, Edge};
 use crate::wire;
-use ringproof_api::{ErrorDetail, PowChallenge};
+use ringproof_api::{paths, ErrorDetail, PowChallenge};
 use sha2::{Digest, Sha256};
 use wasm_bindgen_futures::JsFuture;
 
@@ -18,7 +18,7 @@ pub async fn solve(
     verification: Option<&str>,
 ) -> Result<String, ErrorDetail> {
     let key = String::from(js_sys::encode_uri_component(site_key));
-    let mut url = format!("{}/v1/challenge?site_key={key}", edge.base);
+    let mut url = format!("{}{}", edge.base, paths::challenge(&key));
     if let Some(id) = verification {
         // Ids are URL-safe.
         url.push_str("&verification=");

@@ -1,7 +1,8 @@
 use super::*;
 use crate::failure::FailureReason;
+use crate::providers::Cost;
 use crate::session::tests::{begin, code_of, n, sent, start, CODE_KEY, T0};
-use crate::session::{Cost, MAX_SENDS};
+use crate::session::MAX_SENDS;
 use crate::signature::{verify_query, verify_webhook};
 use ringproof_api::Channel;
 

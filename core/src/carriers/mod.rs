@@ -72,7 +72,7 @@ impl Carrier {
 
     /// The webhook's path on the edge.
     pub fn path(self) -> String {
-        format!("/v1/carriers/{}", self.name())
+        ringproof_api::paths::carrier(self.name())
     }
 }
 

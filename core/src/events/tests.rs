@@ -50,7 +50,7 @@ fn an_sms_verification_tells_its_whole_life() {
     let mut s2 = s1.clone();
     s2.on_delivery(
         "r1",
-        crate::session::DeliveryEvent::Delivered,
+        crate::providers::DeliveryEvent::Delivered,
         T0.plus_secs(3),
     );
     s2.record_cost(Cost {

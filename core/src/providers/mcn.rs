@@ -1,9 +1,9 @@
 //! MCN "password call" (our flash call): we choose the 4-digit code, MCN calls the visitor from
 //! a number ending in it, and later posts the call's CDR to our webhook.
 
+use super::DeliveryEvent;
 use super::{status_failure, Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
 use crate::failure::FailureReason;
-use crate::session::DeliveryEvent;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub const PATH: &str = "/api/protected/api/auth/passwordcall";

@@ -10,7 +10,9 @@ pub mod telesign;
 pub mod twilio;
 
 use crate::failure::FailureReason;
-use crate::session::Dispatch;
+use crate::phone::E164;
+use crate::texts::Language;
+use crate::time::Timestamp;
 use ringproof_api::Channel;
 use serde::{Deserialize, Serialize};
 
@@ -132,6 +134,68 @@ pub struct Outgoing {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cost {
+    pub reference: String,
+    pub price: Option<String>,
+    pub currency: Option<String>,
+    pub mcc: Option<String>,
+    pub mnc: Option<String>,
+    pub message_parts_count: Option<u32>,
+}
+
+impl Cost {
+    /// What the site is shown.
+    pub fn public(&self) -> ringproof_api::ProviderCost {
+        ringproof_api::ProviderCost {
+            reference: self.reference.clone(),
+            price: self.price.clone(),
+            currency: self.currency.clone(),
+        }
+    }
+}
+
+/// What the Worker must do to start an attempt. The code travels only here, once, on its way
+/// to the provider; the session keeps its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispatch {
+    pub verification_id: String,
+    pub attempt: u32,
+    pub channel: Channel,
+    pub phone: E164,
+    /// The site's configured domain, never a header: what an SMS names.
+    pub domain: String,
+    /// What the SMS is written in (see [`crate::texts`]).
+    pub language: Option<Language>,
+    pub expires_at: Timestamp,
+    /// Missed call: the number the visitor calls. Code channels: the code to send.
+    pub payload: Payload,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Payload {
+    AwaitCall {
+        inbound_number: E164,
+    },
+    SendCode {
+        code: String,
+    },
+    /// No line was free for a missed call: nothing to wait for.
+    NoLine,
+}
+
+/// A provider's report on a call or message, whatever the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "reason", rename_all = "snake_case")]
+pub enum DeliveryEvent {
+    Delivered,
+    NotAnswered,
+    /// Nothing final yet.
+    InProgress,
+    Failed(FailureReason),
 }
 
 /// What a provider told us when it accepted a send.

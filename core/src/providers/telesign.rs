@@ -2,8 +2,8 @@
 //! delivery callback. Requests are signed with TeleSign's `TSA` HMAC-SHA256 scheme.
 
 use super::{status_failure, Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
+use super::{Cost, DeliveryEvent};
 use crate::failure::FailureReason;
-use crate::session::{Cost, DeliveryEvent};
 use crate::texts::Language;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};

@@ -5,9 +5,9 @@
 //! resource's `sid`, and report progress to `StatusCallback`, signed as every Twilio webhook
 //! is (`carriers::twilio`). We draw the code, so Twilio never checks it: we do.
 
+use super::DeliveryEvent;
 use super::{status_failure, Answer, CodeProvider, CodeSend, Outgoing, ProviderId, Sent};
 use crate::failure::FailureReason;
-use crate::session::DeliveryEvent;
 use crate::texts::Language;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
 
 /// The webhook both APIs report to: `StatusCallback`.
-pub const STATUS_PATH: &str = "/v1/providers/twilio/status";
+pub fn status_path() -> String {
+    ringproof_api::paths::provider("twilio", "status")
+}
 
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -282,7 +284,7 @@ pub fn status_report(params: &[(String, String)]) -> Option<StatusReport> {
 mod tests {
     use super::*;
     use crate::phone::normalise;
-    use crate::session::{Dispatch, Payload};
+    use crate::providers::{Dispatch, Payload};
 
     fn creds(from: &str) -> Credentials {
         Credentials {

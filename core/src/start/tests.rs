@@ -56,6 +56,13 @@ fn a_locked_number_falls_back_to_the_missed_call_only_when_no_channel_was_named(
 }
 
 #[test]
+fn only_a_paid_attempt_asks_a_fresh_turnstile_token() {
+    assert!(super::another_asks_turnstile(Sms));
+    assert!(super::another_asks_turnstile(FlashCall));
+    assert!(!super::another_asks_turnstile(MissedCall));
+}
+
+#[test]
 fn busy_lines_start_anyway_only_with_another_way_and_no_named_channel() {
     assert!(offer(None, &[MissedCall, Sms]).starts_without_line());
     assert!(!offer(None, &[MissedCall]).starts_without_line());

@@ -13,11 +13,8 @@ use ringproof_api::{Channel, CheckResult, SiteverifyResponse, TransactionView, V
 use ringproof_core::failure::FailureReason;
 use ringproof_core::keys::FinishedVerification;
 use ringproof_core::phone::E164;
-use ringproof_core::providers::Sent;
-use ringproof_core::session::{
-    CallOutcome, CheckStep, Cost, DeliveryEvent, Dispatch, Issuer, NewSession, Payload, Session,
-    Summary,
-};
+use ringproof_core::providers::{Cost, DeliveryEvent, Dispatch, Payload, Sent};
+use ringproof_core::session::{CallOutcome, CheckStep, Issuer, NewSession, Session, Summary};
 use ringproof_core::siteverify::SiteverifyError;
 use ringproof_core::{callback, events, live};
 use ringproof_core::{ApiError, Timestamp};

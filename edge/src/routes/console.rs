@@ -14,7 +14,7 @@ use crate::history;
 use crate::http::{self, parse_json};
 use crate::kv;
 use crate::outbound::{self, Redirects, SendError};
-use crate::router::{query, Ctx};
+use crate::request::{query, Ctx};
 use crate::routes::admin::inbound_pool;
 use crate::sites;
 use futures_util::future::join_all;

@@ -6,7 +6,7 @@ use crate::error::Outcome;
 use crate::flow::{self, Start};
 use crate::http;
 use crate::kv;
-use crate::router::{Ctx, Visitor};
+use crate::request::{Ctx, Visitor};
 use ringproof_api::Channel;
 use ringproof_core::client::Client;
 use ringproof_core::keys::SiteByActivity;

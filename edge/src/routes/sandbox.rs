@@ -7,7 +7,7 @@ use crate::env::{now, sandbox_enabled, secret};
 use crate::error::Outcome;
 use crate::flow;
 use crate::http::{self, parse_json};
-use crate::router::{Ctx, Visitor};
+use crate::request::{Ctx, Visitor};
 use crate::routes::visitor::followed;
 use ringproof_api::SandboxMissedCall;
 use ringproof_core::carriers::InboundCall;

@@ -7,7 +7,7 @@ use crate::durable::verification::VerificationStub;
 use crate::error::Outcome;
 use crate::http;
 use crate::kv;
-use crate::router::Ctx;
+use crate::request::Ctx;
 use ringproof_api::Callbacks;
 use ringproof_core::keys::{FinishedVerification, SiteBySecret};
 use ringproof_core::siteverify::{self, SiteverifyError};

@@ -8,7 +8,7 @@ use crate::error::Outcome;
 use crate::flow::{self, Start};
 use crate::http::{self, parse_json};
 use crate::kv;
-use crate::router::{query, Ctx, Visitor};
+use crate::request::{query, Ctx, Visitor};
 use ringproof_api::{CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel};
 use ringproof_core::session::Summary;
 use ringproof_core::texts::Language;

@@ -8,7 +8,7 @@ use crate::error::Outcome;
 use crate::flow;
 use crate::http::{self, parse_json};
 use crate::outbound::{self, Redirects};
-use crate::router::Ctx;
+use crate::request::Ctx;
 use ringproof_core::carriers::{self, Carrier, Delivered, InboundCall, Refusal};
 use ringproof_core::providers::{mcn, telesign, twilio};
 use ringproof_core::session::CallOutcome;

@@ -593,7 +593,7 @@ fn test_keys_are_not_sites_and_keep_no_records(ctx: &Ctx) {
         ..Default::default()
     };
     let id = id_of(&start(ctx, &test_key, "+447400555707", "sms", "192.0.2.77"));
-    let r = check(ctx, &id, ringproof_core::test_keys::CODE, "192.0.2.77");
+    let r = check(ctx, &id, ringproof_core::code::TEST_CODE, "192.0.2.77");
     assert_eq!(r.json()["status"], "verified", "{}", r.body);
     std::thread::sleep(std::time::Duration::from_secs(1));
     assert!(
