@@ -8,7 +8,7 @@
 //! parsed or checked when a request first needs a plan, and a pattern is compiled only when it
 //! is first matched (`compiled`).
 
-use regex::Regex;
+use regex_lite::Regex;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -325,7 +325,7 @@ pub fn matches_general(nsn: &str, plan: Plan) -> bool {
 }
 
 /// A match and its groups as the numbering crate's `Patterns` gives them.
-pub fn groups(caps: &regex::Captures<'_>) -> Vec<Option<String>> {
+pub fn groups(caps: &regex_lite::Captures<'_>) -> Vec<Option<String>> {
     caps.iter()
         .map(|g| g.map(|m| m.as_str().to_owned()))
         .collect()
