@@ -7,7 +7,7 @@
 use crate::client::{Client, NETWORKS_PER_ALLOCATION};
 use crate::failure::FailureReason;
 use crate::phone::E164;
-use crate::throttle::{Rule, WINDOW_SECS};
+use crate::throttle::{Batch, Refused, Reserve, Rule, WINDOW_SECS};
 use crate::time::Timestamp;
 use ringproof_api::{Channel, SiteLimits};
 
@@ -235,13 +235,79 @@ pub fn range_of(e164: &str) -> &str {
 /// A day, for the daily counters.
 pub const DAY_SECS: u64 = 86_400;
 
-/// One counter a request must pass: its name (one throttle object each, so concurrent
-/// requests are counted one at a time), its rule, and what a refusal is called.
+/// One count a request must pass: the throttle object that keeps it (one request at a time,
+/// so concurrent requests are counted one by one), its window there, its rule, and what a
+/// refusal is called. **Counts decided together share an object**, so they cost one call and
+/// pass or fail as one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counter {
-    pub name: String,
+    pub object: String,
+    pub window: String,
     pub rule: Rule,
     pub refusal: FailureReason,
+}
+
+/// One object's share of a request's counts: one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Take {
+    pub object: String,
+    pub batch: Batch,
+    /// Each window's place among the request's counters, and what its refusal is called.
+    pub named: Vec<(usize, FailureReason)>,
+}
+
+/// Groups counters by the object that keeps them, objects in the order each first appears.
+pub fn group(counters: &[Counter]) -> Vec<Take> {
+    let mut takes: Vec<Take> = Vec::new();
+    for (place, c) in counters.iter().enumerate() {
+        let i = match takes.iter().position(|t| t.object == c.object) {
+            Some(i) => i,
+            None => {
+                takes.push(Take {
+                    object: c.object.clone(),
+                    batch: Batch::default(),
+                    named: Vec::new(),
+                });
+                takes.len() - 1
+            }
+        };
+        takes[i].batch.windows.push((c.window.clone(), c.rule));
+        takes[i].named.push((place, c.refusal));
+    }
+    takes
+}
+
+/// The refusal to name from each take's answer (`None`: it passed): the cap first, then the
+/// first window in the counters' order; with the seconds until it would pass.
+pub fn first_refusal(takes: &[Take], answers: &[Option<Refused>]) -> Option<(FailureReason, u64)> {
+    if answers.contains(&Some(Refused::SpendCap)) {
+        return Some((FailureReason::SpendCapReached, 0));
+    }
+    takes
+        .iter()
+        .zip(answers)
+        .filter_map(|(take, answer)| match answer {
+            Some(Refused::Window { index, wait }) => take
+                .named
+                .get(*index)
+                .map(|(place, why)| (*place, *why, *wait)),
+            _ => None,
+        })
+        .min_by_key(|(place, _, _)| *place)
+        .map(|(_, why, wait)| (why, wait))
+}
+
+/// A site's own object: what its paid sends are counted against (its hour and day, each
+/// number's and each range's sends on it, its pressure) and its spend. They are decided
+/// together at each paid send, so one call takes them all.
+pub fn site_object(site_key: &str) -> String {
+    format!("site:{site_key}")
+}
+
+/// A client's object on one site (its network or its wider allocation): its starts and its
+/// paid sends there.
+fn client_object(site_key: &str, network: &str) -> String {
+    format!("client:{site_key}:{network}")
 }
 
 /// Bounds the operator sets for the whole deployment, over every site (`wrangler.toml`'s vars):
@@ -291,15 +357,21 @@ pub fn start_counters(
     limits: &Limits,
     client: &Client,
     test: bool,
-) -> Vec<(String, Rule)> {
+) -> Vec<Counter> {
     let hourly = |n: u32| Rule::per(n, WINDOW_SECS);
-    let mut counters = vec![(
-        format!("starts:{site_key}:{}", client.network),
+    let starts = |object, rule| Counter {
+        object,
+        window: "starts".to_owned(),
+        rule,
+        refusal: FailureReason::ClientRateLimited,
+    };
+    let mut counters = vec![starts(
+        client_object(site_key, &client.network),
         hourly(limits.starts_per_client_per_hour),
     )];
     if let Some(wide) = &client.allocation {
-        counters.push((
-            format!("starts:{site_key}:{wide}"),
+        counters.push(starts(
+            client_object(site_key, wide),
             hourly(
                 limits
                     .starts_per_client_per_hour
@@ -309,8 +381,8 @@ pub fn start_counters(
     }
     if test {
         // Test keys cost nothing: one bound over all of them, so six keys buy no more.
-        counters.push((
-            format!("test-starts:{}", client.network),
+        counters.push(starts(
+            format!("tests:{}", client.network),
             hourly(TEST_STARTS_PER_CLIENT_PER_HOUR),
         ));
     }
@@ -330,8 +402,10 @@ pub fn paid_send_counters(
 ) -> Vec<Counter> {
     let phone = phone.as_str();
     let range = range_of(phone);
-    let counter = |name: String, rule, refusal| Counter {
-        name,
+    let site = site_object(site_key);
+    let counter = |object: &str, window: &str, rule, refusal| Counter {
+        object: object.to_owned(),
+        window: window.to_owned(),
         rule,
         refusal,
     };
@@ -342,24 +416,28 @@ pub fn paid_send_counters(
     };
     let mut counters = vec![
         counter(
-            format!("number:{site_key}:{phone}"),
+            &site,
+            &format!("number:{phone}"),
             Rule::per(sends_per_number_per_hour, WINDOW_SECS),
             FailureReason::NumberRateLimited,
         ),
         counter(
-            format!("number:{phone}"),
+            &format!("number:{phone}"),
+            "sends",
             Rule::per(shared.sends_per_number_per_hour, WINDOW_SECS),
             FailureReason::NumberRateLimited,
         ),
         counter(
-            format!("client:{site_key}:{}", client.network),
+            &client_object(site_key, &client.network),
+            "sends",
             Rule::per(limits.sends_per_client_per_hour, WINDOW_SECS),
             FailureReason::ClientRateLimited,
         ),
     ];
     if let Some(wide) = &client.allocation {
         counters.push(counter(
-            format!("client:{site_key}:{wide}"),
+            &client_object(site_key, wide),
+            "sends",
             Rule::per(
                 limits
                     .sends_per_client_per_hour
@@ -371,27 +449,57 @@ pub fn paid_send_counters(
     }
     counters.extend([
         counter(
-            format!("site-hour:{site_key}"),
+            &site,
+            "hour",
             Rule::per(limits.sends_per_site_per_hour, WINDOW_SECS),
             FailureReason::SiteRateLimited,
         ),
         counter(
-            format!("site-day:{site_key}"),
+            &site,
+            "day",
             Rule::per(limits.sends_per_site_per_day, DAY_SECS),
             FailureReason::SiteRateLimited,
         ),
         counter(
-            format!("range:{site_key}:{range}"),
+            &site,
+            &format!("range:{range}"),
             range_rule(limits.sends_per_range_per_10_min),
             FailureReason::RangeBlocked,
         ),
         counter(
-            format!("range:{range}"),
+            &format!("range:{range}"),
+            "sends",
             range_rule(shared.range_sends_per_10_min),
             FailureReason::RangeBlocked,
         ),
     ]);
     counters
+}
+
+/// A paid send's calls: its counters grouped by object, the site's own also reserving the
+/// send's estimate and counting its pressure (`pow::pressure`).
+pub fn paid_send_takes(
+    counters: &[Counter],
+    site_key: &str,
+    reserve: Reserve,
+    press: (String, Rule),
+) -> Vec<Take> {
+    let mut takes = group(counters);
+    let site = site_object(site_key);
+    let i = match takes.iter().position(|t| t.object == site) {
+        Some(i) => i,
+        None => {
+            takes.push(Take {
+                object: site,
+                batch: Batch::default(),
+                named: Vec::new(),
+            });
+            takes.len() - 1
+        }
+    };
+    takes[i].batch.reserve = Some(reserve);
+    takes[i].batch.press = Some(press);
+    takes
 }
 
 /// Live sockets one client may open in ten minutes, over every verification: a page needs one
@@ -491,19 +599,14 @@ impl Prices {
     }
 }
 
-/// One site's spend on `day` (days since the epoch).
-pub fn spend_counter(site_key: &str, day: u64) -> String {
-    format!("spend:{site_key}:{day}")
+/// The object that counts one site's refusals, a record a day.
+pub fn refusals_object(site_key: &str) -> String {
+    format!("refusals:{site_key}")
 }
 
-/// A site's recent paid sends and refusals, which its proof of work follows.
-pub fn pressure_counter(site_key: &str) -> String {
-    format!("pressure:{site_key}")
-}
-
-/// One site's refusals on `day`.
-pub fn refusals_counter(site_key: &str, day: u64) -> String {
-    format!("refusals:{site_key}:{day}")
+/// When a day's refusals may be forgotten: a week on, for the site's insights.
+pub fn forget_refusals_at(day: u64) -> Timestamp {
+    Timestamp((day + 8) * DAY_SECS * 1000)
 }
 
 /// When a day's counters may be forgotten: the end of the next day, so a request at midnight
@@ -522,17 +625,20 @@ mod tests {
         let phone = crate::phone::normalise("+447400123456", None).unwrap();
         let v4 = Client::from_ip("198.51.100.7");
         let c = paid_send_counters("site1", &l, &Shared::default(), 10, &phone, &v4);
-        let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<String> = c
+            .iter()
+            .map(|c| format!("{} {}", c.object, c.window))
+            .collect();
         assert_eq!(
             names,
             [
-                "number:site1:+447400123456",
-                "number:+447400123456",
-                "client:site1:198.51.100.7",
-                "site-hour:site1",
-                "site-day:site1",
-                "range:site1:+447400123",
-                "range:+447400123"
+                "site:site1 number:+447400123456",
+                "number:+447400123456 sends",
+                "client:site1:198.51.100.7 sends",
+                "site:site1 hour",
+                "site:site1 day",
+                "site:site1 range:+447400123",
+                "range:+447400123 sends"
             ]
         );
         assert_eq!(c[0].rule, Rule::per(10, 3600));
@@ -547,8 +653,8 @@ mod tests {
         assert_eq!(c[6].refusal, FailureReason::RangeBlocked);
         let v6 = Client::from_ip("2001:db8:1:2::9");
         let c6 = paid_send_counters("site1", &l, &Shared::default(), 10, &phone, &v6);
-        assert_eq!(c6[2].name, "client:site1:2001:db8:1:2::/64");
-        assert_eq!(c6[3].name, "client:site1:2001:db8:1::/48");
+        assert_eq!(c6[2].object, "client:site1:2001:db8:1:2::/64");
+        assert_eq!(c6[3].object, "client:site1:2001:db8:1::/48");
         assert_eq!(c6[3].rule.limit, 10 * NETWORKS_PER_ALLOCATION);
         let checks = check_counters("site1", &l, &v4, &phone);
         assert_eq!(checks[0].0, "checks:site1:+447400123456");
@@ -558,19 +664,81 @@ mod tests {
     }
 
     #[test]
+    fn a_paid_send_costs_one_call_per_object_and_names_refusals_in_order() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        let phone = crate::phone::normalise("+447400123456", None).unwrap();
+        let v6 = Client::from_ip("2001:db8:1:2::9");
+        let c = paid_send_counters("s", &l, &Shared::default(), 10, &phone, &v6);
+        let reserve = Reserve {
+            day: 3,
+            key: "v/1".into(),
+            currency: "USD".into(),
+            micros: 100,
+            cap_micros: 1_000,
+        };
+        let takes = paid_send_takes(&c, "s", reserve.clone(), crate::pow::pressure());
+        let objects: Vec<&str> = takes.iter().map(|t| t.object.as_str()).collect();
+        assert_eq!(
+            objects,
+            [
+                "site:s",
+                "number:+447400123456",
+                "client:s:2001:db8:1:2::/64",
+                "client:s:2001:db8:1::/48",
+                "range:+447400123"
+            ],
+            "8 counters, the estimate and the pressure in 5 calls"
+        );
+        let site = &takes[0];
+        assert_eq!(site.batch.windows.len(), 4);
+        assert_eq!(site.batch.reserve, Some(reserve));
+        assert_eq!(
+            site.batch.press.as_ref().map(|p| p.0.as_str()),
+            Some("pressure")
+        );
+        assert!(takes[1..]
+            .iter()
+            .all(|t| t.batch.reserve.is_none() && t.batch.press.is_none()));
+        // The site's range window (its 4th) and the shared number both refuse: the number
+        // comes first among the counters.
+        let mut answers = vec![None; takes.len()];
+        answers[0] = Some(Refused::Window { index: 3, wait: 60 });
+        answers[1] = Some(Refused::Window {
+            index: 0,
+            wait: 900,
+        });
+        assert_eq!(
+            first_refusal(&takes, &answers),
+            Some((FailureReason::NumberRateLimited, 900))
+        );
+        answers[1] = None;
+        assert_eq!(
+            first_refusal(&takes, &answers),
+            Some((FailureReason::RangeBlocked, 60))
+        );
+        answers[4] = Some(Refused::SpendCap);
+        assert_eq!(
+            first_refusal(&takes, &answers),
+            Some((FailureReason::SpendCapReached, 0)),
+            "the cap is named first"
+        );
+        assert_eq!(first_refusal(&takes, &vec![None; takes.len()]), None);
+    }
+
+    #[test]
     fn starts_count_per_client_and_test_starts_over_every_test_key() {
         let l = Limits::resolve(&SiteLimits::default(), &[]);
         let v6 = Client::from_ip("2001:db8:1:2::9");
         let names: Vec<String> = start_counters("s", &l, &v6, true)
             .into_iter()
-            .map(|c| c.0)
+            .map(|c| format!("{} {}", c.object, c.window))
             .collect();
         assert_eq!(
             names,
             [
-                "starts:s:2001:db8:1:2::/64",
-                "starts:s:2001:db8:1::/48",
-                "test-starts:2001:db8:1:2::/64"
+                "client:s:2001:db8:1:2::/64 starts",
+                "client:s:2001:db8:1::/48 starts",
+                "tests:2001:db8:1:2::/64 starts"
             ]
         );
         assert_eq!(

@@ -191,6 +191,15 @@ pub fn encode(s: &PowSolution) -> String {
         .encode(serde_json::to_vec(s).expect("a solution serialises"))
 }
 
+/// The window of a site's object (`limits::site_object`) that its difficulty follows, and its
+/// rule: paid sends and refusals in the last [`PRESSURE_WINDOW_SECS`].
+pub fn pressure() -> (String, Rule) {
+    (
+        "pressure".to_owned(),
+        Rule::per(crate::throttle::HITS_MAX, PRESSURE_WINDOW_SECS),
+    )
+}
+
 /// The counter that spends a challenge once, for as long as it could be presented.
 pub fn proof_counter(challenge: &str) -> (String, Rule) {
     (

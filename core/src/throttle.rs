@@ -238,6 +238,152 @@ impl Refusals {
     }
 }
 
+/// The window of an object that keeps only one.
+pub const HITS: &str = "hits";
+
+/// Takes a hit from each window by its rule, all or none: when one refuses, the hits the others
+/// took are given back (a refusal's block stays: it is what a burst earns). Answers the first
+/// refusal in their order: its index and the seconds until it would pass.
+pub fn take_all(
+    windows: &mut [Window],
+    rules: &[Rule],
+    now: Timestamp,
+) -> Result<(), (usize, u64)> {
+    let taken: Vec<Result<(), u64>> = windows
+        .iter_mut()
+        .zip(rules)
+        .map(|(w, rule)| w.take(*rule, now))
+        .collect();
+    let Some(refused) = taken.iter().position(Result::is_err) else {
+        return Ok(());
+    };
+    for (w, t) in windows.iter_mut().zip(&taken) {
+        if t.is_ok() {
+            w.give_back();
+        }
+    }
+    Err((refused, taken[refused].err().unwrap_or(1)))
+}
+
+/// What one request takes from one throttle object: the counts that object keeps and that are
+/// decided together, so they cost one call and pass or fail as one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Windows by name, each with its rule, in the order their refusals are named.
+    pub windows: Vec<(String, Rule)>,
+    /// A send's estimated price, reserved against the day's cap.
+    pub reserve: Option<Reserve>,
+    /// A window counted whatever the answer: a site's pressure counts refused sends too.
+    pub press: Option<(String, Rule)>,
+}
+
+/// A paid send's estimated price, reserved against its site's cap for the day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reserve {
+    /// Days since the epoch (`day_of`).
+    pub day: u64,
+    /// The attempt it is for (`{verification}/{attempt}`).
+    pub key: String,
+    pub currency: String,
+    pub micros: u64,
+    pub cap_micros: u64,
+}
+
+/// Why an object refused a [`Batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refused {
+    /// The day's spend reached the cap.
+    SpendCap,
+    /// The batch's window at `index` is full for `wait` seconds.
+    Window { index: usize, wait: u64 },
+}
+
+/// What a batch took, to give back when the request does not go ahead after all (its pressure
+/// stays: the attempt was made).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undo {
+    pub windows: Vec<String>,
+    /// The day and the key of a reserved estimate.
+    pub spend: Option<(u64, String)>,
+}
+
+impl Batch {
+    pub fn undo(&self) -> Undo {
+        Undo {
+            windows: self.windows.iter().map(|(w, _)| w.clone()).collect(),
+            spend: self.reserve.as_ref().map(|r| (r.day, r.key.clone())),
+        }
+    }
+}
+
+/// Runs a batch on its object's loaded records (`windows` in the batch's order, `spend` the
+/// reserve's day, `pressure` its press window): the pressure is counted; the estimate and the
+/// windows pass together or leave no trace. The cap is named before any window.
+pub fn take_batch(
+    batch: &Batch,
+    windows: &mut [Window],
+    spend: Option<&mut Spend>,
+    pressure: Option<&mut Window>,
+    now: Timestamp,
+) -> Result<(), Refused> {
+    if let (Some(w), Some((_, rule))) = (pressure, &batch.press) {
+        // A full pressure window only stops counting; it refuses nothing.
+        let _ = w.take(*rule, now);
+    }
+    let rules: Vec<Rule> = batch.windows.iter().map(|(_, r)| *r).collect();
+    let reserved = match (spend, &batch.reserve) {
+        (Some(s), Some(r)) => {
+            if !s.reserve(&r.key, &r.currency, r.micros, r.cap_micros) {
+                return Err(Refused::SpendCap);
+            }
+            Some((s, r))
+        }
+        _ => None,
+    };
+    take_all(windows, &rules, now).map_err(|(index, wait)| {
+        if let Some((s, r)) = reserved {
+            s.release(&r.key);
+        }
+        Refused::Window { index, wait }
+    })
+}
+
+/// Records an object keeps are listed by when each may go: `due:{millis, 16 digits}:{key}`
+/// sorts by time, so the alarm reads only what is due.
+pub const DUE: &str = "due:";
+
+/// The entry that lists `key` as going at `at`.
+pub fn due_key(at: Timestamp, key: &str) -> String {
+    format!("{DUE}{:016}:{key}", at.millis())
+}
+
+/// Every entry sorted before this one is due at `now`.
+pub fn due_by(now: Timestamp) -> String {
+    format!("{DUE}{:016}", now.millis() + 1)
+}
+
+/// The record an entry lists, and when it goes.
+pub fn read_due(entry: &str) -> Option<(Timestamp, &str)> {
+    let rest = entry.strip_prefix(DUE)?;
+    let (millis, key) = rest.split_at_checked(16)?;
+    Some((Timestamp(millis.parse().ok()?), key.strip_prefix(':')?))
+}
+
+/// The record of window `name` inside its object.
+pub fn window_key(name: &str) -> String {
+    format!("w:{name}")
+}
+
+/// The record of a day's spend inside a site's object.
+pub fn spend_key(day: u64) -> String {
+    format!("spend:{day}")
+}
+
+/// The record of a day's refusals inside their object.
+pub fn refusals_key(day: u64) -> String {
+    format!("refusals:{day}")
+}
+
 /// The UTC day `now` falls in, as days since the epoch: names a day's spend counter.
 pub fn day_of(now: Timestamp) -> u64 {
     now.millis() / 86_400_000
@@ -397,5 +543,100 @@ mod tests {
         assert!(!s.under(10_000, "USD"));
         assert!(s.under(10_000, "GBP"), "another currency is not capped");
         assert_eq!(day_of(Timestamp(86_400_000 * 3 + 5)), 3);
+    }
+
+    #[test]
+    fn a_batch_takes_all_of_its_windows_or_none() {
+        let hour = Rule::per(2, WINDOW_SECS);
+        let burst = Rule {
+            limit: 1,
+            span_secs: 600,
+            block_secs: Some(3600),
+        };
+        let mut ws = vec![Window::default(), Window::default()];
+        assert_eq!(take_all(&mut ws, &[hour, burst], T0), Ok(()));
+        assert_eq!(
+            take_all(&mut ws, &[hour, burst], T0.plus_secs(1)),
+            Err((1, 3600)),
+            "the burst window refuses and blocks"
+        );
+        assert_eq!(
+            ws[0].recent(WINDOW_SECS, T0.plus_secs(1)),
+            1,
+            "the hour's hit is given back"
+        );
+        assert_eq!(
+            ws[1].room(burst, T0.plus_secs(700)),
+            Err(3600 - 699),
+            "the block stays though the window has emptied"
+        );
+    }
+
+    #[test]
+    fn a_batch_names_the_cap_first_and_leaves_no_trace_when_refused() {
+        let rule = Rule::per(1, WINDOW_SECS);
+        let batch = |micros| Batch {
+            windows: vec![("a".into(), rule)],
+            reserve: Some(Reserve {
+                day: 1,
+                key: format!("v/{micros}"),
+                currency: "USD".into(),
+                micros,
+                cap_micros: 100,
+            }),
+            press: Some(("pressure".into(), Rule::per(HITS_MAX, 600))),
+        };
+        let (mut ws, mut spend, mut pressure) =
+            (vec![Window::default()], Spend::default(), Window::default());
+        let b = batch(60);
+        assert_eq!(
+            take_batch(&b, &mut ws, Some(&mut spend), Some(&mut pressure), T0),
+            Ok(())
+        );
+        let b = batch(30);
+        assert_eq!(
+            take_batch(&b, &mut ws, Some(&mut spend), Some(&mut pressure), T0),
+            Err(Refused::Window {
+                index: 0,
+                wait: 3600
+            })
+        );
+        assert_eq!(
+            spend.total("USD"),
+            60,
+            "the refused send's estimate is released"
+        );
+        let mut fresh = vec![Window::default()];
+        spend.reserve("other", "USD", 40, u64::MAX);
+        let b = batch(10);
+        assert_eq!(
+            take_batch(&b, &mut fresh, Some(&mut spend), Some(&mut pressure), T0),
+            Err(Refused::SpendCap)
+        );
+        assert_eq!(
+            fresh[0].recent(WINDOW_SECS, T0),
+            0,
+            "a capped send takes no window"
+        );
+        assert_eq!(pressure.recent(600, T0), 3, "every attempt presses");
+        assert_eq!(
+            batch(5).undo(),
+            Undo {
+                windows: vec!["a".into()],
+                spend: Some((1, "v/5".into()))
+            }
+        );
+    }
+
+    #[test]
+    fn due_entries_sort_by_time_and_name_their_record() {
+        let early = due_key(Timestamp(9_999), "w:a:b");
+        let late = due_key(Timestamp(10_000), "w:a");
+        assert!(early < late, "{early} sorts before {late}");
+        assert!(early < due_by(Timestamp(9_999)));
+        assert!(late >= due_by(Timestamp(9_999)), "not yet due");
+        assert_eq!(read_due(&early), Some((Timestamp(9_999), "w:a:b")));
+        assert_eq!(read_due("due:12:x"), None);
+        assert_eq!(read_due("w:a"), None);
     }
 }

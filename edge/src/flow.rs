@@ -156,8 +156,13 @@ pub async fn start(
         Ok(channel) => channel,
         Err(e) => {
             let claim = matches!(claimed, Ok(Some(Ok(()))));
-            let counted = counted.as_deref().ok();
-            undo_round_one(env, &id, transaction.as_ref().filter(|_| claim), counted).await;
+            undo_round_one(
+                env,
+                &id,
+                transaction.as_ref().filter(|_| claim),
+                counted.ok(),
+            )
+            .await;
             return Err(e);
         }
     };
@@ -209,16 +214,10 @@ pub async fn start(
         channel,
         key: format!("{id}/1"),
     };
-    let (gate, begun) = futures_util::join!(
-        paid_send(env, site, &paid, client),
-        session.start(new, channel, None, base.to_owned()),
-    );
-    match begun {
-        Ok(begun) => carry_out(env, site, (base, background), begun, gate).await,
+    let attempt = session.start(new, channel, None, base.to_owned());
+    match paid_attempt(env, site, &paid, client, attempt).await {
+        Ok((begun, gate)) => carry_out(env, site, (base, background), begun, gate).await,
         Err(e) => {
-            if let Some(Ok((gate, _))) = gate {
-                gate.give_back(env).await;
-            }
             release_claim(transaction.as_ref(), &id).await;
             Err(e)
         }
@@ -285,24 +284,33 @@ pub async fn begin(
         channel,
         key: format!("{}/{}", summary.id, CryptoRng.token(6)),
     };
-    let (gate, begun) = futures_util::join!(
-        paid_send(env, site, &paid, client),
-        session.begin(channel, None, base.to_owned()),
-    );
-    match begun {
-        Ok(begun) => {
-            // No longer waiting for a call: the caller's allowance is free for its next one,
-            // given back while the code goes out.
-            let (view, ()) = futures_util::join!(
-                carry_out(env, site, (base, background), begun, gate),
-                async {
-                    if leaving_call {
-                        release_line(env, site, &summary.phone, &summary.id).await;
-                    }
-                }
-            );
-            view
+    let attempt = session.begin(channel, None, base.to_owned());
+    let (begun, gate) = paid_attempt(env, site, &paid, client, attempt).await?;
+    // No longer waiting for a call: the caller's allowance is free for its next one, given
+    // back while the code goes out.
+    let (view, ()) = futures_util::join!(
+        carry_out(env, site, (base, background), begun, gate),
+        async {
+            if leaving_call {
+                release_line(env, site, &summary.phone, &summary.id).await;
+            }
         }
+    );
+    view
+}
+
+/// A paid attempt's round two: its send's limits and the session's new attempt, at once. An
+/// attempt the session refuses gives back what the limits took.
+async fn paid_attempt(
+    env: &Env,
+    site: &Site,
+    send: &PaidSend<'_>,
+    client: &Client,
+    attempt: impl std::future::Future<Output = Outcome<Begun>>,
+) -> Outcome<(Begun, Prepared)> {
+    let (gate, begun) = futures_util::join!(paid_send(env, site, send, client), attempt);
+    match begun {
+        Ok(begun) => Ok((begun, gate)),
         Err(e) => {
             if let Some(Ok((gate, _))) = gate {
                 gate.give_back(env).await;
@@ -346,11 +354,11 @@ async fn undo_round_one(
     env: &Env,
     id: &str,
     transaction: Option<&TransactionStub<'_>>,
-    counted: Option<&[String]>,
+    counted: Option<limits::Taken>,
 ) {
     let (_, ()) = futures_util::join!(release_claim(transaction, id), async {
-        if let Some(names) = counted {
-            limits::give_back(env, names).await;
+        if let Some(taken) = counted {
+            taken.give_back(env).await;
         }
     });
 }

@@ -1,5 +1,6 @@
-//! A site's limits, counted: `ringproof_core::limits` names each counter and its rule; each
-//! counter is one throttle object, so concurrent requests are counted one at a time.
+//! A site's limits, counted: `ringproof_core::limits` names each counter, the object that
+//! keeps it and its rule; counts decided together share an object and one call, and each
+//! object counts one request at a time.
 
 use crate::durable::throttle::ThrottleStub;
 use crate::env::now;
@@ -7,82 +8,94 @@ use crate::error::Outcome;
 use futures_util::future::join_all;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::limits::{self, parse_micros, Counter, Shared, DAY_SECS};
+use ringproof_core::limits::{self, parse_micros, Shared, Take};
 use ringproof_core::phone::E164;
 use ringproof_core::pow::Proof;
 use ringproof_core::providers::Cost;
 use ringproof_core::site::Site;
-use ringproof_core::throttle::{day_of, Refusals, Rule, HITS_MAX};
-use ringproof_core::{ApiError, Timestamp};
+use ringproof_core::throttle::{day_of, Batch, Refusals, Refused, Reserve, Rule, Undo, HITS};
+use ringproof_core::ApiError;
 use worker::Env;
 
-/// Counts a start by `client` on `site`: bounds what one client can hold pending. Answers the
-/// counters taken, for [`give_back`] when the start does not go ahead after all.
-pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<Vec<String>> {
-    let counters: Vec<Counter> =
-        limits::start_counters(&site.site_key, &site.limits(), client, site.test.is_some())
-            .into_iter()
-            .map(|(name, rule)| Counter {
-                name,
-                rule,
-                refusal: FailureReason::ClientRateLimited,
-            })
-            .collect();
-    take_all(env, &counters)
+/// Counts a start by `client` on `site`: bounds what one client can hold pending. Answers
+/// what was taken, to give back when the start does not go ahead after all.
+pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<Taken> {
+    let counters =
+        limits::start_counters(&site.site_key, &site.limits(), client, site.test.is_some());
+    take(env, &limits::group(&counters))
         .await?
-        .map_err(|(_, wait)| ApiError::TooManyStarts(wait))?;
-    Ok(counters.into_iter().map(|c| c.name).collect())
+        .map_err(|(_, wait)| ApiError::TooManyStarts(wait))
 }
 
-/// Takes back one hit of each counter named: what a request took and then did not use.
-pub async fn give_back(env: &Env, names: &[String]) {
-    let given = join_all(
-        names
-            .iter()
-            .map(|n| async { ThrottleStub::named(env, n.clone()).give_back().await }),
-    )
-    .await;
-    for e in given.into_iter().filter_map(Result::err) {
-        worker::console_warn!("giving back a count failed: {e:?}");
+/// What a request took from its throttle objects, by object.
+#[derive(Default)]
+pub struct Taken(Vec<(String, Undo)>);
+
+impl Taken {
+    /// Takes back what a request took and then did not use.
+    pub async fn give_back(self, env: &Env) {
+        let given = join_all(self.0.into_iter().map(|(object, undo)| async move {
+            ThrottleStub::named(env, object).give_back(undo).await
+        }))
+        .await;
+        for e in given.into_iter().filter_map(Result::err) {
+            worker::console_warn!("giving back a count failed: {e:?}");
+        }
     }
 }
 
-/// Takes every counter of `counters` at once; when one refuses, the others are given back, so
-/// a refused request leaves no trace in any counter. The refusal is the first in their order.
-async fn take_all<'c>(
-    env: &Env,
-    counters: &'c [Counter],
-) -> Outcome<Result<(), (&'c Counter, u64)>> {
-    let taken = join_all(
-        counters
-            .iter()
-            .map(|c| async { ThrottleStub::named(env, c.name.clone()).take(c.rule).await }),
-    )
+/// Takes each object's batch at once, one call each. When one refuses or fails, the others
+/// are given back, so a refused request leaves no trace in any counter; the refusal named is
+/// core's (`limits::first_refusal`).
+async fn take(env: &Env, takes: &[Take]) -> Outcome<Result<Taken, (FailureReason, u64)>> {
+    let answers = join_all(takes.iter().map(|t| async {
+        ThrottleStub::named(env, t.object.clone())
+            .take(t.batch.clone())
+            .await
+    }))
     .await;
-    let mut refused = None;
+    let mut passed = Taken::default();
+    let mut refusals = Vec::with_capacity(takes.len());
     let mut failed = None;
-    let mut passed = Vec::new();
-    for (counter, result) in counters.iter().zip(taken) {
-        match result {
-            Ok(Ok(())) => passed.push(counter),
-            Ok(Err(wait)) => {
-                refused.get_or_insert((counter, wait));
+    for (t, answer) in takes.iter().zip(answers) {
+        match answer {
+            Ok(Ok(())) => {
+                passed.0.push((t.object.clone(), t.batch.undo()));
+                refusals.push(None);
             }
+            Ok(Err(refused)) => refusals.push(Some(refused)),
             Err(e) => {
                 failed.get_or_insert(e);
+                refusals.push(None);
             }
         }
     }
-    if refused.is_none() && failed.is_none() {
-        return Ok(Ok(()));
+    if let Some(e) = failed {
+        passed.give_back(env).await;
+        return Err(e);
     }
-    let passed: Vec<String> = passed.into_iter().map(|c| c.name.clone()).collect();
-    give_back(env, &passed).await;
-    match (failed, refused) {
-        (Some(e), _) => Err(e),
-        (None, Some(refused)) => Ok(Err(refused)),
-        (None, None) => Ok(Ok(())),
+    match limits::first_refusal(takes, &refusals) {
+        None => Ok(Ok(passed)),
+        Some(refusal) => {
+            passed.give_back(env).await;
+            Ok(Err(refusal))
+        }
     }
+}
+
+/// Takes one hit of an object that keeps one window.
+pub async fn take_one(env: &Env, object: String, rule: Rule) -> Outcome<Result<(), u64>> {
+    let batch = Batch {
+        windows: vec![(HITS.to_owned(), rule)],
+        ..Batch::default()
+    };
+    Ok(ThrottleStub::named(env, object)
+        .take(batch)
+        .await?
+        .map_err(|refused| match refused {
+            Refused::Window { wait, .. } => wait,
+            Refused::SpendCap => 0,
+        }))
 }
 
 /// The deployment's own bounds over every site.
@@ -99,26 +112,16 @@ pub fn shared(env: &Env) -> Shared {
 /// Refusals that cost nothing (a foreign page, a missing proof) are not counted, so no one
 /// raises another site's difficulty for free.
 pub async fn pressure(env: &Env, site_key: &str) -> Outcome<u32> {
-    ThrottleStub::named(env, limits::pressure_counter(site_key))
-        .recent(ringproof_core::pow::PRESSURE_WINDOW_SECS)
+    let (window, rule) = ringproof_core::pow::pressure();
+    ThrottleStub::named(env, limits::site_object(site_key))
+        .recent(window, rule.span_secs)
         .await
-}
-
-/// Counts one paid send or refusal of `site_key` towards its pressure; a failure to count
-/// never changes an answer.
-async fn press(env: &Env, site_key: &str) {
-    let rule = Rule::per(HITS_MAX, ringproof_core::pow::PRESSURE_WINDOW_SECS);
-    let stub = ThrottleStub::named(env, limits::pressure_counter(site_key));
-    if let Err(e) = stub.take(rule).await {
-        worker::console_warn!("counting pressure failed: {e:?}");
-    }
 }
 
 /// Spends a checked proof of work: each one buys one send.
 pub async fn spend_proof(env: &Env, checked: &Proof) -> Outcome<()> {
     let (name, rule) = ringproof_core::pow::proof_counter(&checked.challenge);
-    ThrottleStub::named(env, name)
-        .take(rule)
+    take_one(env, name, rule)
         .await?
         .map_err(|_| ApiError::ProofInvalid)
 }
@@ -134,8 +137,7 @@ pub struct PaidSend<'a> {
 /// What a paid send took: given back whole when its attempt does not go ahead.
 pub struct PaidGate {
     key: String,
-    spend_counter: String,
-    counters: Vec<String>,
+    taken: Taken,
 }
 
 impl PaidGate {
@@ -146,21 +148,15 @@ impl PaidGate {
 
     /// Gives back the estimate and every count: the attempt never began.
     pub async fn give_back(self, env: &Env) {
-        let spend = ThrottleStub::named(env, self.spend_counter);
-        let (released, ()) = futures_util::join!(
-            spend.release_spend(self.key),
-            give_back(env, &self.counters)
-        );
-        if let Err(e) = released {
-            worker::console_warn!("giving back an estimate failed: {e:?}");
-        }
+        self.taken.give_back(env).await;
     }
 }
 
-/// Every limit a paid send must pass, counted before the provider is asked, in one round: its
-/// estimated price reserved against the daily cap (a failed send may still cost), every
-/// counter of `core::limits::paid_send_counters`, and the site's pressure. The first refusal,
-/// the cap first and then in core's order, is the reason; a refused send gives back all it took.
+/// Every limit a paid send must pass, counted before the provider is asked, in one round of
+/// one call per object (`limits::paid_send_takes`): its estimated price reserved against the
+/// daily cap (a failed send may still cost), every counter of `limits::paid_send_counters`,
+/// and the site's pressure. The cap is named first, then core's order; a refused send gives
+/// back all it took.
 pub async fn before_paid_send(
     env: &Env,
     site: &Site,
@@ -169,81 +165,41 @@ pub async fn before_paid_send(
 ) -> Outcome<Result<PaidGate, FailureReason>> {
     let l = site.limits();
     let key = &site.site_key;
-    let phone = send.phone;
-    let day = day_of(now());
-    let spend_counter = limits::spend_counter(key, day);
-    let spend = ThrottleStub::named(env, spend_counter.clone());
-    let estimate = prices(env).estimate(send.channel, phone.region().as_deref());
     let counters = limits::paid_send_counters(
         key,
         &l,
         &shared(env),
         site.sends_per_number_per_hour,
-        phone,
+        send.phone,
         client,
     );
-    let (reserved, taken, ()) = futures_util::join!(
-        spend.reserve_spend(
-            send.key.clone(),
-            l.spend_currency.clone(),
-            estimate,
-            l.daily_spend_cap_micros,
-            limits::forget_day_at(day),
-        ),
-        take_all(env, &counters),
-        // Sent or refused by a limit, each after a spent proof: the site's pressure counts it.
-        press(env, key),
-    );
-    let gate = PaidGate {
+    let reserve = Reserve {
+        day: day_of(now()),
         key: send.key.clone(),
-        spend_counter,
-        counters: counters.iter().map(|c| c.name.clone()).collect(),
+        currency: l.spend_currency.clone(),
+        micros: prices(env).estimate(send.channel, send.phone.region().as_deref()),
+        cap_micros: l.daily_spend_cap_micros,
     };
-    let refusal = match (reserved, taken) {
-        (Ok(true), Ok(Ok(()))) => return Ok(Ok(gate)),
-        (Ok(false), taken) => {
-            if matches!(taken, Ok(Ok(()))) {
-                give_back(env, &gate.counters).await;
-            }
-            FailureReason::SpendCapReached
+    let takes = limits::paid_send_takes(&counters, key, reserve, ringproof_core::pow::pressure());
+    match take(env, &takes).await? {
+        Ok(taken) => Ok(Ok(PaidGate {
+            key: send.key.clone(),
+            taken,
+        })),
+        Err((refusal, _)) => {
+            let code = refusal.code();
+            worker::console_warn!("paid send refused for site {key}: {code}");
+            count_refusal(env, key, code).await;
+            Ok(Err(refusal))
         }
-        (reserved, Ok(Err((counter, _)))) => {
-            if matches!(reserved, Ok(true)) {
-                release_spend(&spend, send.key.clone()).await;
-            }
-            counter.refusal
-        }
-        (Err(e), taken) => {
-            if matches!(taken, Ok(Ok(()))) {
-                give_back(env, &gate.counters).await;
-            }
-            return Err(e);
-        }
-        (reserved, Err(e)) => {
-            // Nothing is sent: the estimate goes back too.
-            if matches!(reserved, Ok(true)) {
-                release_spend(&spend, send.key.clone()).await;
-            }
-            return Err(e);
-        }
-    };
-    let code = refusal.code();
-    worker::console_warn!("paid send refused for site {key}: {code}");
-    count_refusal(env, key, code).await;
-    Ok(Err(refusal))
-}
-
-async fn release_spend(spend: &ThrottleStub<'_>, key: String) {
-    if let Err(e) = spend.release_spend(key).await {
-        worker::console_warn!("giving back an estimate failed: {e:?}");
     }
 }
 
 /// The send `key` of `site_key` went out as `reference`: a price its provider reports replaces
 /// the estimate. A failure leaves the estimate counted, which errs on the side of the cap.
 pub async fn sent_as(env: &Env, site_key: &str, key: String, reference: String) {
-    let stub = ThrottleStub::named(env, limits::spend_counter(site_key, day_of(now())));
-    if let Err(e) = stub.attach_spend(key, reference).await {
+    let stub = ThrottleStub::named(env, limits::site_object(site_key));
+    if let Err(e) = stub.attach_spend(day_of(now()), key, reference).await {
         worker::console_warn!("naming an estimate failed: {e:?}");
     }
 }
@@ -260,21 +216,19 @@ fn prices(env: &Env) -> limits::Prices {
 }
 
 /// Counts a refusal of `site_key`'s traffic by `code`, for the operator; a failure to count
-/// never changes the answer.
+/// never changes the answer. Refusals have an object of their own: a stranger's refused
+/// requests never wait behind the site's paid sends.
 pub async fn count_refusal(env: &Env, site_key: &str, code: &str) {
-    let day = day_of(now());
-    let stub = ThrottleStub::named(env, limits::refusals_counter(site_key, day));
-    // Kept a week.
-    let forget_at = Timestamp((day + 8) * DAY_SECS * 1000);
-    if let Err(e) = stub.count_refusal(code.to_owned(), forget_at).await {
+    let stub = ThrottleStub::named(env, limits::refusals_object(site_key));
+    if let Err(e) = stub.count_refusal(day_of(now()), code.to_owned()).await {
         worker::console_warn!("counting a refusal failed: {e:?}");
     }
 }
 
 /// The refusals of `site_key` on `day` (days since the epoch).
 pub async fn refusals(env: &Env, site_key: &str, day: u64) -> Outcome<Refusals> {
-    ThrottleStub::named(env, limits::refusals_counter(site_key, day))
-        .refusals()
+    ThrottleStub::named(env, limits::refusals_object(site_key))
+        .refusals(day)
         .await
 }
 
@@ -287,13 +241,12 @@ pub async fn record_spend(env: &Env, site_key: &str, cost: &Cost) -> Outcome<()>
     let Some(micros) = parse_micros(price.trim_start_matches('-')) else {
         return Ok(());
     };
-    let day = day_of(now());
-    ThrottleStub::named(env, limits::spend_counter(site_key, day))
+    ThrottleStub::named(env, limits::site_object(site_key))
         .add_spend(
+            day_of(now()),
             cost.reference.clone(),
             currency.to_ascii_uppercase(),
             micros,
-            limits::forget_day_at(day),
         )
         .await
 }
@@ -302,11 +255,12 @@ pub async fn record_spend(env: &Env, site_key: &str, cost: &Cost) -> Outcome<()>
 /// client: nothing is counted here (see [`count_wrong_code`]).
 pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E164) -> Outcome<()> {
     let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
-    let rooms =
-        join_all(counters.iter().map(|(name, rule)| async {
-            ThrottleStub::named(env, name.clone()).room(*rule).await
-        }))
-        .await;
+    let rooms = join_all(counters.iter().map(|(name, rule)| async {
+        ThrottleStub::named(env, name.clone())
+            .room(HITS.to_owned(), *rule)
+            .await
+    }))
+    .await;
     for room in rooms {
         room?.map_err(ApiError::NumberLocked)?;
     }
@@ -317,11 +271,12 @@ pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E16
 /// client. A failure to count is logged; the verification's own cap still holds.
 pub async fn count_wrong_code(env: &Env, site: &Site, client: &Client, phone: &E164) {
     let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
-    let taken =
-        join_all(counters.iter().map(|(name, rule)| async {
-            ThrottleStub::named(env, name.clone()).take(*rule).await
-        }))
-        .await;
+    let taken = join_all(
+        counters
+            .into_iter()
+            .map(|(name, rule)| take_one(env, name, rule)),
+    )
+    .await;
     for e in taken.into_iter().filter_map(Result::err) {
         worker::console_warn!("counting a wrong code failed: {e:?}");
     }

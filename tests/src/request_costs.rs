@@ -42,7 +42,6 @@ impl Calls {
 /// challenge, the start, one status read, the call or the code, the status read that gives
 /// the token, and siteverify.
 pub struct Whole {
-    pub channel: Channel,
     /// Requests to the Worker: the page's, the carrier's and the site server's.
     pub worker_requests: u64,
     /// Durable Object calls, counted by the isolate from before the challenge until all the
@@ -164,7 +163,6 @@ pub fn whole(
     )?;
     let after = settled_total(edge)?;
     Ok(Whole {
-        channel,
         worker_requests: run.requests,
         object_calls: after - before,
         steps: run.steps,

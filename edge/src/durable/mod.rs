@@ -232,14 +232,6 @@ async fn post(env: &Env, binding: &str, name: &str, body: String) -> Outcome<Str
     res.text().await.internal()
 }
 
-/// The value an object keeps under `key`, or its default when it keeps none yet.
-pub async fn stored_or_default<T: DeserializeOwned + Default>(
-    storage: &Storage,
-    key: &str,
-) -> Outcome<T> {
-    Ok(storage.get::<T>(key).await.internal()?.unwrap_or_default())
-}
-
 /// An object's answer on the wire.
 pub fn encode<A: Serialize>(answer: Outcome<A>) -> String {
     serde_json::to_string(&answer).unwrap_or_else(|e| {

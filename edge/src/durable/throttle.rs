@@ -1,144 +1,253 @@
-//! One counter (named by `ringproof_core::limits`): a rolling window of sends or wrong codes,
-//! a site's spend for a day, or its refusals. One request at a time, so concurrent requests
-//! cannot slip past a limit.
+//! One throttle object (named by `ringproof_core::limits`): the counts that are decided
+//! together, each a rolling window by name; a site's spend by day; a site's refusals by day.
+//! One request at a time, so concurrent requests cannot slip past a limit, and a batch of
+//! windows passes or fails as one.
+//!
+//! Each record is kept with the time it may go, and listed under that time
+//! (`throttle::due_key`): the alarm deletes only what is due, however many records an object
+//! holds.
 
-use super::{stored_or_default, wake_at, Alarm};
+use super::Alarm;
 use crate::env::now;
 use crate::error::{Internal, Outcome};
-use ringproof_core::throttle::{Refusals, Rule, Spend, Window};
+use ringproof_core::limits::{forget_day_at, forget_refusals_at};
+use ringproof_core::throttle::{
+    self, due_by, due_key, read_due, refusals_key, spend_key, window_key, Batch, Refusals, Refused,
+    Rule, Spend, Undo, Window,
+};
 use ringproof_core::Timestamp;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use worker::{ListOptions, Storage};
 
 messages! {
-    /// To the Durable Object of one counter.
+    /// To the Durable Object of counts decided together.
     "THROTTLES": ThrottleMessage, ThrottleStub, ThrottleHandler {
-        /// `Ok`, or `Err(seconds until a hit frees up)`.
-        Take => fn take(rule: Rule) -> Result<(), u64>;
-        /// Whether a take would pass, counting nothing.
-        Room => fn room(rule: Rule) -> Result<(), u64>;
-        /// Hits in the last `span_secs`.
-        Recent => fn recent(span_secs: u64) -> u32;
-        /// Takes back the latest hit.
-        GiveBack => fn give_back() -> ();
+        /// Takes a batch: its windows and estimate all or none, its pressure whatever.
+        Take => fn take(batch: Batch) -> Result<(), Refused>;
+        /// Gives back what a batch took, for a request that did not go ahead.
+        GiveBack => fn give_back(undo: Undo) -> ();
+        /// Whether a take of `window` would pass, counting nothing.
+        Room => fn room(window: String, rule: Rule) -> Result<(), u64>;
+        /// Hits of `window` in the last `span_secs`.
+        Recent => fn recent(window: String, span_secs: u64) -> u32;
         /// A provider's reported charge, once per reference.
-        AddSpend => fn add_spend(reference: String, currency: String, micros: u64, forget_at: Timestamp) -> ();
-        /// Reserves a send's estimated price if the day's spend is under the cap.
-        ReserveSpend => fn reserve_spend(key: String, currency: String, micros: u64, cap_micros: u64, forget_at: Timestamp) -> bool;
+        AddSpend => fn add_spend(day: u64, reference: String, currency: String, micros: u64) -> ();
         /// The send `key` went out as `reference`.
-        AttachSpend => fn attach_spend(key: String, reference: String) -> ();
-        /// The send `key` was refused before anything went out.
-        ReleaseSpend => fn release_spend(key: String) -> ();
+        AttachSpend => fn attach_spend(day: u64, key: String, reference: String) -> ();
         /// A defence refused a request.
-        CountRefusal => fn count_refusal(code: String, forget_at: Timestamp) -> ();
+        CountRefusal => fn count_refusal(day: u64, code: String) -> ();
         /// The day's refusals.
-        Refusals => fn refusals() -> Refusals;
+        Refusals => fn refusals(day: u64) -> Refusals;
     }
 }
-
-const WINDOW: &str = "window";
-const SPEND: &str = "spend";
-const REFUSALS: &str = "refusals";
 
 object!(ThrottleObject, ThrottleMessage);
 
-impl Alarm for ThrottleObject {
-    /// The counter has nothing left that matters: nothing about the number, client or site is
-    /// kept.
-    async fn alarm(&self) -> worker::Result<()> {
-        self.state.storage().delete_all().await
-    }
+/// A record and the time it may go.
+#[derive(Serialize, Deserialize)]
+struct Kept<T> {
+    due: Timestamp,
+    value: T,
 }
 
-impl ThrottleObject {
-    async fn change_spend(&self, change: impl FnOnce(&mut Spend)) -> Outcome<()> {
+/// A record as read: its value (the default when there is none) and when it was due to go.
+struct Loaded<T> {
+    key: String,
+    due: Option<Timestamp>,
+    value: T,
+}
+
+async fn load<T: DeserializeOwned + Default>(storage: &Storage, key: String) -> Outcome<Loaded<T>> {
+    let kept = storage.get::<Kept<T>>(&key).await.internal()?;
+    Ok(match kept {
+        Some(k) => Loaded {
+            key,
+            due: Some(k.due),
+            value: k.value,
+        },
+        None => Loaded {
+            key,
+            due: None,
+            value: T::default(),
+        },
+    })
+}
+
+/// Writes a record to go at `due`, moves its listing, and wakes the object by then.
+async fn keep<T: Serialize>(storage: &Storage, record: &Loaded<T>, due: Timestamp) -> Outcome<()> {
+    let kept = Kept {
+        due,
+        value: &record.value,
+    };
+    storage.put(&record.key, &kept).await.internal()?;
+    if record.due == Some(due) {
+        return Ok(());
+    }
+    if let Some(old) = record.due {
+        storage
+            .delete(&due_key(old, &record.key))
+            .await
+            .internal()?;
+    }
+    storage
+        .put(&due_key(due, &record.key), true)
+        .await
+        .internal()?;
+    let alarm = storage.get_alarm().await.internal()?;
+    if alarm.is_none_or(|at| at > due.millis() as i64) {
+        super::wake_at(storage, due).await.internal()?;
+    }
+    Ok(())
+}
+
+/// A window's record may go once nothing in it matters.
+fn window_due(window: &Window, rule: &Rule) -> Timestamp {
+    window.empty_at(rule.span_secs).unwrap_or_else(now)
+}
+
+impl Alarm for ThrottleObject {
+    /// Deletes the records that are due; nothing about the number, client or site is kept
+    /// past them. An object with nothing left is emptied whole.
+    async fn alarm(&self) -> worker::Result<()> {
         let storage = self.state.storage();
-        if let Some(mut spend) = storage.get::<Spend>(SPEND).await.internal()? {
-            change(&mut spend);
-            storage.put(SPEND, &spend).await.internal()?;
+        let by = due_by(now());
+        let due = storage
+            .list_with_options(ListOptions::new().start(throttle::DUE).end(&by))
+            .await?;
+        let mut gone = Vec::new();
+        for entry in due.keys() {
+            let Some(entry) = entry?.as_string() else {
+                continue;
+            };
+            if let Some((_, key)) = read_due(&entry) {
+                gone.push(key.to_owned());
+            }
+            gone.push(entry);
         }
-        Ok(())
+        for chunk in gone.chunks(128) {
+            storage.delete_multiple(chunk.to_vec()).await?;
+        }
+        let next = storage
+            .list_with_options(ListOptions::new().prefix(throttle::DUE).limit(1))
+            .await?;
+        let next = next
+            .keys()
+            .into_iter()
+            .filter_map(|k| k.ok()?.as_string())
+            .find_map(|k| read_due(&k).map(|(at, _)| at));
+        match next {
+            Some(at) => super::wake_at(&storage, at).await,
+            // Also clears what an older version of this object kept.
+            None => storage.delete_all().await,
+        }
     }
 }
 
 impl ThrottleHandler for ThrottleObject {
-    async fn take(&self, rule: Rule) -> Outcome<Result<(), u64>> {
+    async fn take(&self, batch: Batch) -> Outcome<Result<(), Refused>> {
         let storage = self.state.storage();
-        let mut window = stored_or_default::<Window>(&storage, WINDOW).await?;
-        let taken = window.take(rule, now());
-        storage.put(WINDOW, &window).await.internal()?;
-        if let Some(at) = window.empty_at(rule.span_secs) {
-            wake_at(&storage, at).await.internal()?;
+        let now = now();
+        let mut windows = Vec::with_capacity(batch.windows.len());
+        for (name, _) in &batch.windows {
+            windows.push(load::<Window>(&storage, window_key(name)).await?);
         }
-        Ok(taken)
+        let mut spend = match &batch.reserve {
+            Some(r) => Some(load::<Spend>(&storage, spend_key(r.day)).await?),
+            None => None,
+        };
+        let mut pressure = match &batch.press {
+            Some((name, _)) => Some(load::<Window>(&storage, window_key(name)).await?),
+            None => None,
+        };
+        let mut values: Vec<Window> = windows.iter().map(|w| w.value.clone()).collect();
+        let answer = throttle::take_batch(
+            &batch,
+            &mut values,
+            spend.as_mut().map(|s| &mut s.value),
+            pressure.as_mut().map(|p| &mut p.value),
+            now,
+        );
+        for ((record, value), (_, rule)) in windows.iter_mut().zip(values).zip(&batch.windows) {
+            if record.value != value {
+                record.value = value;
+                keep(&storage, record, window_due(&record.value, rule)).await?;
+            }
+        }
+        if let (Some(p), Some((_, rule))) = (&pressure, &batch.press) {
+            keep(&storage, p, window_due(&p.value, rule)).await?;
+        }
+        if let (Some(s), Some(r), Ok(())) = (&spend, &batch.reserve, &answer) {
+            keep(&storage, s, forget_day_at(r.day)).await?;
+        }
+        Ok(answer)
     }
 
-    async fn room(&self, rule: Rule) -> Outcome<Result<(), u64>> {
-        let window = stored_or_default::<Window>(&self.state.storage(), WINDOW).await?;
-        Ok(window.room(rule, now()))
-    }
-
-    async fn recent(&self, span_secs: u64) -> Outcome<u32> {
-        let window = stored_or_default::<Window>(&self.state.storage(), WINDOW).await?;
-        Ok(window.recent(span_secs, now()))
-    }
-
-    async fn give_back(&self) -> Outcome<()> {
+    async fn give_back(&self, undo: Undo) -> Outcome<()> {
         let storage = self.state.storage();
-        if let Some(mut window) = storage.get::<Window>(WINDOW).await.internal()? {
-            window.give_back();
-            storage.put(WINDOW, &window).await.internal()?;
+        for name in undo.windows {
+            let mut record = load::<Window>(&storage, window_key(&name)).await?;
+            if let Some(due) = record.due {
+                record.value.give_back();
+                // The record keeps its time: at worst it goes a little after it empties.
+                keep(&storage, &record, due).await?;
+            }
+        }
+        if let Some((day, key)) = undo.spend {
+            self.change_spend(day, |s| s.release(&key)).await?;
         }
         Ok(())
     }
 
+    async fn room(&self, window: String, rule: Rule) -> Outcome<Result<(), u64>> {
+        let record = load::<Window>(&self.state.storage(), window_key(&window)).await?;
+        Ok(record.value.room(rule, now()))
+    }
+
+    async fn recent(&self, window: String, span_secs: u64) -> Outcome<u32> {
+        let record = load::<Window>(&self.state.storage(), window_key(&window)).await?;
+        Ok(record.value.recent(span_secs, now()))
+    }
+
     async fn add_spend(
         &self,
+        day: u64,
         reference: String,
         currency: String,
         micros: u64,
-        forget_at: Timestamp,
     ) -> Outcome<()> {
         let storage = self.state.storage();
-        let mut spend = stored_or_default::<Spend>(&storage, SPEND).await?;
-        spend.add(&reference, &currency, micros);
-        storage.put(SPEND, &spend).await.internal()?;
-        wake_at(&storage, forget_at).await.internal()
+        let mut spend = load::<Spend>(&storage, spend_key(day)).await?;
+        spend.value.add(&reference, &currency, micros);
+        keep(&storage, &spend, forget_day_at(day)).await
     }
 
-    async fn reserve_spend(
-        &self,
-        key: String,
-        currency: String,
-        micros: u64,
-        cap_micros: u64,
-        forget_at: Timestamp,
-    ) -> Outcome<bool> {
+    async fn attach_spend(&self, day: u64, key: String, reference: String) -> Outcome<()> {
+        self.change_spend(day, |s| s.attach(&key, &reference)).await
+    }
+
+    async fn count_refusal(&self, day: u64, code: String) -> Outcome<()> {
         let storage = self.state.storage();
-        let mut spend = stored_or_default::<Spend>(&storage, SPEND).await?;
-        let reserved = spend.reserve(&key, &currency, micros, cap_micros);
-        if reserved {
-            storage.put(SPEND, &spend).await.internal()?;
-            wake_at(&storage, forget_at).await.internal()?;
+        let mut r = load::<Refusals>(&storage, refusals_key(day)).await?;
+        r.value.add(&code);
+        keep(&storage, &r, forget_refusals_at(day)).await
+    }
+
+    async fn refusals(&self, day: u64) -> Outcome<Refusals> {
+        Ok(load::<Refusals>(&self.state.storage(), refusals_key(day))
+            .await?
+            .value)
+    }
+}
+
+impl ThrottleObject {
+    /// Changes a day's spend that is kept; there is nothing to change in one that is not.
+    async fn change_spend(&self, day: u64, change: impl FnOnce(&mut Spend)) -> Outcome<()> {
+        let storage = self.state.storage();
+        let mut spend = load::<Spend>(&storage, spend_key(day)).await?;
+        if let Some(due) = spend.due {
+            change(&mut spend.value);
+            keep(&storage, &spend, due).await?;
         }
-        Ok(reserved)
-    }
-
-    async fn attach_spend(&self, key: String, reference: String) -> Outcome<()> {
-        self.change_spend(|s| s.attach(&key, &reference)).await
-    }
-
-    async fn release_spend(&self, key: String) -> Outcome<()> {
-        self.change_spend(|s| s.release(&key)).await
-    }
-
-    async fn count_refusal(&self, code: String, forget_at: Timestamp) -> Outcome<()> {
-        let storage = self.state.storage();
-        let mut r = stored_or_default::<Refusals>(&storage, REFUSALS).await?;
-        r.add(&code);
-        storage.put(REFUSALS, &r).await.internal()?;
-        wake_at(&storage, forget_at).await.internal()
-    }
-
-    async fn refusals(&self) -> Outcome<Refusals> {
-        stored_or_default(&self.state.storage(), REFUSALS).await
+        Ok(())
     }
 }

@@ -4,7 +4,6 @@
 
 use crate::durable::callback::CallbackStub;
 use crate::durable::health::{self, HealthStub};
-use crate::durable::throttle::ThrottleStub;
 use crate::durable::verification::VerificationStub;
 use crate::env::{
     callback_timeout, deployment, now, secret, site_secret_key, token_key, CryptoRng,
@@ -148,7 +147,7 @@ pub async fn handle(
             let site = owned(ctx, &account, key).await?.site;
             writable(&account)?;
             let (counter, rule) = accounts::test_callback_counter(&account.id);
-            if let Err(wait) = ThrottleStub::named(ctx.env, counter).take(rule).await? {
+            if let Err(wait) = crate::limits::take_one(ctx.env, counter, rule).await? {
                 return Err(ApiError::TooManyTestCallbacks(wait));
             }
             test_callback(ctx, &site).await
@@ -306,7 +305,7 @@ fn writable(account: &Account) -> Outcome<()> {
 /// Counts one heavy read of the history against the account's minute.
 async fn reading(ctx: &Ctx<'_>, account: &Account) -> Outcome<()> {
     let (counter, rule) = accounts::history_read_counter(&account.id);
-    match ThrottleStub::named(ctx.env, counter).take(rule).await? {
+    match crate::limits::take_one(ctx.env, counter, rule).await? {
         Ok(()) => Ok(()),
         Err(wait) => Err(ApiError::HistoryRateLimited(wait)),
     }

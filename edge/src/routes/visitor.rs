@@ -176,8 +176,7 @@ pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
     let local = crate::env::deployment(env) == ringproof_core::admin::Deployment::LocalDevelopment;
     if !(local && (ip.is_none() || client.is_loopback())) {
         let (name, rule) = ringproof_core::limits::socket_counter(&client);
-        crate::durable::throttle::ThrottleStub::named(env, name)
-            .take(rule)
+        crate::limits::take_one(env, name, rule)
             .await?
             .map_err(|_| ApiError::TooManyFollowers)?;
     }
