@@ -24,6 +24,7 @@ mod routes;
 mod sites;
 mod tally;
 mod turnstile;
+mod warm;
 
 pub use durable::callback::CallbackObject;
 pub use durable::health::HealthObject;
@@ -34,6 +35,12 @@ pub use durable::transaction::TransactionObject;
 pub use durable::verification::VerificationObject;
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+
+/// Once per isolate, before its first request (see `warm`).
+#[event(start)]
+fn start() {
+    let _ = warm::up();
+}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {

@@ -92,7 +92,9 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         f.hanging, f.failing, f.skipped, f.healthy, f.lost, f.sends
     );
     let mut callbacks = callback_latency(&edge, origin)?;
-    let load = load(&edge, origin, LOAD_CLIENTS, LOAD_SECS)?;
+    let proxied = load(&edge, (&edge.base_url, 0), origin, LOAD_CLIENTS, LOAD_SECS)?;
+    let direct = edge.direct_base_url()?;
+    let straight = load(&edge, (&direct, 1), origin, LOAD_CLIENTS, LOAD_SECS)?;
     callbacks.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
         "  missed call reported -> site's callback received  {:>7.1} ms median, {:.1} ms max (of {})",
@@ -100,30 +102,13 @@ pub fn latency(env: &[(String, String)]) -> Result<(), String> {
         callbacks[callbacks.len() - 1],
         callbacks.len()
     );
-    println!(
-        "\nLoad: {LOAD_CLIENTS} concurrent clients for {LOAD_SECS} s (starts, polls, SMS with proof of work, wrong checks):"
+    print_load(
+        "through wrangler dev's proxy, as the tests reach the edge",
+        &proxied,
     );
-    println!(
-        "  {} requests, {:.0} per second; 5xx from the edge or broken connections: {}; 4xx (limits, wrong codes): {}",
-        load.latencies.len(),
-        load.latencies.len() as f64 / LOAD_SECS as f64,
-        load.errors,
-        load.refusals
-    );
-    println!(
-        "  lost between wrangler dev's proxy and workerd (503 from the proxy itself, workers-sdk#14641): {}",
-        load.dropped
-    );
-    let codes: Vec<String> = load.codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
-    println!("  4xx by code: {}", codes.join(", "));
-    for (what, n) in &load.failures {
-        println!("  failed {n}: {what}");
-    }
-    println!(
-        "  latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        load.percentile(0.50),
-        load.percentile(0.99),
-        load.percentile(1.0)
+    print_load(
+        "straight at workerd's own socket (no development proxy, as in production)",
+        &straight,
     );
     push_against_polling(&edge, origin)
 }
@@ -333,19 +318,56 @@ const PROXY_DROPPED: &str = "Your worker restarted mid-request.";
 /// `clients` threads, each its own client address, looping for `secs`: start a missed call
 /// for a random number, poll it three times; every fourth round an SMS (solving the proof of
 /// work) and a wrong code.
-fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Load, String> {
+/// Prints one load run's figures.
+fn print_load(how: &str, load: &Load) {
+    println!(
+        "\nLoad: {LOAD_CLIENTS} concurrent clients for {LOAD_SECS} s (starts, polls, SMS with proof of work, wrong checks), {how}:"
+    );
+    println!(
+        "  {} requests, {:.0} per second; 5xx from the edge or broken connections: {}; 4xx (limits, wrong codes): {}",
+        load.latencies.len(),
+        load.latencies.len() as f64 / LOAD_SECS as f64,
+        load.errors,
+        load.refusals
+    );
+    println!(
+        "  lost between wrangler dev's proxy and workerd (503 from the proxy itself, workers-sdk#14641): {}",
+        load.dropped
+    );
+    let codes: Vec<String> = load.codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    println!("  4xx by code: {}", codes.join(", "));
+    for (what, n) in &load.failures {
+        println!("  failed {n}: {what}");
+    }
+    println!(
+        "  latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        load.percentile(0.50),
+        load.percentile(0.99),
+        load.percentile(1.0)
+    );
+}
+
+/// A load run from `clients` threads against `base`; `run` (0 or 1) gives each run clients
+/// and numbers of its own, so the second meets none of the first's limits.
+fn load(
+    edge: &LocalEdge,
+    (base, run): (&str, u64),
+    origin: &str,
+    clients: usize,
+    secs: u64,
+) -> Result<Load, String> {
     let creds = SandboxSite::generate(&edge.secrets);
     let mut site = edge.site(&creds, "Load", &[origin]);
     site.channels = vec![Channel::MissedCall, Channel::Sms];
     edge.put_site(&site)?;
-    let base = edge.base_url.clone();
+    let base = base.to_owned();
     let key = creds.site_key.clone();
     let until = Instant::now() + Duration::from_secs(secs);
     let threads: Vec<_> = (0..clients)
         .map(|c| {
             let (base, key, origin) = (base.clone(), key.clone(), origin.to_owned());
             std::thread::spawn(move || {
-                let ip = format!("198.18.{}.{}", c / 250, c % 250 + 1);
+                let ip = format!("198.{}.{}.{}", 18 + run, c / 250, c % 250 + 1);
                 let mut out = Load {
                     latencies: Vec::new(),
                     errors: 0,
@@ -357,7 +379,11 @@ fn load(edge: &LocalEdge, origin: &str, clients: usize, secs: u64) -> Result<Loa
                 let mut round = 0u64;
                 while Instant::now() < until {
                     round += 1;
-                    let phone = format!("+447400{:06}", (c as u64 * 7919 + round * 104_729) % 1_000_000);
+                    let phone = format!(
+                        "+44740{}{:06}",
+                        run,
+                        (c as u64 * 7919 + round * 104_729) % 1_000_000
+                    );
                     let sms = round.is_multiple_of(4);
                     // Every start pays a proof of work, fetched from the client's own address.
                     let asker = crate::proof::Asker {

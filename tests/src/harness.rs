@@ -535,6 +535,35 @@ impl LocalEdge {
     }
 
     /// Writes a site into the edge's local KV, as an operator's tooling would.
+    /// The address of workerd's own socket for this edge, behind wrangler dev's proxy: found
+    /// among the machine's listening loopback ports as the one that answers this edge's
+    /// sandbox challenge. The bench's load also runs straight at it, because the proxy (a
+    /// development tool, absent in production) drops requests of its own under load
+    /// (workers-sdk#14641).
+    pub fn direct_base_url(&self) -> Result<String, String> {
+        let tcp = std::fs::read_to_string("/proc/net/tcp").map_err(|e| e.to_string())?;
+        let ports = tcp.lines().skip(1).filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (addr, state) = (fields.get(1)?, fields.get(3)?);
+            let (ip, port) = addr.split_once(':')?;
+            // Listening (0A) on 127.0.0.1, as /proc writes it (little-endian hex).
+            (*state == "0A" && ip == "0100007F").then(|| u16::from_str_radix(port, 16).ok())?
+        });
+        let challenge = ringproof_api::paths::challenge(&self.sandbox.site_key);
+        // The sandbox site's pages are any localhost origin.
+        let origin = "http://localhost:3000";
+        for port in ports.filter(|p| *p != self.port) {
+            let base = format!("http://127.0.0.1:{port}");
+            let answer =
+                crate::http::get_with(&format!("{base}{challenge}"), &[("Origin", origin)]);
+            if answer.is_ok_and(|r| r.status == 200 && r.header("Ringproof-Object-Calls").is_some())
+            {
+                return Ok(base);
+            }
+        }
+        Err("no workerd socket answers this edge's challenge".into())
+    }
+
     pub fn put_site(&self, site: &Site) -> Result<(), String> {
         let json = serde_json::to_string(site).map_err(|e| e.to_string())?;
         self.kv_put(&format!("site:{}", site.site_key), &json)?;

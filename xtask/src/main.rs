@@ -129,6 +129,11 @@ fn test() -> Result<(), String> {
             "ringproof-console",
         ]);
         cmd::run(with_harness_env(&mut c, &tools))
+    })?;
+    // The edge's own unit tests, natively (its library builds for the host too; the e2e
+    // scenarios run it in workerd).
+    cmd::step("running the edge's unit tests", || {
+        cmd::run(cmd::cargo().args(["test", "-p", "ringproof-edge", "--lib"]))
     })
 }
 
