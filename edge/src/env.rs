@@ -1,10 +1,12 @@
 //! The Worker's configuration, its clock and its randomness.
 
+use ringproof_core::admin::Deployment;
 use ringproof_core::carriers::{self, InboundNumber};
 use ringproof_core::providers::routes::Routes;
 use ringproof_core::providers::{mcn, phone_confirm, telesign, twilio, Config};
 use ringproof_core::session::Policy;
 use ringproof_core::{ApiError, Randomness, Timestamp};
+use std::cell::{Cell, OnceCell};
 use worker::Env;
 
 pub fn now() -> Timestamp {
@@ -39,18 +41,33 @@ const REQUIRED: [&str; 2] = ["TOKEN_KEY", "SITE_SECRET_KEY"];
 /// the environment), so a deployment missing one says which on its first request rather than
 /// answering 500 somewhere later.
 pub fn missing_secrets(env: &Env) -> Vec<&'static str> {
-    REQUIRED
+    // Once all are there, they stay for the isolate's life: a secret is changed by a deploy,
+    // which starts new isolates.
+    if COMPLETE.with(Cell::get) {
+        return Vec::new();
+    }
+    let missing: Vec<&'static str> = REQUIRED
         .into_iter()
         .filter(|name| secret(env, name).is_err())
-        .collect()
+        .collect();
+    COMPLETE.with(|c| c.set(missing.is_empty()));
+    missing
+}
+
+thread_local! {
+    static COMPLETE: Cell<bool> = const { Cell::new(false) };
+    static DEPLOYMENT: OnceCell<Deployment> = const { OnceCell::new() };
 }
 
 /// Local development (`cargo xtask dev` and the tests) may call back to loopback addresses.
-pub fn deployment(env: &Env) -> ringproof_core::admin::Deployment {
-    match optional(env, "LOCAL_DEVELOPMENT").as_deref() {
-        Some("true") => ringproof_core::admin::Deployment::LocalDevelopment,
-        _ => ringproof_core::admin::Deployment::Production,
-    }
+/// Read once per isolate: every request asks.
+pub fn deployment(env: &Env) -> Deployment {
+    DEPLOYMENT.with(|d| {
+        *d.get_or_init(|| match optional(env, "LOCAL_DEVELOPMENT").as_deref() {
+            Some("true") => Deployment::LocalDevelopment,
+            _ => Deployment::Production,
+        })
+    })
 }
 
 /// The key that signs verification tokens.

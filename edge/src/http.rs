@@ -14,7 +14,14 @@ pub const BODY_MAX: usize = 16 * 1024;
 /// Every JSON answer is `no-store`: views carry tokens and a verification's state, and none
 /// is worth a shared cache keeping.
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
-    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".into());
+    json_text(
+        status,
+        serde_json::to_string(body).unwrap_or_else(|_| "{}".into()),
+    )
+}
+
+/// [`json`] for a body already written as JSON.
+pub fn json_text(status: u16, text: String) -> Response {
     no_store(with_type(Response::ok(text), status, "application/json"))
 }
 

@@ -1,6 +1,6 @@
 //! The Worker's Durable Objects. Each object's messages and the answer to each are declared
 //! once, with [`messages!`]: the declaration makes the wire enum the object reads, a typed
-//! client the Worker calls (`Verification::named(env, id).view(base)`), and the trait the
+//! client the Worker calls (`VerificationStub::named(env, id).status(base)`), and the trait the
 //! object implements, one method per message. The answer travels as `Result<Answer, ApiError>`
 //! in JSON, so an object's refusal reaches the caller as the same error. [`object!`] writes
 //! each object's shell (its struct and its `fetch`/`alarm` glue) the same way.

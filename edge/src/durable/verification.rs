@@ -27,8 +27,9 @@ messages! {
         Start => fn start(new: NewSession, channel: Channel, inbound_number: Option<E164>, base: String) -> Begun;
         /// What the Worker needs to route a request.
         Summary => fn summary() -> Summary;
-        /// The widget's view, with the summary to check the page against.
-        View => fn view(base: String) -> Viewed;
+        /// The widget's view as its JSON, with what the Worker checks the page against: a
+        /// status read passes the view through without reading it.
+        Status => fn status(base: String) -> StatusRead;
         /// The site server's view of its transaction.
         Transaction => fn transaction() -> Option<TransactionView>;
         /// A reported missed call from `caller` to `inbound_number`.
@@ -59,10 +60,12 @@ pub enum Begun {
     Send { dispatch: Dispatch },
 }
 
+/// A status read: the view as JSON, and the site and page it belongs to.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Viewed {
-    pub summary: Summary,
-    pub view: VerificationView,
+pub struct StatusRead {
+    pub site_key: String,
+    pub origin: String,
+    pub view: Box<serde_json::value::RawValue>,
 }
 
 /// Whether a delivery report changed anything, and whose verification it was.
@@ -147,11 +150,13 @@ impl VerificationHandler for VerificationObject {
         Ok(self.loaded().await?.summary_at(now()))
     }
 
-    async fn view(&self, base: String) -> Outcome<Viewed> {
+    async fn status(&self, base: String) -> Outcome<StatusRead> {
         let session = self.loaded().await?;
-        Ok(Viewed {
-            summary: session.summary_at(now()),
-            view: session.view(&token_key(&self.env)?, &base, now()),
+        let view = session.view(&token_key(&self.env)?, &base, now());
+        Ok(StatusRead {
+            site_key: session.site_key.clone(),
+            origin: session.origin.clone(),
+            view: serde_json::value::to_raw_value(&view).internal()?,
         })
     }
 

@@ -9,7 +9,9 @@ use crate::flow::{self, Start};
 use crate::http::{self, parse_json};
 use crate::kv;
 use crate::request::{query, Ctx, Visitor};
-use ringproof_api::{CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel};
+use ringproof_api::{
+    CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel, VerificationView,
+};
 use ringproof_core::session::Summary;
 use ringproof_core::texts::Language;
 use ringproof_core::{ids, image, phone, pow, qr, ApiError};
@@ -127,19 +129,22 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
     if !ids::is_verification_id(id) {
         return Err(ApiError::VerificationNotFound);
     }
-    let viewed = VerificationStub::named(ctx.env, id)
-        .view(ctx.base.clone())
+    let read = VerificationStub::named(ctx.env, id)
+        .status(ctx.base.clone())
         .await?;
-    check_origin(&viewed.summary, visitor)?;
-    let mut view = viewed.view;
+    check_page(&read.site_key, &read.origin, visitor)?;
     // The id travels in image URLs and OneRing's answers, so knowing it proves nothing: the
     // live token goes only to the verification's own page. A request with no Origin may be a
     // same-origin GET only when that page is the edge's own (the demo).
-    if visitor.origin().is_none() && viewed.summary.origin != ctx.base {
+    if visitor.origin().is_none() && read.origin != ctx.base {
+        let mut view: VerificationView = serde_json::from_str(read.view.get())
+            .map_err(|e| ApiError::Internal(format!("a view did not read back: {e}")))?;
         view.token = None;
         view.token_expires_at = None;
+        return Ok(http::json(200, &view));
     }
-    Ok(http::json(200, &view))
+    // The view as its object wrote it: read by no one on the way.
+    Ok(http::json_text(200, read.view.get().to_owned()))
 }
 
 /// `POST /v1/verifications/{id}/token`: a fresh token for a verification whose token expired
@@ -309,9 +314,14 @@ pub async fn followed(env: &Env, id: &str, visitor: &mut Visitor) -> Outcome<Sum
 /// The page that started a verification is the only one that may follow it. A request without
 /// an Origin (same-origin GETs, non-browser clients) relies on the id being unguessable.
 pub fn check_origin(summary: &Summary, visitor: &mut Visitor) -> Outcome<()> {
-    visitor.on_site(&summary.site_key);
+    check_page(&summary.site_key, &summary.origin, visitor)
+}
+
+/// [`check_origin`], for a verification of `site_key` started on the page at `origin`.
+fn check_page(site_key: &str, origin: &str, visitor: &mut Visitor) -> Outcome<()> {
+    visitor.on_site(site_key);
     match visitor.origin() {
-        Some(o) if o != summary.origin => Err(ApiError::OriginNotAllowed),
+        Some(o) if o != origin => Err(ApiError::OriginNotAllowed),
         Some(_) => {
             visitor.allow();
             Ok(())

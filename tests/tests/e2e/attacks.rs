@@ -25,6 +25,7 @@ pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     the_daily_spend_cap_stops_paid_sends,
     wrong_codes_are_counted_per_number_across_verifications,
     no_paid_send_without_a_fresh_proof_of_work,
+    a_replayed_proof_takes_nothing_from_its_client_or_its_transaction_id,
     a_page_cannot_squat_the_sites_transaction_ids,
     turnstile_sites_start_only_with_a_valid_token,
     a_deployment_missing_a_secret_names_it,
@@ -892,6 +893,69 @@ fn a_page_cannot_squat_the_sites_transaction_ids(ctx: &Ctx) {
     // A header-less call on the public ApiKey alone is refused.
     let r = onering(&format!("{page_ctid}-2"), "", &[]);
     assert_eq!(r["Message"], "Failed#InvalidApiKey", "{r}");
+}
+
+/// A script replays one spent proof of work, each time naming a ClientTransactionId: every
+/// replay is refused, and neither the client's starts nor the id stay taken. Round one counts
+/// the client's start and claims the id beside the proof's spend, and gives both back when the
+/// proof turns out spent already.
+fn a_replayed_proof_takes_nothing_from_its_client_or_its_transaction_id(ctx: &Ctx) {
+    let site = site_limited(ctx, &[Channel::MissedCall], |l| {
+        l.starts_per_client_per_hour = Some(2)
+    });
+    let ip = "198.51.100.77";
+    let solved = || {
+        let asker = proof::Asker {
+            client_ip: Some(ip),
+            verification: None,
+        };
+        proof::solved_by(&ctx.edge.base_url, &site.site_key, ORIGIN, asker).unwrap()
+    };
+    let post = |proof: &str, phone: &str, ctid: Option<&str>| {
+        let mut body = json!({"site_key": site.site_key, "phone": phone,
+                              "channel": "missed_call", "proof": proof});
+        if let Some(c) = ctid {
+            body["client_transaction_id"] = json!(c);
+            body["client_transaction_signature"] = json!(crate::signed(&site.secret, c));
+        }
+        http::post_json(
+            &ctx.url("/v1/verifications"),
+            &body,
+            &[("Origin", ORIGIN), ("CF-Connecting-IP", ip)],
+        )
+        .unwrap()
+    };
+    let spent = solved();
+    let first = post(&spent, "+447400555921", None);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let ctid = format!("replayed-{}", crate::now_secs());
+    for _ in 0..5 {
+        let r = post(&spent, "+447400555922", Some(&ctid));
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (403, "proof_invalid"),
+            "{}",
+            r.body
+        );
+    }
+    // The client's second start of two, under the id the replays named.
+    let second = post(&solved(), "+447400555922", Some(&ctid));
+    assert_eq!(second.status, 201, "{}", second.body);
+    let auth = format!("Bearer {}", site.secret);
+    let t = http::get_with(
+        &ctx.url(&format!("/v1/transactions/{ctid}")),
+        &[("Authorization", auth.as_str())],
+    )
+    .unwrap();
+    assert_eq!(t.json()["phone"], "+447400555922", "{}", t.body);
+    // Only the two real starts were counted.
+    let third = post(&solved(), "+447400555923", None);
+    assert_eq!(
+        (third.status, third.error_code().as_str()),
+        (429, "too_many_starts"),
+        "{}",
+        third.body
+    );
 }
 
 /// A site that uses Cloudflare Turnstile: a script without a token solved on the site's page
