@@ -7,7 +7,7 @@
 use crate::client::{Client, NETWORKS_PER_ALLOCATION};
 use crate::failure::FailureReason;
 use crate::phone::E164;
-use crate::throttle::{Batch, Refused, Reserve, Rule, WINDOW_SECS};
+use crate::throttle::{Batch, Once, Refused, Reserve, Rule, WINDOW_SECS};
 use crate::time::Timestamp;
 use ringproof_api::{Channel, SiteLimits};
 
@@ -271,30 +271,74 @@ pub fn group(counters: &[Counter]) -> Vec<Take> {
                 takes.len() - 1
             }
         };
+        // Two counts of one window would count each hit twice, and the window's record would
+        // be kept by two rules.
+        debug_assert!(
+            takes[i].batch.windows.iter().all(|(w, _)| *w != c.window),
+            "{} counted twice in {}",
+            c.window,
+            c.object
+        );
         takes[i].batch.windows.push((c.window.clone(), c.rule));
         takes[i].named.push((place, c.refusal));
     }
     takes
 }
 
-/// The refusal to name from each take's answer (`None`: it passed): the cap first, then the
-/// first window in the counters' order; with the seconds until it would pass.
-pub fn first_refusal(takes: &[Take], answers: &[Option<Refused>]) -> Option<(FailureReason, u64)> {
-    if answers.contains(&Some(Refused::SpendCap)) {
-        return Some((FailureReason::SpendCapReached, 0));
+/// One object's answer to its share of a request's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Took,
+    Refused(Refused),
+    /// The call did not come back (the object could not be reached or erred).
+    Failed,
+}
+
+/// What a request's counts come to, over every object it asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    Refused(Refusal),
+    Failed,
+}
+
+/// Why a request's counts refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A single-use thing (`Batch::once`) was spent before: the request is a replay.
+    Spent,
+    /// A limit, passing again in this many seconds.
+    Limit(FailureReason, u64),
+}
+
+/// Settles a request's counts from each take's answer. **A refusal outranks a failure**: a
+/// request one object refused is refused whatever another's call did, so the visitor learns
+/// why and how long to wait instead of an error that invites a retry. Of the refusals, a
+/// replay is named first (it was never a request to count), then the cap, then the first
+/// window in the counters' order. Unless it passed, what was taken is given back.
+pub fn verdict(takes: &[Take], answers: &[Answer]) -> Verdict {
+    if answers.contains(&Answer::Refused(Refused::Spent)) {
+        return Verdict::Refused(Refusal::Spent);
     }
-    takes
+    if answers.contains(&Answer::Refused(Refused::SpendCap)) {
+        return Verdict::Refused(Refusal::Limit(FailureReason::SpendCapReached, 0));
+    }
+    let first = takes
         .iter()
         .zip(answers)
         .filter_map(|(take, answer)| match answer {
-            Some(Refused::Window { index, wait }) => take
+            Answer::Refused(Refused::Window { index, wait }) => take
                 .named
                 .get(*index)
                 .map(|(place, why)| (*place, *why, *wait)),
             _ => None,
         })
-        .min_by_key(|(place, _, _)| *place)
-        .map(|(_, why, wait)| (why, wait))
+        .min_by_key(|(place, _, _)| *place);
+    match first {
+        Some((_, why, wait)) => Verdict::Refused(Refusal::Limit(why, wait)),
+        None if answers.contains(&Answer::Failed) => Verdict::Failed,
+        None => Verdict::Passed,
+    }
 }
 
 /// A site's own object: what its paid sends are counted against (its hour and day, each
@@ -304,9 +348,9 @@ pub fn site_object(site_key: &str) -> String {
     format!("site:{site_key}")
 }
 
-/// A client's object on one site (its network or its wider allocation): its starts and its
-/// paid sends there.
-fn client_object(site_key: &str, network: &str) -> String {
+/// A client's object on one site (its network or its wider allocation): its starts, its paid
+/// sends there, and the proofs of work it spent (each bound to the site and the network).
+pub fn client_object(site_key: &str, network: &str) -> String {
     format!("client:{site_key}:{network}")
 }
 
@@ -387,6 +431,24 @@ pub fn start_counters(
         ));
     }
     counters
+}
+
+/// A start's calls: its counters by object, the client's own also spending the start's proof
+/// of work (`pow::spend`), so a replayed proof is refused before any start is counted, in the
+/// call that counts them.
+pub fn start_takes(
+    site_key: &str,
+    limits: &Limits,
+    client: &Client,
+    test: bool,
+    proof: Option<Once>,
+) -> Vec<Take> {
+    let mut takes = group(&start_counters(site_key, limits, client, test));
+    let own = client_object(site_key, &client.network);
+    if let Some(take) = takes.iter_mut().find(|t| t.object == own) {
+        take.batch.once = proof;
+    }
+    takes
 }
 
 /// Every counter a paid send to `phone` must pass, in the order their refusals are named.
@@ -701,28 +763,101 @@ mod tests {
             .all(|t| t.batch.reserve.is_none() && t.batch.press.is_none()));
         // The site's range window (its 4th) and the shared number both refuse: the number
         // comes first among the counters.
-        let mut answers = vec![None; takes.len()];
-        answers[0] = Some(Refused::Window { index: 3, wait: 60 });
-        answers[1] = Some(Refused::Window {
+        let mut answers = vec![Answer::Took; takes.len()];
+        answers[0] = Answer::Refused(Refused::Window { index: 3, wait: 60 });
+        answers[1] = Answer::Refused(Refused::Window {
             index: 0,
             wait: 900,
         });
         assert_eq!(
-            first_refusal(&takes, &answers),
-            Some((FailureReason::NumberRateLimited, 900))
+            verdict(&takes, &answers),
+            Verdict::Refused(Refusal::Limit(FailureReason::NumberRateLimited, 900))
         );
-        answers[1] = None;
+        answers[1] = Answer::Took;
         assert_eq!(
-            first_refusal(&takes, &answers),
-            Some((FailureReason::RangeBlocked, 60))
+            verdict(&takes, &answers),
+            Verdict::Refused(Refusal::Limit(FailureReason::RangeBlocked, 60))
         );
-        answers[4] = Some(Refused::SpendCap);
+        answers[4] = Answer::Refused(Refused::SpendCap);
         assert_eq!(
-            first_refusal(&takes, &answers),
-            Some((FailureReason::SpendCapReached, 0)),
+            verdict(&takes, &answers),
+            Verdict::Refused(Refusal::Limit(FailureReason::SpendCapReached, 0)),
             "the cap is named first"
         );
-        assert_eq!(first_refusal(&takes, &vec![None; takes.len()]), None);
+        assert_eq!(
+            verdict(&takes, &vec![Answer::Took; takes.len()]),
+            Verdict::Passed
+        );
+    }
+
+    #[test]
+    fn a_refusal_outranks_a_failed_call() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        let phone = crate::phone::normalise("+447400123456", None).unwrap();
+        let c = paid_send_counters(
+            "s",
+            &l,
+            &Shared::default(),
+            10,
+            &phone,
+            &Client::from_ip("192.0.2.1"),
+        );
+        let reserve = Reserve {
+            day: 3,
+            key: "v/1".into(),
+            currency: "USD".into(),
+            micros: 100,
+            cap_micros: 1_000,
+        };
+        let takes = paid_send_takes(&c, "s", reserve, crate::pow::pressure());
+        let mut answers = vec![Answer::Took; takes.len()];
+        answers[1] = Answer::Failed;
+        assert_eq!(verdict(&takes, &answers), Verdict::Failed);
+        answers[0] = Answer::Refused(Refused::SpendCap);
+        assert_eq!(
+            verdict(&takes, &answers),
+            Verdict::Refused(Refusal::Limit(FailureReason::SpendCapReached, 0))
+        );
+        answers[0] = Answer::Took;
+        answers[2] = Answer::Refused(Refused::Window { index: 0, wait: 5 });
+        assert_eq!(
+            verdict(&takes, &answers),
+            Verdict::Refused(Refusal::Limit(FailureReason::ClientRateLimited, 5))
+        );
+    }
+
+    #[test]
+    fn no_object_counts_one_window_twice() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        let phone = crate::phone::normalise("+447400123456", None).unwrap();
+        let reserve = Reserve {
+            day: 3,
+            key: "v/1".into(),
+            currency: "USD".into(),
+            micros: 100,
+            cap_micros: 1_000,
+        };
+        for ip in ["192.0.2.1", "2001:db8:1:2::9"] {
+            let client = Client::from_ip(ip);
+            let paid = paid_send_counters("s", &l, &Shared::default(), 10, &phone, &client);
+            let mut all = paid.clone();
+            all.extend(start_counters("s", &l, &client, true));
+            let mut seen: Vec<(&str, &str)> = all
+                .iter()
+                .map(|c| (c.object.as_str(), c.window.as_str()))
+                .collect();
+            seen.sort_unstable();
+            let n = seen.len();
+            seen.dedup();
+            assert_eq!(seen.len(), n, "a window counted twice: {all:?}");
+            // The pressure shares the site's object with the send's windows.
+            let takes = paid_send_takes(&paid, "s", reserve.clone(), crate::pow::pressure());
+            for t in &takes {
+                if let Some((press, _)) = &t.batch.press {
+                    assert!(t.batch.windows.iter().all(|(w, _)| w != press));
+                }
+            }
+        }
     }
 
     #[test]
@@ -745,6 +880,37 @@ mod tests {
             start_counters("s", &l, &Client::from_ip("192.0.2.1"), false).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_start_spends_its_proof_in_the_clients_own_object_and_a_replay_counts_nothing() {
+        let l = Limits::resolve(&SiteLimits::default(), &[]);
+        let v6 = Client::from_ip("2001:db8:1:2::9");
+        let proof = crate::pow::Proof {
+            challenge: "c1".into(),
+            expires_at: Timestamp(5_000),
+        };
+        let takes = start_takes("s", &l, &v6, true, Some(crate::pow::spend(&proof)));
+        assert_eq!(takes.len(), 3, "the proof costs no call of its own");
+        assert_eq!(takes[0].object, "client:s:2001:db8:1:2::/64");
+        assert_eq!(
+            takes[0].batch.once,
+            Some(Once {
+                key: "proof:c1".into(),
+                until: Timestamp(5_000)
+            })
+        );
+        assert!(takes[1..].iter().all(|t| t.batch.once.is_none()));
+        assert!(start_takes("s", &l, &v6, false, None)
+            .iter()
+            .all(|t| t.batch.once.is_none()));
+        // A replay is named before anything else any object answered.
+        let answers = [
+            Answer::Refused(Refused::Spent),
+            Answer::Refused(Refused::Window { index: 0, wait: 9 }),
+            Answer::Failed,
+        ];
+        assert_eq!(verdict(&takes, &answers), Verdict::Refused(Refusal::Spent));
     }
 
     #[test]

@@ -200,12 +200,13 @@ pub fn pressure() -> (String, Rule) {
     )
 }
 
-/// The counter that spends a challenge once, for as long as it could be presented.
-pub fn proof_counter(challenge: &str) -> (String, Rule) {
-    (
-        format!("proof:{challenge}"),
-        Rule::per(1, CHALLENGE_TTL_SECS),
-    )
+/// A checked proof as its client's object spends it (`limits::client_object`): once, and
+/// remembered for as long as it could be presented.
+pub fn spend(checked: &Proof) -> crate::throttle::Once {
+    crate::throttle::Once {
+        key: format!("proof:{}", checked.challenge),
+        until: checked.expires_at,
+    }
 }
 
 #[cfg(test)]

@@ -275,6 +275,17 @@ pub struct Batch {
     pub reserve: Option<Reserve>,
     /// A window counted whatever the answer: a site's pressure counts refused sends too.
     pub press: Option<(String, Rule)>,
+    /// Something usable once, spent by this batch: a second spend is refused before anything
+    /// is counted, and a spend is never given back.
+    pub once: Option<Once>,
+}
+
+/// A single-use thing (a proof of work) and when it could no longer be presented anyway, so
+/// its record may go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Once {
+    pub key: String,
+    pub until: Timestamp,
 }
 
 /// A paid send's estimated price, reserved against its site's cap for the day.
@@ -292,6 +303,8 @@ pub struct Reserve {
 /// Why an object refused a [`Batch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refused {
+    /// The batch's single-use thing was spent before.
+    Spent,
     /// The day's spend reached the cap.
     SpendCap,
     /// The batch's window at `index` is full for `wait` seconds.
@@ -317,15 +330,21 @@ impl Batch {
 }
 
 /// Runs a batch on its object's loaded records (`windows` in the batch's order, `spend` the
-/// reserve's day, `pressure` its press window): the pressure is counted; the estimate and the
-/// windows pass together or leave no trace. The cap is named before any window.
+/// reserve's day, `pressure` its press window, `spent` whether its single-use thing was spent
+/// before): a repeated spend is refused first, and counts nothing; otherwise the pressure is
+/// counted, and the estimate and the windows pass together or leave no trace. The cap is named
+/// before any window.
 pub fn take_batch(
     batch: &Batch,
     windows: &mut [Window],
     spend: Option<&mut Spend>,
     pressure: Option<&mut Window>,
+    spent: bool,
     now: Timestamp,
 ) -> Result<(), Refused> {
+    if batch.once.is_some() && spent {
+        return Err(Refused::Spent);
+    }
     if let (Some(w), Some((_, rule))) = (pressure, &batch.press) {
         // A full pressure window only stops counting; it refuses nothing.
         let _ = w.take(*rule, now);
@@ -372,6 +391,11 @@ pub fn read_due(entry: &str) -> Option<(Timestamp, &str)> {
 /// The record of window `name` inside its object.
 pub fn window_key(name: &str) -> String {
     format!("w:{name}")
+}
+
+/// The record of a spent single-use thing inside its object.
+pub fn once_key(key: &str) -> String {
+    format!("once:{key}")
 }
 
 /// The record of a day's spend inside a site's object.
@@ -573,6 +597,36 @@ mod tests {
     }
 
     #[test]
+    fn a_spent_once_is_refused_before_anything_is_counted_and_never_given_back() {
+        let batch = Batch {
+            windows: vec![("starts".into(), Rule::per(5, WINDOW_SECS))],
+            press: Some(("pressure".into(), Rule::per(HITS_MAX, 600))),
+            once: Some(Once {
+                key: "proof:abc".into(),
+                until: T0.plus_secs(600),
+            }),
+            ..Batch::default()
+        };
+        let (mut ws, mut pressure) = (vec![Window::default()], Window::default());
+        assert_eq!(
+            take_batch(&batch, &mut ws, None, Some(&mut pressure), false, T0),
+            Ok(())
+        );
+        assert_eq!(
+            take_batch(&batch, &mut ws, None, Some(&mut pressure), true, T0),
+            Err(Refused::Spent)
+        );
+        assert_eq!(ws[0].recent(WINDOW_SECS, T0), 1, "the replay took no start");
+        assert_eq!(pressure.recent(600, T0), 1, "nor pressed");
+        assert_eq!(
+            batch.undo().windows,
+            ["starts"],
+            "the spend is not in the undo"
+        );
+        assert_eq!(once_key("proof:abc"), "once:proof:abc");
+    }
+
+    #[test]
     fn a_batch_names_the_cap_first_and_leaves_no_trace_when_refused() {
         let rule = Rule::per(1, WINDOW_SECS);
         let batch = |micros| Batch {
@@ -585,17 +639,32 @@ mod tests {
                 cap_micros: 100,
             }),
             press: Some(("pressure".into(), Rule::per(HITS_MAX, 600))),
+            once: None,
         };
         let (mut ws, mut spend, mut pressure) =
             (vec![Window::default()], Spend::default(), Window::default());
         let b = batch(60);
         assert_eq!(
-            take_batch(&b, &mut ws, Some(&mut spend), Some(&mut pressure), T0),
+            take_batch(
+                &b,
+                &mut ws,
+                Some(&mut spend),
+                Some(&mut pressure),
+                false,
+                T0
+            ),
             Ok(())
         );
         let b = batch(30);
         assert_eq!(
-            take_batch(&b, &mut ws, Some(&mut spend), Some(&mut pressure), T0),
+            take_batch(
+                &b,
+                &mut ws,
+                Some(&mut spend),
+                Some(&mut pressure),
+                false,
+                T0
+            ),
             Err(Refused::Window {
                 index: 0,
                 wait: 3600
@@ -610,7 +679,14 @@ mod tests {
         spend.reserve("other", "USD", 40, u64::MAX);
         let b = batch(10);
         assert_eq!(
-            take_batch(&b, &mut fresh, Some(&mut spend), Some(&mut pressure), T0),
+            take_batch(
+                &b,
+                &mut fresh,
+                Some(&mut spend),
+                Some(&mut pressure),
+                false,
+                T0
+            ),
             Err(Refused::SpendCap)
         );
         assert_eq!(

@@ -104,21 +104,15 @@ pub async fn start(
     }
     let id = CryptoRng.token(16);
     let test = site.test.is_some();
-    // Round one. The proof is spent, the client's starts counted (only the client's own:
-    // given back when its proof was already spent), the number's locks looked at, and the
-    // ClientTransactionId claimed, so a repeat is refused before anything is sent.
+    // Round one. The proof is spent and the client's starts counted, in one call to the
+    // client's own object (a replayed proof counts nothing), the number's locks looked at,
+    // and the ClientTransactionId claimed, so a repeat is refused before anything is sent.
     let transaction = input
         .client_transaction_id
         .as_ref()
         .map(|ctid| TransactionStub::named(env, transaction::name(&site.site_key, ctid)));
-    let (spent, counted, locked, claimed) = futures_util::join!(
-        async {
-            match &proof {
-                Some(p) => limits::spend_proof(env, p).await,
-                None => Ok(()),
-            }
-        },
-        limits::count_start(env, site, client),
+    let (counted, locked, claimed) = futures_util::join!(
+        limits::count_start(env, site, client, proof.as_ref()),
         async {
             if Offer::looks_at_locks(channel, test) {
                 limits::check_unlocked(env, site, client, &phone).await
@@ -140,7 +134,6 @@ pub async fn start(
     // Refused in the order the steps were once taken one by one: the proof, the client's
     // starts, the id, the locks.
     let first = (|| {
-        spent?;
         counted.as_ref().map_err(Clone::clone)?;
         if let Some(Err(_)) = claimed.as_ref().map_err(Clone::clone)? {
             return Err(ApiError::DuplicateTransaction);
@@ -241,7 +234,7 @@ pub async fn begin(
     // Round one: the proof spent, and for a paid attempt its Turnstile token and the number's
     // locks, at once.
     let (spent, turnstile, locked) = futures_util::join!(
-        limits::spend_proof(env, &proof),
+        limits::spend_proof(env, &site.site_key, client, &proof),
         async {
             if ringproof_core::start::another_asks_turnstile(channel) {
                 crate::turnstile::check(env, site, asker.turnstile, &summary.origin, asker.ip).await
@@ -477,7 +470,8 @@ pub fn transaction_bound(env: &Env, site: &Site, ctid: &str, signature: Option<&
 
 /// Every attempt needs a solved challenge fetched by this client for this site (and, for a
 /// resend or switch, for this verification), checked here without any object: each one buys
-/// one attempt once it is spent (`limits::spend_proof`).
+/// one attempt once it is spent in the client's own object (`limits::count_start` for a
+/// start, `limits::spend_proof` for a resend or a switch).
 fn checked_proof(
     env: &Env,
     site: &Site,

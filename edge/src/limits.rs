@@ -8,7 +8,7 @@ use crate::error::Outcome;
 use futures_util::future::join_all;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::limits::{self, parse_micros, Shared, Take};
+use ringproof_core::limits::{self, parse_micros, Answer, Refusal, Shared, Take, Verdict};
 use ringproof_core::phone::E164;
 use ringproof_core::pow::Proof;
 use ringproof_core::providers::Cost;
@@ -17,14 +17,27 @@ use ringproof_core::throttle::{day_of, Batch, Refusals, Refused, Reserve, Rule, 
 use ringproof_core::ApiError;
 use worker::Env;
 
-/// Counts a start by `client` on `site`: bounds what one client can hold pending. Answers
-/// what was taken, to give back when the start does not go ahead after all.
-pub async fn count_start(env: &Env, site: &Site, client: &Client) -> Outcome<Taken> {
-    let counters =
-        limits::start_counters(&site.site_key, &site.limits(), client, site.test.is_some());
-    take(env, &limits::group(&counters))
-        .await?
-        .map_err(|(_, wait)| ApiError::TooManyStarts(wait))
+/// Counts a start by `client` on `site` and spends its proof of work, in the client's own
+/// object: bounds what one client can hold pending, and refuses a replayed proof before
+/// anything is counted. Answers what was taken, to give back when the start does not go ahead
+/// after all (the proof stays spent).
+pub async fn count_start(
+    env: &Env,
+    site: &Site,
+    client: &Client,
+    proof: Option<&Proof>,
+) -> Outcome<Taken> {
+    let takes = limits::start_takes(
+        &site.site_key,
+        &site.limits(),
+        client,
+        site.test.is_some(),
+        proof.map(ringproof_core::pow::spend),
+    );
+    take(env, &takes).await?.map_err(|refused| match refused {
+        Refusal::Spent => ApiError::ProofInvalid,
+        Refusal::Limit(_, wait) => ApiError::TooManyStarts(wait),
+    })
 }
 
 /// What a request took from its throttle objects, by object.
@@ -44,10 +57,10 @@ impl Taken {
     }
 }
 
-/// Takes each object's batch at once, one call each. When one refuses or fails, the others
-/// are given back, so a refused request leaves no trace in any counter; the refusal named is
-/// core's (`limits::first_refusal`).
-async fn take(env: &Env, takes: &[Take]) -> Outcome<Result<Taken, (FailureReason, u64)>> {
+/// Takes each object's batch at once, one call each. Unless all pass, the others are given
+/// back, so a refused request leaves no trace in any counter; what the request comes to is
+/// core's (`limits::verdict`): a refusal or a replay.
+async fn take(env: &Env, takes: &[Take]) -> Outcome<Result<Taken, Refusal>> {
     let answers = join_all(takes.iter().map(|t| async {
         ThrottleStub::named(env, t.object.clone())
             .take(t.batch.clone())
@@ -55,30 +68,32 @@ async fn take(env: &Env, takes: &[Take]) -> Outcome<Result<Taken, (FailureReason
     }))
     .await;
     let mut passed = Taken::default();
-    let mut refusals = Vec::with_capacity(takes.len());
     let mut failed = None;
-    for (t, answer) in takes.iter().zip(answers) {
-        match answer {
+    let answers: Vec<Answer> = takes
+        .iter()
+        .zip(answers)
+        .map(|(t, answer)| match answer {
             Ok(Ok(())) => {
                 passed.0.push((t.object.clone(), t.batch.undo()));
-                refusals.push(None);
+                Answer::Took
             }
-            Ok(Err(refused)) => refusals.push(Some(refused)),
+            Ok(Err(refused)) => Answer::Refused(refused),
             Err(e) => {
+                worker::console_warn!("a count in {} failed: {e:?}", t.object);
                 failed.get_or_insert(e);
-                refusals.push(None);
+                Answer::Failed
             }
-        }
-    }
-    if let Some(e) = failed {
-        passed.give_back(env).await;
-        return Err(e);
-    }
-    match limits::first_refusal(takes, &refusals) {
-        None => Ok(Ok(passed)),
-        Some(refusal) => {
+        })
+        .collect();
+    match limits::verdict(takes, &answers) {
+        Verdict::Passed => Ok(Ok(passed)),
+        Verdict::Failed => {
             passed.give_back(env).await;
-            Ok(Err(refusal))
+            Err(failed.unwrap_or_else(|| ApiError::Internal("a count failed".into())))
+        }
+        Verdict::Refused(refused) => {
+            passed.give_back(env).await;
+            Ok(Err(refused))
         }
     }
 }
@@ -94,7 +109,7 @@ pub async fn take_one(env: &Env, object: String, rule: Rule) -> Outcome<Result<(
         .await?
         .map_err(|refused| match refused {
             Refused::Window { wait, .. } => wait,
-            Refused::SpendCap => 0,
+            Refused::SpendCap | Refused::Spent => 0,
         }))
 }
 
@@ -118,10 +133,20 @@ pub async fn pressure(env: &Env, site_key: &str) -> Outcome<u32> {
         .await
 }
 
-/// Spends a checked proof of work: each one buys one send.
-pub async fn spend_proof(env: &Env, checked: &Proof) -> Outcome<()> {
-    let (name, rule) = ringproof_core::pow::proof_counter(&checked.challenge);
-    take_one(env, name, rule)
+/// Spends a checked proof of work, bound to `client` on `site_key`, in the client's own
+/// object: each one buys one attempt.
+pub async fn spend_proof(
+    env: &Env,
+    site_key: &str,
+    client: &Client,
+    checked: &Proof,
+) -> Outcome<()> {
+    let batch = Batch {
+        once: Some(ringproof_core::pow::spend(checked)),
+        ..Batch::default()
+    };
+    ThrottleStub::named(env, limits::client_object(site_key, &client.network))
+        .take(batch)
         .await?
         .map_err(|_| ApiError::ProofInvalid)
 }
@@ -186,12 +211,14 @@ pub async fn before_paid_send(
             key: send.key.clone(),
             taken,
         })),
-        Err((refusal, _)) => {
+        Err(Refusal::Limit(refusal, _)) => {
             let code = refusal.code();
             worker::console_warn!("paid send refused for site {key}: {code}");
             count_refusal(env, key, code).await;
             Ok(Err(refusal))
         }
+        // A paid send spends nothing single-use.
+        Err(Refusal::Spent) => Err(ApiError::Internal("a paid send was a replay".into())),
     }
 }
 

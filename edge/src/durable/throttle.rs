@@ -12,8 +12,8 @@ use crate::env::now;
 use crate::error::{Internal, Outcome};
 use ringproof_core::limits::{forget_day_at, forget_refusals_at};
 use ringproof_core::throttle::{
-    self, due_by, due_key, read_due, refusals_key, spend_key, window_key, Batch, Refusals, Refused,
-    Rule, Spend, Undo, Window,
+    self, due_by, due_key, once_key, read_due, refusals_key, spend_key, window_key, Batch,
+    Refusals, Refused, Rule, Spend, Undo, Window,
 };
 use ringproof_core::Timestamp;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -22,7 +22,8 @@ use worker::{ListOptions, Storage};
 messages! {
     /// To the Durable Object of counts decided together.
     "THROTTLES": ThrottleMessage, ThrottleStub, ThrottleHandler {
-        /// Takes a batch: its windows and estimate all or none, its pressure whatever.
+        /// Takes a batch: its single use, windows and estimate all or none, its pressure
+        /// whatever.
         Take => fn take(batch: Batch) -> Result<(), Refused>;
         /// Gives back what a batch took, for a request that did not go ahead.
         GiveBack => fn give_back(undo: Undo) -> ();
@@ -73,31 +74,56 @@ async fn load<T: DeserializeOwned + Default>(storage: &Storage, key: String) -> 
     })
 }
 
-/// Writes a record to go at `due`, moves its listing, and wakes the object by then.
-async fn keep<T: Serialize>(storage: &Storage, record: &Loaded<T>, due: Timestamp) -> Outcome<()> {
-    let kept = Kept {
-        due,
-        value: &record.value,
-    };
-    storage.put(&record.key, &kept).await.internal()?;
-    if record.due == Some(due) {
-        return Ok(());
+/// Writes records, each with the time it may go, for one message: the object's alarm is read
+/// once, however many records the message keeps.
+struct Keeper<'a> {
+    storage: &'a Storage,
+    /// The alarm's time as last read or set (`None` inside: no alarm); `None`: not read yet.
+    alarm: Option<Option<i64>>,
+}
+
+impl<'a> Keeper<'a> {
+    fn new(storage: &'a Storage) -> Keeper<'a> {
+        Keeper {
+            storage,
+            alarm: None,
+        }
     }
-    if let Some(old) = record.due {
+
+    /// Writes a record to go at `due`, moves its listing, and wakes the object by then.
+    async fn keep<T: Serialize>(&mut self, record: &Loaded<T>, due: Timestamp) -> Outcome<()> {
+        let storage = self.storage;
+        let kept = Kept {
+            due,
+            value: &record.value,
+        };
+        storage.put(&record.key, &kept).await.internal()?;
+        if record.due == Some(due) {
+            return Ok(());
+        }
+        if let Some(old) = record.due {
+            storage
+                .delete(&due_key(old, &record.key))
+                .await
+                .internal()?;
+        }
         storage
-            .delete(&due_key(old, &record.key))
+            .put(&due_key(due, &record.key), true)
             .await
             .internal()?;
+        let alarm = match self.alarm {
+            Some(alarm) => alarm,
+            None => storage.get_alarm().await.internal()?,
+        };
+        let at = due.millis() as i64;
+        if alarm.is_none_or(|alarm| alarm > at) {
+            super::wake_at(storage, due).await.internal()?;
+            self.alarm = Some(Some(at));
+        } else {
+            self.alarm = Some(alarm);
+        }
+        Ok(())
     }
-    storage
-        .put(&due_key(due, &record.key), true)
-        .await
-        .internal()?;
-    let alarm = storage.get_alarm().await.internal()?;
-    if alarm.is_none_or(|at| at > due.millis() as i64) {
-        super::wake_at(storage, due).await.internal()?;
-    }
-    Ok(())
 }
 
 /// A window's record may go once nothing in it matters.
@@ -159,37 +185,48 @@ impl ThrottleHandler for ThrottleObject {
             Some((name, _)) => Some(load::<Window>(&storage, window_key(name)).await?),
             None => None,
         };
+        let once = match &batch.once {
+            Some(o) => Some(load::<bool>(&storage, once_key(&o.key)).await?),
+            None => None,
+        };
         let mut values: Vec<Window> = windows.iter().map(|w| w.value.clone()).collect();
         let answer = throttle::take_batch(
             &batch,
             &mut values,
             spend.as_mut().map(|s| &mut s.value),
             pressure.as_mut().map(|p| &mut p.value),
+            once.as_ref().is_some_and(|o| o.due.is_some()),
             now,
         );
+        let mut keeper = Keeper::new(&storage);
         for ((record, value), (_, rule)) in windows.iter_mut().zip(values).zip(&batch.windows) {
             if record.value != value {
                 record.value = value;
-                keep(&storage, record, window_due(&record.value, rule)).await?;
+                keeper.keep(record, window_due(&record.value, rule)).await?;
             }
         }
         if let (Some(p), Some((_, rule))) = (&pressure, &batch.press) {
-            keep(&storage, p, window_due(&p.value, rule)).await?;
+            keeper.keep(p, window_due(&p.value, rule)).await?;
         }
         if let (Some(s), Some(r), Ok(())) = (&spend, &batch.reserve, &answer) {
-            keep(&storage, s, forget_day_at(r.day)).await?;
+            keeper.keep(s, forget_day_at(r.day)).await?;
+        }
+        if let (Some(mut record), Some(o), Ok(())) = (once, &batch.once, &answer) {
+            record.value = true;
+            keeper.keep(&record, o.until).await?;
         }
         Ok(answer)
     }
 
     async fn give_back(&self, undo: Undo) -> Outcome<()> {
         let storage = self.state.storage();
+        let mut keeper = Keeper::new(&storage);
         for name in undo.windows {
             let mut record = load::<Window>(&storage, window_key(&name)).await?;
             if let Some(due) = record.due {
                 record.value.give_back();
                 // The record keeps its time: at worst it goes a little after it empties.
-                keep(&storage, &record, due).await?;
+                keeper.keep(&record, due).await?;
             }
         }
         if let Some((day, key)) = undo.spend {
@@ -218,7 +255,7 @@ impl ThrottleHandler for ThrottleObject {
         let storage = self.state.storage();
         let mut spend = load::<Spend>(&storage, spend_key(day)).await?;
         spend.value.add(&reference, &currency, micros);
-        keep(&storage, &spend, forget_day_at(day)).await
+        Keeper::new(&storage).keep(&spend, forget_day_at(day)).await
     }
 
     async fn attach_spend(&self, day: u64, key: String, reference: String) -> Outcome<()> {
@@ -229,7 +266,9 @@ impl ThrottleHandler for ThrottleObject {
         let storage = self.state.storage();
         let mut r = load::<Refusals>(&storage, refusals_key(day)).await?;
         r.value.add(&code);
-        keep(&storage, &r, forget_refusals_at(day)).await
+        Keeper::new(&storage)
+            .keep(&r, forget_refusals_at(day))
+            .await
     }
 
     async fn refusals(&self, day: u64) -> Outcome<Refusals> {
@@ -246,7 +285,7 @@ impl ThrottleObject {
         let mut spend = load::<Spend>(&storage, spend_key(day)).await?;
         if let Some(due) = spend.due {
             change(&mut spend.value);
-            keep(&storage, &spend, due).await?;
+            Keeper::new(&storage).keep(&spend, due).await?;
         }
         Ok(())
     }
