@@ -681,6 +681,16 @@ pub fn forget_day_at(day: u64) -> Timestamp {
 mod tests {
     use super::*;
 
+    fn a_reserve() -> Reserve {
+        Reserve {
+            day: 3,
+            key: "v/1".into(),
+            currency: "USD".into(),
+            micros: 100,
+            cap_micros: 1_000,
+        }
+    }
+
     #[test]
     fn paid_sends_count_what_each_limit_protects() {
         let l = Limits::resolve(&SiteLimits::default(), &[]);
@@ -731,13 +741,7 @@ mod tests {
         let phone = crate::phone::normalise("+447400123456", None).unwrap();
         let v6 = Client::from_ip("2001:db8:1:2::9");
         let c = paid_send_counters("s", &l, &Shared::default(), 10, &phone, &v6);
-        let reserve = Reserve {
-            day: 3,
-            key: "v/1".into(),
-            currency: "USD".into(),
-            micros: 100,
-            cap_micros: 1_000,
-        };
+        let reserve = a_reserve();
         let takes = paid_send_takes(&c, "s", reserve.clone(), crate::pow::pressure());
         let objects: Vec<&str> = takes.iter().map(|t| t.object.as_str()).collect();
         assert_eq!(
@@ -802,13 +806,7 @@ mod tests {
             &phone,
             &Client::from_ip("192.0.2.1"),
         );
-        let reserve = Reserve {
-            day: 3,
-            key: "v/1".into(),
-            currency: "USD".into(),
-            micros: 100,
-            cap_micros: 1_000,
-        };
+        let reserve = a_reserve();
         let takes = paid_send_takes(&c, "s", reserve, crate::pow::pressure());
         let mut answers = vec![Answer::Took; takes.len()];
         answers[1] = Answer::Failed;
@@ -830,13 +828,7 @@ mod tests {
     fn no_object_counts_one_window_twice() {
         let l = Limits::resolve(&SiteLimits::default(), &[]);
         let phone = crate::phone::normalise("+447400123456", None).unwrap();
-        let reserve = Reserve {
-            day: 3,
-            key: "v/1".into(),
-            currency: "USD".into(),
-            micros: 100,
-            cap_micros: 1_000,
-        };
+        let reserve = a_reserve();
         for ip in ["192.0.2.1", "2001:db8:1:2::9"] {
             let client = Client::from_ip(ip);
             let paid = paid_send_counters("s", &l, &Shared::default(), 10, &phone, &client);

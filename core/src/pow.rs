@@ -59,6 +59,41 @@ pub fn difficulty(base: u64, recent: u32) -> u64 {
         .max(base)
 }
 
+/// How long a site's pressure, once read, stands for its challenges in one isolate. A
+/// challenge costs nothing and needs no proof, so without this a stranger's script could queue
+/// reads in the site's object in front of the site's paid sends; a second's lag in the
+/// difficulty is nothing against a window of ten minutes.
+pub const PRESSURE_READ_SECS: u64 = 1;
+/// Sites whose pressure one isolate remembers at once.
+pub const PRESSURE_READS_KEPT: usize = 256;
+
+/// Sites' pressure as one isolate last read it.
+#[derive(Debug, Default)]
+pub struct PressureReads {
+    reads: Vec<(String, u32, Timestamp)>,
+}
+
+impl PressureReads {
+    /// The pressure of `site_key` read less than [`PRESSURE_READ_SECS`] ago.
+    pub fn fresh(&self, site_key: &str, now: Timestamp) -> Option<u32> {
+        self.reads
+            .iter()
+            .find(|(site, _, at)| site == site_key && now < at.plus_secs(PRESSURE_READ_SECS))
+            .map(|(_, recent, _)| *recent)
+    }
+
+    /// Remembers a read, forgetting the oldest when [`PRESSURE_READS_KEPT`] are kept.
+    pub fn remember(&mut self, site_key: &str, recent: u32, now: Timestamp) {
+        self.reads.retain(|(site, _, _)| site != site_key);
+        if self.reads.len() >= PRESSURE_READS_KEPT {
+            if let Some(oldest) = (0..self.reads.len()).min_by_key(|i| self.reads[*i].2) {
+                self.reads.swap_remove(oldest);
+            }
+        }
+        self.reads.push((site_key.to_owned(), recent, now));
+    }
+}
+
 /// The client's network as a challenge carries it: short, and not the address itself.
 fn client_tag(client: &str) -> String {
     hex(&Sha256::digest(client.as_bytes())[..8])
@@ -313,6 +348,23 @@ mod tests {
         };
         assert_eq!(verify(KEY, &resend, other, T0), Err(ProofError::Forged));
         assert_eq!(verify(KEY, &resend, to("s"), T0), Err(ProofError::Forged));
+    }
+
+    #[test]
+    fn a_pressure_read_stands_for_a_second_and_only_so_many_sites_are_kept() {
+        let mut reads = PressureReads::default();
+        assert_eq!(reads.fresh("a", T0), None);
+        reads.remember("a", 70, T0);
+        assert_eq!(reads.fresh("a", T0.plus_secs(0)), Some(70));
+        assert_eq!(reads.fresh("b", T0), None, "per site");
+        assert_eq!(reads.fresh("a", T0.plus_secs(PRESSURE_READ_SECS)), None);
+        reads.remember("a", 71, T0.plus_secs(1));
+        assert_eq!(reads.fresh("a", T0.plus_secs(1)), Some(71), "replaced");
+        for i in 0..PRESSURE_READS_KEPT {
+            reads.remember(&format!("s{i}"), 1, T0.plus_secs(2));
+        }
+        assert_eq!(reads.reads.len(), PRESSURE_READS_KEPT);
+        assert_eq!(reads.fresh("a", T0.plus_secs(1)), None, "the oldest went");
     }
 
     #[test]

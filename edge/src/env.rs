@@ -6,7 +6,7 @@ use ringproof_core::providers::routes::Routes;
 use ringproof_core::providers::{mcn, phone_confirm, telesign, twilio, Config};
 use ringproof_core::session::Policy;
 use ringproof_core::{ApiError, Randomness, Timestamp};
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use worker::Env;
 
 pub fn now() -> Timestamp {
@@ -57,6 +57,7 @@ pub fn missing_secrets(env: &Env) -> Vec<&'static str> {
 thread_local! {
     static COMPLETE: Cell<bool> = const { Cell::new(false) };
     static DEPLOYMENT: OnceCell<Deployment> = const { OnceCell::new() };
+    static KEYS: RefCell<Vec<(&'static str, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Local development (`cargo xtask dev` and the tests) may call back to loopback addresses.
@@ -72,13 +73,29 @@ pub fn deployment(env: &Env) -> Deployment {
 
 /// The key that signs verification tokens.
 pub fn token_key(env: &Env) -> Result<Vec<u8>, ApiError> {
-    secret(env, "TOKEN_KEY").map(String::into_bytes)
+    key(env, "TOKEN_KEY")
 }
 
 /// The key site secrets are derived from (see `ringproof_core::secret`). Changing it changes
 /// every site's secret: rotate each site's secret after.
 pub fn site_secret_key(env: &Env) -> Result<Vec<u8>, ApiError> {
-    secret(env, "SITE_SECRET_KEY").map(String::into_bytes)
+    key(env, "SITE_SECRET_KEY")
+}
+
+/// A required key, read from the environment once per isolate (as [`missing_secrets`] is
+/// sure of them once found): most requests and every status read need one.
+fn key(env: &Env, name: &'static str) -> Result<Vec<u8>, ApiError> {
+    if let Some(k) = KEYS.with(|keys| {
+        let keys = keys.borrow();
+        keys.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| k.clone())
+    }) {
+        return Ok(k);
+    }
+    let k = secret(env, name)?.into_bytes();
+    KEYS.with(|keys| keys.borrow_mut().push((name, k.clone())));
+    Ok(k)
 }
 
 /// Waits between callback attempts; `CALLBACK_RETRY_SECS` shortens them for tests.

@@ -151,13 +151,16 @@ impl VerificationHandler for VerificationObject {
     }
 
     async fn status(&self, base: String) -> Outcome<StatusRead> {
-        let session = self.loaded().await?;
-        let view = session.view(&token_key(&self.env)?, &base, now());
-        Ok(StatusRead {
-            site_key: session.site_key.clone(),
-            origin: session.origin.clone(),
-            view: serde_json::value::to_raw_value(&view).internal()?,
+        let key = token_key(&self.env)?;
+        self.read(|session| {
+            let view = session.view(&key, &base, now());
+            Ok(StatusRead {
+                site_key: session.site_key.clone(),
+                origin: session.origin.clone(),
+                view: serde_json::value::to_raw_value(&view).internal()?,
+            })
         })
+        .await?
     }
 
     async fn transaction(&self) -> Outcome<Option<TransactionView>> {
@@ -305,6 +308,18 @@ impl VerificationObject {
             *self.memory.borrow_mut() = stored.clone();
         }
         Ok(stored)
+    }
+
+    /// Reads the session where it is kept in memory, without copying it: the most frequent
+    /// message, a status read, only looks.
+    async fn read<R>(&self, look: impl FnOnce(&Session) -> R) -> Outcome<R> {
+        if self.memory.borrow().is_none() {
+            self.load().await.internal()?;
+        }
+        match self.memory.borrow().as_ref() {
+            Some(session) => Ok(look(session)),
+            None => Err(ApiError::VerificationNotFound),
+        }
     }
 
     async fn loaded(&self) -> Outcome<Session> {

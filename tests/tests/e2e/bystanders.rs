@@ -5,10 +5,12 @@
 
 use crate::e2e::attacks::start_with as start;
 use crate::{inbound_number, Ctx, Scenario, ORIGIN};
-use ringproof_api::{Channel, SiteLimits};
+use ringproof_api::{paths, Channel, SiteLimits};
 use ringproof_tests::harness::{OsRandom, SandboxSite, SANDBOX_NUMBERS};
+use ringproof_tests::request_costs::Calls;
 use ringproof_tests::{http, proof, ws_client};
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 pub const SCENARIOS: &[(&str, Scenario)] = scenarios![
     a_stranger_cannot_lock_a_number_on_a_site_they_do_not_control,
@@ -215,7 +217,7 @@ fn missed_call_lines_cannot_be_hoarded_or_rerouted(ctx: &Ctx) {
     }
     // A switch to a channel the site does not offer is refused, and reserves nothing.
     let id = id_of(&start(ctx, &sms_only, victim, "sms", "203.0.113.74"));
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(3));
     let r = again(
         ctx,
         &sms_only,
@@ -367,7 +369,8 @@ fn an_ipv6_client_is_its_64_within_its_48(ctx: &Ctx) {
 }
 
 /// A site's proof of work grows with its paid attempts only: refusals that cost nothing (a
-/// foreign page, a missing proof) do not make it harder for the site's visitors.
+/// foreign page, a missing proof) do not make it harder for the site's visitors, and a
+/// stranger's free challenges do not queue in the site's object.
 fn the_proof_of_work_grows_with_paid_attempts_only(ctx: &Ctx) {
     let s = site(ctx, &[Channel::Sms], |s| {
         s.limits.sends_per_client_per_hour = Some(1);
@@ -405,7 +408,32 @@ fn the_proof_of_work_grows_with_paid_attempts_only(ctx: &Ctx) {
         );
         assert_eq!(r.status, 201, "{}", r.body);
     }
+    // A read of the pressure stands for a second in the isolate.
+    std::thread::sleep(
+        Duration::from_secs(ringproof_core::pow::PRESSURE_READ_SECS) + Duration::from_millis(200),
+    );
     assert_eq!(difficulty(), 2 * base);
+    // So a stranger's free challenges do not queue in the site's object: they cost at most
+    // one read a second between them, not one each.
+    let began = Instant::now();
+    let mut calls = 0;
+    for n in 0..20 {
+        let r = http::get_with(
+            &ctx.url(&paths::challenge(&s.site_key)),
+            &[
+                ("Origin", ORIGIN),
+                ("CF-Connecting-IP", &format!("198.51.100.{n}")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+        calls += Calls::of(&r).unwrap().calls;
+    }
+    let secs = began.elapsed().as_secs();
+    assert!(
+        calls <= 1 + secs,
+        "20 challenges in {secs} s read the site's object {calls} times"
+    );
 }
 
 /// On a site that checks Turnstile, every paid attempt needs its own token (one token does not
@@ -441,7 +469,7 @@ fn turnstile_is_checked_on_every_paid_attempt_and_on_onering(ctx: &Ctx) {
     )
     .unwrap();
     let id = id_of(&r);
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    std::thread::sleep(Duration::from_secs(3));
     let r = again(ctx, &creds, &id, "resend", json!({}), ip);
     assert_eq!(r.error_code(), "turnstile_required", "{}", r.body);
     let r = again(
@@ -595,7 +623,7 @@ fn test_keys_are_not_sites_and_keep_no_records(ctx: &Ctx) {
     let id = id_of(&start(ctx, &test_key, "+447400555707", "sms", "192.0.2.77"));
     let r = check(ctx, &id, ringproof_core::code::TEST_CODE, "192.0.2.77");
     assert_eq!(r.json()["status"], "verified", "{}", r.body);
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    std::thread::sleep(Duration::from_secs(1));
     assert!(
         ctx.edge.kv_get(&format!("verification:{id}")).is_none(),
         "no record kept"
