@@ -311,6 +311,17 @@ pub enum Refusal {
     Limit(FailureReason, u64),
 }
 
+impl Refusal {
+    /// What a refused start is told: a replayed proof is invalid; a limit is the client's
+    /// starts, with when to try again.
+    pub fn of_start(self) -> crate::ApiError {
+        match self {
+            Refusal::Spent => crate::ApiError::ProofInvalid,
+            Refusal::Limit(_, wait) => crate::ApiError::TooManyStarts(wait),
+        }
+    }
+}
+
 /// Settles a request's counts from each take's answer. **A refusal outranks a failure**: a
 /// request one object refused is refused whatever another's call did, so the visitor learns
 /// why and how long to wait instead of an error that invites a retry. Of the refusals, a
@@ -903,6 +914,11 @@ mod tests {
             Answer::Failed,
         ];
         assert_eq!(verdict(&takes, &answers), Verdict::Refused(Refusal::Spent));
+        assert_eq!(Refusal::Spent.of_start(), crate::ApiError::ProofInvalid);
+        assert_eq!(
+            Refusal::Limit(FailureReason::ClientRateLimited, 9).of_start(),
+            crate::ApiError::TooManyStarts(9)
+        );
     }
 
     #[test]

@@ -148,6 +148,36 @@ impl<'a> Pattern<'a> {
     }
 }
 
+/// How a request stands to the page a verification was started on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Follower {
+    /// That page itself, by its Origin: its answers may name it (CORS).
+    OwnPage,
+    /// A request naming no Origin (a same-origin GET, a server): it relies on the id being
+    /// unguessable.
+    Unnamed,
+}
+
+/// Whether a request from `page` (its Origin, if it sent one) may follow a verification
+/// started on `started_on`: the page that started it is the only one that may.
+pub fn follower(page: Option<&str>, started_on: &str) -> Result<Follower, crate::ApiError> {
+    match page {
+        Some(p) if p != started_on => Err(crate::ApiError::OriginNotAllowed),
+        Some(_) => Ok(Follower::OwnPage),
+        None => Ok(Follower::Unnamed),
+    }
+}
+
+impl Follower {
+    /// Whether its answers may carry the verification's live token. The id travels in image
+    /// URLs and OneRing's answers, so knowing it proves nothing: the token goes only to the
+    /// verification's own page, or with no Origin only when that page is the edge's own at
+    /// `edge_base` (the demo's same-origin reads).
+    pub fn sees_token(self, started_on: &str, edge_base: &str) -> bool {
+        self == Follower::OwnPage || started_on == edge_base
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +257,27 @@ mod tests {
         assert_eq!(
             Pattern::parse("http://localhost:*").unwrap().domain(),
             "localhost"
+        );
+    }
+
+    #[test]
+    fn only_the_page_that_started_a_verification_follows_it_and_sees_its_token() {
+        let page = "https://shop.example";
+        let edge = "https://edge.example";
+        assert_eq!(follower(Some(page), page), Ok(Follower::OwnPage));
+        assert_eq!(
+            follower(Some("https://evil.example"), page),
+            Err(crate::ApiError::OriginNotAllowed)
+        );
+        assert_eq!(follower(None, page), Ok(Follower::Unnamed));
+        assert!(Follower::OwnPage.sees_token(page, edge));
+        assert!(
+            !Follower::Unnamed.sees_token(page, edge),
+            "knowing the id is not enough"
+        );
+        assert!(
+            Follower::Unnamed.sees_token(edge, edge),
+            "the demo's own page"
         );
     }
 }

@@ -65,6 +65,22 @@ impl Offer {
         }
     }
 
+    /// What a start's round one comes to, refused in the order its steps were once taken one
+    /// by one: the proof and the client's starts, the ClientTransactionId, the number's locks
+    /// (after which `after_locks` says the channel).
+    pub fn after_round_one(&self, channel: Channel, one: RoundOne) -> Result<Channel, ApiError> {
+        one.counted?;
+        if one.duplicate? {
+            return Err(ApiError::DuplicateTransaction);
+        }
+        let locked = match one.locked {
+            Ok(()) => None,
+            Err(ApiError::NumberLocked(wait)) => Some(wait),
+            Err(e) => return Err(e),
+        };
+        self.after_locks(channel, locked)
+    }
+
     /// Whether a missed call whose lines are all busy still starts (failed as `no_free_line`,
     /// the visitor offered the other ways): only when the caller named no channel and there
     /// is another. A caller that named the missed call (OneRing's API) is told the lines are
@@ -72,6 +88,18 @@ impl Offer {
     pub fn starts_without_line(&self) -> bool {
         self.requested.is_none() && self.channels.len() > 1
     }
+}
+
+/// What a start's first round of object calls answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundOne {
+    /// The proof spent and the client's start counted.
+    pub counted: Result<(), ApiError>,
+    /// Whether the ClientTransactionId is held by another verification (`false` when none was
+    /// named).
+    pub duplicate: Result<bool, ApiError>,
+    /// The number's wrong-code locks, looked at.
+    pub locked: Result<(), ApiError>,
 }
 
 /// Whether another attempt (a resend or a switch) on `channel` must bring a fresh Turnstile

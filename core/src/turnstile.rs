@@ -17,6 +17,29 @@ pub enum Refusal {
     WrongHostname(String),
     /// Not Turnstile's answer format.
     Unreadable,
+    /// Turnstile itself failed (a 5xx): nothing is known of the token.
+    Unavailable,
+}
+
+impl Refusal {
+    /// What the page is told: Turnstile's own failure is not the visitor's.
+    pub fn error(&self) -> crate::ApiError {
+        match self {
+            Refusal::Unavailable => crate::ApiError::TurnstileUnavailable,
+            _ => crate::ApiError::TurnstileFailed,
+        }
+    }
+}
+
+/// How long siteverify may take before the start is refused as `turnstile_unavailable`.
+pub const DEADLINE_SECS: u64 = 5;
+
+/// Turnstile's tokens are at most this long; a longer one is not worth sending.
+pub const TOKEN_MAX: usize = 2048;
+
+/// The token a page presented, if it is one worth sending to siteverify.
+pub fn presented(token: Option<&str>) -> Option<&str> {
+    token.filter(|t| !t.is_empty() && t.len() <= TOKEN_MAX)
 }
 
 #[derive(Deserialize)]
@@ -55,6 +78,9 @@ pub fn siteverify(
 
 /// Reads siteverify's answer for a page on `host`.
 pub fn read(answer: &Answer, host: &str) -> Result<(), Refusal> {
+    if answer.status >= 500 {
+        return Err(Refusal::Unavailable);
+    }
     let v: Verdict = serde_json::from_str(&answer.body).map_err(|_| Refusal::Unreadable)?;
     if !v.success {
         return Err(Refusal::Rejected(v.error_codes));
@@ -74,6 +100,27 @@ mod tests {
             status: 200,
             body: body.into(),
         }
+    }
+
+    #[test]
+    fn turnstiles_own_failure_is_not_the_visitors() {
+        let down = Answer {
+            status: 503,
+            body: String::new(),
+        };
+        assert_eq!(read(&down, "a.example"), Err(Refusal::Unavailable));
+        assert_eq!(
+            Refusal::Unavailable.error(),
+            crate::ApiError::TurnstileUnavailable
+        );
+        assert_eq!(
+            Refusal::Rejected(vec![]).error(),
+            crate::ApiError::TurnstileFailed
+        );
+        assert_eq!(presented(Some("t")), Some("t"));
+        assert_eq!(presented(Some("")), None);
+        assert_eq!(presented(Some(&"t".repeat(TOKEN_MAX + 1))), None);
+        assert_eq!(presented(None), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use ringproof_core::session::{
     found_wrong, CallOutcome, CheckStep, DeliveryOutcome, NewSession, Summary,
 };
 use ringproof_core::site::{Page, Site};
-use ringproof_core::start::Offer;
+use ringproof_core::start::{Offer, RoundOne};
 use ringproof_core::texts::Language;
 use ringproof_core::{ids, pow, signature, test_keys, ApiError, Randomness};
 use worker::{Context, Env};
@@ -131,20 +131,17 @@ pub async fn start(
             }
         },
     );
-    // Refused in the order the steps were once taken one by one: the proof, the client's
-    // starts, the id, the locks.
-    let first = (|| {
-        counted.as_ref().map_err(Clone::clone)?;
-        if let Some(Err(_)) = claimed.as_ref().map_err(Clone::clone)? {
-            return Err(ApiError::DuplicateTransaction);
-        }
-        let locked = match locked {
-            Ok(()) => None,
-            Err(ApiError::NumberLocked(wait)) => Some(wait),
-            Err(e) => return Err(e),
-        };
-        offer.after_locks(channel, locked)
-    })();
+    let first = offer.after_round_one(
+        channel,
+        RoundOne {
+            counted: counted.as_ref().map(|_| ()).map_err(Clone::clone),
+            duplicate: claimed
+                .as_ref()
+                .map(|claim| matches!(claim, Some(Err(_))))
+                .map_err(Clone::clone),
+            locked,
+        },
+    );
     let channel = match first {
         Ok(channel) => channel,
         Err(e) => {

@@ -8,7 +8,7 @@ use crate::error::Outcome;
 use futures_util::future::join_all;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
-use ringproof_core::limits::{self, parse_micros, Answer, Refusal, Shared, Take, Verdict};
+use ringproof_core::limits::{self, Answer, Refusal, Shared, Take, Verdict};
 use ringproof_core::phone::E164;
 use ringproof_core::pow::Proof;
 use ringproof_core::providers::Cost;
@@ -34,10 +34,7 @@ pub async fn count_start(
         site.test.is_some(),
         proof.map(ringproof_core::pow::spend),
     );
-    take(env, &takes).await?.map_err(|refused| match refused {
-        Refusal::Spent => ApiError::ProofInvalid,
-        Refusal::Limit(_, wait) => ApiError::TooManyStarts(wait),
-    })
+    take(env, &takes).await?.map_err(Refusal::of_start)
 }
 
 /// What a request took from its throttle objects, by object.
@@ -271,22 +268,13 @@ pub async fn refusals(env: &Env, site_key: &str, day: u64) -> Outcome<Refusals> 
         .await
 }
 
-/// Adds a provider's reported charge to the site's spend for today.
+/// Adds a provider's reported charge (`Cost::charged`) to the site's spend for today.
 pub async fn record_spend(env: &Env, site_key: &str, cost: &Cost) -> Outcome<()> {
-    let (Some(price), Some(currency)) = (cost.price.as_deref(), cost.currency.as_deref()) else {
-        return Ok(());
-    };
-    // Providers report a charge as a positive or negative decimal; either way it is spent.
-    let Some(micros) = parse_micros(price.trim_start_matches('-')) else {
+    let Some((currency, micros)) = cost.charged() else {
         return Ok(());
     };
     ThrottleStub::named(env, limits::site_object(site_key))
-        .add_spend(
-            day_of(now()),
-            cost.reference.clone(),
-            currency.to_ascii_uppercase(),
-            micros,
-        )
+        .add_spend(day_of(now()), cost.reference.clone(), currency, micros)
         .await
 }
 

@@ -128,9 +128,6 @@ pub fn tell_health(env: &Env, background: &Context, provider: ProviderId, told: 
     });
 }
 
-/// How long this isolate trusts what it last heard of which breakers are not closed.
-const TROUBLE_FRESH_MS: f64 = 2000.0;
-
 thread_local! {
     /// When this isolate last heard from the health object, and the (provider, country) pairs
     /// whose breaker was then open or half open. A route with none of them is tried in its
@@ -145,7 +142,7 @@ async fn ordered(env: &Env, candidates: Vec<ProviderId>, country: &str) -> Vec<P
     let now_ms = worker::Date::now().as_millis() as f64;
     let healthy = TROUBLED.with(|t| {
         let (heard_at, troubled) = &*t.borrow();
-        now_ms - heard_at < TROUBLE_FRESH_MS
+        now_ms - heard_at < (ringproof_core::providers::health::TROUBLE_FRESH_SECS * 1000) as f64
             && !troubled
                 .iter()
                 .any(|(p, c)| c == country && candidates.contains(p))

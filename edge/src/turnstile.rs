@@ -11,8 +11,6 @@ use ringproof_core::{ApiError, Randomness};
 use std::time::Duration;
 use worker::Env;
 
-const DEADLINE: Duration = Duration::from_secs(5);
-
 /// Passes when the site has no Turnstile secret, or Turnstile accepts `token` as solved on
 /// the page's own host.
 pub async fn check(
@@ -32,23 +30,22 @@ pub async fn check(
                 site.site_key
             ))
         })?;
-    let token = token
-        .filter(|t| !t.is_empty() && t.len() <= 2048)
-        .ok_or(ApiError::TurnstileRequired)?;
+    let token = turnstile::presented(token).ok_or(ApiError::TurnstileRequired)?;
     let host = Origin::parse(page_origin)
         .map(|o| o.host().to_owned())
         .unwrap_or_default();
     let url = secret(env, "TURNSTILE_SITEVERIFY_URL").unwrap_or_else(|_| SITEVERIFY_URL.into());
     let ip = Some(client_ip).filter(|ip| *ip != "unknown");
     let out = turnstile::siteverify(&url, &site_secret, token, ip, &CryptoRng.token(16));
-    let answer = outbound::send(out, DEADLINE, Redirects::Refuse)
-        .await
-        .map_err(|_| ApiError::TurnstileUnavailable)?;
-    if answer.status >= 500 {
-        return Err(ApiError::TurnstileUnavailable);
-    }
+    let answer = outbound::send(
+        out,
+        Duration::from_secs(turnstile::DEADLINE_SECS),
+        Redirects::Refuse,
+    )
+    .await
+    .map_err(|_| ApiError::TurnstileUnavailable)?;
     turnstile::read(&answer, &host).map_err(|refusal| {
         worker::console_warn!("turnstile refused for site {}: {refusal:?}", site.site_key);
-        ApiError::TurnstileFailed
+        refusal.error()
     })
 }

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 pub const FAILURES_TO_OPEN: u32 = 3;
 /// The first cool-down; each reopening within the hour doubles it, up to [`COOL_DOWN_MAX_SECS`].
 pub const COOL_DOWN_SECS: u64 = 60;
+/// How long an isolate trusts what it last heard of which breakers are not closed, before it
+/// asks the health object again: a breaker that opens reaches every isolate within this.
+pub const TROUBLE_FRESH_SECS: u64 = 2;
 pub const COOL_DOWN_MAX_SECS: u64 = 15 * 60;
 /// A send the provider accepted but has not reported on in this long counts as silence…
 pub const REPORT_WITHIN_SECS: u64 = 3 * 60;

@@ -147,6 +147,15 @@ pub struct Cost {
 }
 
 impl Cost {
+    /// What the provider says it charged, in millionths of its currency (upper case), to add
+    /// to the site's spend; `None` when it named no price or currency, or no amount. A charge
+    /// is reported as a positive or a negative decimal; either way it was spent.
+    pub fn charged(&self) -> Option<(String, u64)> {
+        let (price, currency) = (self.price.as_deref()?, self.currency.as_deref()?);
+        let micros = crate::limits::parse_micros(price.trim().trim_start_matches('-'))?;
+        Some((currency.to_ascii_uppercase(), micros))
+    }
+
     /// What the site is shown.
     pub fn public(&self) -> ringproof_api::ProviderCost {
         ringproof_api::ProviderCost {
@@ -274,5 +283,28 @@ mod tests {
             status_failure(302),
             Some(FailureReason::ProviderUnavailable)
         );
+    }
+
+    #[test]
+    fn a_reported_charge_is_spent_whatever_its_sign() {
+        let cost = |price: Option<&str>, currency: Option<&str>| Cost {
+            reference: "r".into(),
+            price: price.map(str::to_owned),
+            currency: currency.map(str::to_owned),
+            mcc: None,
+            mnc: None,
+            message_parts_count: None,
+        };
+        assert_eq!(
+            cost(Some("-0.0075"), Some("usd")).charged(),
+            Some(("USD".into(), 7_500))
+        );
+        assert_eq!(
+            cost(Some("0.0075"), Some("USD")).charged(),
+            Some(("USD".into(), 7_500))
+        );
+        assert_eq!(cost(Some("0.01"), None).charged(), None);
+        assert_eq!(cost(None, Some("USD")).charged(), None);
+        assert_eq!(cost(Some("free"), Some("USD")).charged(), None);
     }
 }

@@ -1,4 +1,4 @@
-use super::Offer;
+use super::{Offer, RoundOne};
 use crate::ApiError;
 use ringproof_api::Channel::{self, *};
 
@@ -67,4 +67,42 @@ fn busy_lines_start_anyway_only_with_another_way_and_no_named_channel() {
     assert!(offer(None, &[MissedCall, Sms]).starts_without_line());
     assert!(!offer(None, &[MissedCall]).starts_without_line());
     assert!(!offer(Some(MissedCall), &[MissedCall, Sms]).starts_without_line());
+}
+
+#[test]
+fn round_one_is_refused_in_the_order_its_steps_were_once_taken() {
+    let open = offer(None, &[Sms, MissedCall]);
+    let one = |counted, duplicate, locked| RoundOne {
+        counted,
+        duplicate,
+        locked,
+    };
+    let locked = || Err(ApiError::NumberLocked(60));
+    assert_eq!(
+        open.after_round_one(Sms, one(Err(ApiError::ProofInvalid), Ok(true), locked())),
+        Err(ApiError::ProofInvalid),
+        "the proof and the starts first"
+    );
+    assert_eq!(
+        open.after_round_one(Sms, one(Ok(()), Ok(true), locked())),
+        Err(ApiError::DuplicateTransaction),
+        "then the id"
+    );
+    assert_eq!(
+        open.after_round_one(Sms, one(Ok(()), Ok(false), locked())),
+        Ok(MissedCall),
+        "then the locks, which fall back to the missed call"
+    );
+    assert_eq!(
+        open.after_round_one(
+            Sms,
+            one(Ok(()), Ok(false), Err(ApiError::Internal("x".into())))
+        ),
+        Err(ApiError::Internal("x".into())),
+        "a lock look that failed is an error, not a lock"
+    );
+    assert_eq!(
+        open.after_round_one(Sms, one(Ok(()), Ok(false), Ok(()))),
+        Ok(Sms)
+    );
 }

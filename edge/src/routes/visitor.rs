@@ -12,6 +12,7 @@ use crate::request::{query, Ctx, Visitor};
 use ringproof_api::{
     CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel, VerificationView,
 };
+use ringproof_core::origin::{self, Follower};
 use ringproof_core::session::Summary;
 use ringproof_core::texts::Language;
 use ringproof_core::{ids, image, phone, pow, qr, ApiError};
@@ -132,11 +133,8 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
     let read = VerificationStub::named(ctx.env, id)
         .status(ctx.base.clone())
         .await?;
-    check_page(&read.site_key, &read.origin, visitor)?;
-    // The id travels in image URLs and OneRing's answers, so knowing it proves nothing: the
-    // live token goes only to the verification's own page. A request with no Origin may be a
-    // same-origin GET only when that page is the edge's own (the demo).
-    if visitor.origin().is_none() && read.origin != ctx.base {
+    let follower = check_page(&read.site_key, &read.origin, visitor)?;
+    if !follower.sees_token(&read.origin, &ctx.base) {
         let mut view: VerificationView = serde_json::from_str(read.view.get())
             .map_err(|e| ApiError::Internal(format!("a view did not read back: {e}")))?;
         view.token = None;
@@ -150,9 +148,10 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
 /// `POST /v1/verifications/{id}/token`: a fresh token for a verification whose token expired
 /// before the page's form was sent (see `Session::renew_token`), for its own page only.
 pub async fn renew(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Response> {
-    let summary = followed(ctx.env, id, visitor).await?;
+    let summary = summary(ctx.env, id).await?;
+    let follower = check_page(&summary.site_key, &summary.origin, visitor)?;
     // As for the status: a token goes only to the verification's own page.
-    if visitor.origin().is_none() && summary.origin != ctx.base {
+    if !follower.sees_token(&summary.origin, &ctx.base) {
         return Err(ApiError::OriginNotAllowed);
     }
     let view = VerificationStub::named(ctx.env, &summary.id)
@@ -307,25 +306,17 @@ pub async fn summary(env: &Env, id: &str) -> Outcome<Summary> {
 /// Verification `id`, for a request its own page (or no page) sent.
 pub async fn followed(env: &Env, id: &str, visitor: &mut Visitor) -> Outcome<Summary> {
     let summary = summary(env, id).await?;
-    check_origin(&summary, visitor)?;
+    check_page(&summary.site_key, &summary.origin, visitor)?;
     Ok(summary)
 }
 
-/// The page that started a verification is the only one that may follow it. A request without
-/// an Origin (same-origin GETs, non-browser clients) relies on the id being unguessable.
-pub fn check_origin(summary: &Summary, visitor: &mut Visitor) -> Outcome<()> {
-    check_page(&summary.site_key, &summary.origin, visitor)
-}
-
-/// [`check_origin`], for a verification of `site_key` started on the page at `origin`.
-fn check_page(site_key: &str, origin: &str, visitor: &mut Visitor) -> Outcome<()> {
+/// Whether the visitor may follow a verification of `site_key` started on the page at
+/// `origin` (`origin::follower`); that page is granted the answer.
+fn check_page(site_key: &str, origin: &str, visitor: &mut Visitor) -> Outcome<Follower> {
     visitor.on_site(site_key);
-    match visitor.origin() {
-        Some(o) if o != origin => Err(ApiError::OriginNotAllowed),
-        Some(_) => {
-            visitor.allow();
-            Ok(())
-        }
-        None => Ok(()),
+    let follower = origin::follower(visitor.origin(), origin)?;
+    if follower == Follower::OwnPage {
+        visitor.allow();
     }
+    Ok(follower)
 }
