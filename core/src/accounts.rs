@@ -68,14 +68,45 @@ impl Account {
         }
     }
 
-    /// Before a new activity: `owned` is how many the account has.
-    pub fn may_add_activity(&self, owned: u32) -> Result<(), ApiError> {
+    /// A suspended account reads, and changes nothing.
+    pub fn writable(&self) -> Result<(), ApiError> {
         if self.is_suspended() {
             return Err(ApiError::AccountSuspended);
         }
-        let max = u32::try_from(self.max_activities).unwrap_or(0);
-        if owned >= max {
-            return Err(ApiError::TooManyActivities(max));
+        Ok(())
+    }
+
+    fn max_activities(&self) -> u32 {
+        u32::try_from(self.max_activities).unwrap_or(0)
+    }
+
+    /// The statement that records the activity `site_key` as this account's, only while the
+    /// account is under its limit: one statement, so concurrent requests cannot all pass a
+    /// count taken before any of them wrote. [`Account::activity_added`] reads what it changed.
+    pub fn add_activity(
+        &self,
+        site_key: &str,
+        now: Timestamp,
+    ) -> Result<(&'static str, Vec<crate::events::Value>), ApiError> {
+        use crate::events::Value;
+        self.writable()?;
+        Ok((
+            "INSERT INTO activities (site_key, account_id, created_at) SELECT ?1, ?2, ?3 \
+             WHERE (SELECT COUNT(*) FROM activities WHERE account_id = ?2) < ?4",
+            vec![
+                Value::Text(site_key.to_owned()),
+                Value::Text(self.id.clone()),
+                Value::Int(now.millis() as i64),
+                Value::Int(i64::from(self.max_activities())),
+            ],
+        ))
+    }
+
+    /// After [`Account::add_activity`]'s statement changed `changed` rows: none means the
+    /// account was at its limit.
+    pub fn activity_added(&self, changed: usize) -> Result<(), ApiError> {
+        if changed == 0 {
+            return Err(ApiError::TooManyActivities(self.max_activities()));
         }
         Ok(())
     }
@@ -87,7 +118,7 @@ impl Account {
             country: self.country.clone(),
             created_at: Timestamp(self.created_at.max(0) as u64).to_rfc3339(),
             channels: self.channels(),
-            max_activities: u32::try_from(self.max_activities).unwrap_or(0),
+            max_activities: self.max_activities(),
             suspended: self.is_suspended(),
             operator,
             may_elevate: false,
@@ -114,6 +145,11 @@ pub fn channel_list(channels: &[Channel]) -> String {
 pub const INSERT: &str = "INSERT INTO accounts (id, number_hash, country, last_two, created_at, \
     epoch, channels, max_activities, suspended) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, 0) \
     ON CONFLICT (number_hash) DO NOTHING";
+
+/// A new account's id: `rp_acct_` and 16 random bytes.
+pub fn new_id(rng: &mut impl crate::Randomness) -> String {
+    format!("rp_acct_{}", rng.token(16))
+}
 
 /// `INSERT`'s values for a new account `id`.
 pub fn new_account(id: &str, mark: &NumberMark, now: Timestamp) -> Vec<crate::events::Value> {

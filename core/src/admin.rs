@@ -18,8 +18,6 @@ const ALL_CHANNELS: [Channel; 4] = [
     Channel::VoiceCall,
 ];
 
-/// A new site and what its owner is shown once. `inbound_numbers` is the deployment's pool;
-/// `master` its `SITE_SECRET_KEY`.
 /// Where the edge runs: local development may call back to loopback addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deployment {
@@ -27,6 +25,18 @@ pub enum Deployment {
     LocalDevelopment,
 }
 
+impl Deployment {
+    /// Whether a WebSocket from `ip` (its `CF-Connecting-IP`, which Cloudflare always sets)
+    /// counts against its client's sockets: always in production; on a local edge, not when
+    /// it comes from the edge's own machine (the tests' browsers and sockets).
+    pub fn counts_sockets_of(self, ip: Option<&str>) -> bool {
+        self == Deployment::Production
+            || ip.is_some_and(|ip| !crate::client::Client::from_ip(ip).is_loopback())
+    }
+}
+
+/// A new site and what its owner is shown once. `inbound_numbers` is the deployment's pool;
+/// `master` its `SITE_SECRET_KEY`.
 pub fn create(
     input: SiteInput,
     inbound_numbers: Vec<String>,
@@ -367,6 +377,18 @@ mod tests {
     use super::*;
     use crate::random::testing::Seeded;
     use ringproof_api::CallbackFormat;
+
+    #[test]
+    fn only_a_local_edges_own_machine_opens_sockets_uncounted() {
+        use Deployment::{LocalDevelopment, Production};
+        for ip in [None, Some("127.0.0.1"), Some("::1"), Some("203.0.113.9")] {
+            assert!(Production.counts_sockets_of(ip), "{ip:?}");
+        }
+        assert!(!LocalDevelopment.counts_sockets_of(None));
+        assert!(!LocalDevelopment.counts_sockets_of(Some("127.0.0.1")));
+        assert!(!LocalDevelopment.counts_sockets_of(Some("::1")));
+        assert!(LocalDevelopment.counts_sockets_of(Some("203.0.113.9")));
+    }
 
     fn input() -> SiteInput {
         SiteInput {

@@ -327,6 +327,19 @@ impl AlertRow {
     }
 }
 
+/// The signed request that tells `site` (`None`: gone) of `alert`, with the secret derived from
+/// the deployment's `master` key; or why it is not told. Only a JSON-format site hears alerts:
+/// OneRing's callback has no such message.
+pub fn address(
+    alert: &Alert,
+    site: Option<&crate::site::Site>,
+    master: Option<&[u8]>,
+    now: Timestamp,
+) -> Result<crate::providers::Outgoing, crate::callback::Unsent> {
+    let (url, secret) = crate::callback::recipient(site, None, master)?;
+    Ok(request(alert, &url, secret.as_bytes(), now))
+}
+
 /// The signed request that tells the site: Standard Webhooks, as its verification callbacks,
 /// with the type `alert.opened`.
 pub fn request(alert: &Alert, url: &str, key: &[u8], now: Timestamp) -> crate::providers::Outgoing {

@@ -133,6 +133,89 @@ pub fn carries(format: CallbackFormat, kind: CallbackType) -> bool {
     format == CallbackFormat::Json || kind == CallbackType::Verified
 }
 
+/// Why a site is not sent an event or an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsent {
+    NoSite,
+    NoCallbackUrl,
+    /// The site's format has no such message (OneRing's carries verified numbers only).
+    NotCarried,
+    /// Nothing to sign with: no `SITE_SECRET_KEY`, or a site made before signing, whose owner
+    /// must rotate its secret once.
+    Unsigned,
+}
+
+impl Unsent {
+    /// As the console shows an alert's delivery.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unsent::NoSite => "no_site",
+            Unsent::NoCallbackUrl => "no_callback_url",
+            Unsent::NotCarried => "format_without_alerts",
+            Unsent::Unsigned => "unsigned",
+        }
+    }
+
+    /// As the owner's "send a test callback" is told it.
+    pub fn error(self) -> crate::ApiError {
+        crate::ApiError::InvalidRequest(
+            match self {
+                Unsent::NoSite => return crate::ApiError::UnknownSite,
+                Unsent::NoCallbackUrl => "this activity has no callback URL",
+                Unsent::NotCarried => "this activity's callback format has no such message",
+                Unsent::Unsigned => "rotate the secret once to sign callbacks",
+            }
+            .into(),
+        )
+    }
+
+    /// As a verification's delivery counts it: a site that wants nothing ends the delivery;
+    /// a site we cannot sign for is ours to fix, so the schedule keeps trying meanwhile.
+    pub fn attempt(self) -> AttemptResult {
+        match self {
+            Unsent::Unsigned => AttemptResult::ConnectionFailed,
+            Unsent::NoSite | Unsent::NoCallbackUrl | Unsent::NotCarried => {
+                AttemptResult::NoCallback
+            }
+        }
+    }
+}
+
+/// Where a message of `kind` goes for `site` (`None`: the site is gone), and the secret it is
+/// signed with, derived from the deployment's `master` key (`None`: not configured).
+pub fn recipient(
+    site: Option<&crate::site::Site>,
+    kind: Option<CallbackType>,
+    master: Option<&[u8]>,
+) -> Result<(String, String), Unsent> {
+    let site = site.ok_or(Unsent::NoSite)?;
+    let url = site.callback_url.clone().ok_or(Unsent::NoCallbackUrl)?;
+    // An alert (no kind) has no OneRing form.
+    let carried = match kind {
+        Some(kind) => carries(site.callback_format, kind),
+        None => site.callback_format == CallbackFormat::Json,
+    };
+    if !carried {
+        return Err(Unsent::NotCarried);
+    }
+    let secret = master
+        .and_then(|m| site.secret(m))
+        .ok_or(Unsent::Unsigned)?;
+    Ok((url, secret))
+}
+
+/// The signed request of one attempt to deliver `event` to `site`, or why none is sent.
+pub fn address(
+    event: &Event,
+    site: Option<&crate::site::Site>,
+    master: Option<&[u8]>,
+    now: Timestamp,
+) -> Result<Outgoing, Unsent> {
+    let (url, secret) = recipient(site, Some(event.kind), master)?;
+    let format = site.map_or(CallbackFormat::Json, |s| s.callback_format);
+    Ok(request(event, format, &url, secret.as_bytes(), now))
+}
+
 /// The request of one attempt to deliver `event` to `url`, signed with `key` (the site
 /// secret's bytes) at `now`.
 pub fn request(
@@ -233,6 +316,36 @@ pub enum AttemptResult {
     /// The site no longer has a callback URL, or no longer wants this kind of event.
     NoCallback,
 }
+
+impl AttemptResult {
+    /// A 2xx: the site has it.
+    pub fn delivered(&self) -> bool {
+        matches!(self, AttemptResult::Answered(s) if (200..300).contains(s))
+    }
+
+    /// The status the site answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            AttemptResult::Answered(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// As the history and the console name it: `delivered` (2xx), the status the site
+    /// answered (`http_500`), `timeout` or `unreachable`; none when nothing was sent.
+    pub fn outcome(&self) -> Option<String> {
+        Some(match self {
+            AttemptResult::Answered(_) if self.delivered() => "delivered".to_owned(),
+            AttemptResult::Answered(s) => format!("http_{s}"),
+            AttemptResult::TimedOut => "timeout".to_owned(),
+            AttemptResult::ConnectionFailed => "unreachable".to_owned(),
+            AttemptResult::NoCallback => return None,
+        })
+    }
+}
+
+/// How much of a site's answer the owner is shown (it may be a whole error page).
+pub const ANSWER_EXCERPT_CHARS: usize = 2000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptRecord {

@@ -7,6 +7,9 @@ use thiserror::Error;
 /// Every error the public API answers with. The `code` is stable; the message is for humans.
 /// It crosses between the Worker and its Durable Objects as itself (serde), so an object's
 /// refusal reaches the caller unchanged.
+/// The largest request body any endpoint reads; larger ones get 413 before they are read whole.
+pub const BODY_MAX: usize = 16 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum ApiError {
@@ -76,6 +79,7 @@ pub enum ApiError {
     #[error("The anti-abuse check was not valid, or was used already. Please try again.")]
     ProofInvalid,
     #[error("The request body is larger than {0} bytes.")]
+    /// Over [`BODY_MAX`].
     BodyTooLarge(usize),
     #[error("The sandbox acts only on the sandbox site's verifications.")]
     SandboxSiteOnly,

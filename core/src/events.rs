@@ -357,13 +357,7 @@ pub fn callback(
     result: &AttemptResult,
     now: Timestamp,
 ) -> Option<Event> {
-    let outcome = match result {
-        AttemptResult::Answered(s) if (200..300).contains(s) => "delivered".to_owned(),
-        AttemptResult::Answered(s) => format!("http_{s}"),
-        AttemptResult::TimedOut => "timeout".to_owned(),
-        AttemptResult::ConnectionFailed => "unreachable".to_owned(),
-        AttemptResult::NoCallback => return None,
-    };
+    let outcome = result.outcome()?;
     Some(Event {
         verification_id: Some(verification_id.to_owned()),
         kind: Kind::Callback,

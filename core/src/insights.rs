@@ -4,7 +4,7 @@
 
 use crate::accounts::masked;
 use crate::events::{day_of, Value, RAW_RETENTION_DAYS};
-use crate::Timestamp;
+use crate::{ApiError, Timestamp};
 use ringproof_api::console::{
     Breakdown, Count, Day, FailingCallback, Funnel, Insights, LoggedVerification, Spend,
 };
@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 const DAY_MS: u64 = 86_400_000;
 /// The longest period asked for at once: the rollups' retention.
 pub const MAX_DAYS: u64 = crate::events::ROLLUP_RETENTION_DAYS;
+/// The period the console shows when it names none.
+pub const DEFAULT_DAYS: u64 = 30;
+/// The longest search the verification log takes.
+pub const SEARCH_MAX: usize = 64;
 /// Lines in one page of the verification log.
 pub const LOG_LINES: usize = 200;
 
@@ -25,6 +29,20 @@ pub struct Period {
 }
 
 impl Period {
+    /// The period a console request asked for with `?days=` (none: [`DEFAULT_DAYS`]); a
+    /// number out of 1 to [`MAX_DAYS`] is refused, not quietly changed.
+    pub fn asked(days: Option<&str>, now: Timestamp) -> Result<Period, ApiError> {
+        let days = match days {
+            None => DEFAULT_DAYS,
+            Some(d) => d
+                .parse::<u64>()
+                .ok()
+                .filter(|d| (1..=MAX_DAYS).contains(d))
+                .ok_or_else(|| ApiError::InvalidRequest(format!("days must be 1 to {MAX_DAYS}")))?,
+        };
+        Ok(Period::last(days, now))
+    }
+
     /// The last `days` days (1 to [`MAX_DAYS`]) up to `now`, today included.
     pub fn last(days: u64, now: Timestamp) -> Period {
         let days = days.clamp(1, MAX_DAYS);
@@ -340,10 +358,20 @@ pub const LOG: &str = "SELECT verification_id, MIN(at) AS started_at, \
     HAVING ?4 = '' OR MAX(client_transaction_id) = ?4 OR MAX(last_two) = ?4 \
     ORDER BY started_at DESC LIMIT 200";
 
-pub fn log_query(site_key: &str, period: Period, now: Timestamp, search: &str) -> Query {
+pub fn log_query(
+    site_key: &str,
+    period: Period,
+    now: Timestamp,
+    search: &str,
+) -> Result<Query, ApiError> {
+    if search.len() > SEARCH_MAX {
+        return Err(ApiError::InvalidRequest(format!(
+            "q is at most {SEARCH_MAX} characters"
+        )));
+    }
     let mut q = bound(LOG, site_key, period.raw_from(now), period.to);
     q.values.push(Value::Text(search.trim().to_owned()));
-    q
+    Ok(q)
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -91,6 +91,18 @@ pub const REFERENCE_AFTER_ATTEMPT_SECS: u64 = 24 * 3600;
 /// kept until it is: its record is not lost to a passing fault.
 pub const RECORD_RETRY_SECS: u64 = 60;
 
+/// The object that holds a site's ClientTransactionId: one per site and id, so two sites'
+/// ids never meet.
+pub fn transaction_object(site_key: &str, client_transaction_id: &str) -> String {
+    format!("{site_key}:{client_transaction_id}")
+}
+
+/// The object that binds a provider's reference to its verification: one per provider and
+/// reference, so one provider's report never resolves another's.
+pub fn reference_object(provider: &str, reference: &str) -> String {
+    format!("{provider}:{reference}")
+}
+
 /// How long a site's ClientTransactionId stays claimed.
 pub fn transaction_ttl_secs(test: bool) -> u64 {
     if test {

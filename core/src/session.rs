@@ -243,6 +243,12 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Whether an attempt on `channel` frees the line the current one holds: no longer
+    /// waiting for a call, the caller's allowance is free for its next one.
+    pub fn leaves_line(&self, channel: Channel) -> bool {
+        self.channel == Channel::MissedCall && channel != Channel::MissedCall
+    }
+
     /// Whether an attempt on `channel` may begin at `now`.
     pub fn may_begin(&self, channel: Channel, now: Timestamp) -> Result<(), ApiError> {
         if self.verified {
@@ -294,6 +300,12 @@ impl CheckStep {
 /// could not say blames no one.
 pub fn found_wrong(verdict: &Result<bool, FailureReason>) -> bool {
     *verdict == Ok(false)
+}
+
+/// Whether a check the session compared by itself found its code wrong: a compared code that
+/// did not verify was wrong.
+pub fn compared_wrong(result: &CheckResult) -> bool {
+    result.status != VerificationStatus::Verified
 }
 
 /// What is kept in KV once a session has finished.
@@ -900,6 +912,13 @@ impl Session {
     /// What the site's server sees when it looks up its ClientTransactionId.
     pub fn transaction_view(&self, now: Timestamp) -> Option<TransactionView> {
         self.finished_record(now).transaction_view()
+    }
+
+    /// The record the deployment keeps for the site's reporting, if any. A test key's
+    /// verification proves nothing and reports to no one: a script starting thousands of them
+    /// must not make the deployment keep a record of each for a month.
+    pub fn record_to_keep(&self, now: Timestamp) -> Option<FinishedRecord> {
+        (!self.test).then(|| self.finished_record(now))
     }
 
     pub fn finished_record(&self, now: Timestamp) -> FinishedRecord {

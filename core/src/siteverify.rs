@@ -63,9 +63,60 @@ pub fn verification_of(response: &str) -> Result<&str, SiteverifyError> {
     crate::token::verification_id(response).ok_or(SiteverifyError::InvalidInputResponse)
 }
 
+/// A test secret's answer for `response`, as Turnstile's dummy secrets answer: one always
+/// fails, one always reads as spent, and one names the verification whose token it redeems.
+pub fn with_test_secret(
+    secret: crate::test_keys::Secret,
+    response: &str,
+) -> Result<&str, SiteverifyError> {
+    use crate::test_keys::Secret;
+    match secret {
+        Secret::Fails => Err(SiteverifyError::InvalidInputResponse),
+        Secret::Spent => Err(SiteverifyError::TimeoutOrDuplicate),
+        Secret::Verifies => verification_of(response),
+    }
+}
+
+/// Whether a test secret may redeem a token of the verification of `site_key`: a test key's
+/// only, never a real site's (a real site's token is for its own secret).
+pub fn test_secret_redeems(site_key: &str) -> Result<(), SiteverifyError> {
+    if crate::test_keys::is_test_site(site_key) {
+        Ok(())
+    } else {
+        Err(SiteverifyError::InvalidInputResponse)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_secrets_answer_as_turnstiles_dummies_and_redeem_test_keys_only() {
+        use crate::test_keys::Secret;
+        let token = "whatever";
+        assert_eq!(
+            with_test_secret(Secret::Fails, token),
+            Err(SiteverifyError::InvalidInputResponse)
+        );
+        assert_eq!(
+            with_test_secret(Secret::Spent, token),
+            Err(SiteverifyError::TimeoutOrDuplicate)
+        );
+        assert_eq!(
+            with_test_secret(Secret::Verifies, ""),
+            Err(SiteverifyError::MissingInputResponse)
+        );
+        assert_eq!(
+            with_test_secret(Secret::Verifies, "not a token"),
+            Err(SiteverifyError::InvalidInputResponse)
+        );
+        assert!(test_secret_redeems(crate::test_keys::SITE_MISSED_CALL).is_ok());
+        assert_eq!(
+            test_secret_redeems("rp_live_site"),
+            Err(SiteverifyError::InvalidInputResponse)
+        );
+    }
 
     #[test]
     fn reads_json_and_forms_and_names_what_is_missing() {

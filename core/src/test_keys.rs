@@ -122,11 +122,57 @@ pub fn send(outcome: TestOutcome, dispatch: &Dispatch) -> Result<Sent, FailureRe
     })
 }
 
+/// Whether the sandbox's simulated call may complete a verification of `site_key`: a test
+/// key's anywhere; otherwise only the demo's own site (`sandbox_site`), on a deployment whose
+/// sandbox is on. The sandbox proves nothing about a phone.
+pub fn sandbox_may_complete(
+    site_key: &str,
+    sandbox_on: bool,
+    sandbox_site: Option<&str>,
+) -> Result<(), crate::ApiError> {
+    if is_test_site(site_key) {
+        return Ok(());
+    }
+    if !sandbox_on {
+        return Err(crate::ApiError::SandboxDisabled);
+    }
+    match sandbox_site {
+        Some(own) if !own.is_empty() && own == site_key => Ok(()),
+        _ => Err(crate::ApiError::SandboxSiteOnly),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::providers::Payload;
     use crate::Timestamp;
+
+    #[test]
+    fn the_sandbox_completes_test_keys_and_its_own_demo_only() {
+        use crate::ApiError::{SandboxDisabled, SandboxSiteOnly};
+        assert_eq!(sandbox_may_complete(SITE_MISSED_CALL, false, None), Ok(()));
+        assert_eq!(
+            sandbox_may_complete("rp_demo", false, Some("rp_demo")),
+            Err(SandboxDisabled)
+        );
+        assert_eq!(
+            sandbox_may_complete("rp_demo", true, Some("rp_demo")),
+            Ok(())
+        );
+        assert_eq!(
+            sandbox_may_complete("rp_other", true, Some("rp_demo")),
+            Err(SandboxSiteOnly)
+        );
+        assert_eq!(
+            sandbox_may_complete("", true, Some("")),
+            Err(SandboxSiteOnly)
+        );
+        assert_eq!(
+            sandbox_may_complete("rp_demo", true, None),
+            Err(SandboxSiteOnly)
+        );
+    }
 
     #[test]
     fn the_documented_keys_stand_for_their_channels() {

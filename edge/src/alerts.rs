@@ -6,7 +6,7 @@
 use crate::env::{callback_timeout, now, site_secret_key};
 use crate::history;
 use crate::kv;
-use crate::outbound::{self, Redirects, SendError};
+use crate::outbound;
 use ringproof_core::alerts::{self, Alert, OpenAlert, WindowRow};
 use ringproof_core::keys::SiteByKey;
 use worker::Env;
@@ -40,25 +40,16 @@ async fn run(env: &Env) -> crate::error::Outcome<()> {
 
 /// The site hears of `alert` at its callback URL; what came of it, for the console.
 async fn tell(env: &Env, alert: &Alert, t: ringproof_core::Timestamp) -> String {
-    let site = match kv::get(env, &SiteByKey(&alert.site_key)).await {
-        Ok(Some(site)) => site,
-        _ => return "no_site".into(),
-    };
-    let Some(url) = site.callback_url.clone() else {
-        return "no_callback_url".into();
-    };
-    if site.callback_format != ringproof_api::CallbackFormat::Json {
-        // OneRing's callback carries verified numbers only.
-        return "format_without_alerts".into();
-    }
-    let Some(secret) = site_secret_key(env).ok().and_then(|m| site.secret(&m)) else {
-        return "unsigned".into();
-    };
-    let out = alerts::request(alert, &url, secret.as_bytes(), t);
-    match outbound::send(out, callback_timeout(env), Redirects::Refuse).await {
-        Ok(a) if (200..300).contains(&a.status) => "delivered".into(),
-        Ok(a) => format!("http_{}", a.status),
-        Err(SendError::TimedOut) => "timeout".into(),
-        Err(_) => "unreachable".into(),
+    let site = kv::get(env, &SiteByKey(&alert.site_key))
+        .await
+        .ok()
+        .flatten();
+    let master = site_secret_key(env).ok();
+    match alerts::address(alert, site.as_ref(), master.as_deref(), t) {
+        Ok(out) => {
+            let (result, _) = outbound::deliver(out, callback_timeout(env)).await;
+            result.outcome().unwrap_or_default()
+        }
+        Err(unsent) => unsent.code().to_owned(),
     }
 }

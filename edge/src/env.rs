@@ -167,9 +167,8 @@ pub fn providers(env: &Env) -> Config {
             })
         })(),
         twilio_messaging: twilio(env, "TWILIO_FROM").map(twilio::Messaging),
-        // A call comes from a number: a Messaging Service cannot place one.
         twilio_voice: twilio(env, "TWILIO_VOICE_FROM")
-            .or_else(|| twilio(env, "TWILIO_FROM").filter(|c| c.from.starts_with('+')))
+            .or_else(|| twilio(env, "TWILIO_FROM").filter(twilio::Credentials::places_calls))
             .map(twilio::Voice),
     }
 }
@@ -215,7 +214,7 @@ pub fn inbound_numbers(env: &Env) -> Vec<InboundNumber> {
 pub fn telnyx_api(env: &Env) -> Option<carriers::telnyx::Api> {
     Some(carriers::telnyx::Api {
         base_url: optional(env, "TELNYX_BASE_URL")
-            .unwrap_or_else(|| "https://api.telnyx.com".to_owned()),
+            .unwrap_or_else(|| carriers::telnyx::DEFAULT_BASE_URL.to_owned()),
         api_key: optional(env, "TELNYX_API_KEY")?,
     })
 }

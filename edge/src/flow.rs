@@ -4,15 +4,15 @@
 //! followed from top to bottom here.
 
 use crate::durable::line::LineStub;
-use crate::durable::reference::{self, ReferenceStub};
-use crate::durable::transaction::{self, TransactionStub};
+use crate::durable::reference::ReferenceStub;
+use crate::durable::transaction::TransactionStub;
 use crate::durable::verification::{Begun, VerificationStub};
 use crate::env::{now, site_secret_key, token_key, CryptoRng};
 use crate::error::Outcome;
 use crate::limits::{PaidGate, PaidSend};
 use crate::providers::Told;
 use crate::{limits, providers};
-use ringproof_api::{Channel, CheckResult, VerificationStatus, VerificationView};
+use ringproof_api::{Channel, CheckResult, VerificationView};
 use ringproof_core::carriers::InboundCall;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
@@ -107,10 +107,12 @@ pub async fn start(
     // Round one. The proof is spent and the client's starts counted, in one call to the
     // client's own object (a replayed proof counts nothing), the number's locks looked at,
     // and the ClientTransactionId claimed, so a repeat is refused before anything is sent.
-    let transaction = input
-        .client_transaction_id
-        .as_ref()
-        .map(|ctid| TransactionStub::named(env, transaction::name(&site.site_key, ctid)));
+    let transaction = input.client_transaction_id.as_ref().map(|ctid| {
+        TransactionStub::named(
+            env,
+            ringproof_core::keys::transaction_object(&site.site_key, ctid),
+        )
+    });
     let (counted, locked, claimed) = futures_util::join!(
         limits::count_start(env, site, client, proof.as_ref()),
         async {
@@ -182,7 +184,7 @@ pub async fn start(
                 None
             }
             Err(e) => {
-                release_claim(transaction.as_ref(), &id).await;
+                undo_round_one(env, &id, transaction.as_ref(), counted.ok()).await;
                 return Err(e);
             }
         };
@@ -193,7 +195,7 @@ pub async fn start(
             Ok(begun) => carry_out(env, site, (base, background), begun, None).await,
             Err(e) => {
                 cancel_line(env, site, &phone, &id, line.as_ref()).await;
-                release_claim(transaction.as_ref(), &id).await;
+                undo_round_one(env, &id, transaction.as_ref(), counted.ok()).await;
                 Err(e)
             }
         };
@@ -208,7 +210,7 @@ pub async fn start(
     match paid_attempt(env, site, &paid, client, attempt).await {
         Ok((begun, gate)) => carry_out(env, site, (base, background), begun, gate).await,
         Err(e) => {
-            release_claim(transaction.as_ref(), &id).await;
+            undo_round_one(env, &id, transaction.as_ref(), counted.ok()).await;
             Err(e)
         }
     }
@@ -251,7 +253,7 @@ pub async fn begin(
     turnstile?;
     locked?;
     let session = VerificationStub::named(env, &summary.id);
-    let leaving_call = channel != Channel::MissedCall && summary.channel == Channel::MissedCall;
+    let leaving_call = summary.leaves_line(channel);
     if channel == Channel::MissedCall {
         let line = reserve_line(env, site, client, &summary.phone, &summary.id).await?;
         let begun = session
@@ -339,7 +341,9 @@ async fn paid_send(env: &Env, site: &Site, send: &PaidSend<'_>, client: &Client)
     })
 }
 
-/// What the first round of a start took, given back when the start does not go ahead.
+/// What the first round of a start took, given back when the start does not go ahead,
+/// whatever round refused it: a refused start takes nothing from its client but its proof, so
+/// a stranger who holds a caller's lines cannot spend that caller's starts.
 async fn undo_round_one(
     env: &Env,
     id: &str,
@@ -398,9 +402,12 @@ pub async fn report_delivery(
     if !ids::is_reference(reference) {
         return Ok(DeliveryOutcome::UnknownReference);
     }
-    let bound = ReferenceStub::named(env, reference::name(provider, reference))
-        .resolve()
-        .await?;
+    let bound = ReferenceStub::named(
+        env,
+        ringproof_core::keys::reference_object(provider, reference),
+    )
+    .resolve()
+    .await?;
     let Some(id) = bound else {
         return Ok(DeliveryOutcome::UnknownReference);
     };
@@ -631,7 +638,7 @@ async fn bind_reference(env: &Env, dispatch: &Dispatch, sent: &Sent) -> Outcome<
     let Some(provider) = sent.provider.filter(|p| p.reports_delivery()) else {
         return Ok(());
     };
-    let name = reference::name(provider.name(), &sent.reference);
+    let name = ringproof_core::keys::reference_object(provider.name(), &sent.reference);
     ReferenceStub::named(env, name)
         .bind(dispatch.verification_id.clone(), dispatch.expires_at)
         .await
@@ -649,7 +656,7 @@ async fn compare(
     // The origin travels with the check, so the object checks it in the same round trip.
     match stub.check(code, origin).await? {
         CheckStep::Done(result) => {
-            let wrong = result.status != VerificationStatus::Verified;
+            let wrong = ringproof_core::session::compared_wrong(&result);
             Ok((result, wrong))
         }
         CheckStep::AskProvider {

@@ -8,8 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 use worker::{Headers, Response};
 
-/// The largest request body any endpoint reads; larger ones get 413 before they are read whole.
-pub const BODY_MAX: usize = 16 * 1024;
+use ringproof_core::error::BODY_MAX;
 
 /// Every JSON answer is `no-store`: views carry tokens and a verification's state, and none
 /// is worth a shared cache keeping.

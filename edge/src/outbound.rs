@@ -2,6 +2,7 @@
 //! deadline. What the answer means is for the caller (and core's codecs) to say.
 
 use futures_util::future::{select, Either};
+use ringproof_core::callback::{AttemptResult, ANSWER_EXCERPT_CHARS};
 use ringproof_core::providers::{Answer, Outgoing};
 use std::time::Duration;
 use worker::{
@@ -68,6 +69,21 @@ pub async fn send(
         Either::Right(_) => {
             controller.abort();
             Err(SendError::TimedOut)
+        }
+    }
+}
+
+/// A callback's or an alert's send, as core counts an attempt: signed callbacks never follow a
+/// redirect (see [`Redirects::Refuse`]), and the answer's excerpt goes with it.
+pub async fn deliver(out: Outgoing, deadline: Duration) -> (AttemptResult, String) {
+    match send(out, deadline, Redirects::Refuse).await {
+        Ok(answer) => (
+            AttemptResult::Answered(answer.status),
+            answer.body.chars().take(ANSWER_EXCERPT_CHARS).collect(),
+        ),
+        Err(SendError::TimedOut) => (AttemptResult::TimedOut, String::new()),
+        Err(SendError::ConnectionFailed | SendError::Unsendable) => {
+            (AttemptResult::ConnectionFailed, String::new())
         }
     }
 }

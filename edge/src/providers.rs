@@ -19,9 +19,6 @@ use std::cell::RefCell;
 use std::time::Duration;
 use worker::{Context, Env};
 
-/// A provider that has not answered in this long will not: the next one is tried.
-const DEADLINE: Duration = Duration::from_secs(5);
-
 /// The providers a code for `channel` to `phone` goes through, in the order to try them.
 pub struct Route {
     order: Vec<ProviderId>,
@@ -199,10 +196,11 @@ fn log_failure(provider: ProviderId, reason: FailureReason) {
     }
 }
 
-/// Sends `out`, giving up after [`DEADLINE`]. Connection failures and timeouts mean the
-/// provider is unavailable; reading the answer is left to the provider's codec.
+/// Sends `out`, giving up after `providers::DEADLINE_SECS`. Connection failures and timeouts
+/// mean the provider is unavailable; reading the answer is left to the provider's codec.
 async fn fetch(out: Outgoing) -> Result<Answer, FailureReason> {
-    outbound::send(out, DEADLINE, Redirects::Follow)
+    let deadline = Duration::from_secs(ringproof_core::providers::DEADLINE_SECS);
+    outbound::send(out, deadline, Redirects::Follow)
         .await
         .map_err(|e| match e {
             SendError::Unsendable => FailureReason::ProviderError,

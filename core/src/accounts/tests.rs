@@ -98,13 +98,31 @@ fn new_accounts_offer_only_the_missed_call_and_a_few_activities() {
         a.may_offer(&[Channel::MissedCall, Channel::Sms]),
         Err(ApiError::ChannelNotGranted(Channel::Sms))
     );
-    assert!(a.may_add_activity(1).is_ok());
-    assert_eq!(a.may_add_activity(2), Err(ApiError::TooManyActivities(2)));
+    let (sql, values) = a.add_activity("rp_site", Timestamp(5)).unwrap();
+    assert!(
+        sql.contains("< ?4"),
+        "the limit is in the statement itself: {sql}"
+    );
+    assert_eq!(values.last(), Some(&crate::events::Value::Int(2)));
+    assert!(a.activity_added(1).is_ok());
+    assert_eq!(a.activity_added(0), Err(ApiError::TooManyActivities(2)));
     let suspended = Account { suspended: 1, ..a };
+    assert_eq!(suspended.writable(), Err(ApiError::AccountSuspended));
     assert_eq!(
-        suspended.may_add_activity(0),
+        suspended.add_activity("rp_site", Timestamp(5)).map(|_| ()),
         Err(ApiError::AccountSuspended)
     );
+}
+
+#[test]
+fn account_ids_are_random_and_marked() {
+    let a = new_id(&mut crate::random::testing::Seeded(1));
+    let b = new_id(&mut crate::random::testing::Seeded(2));
+    assert!(
+        a.starts_with("rp_acct_") && a.len() == "rp_acct_".len() + 22,
+        "{a}"
+    );
+    assert_ne!(a, b);
 }
 
 #[test]

@@ -70,6 +70,13 @@ impl Carrier {
         }
     }
 
+    /// Whether a call must be told to end after its webhook is answered: Telnyx parks an
+    /// incoming call until it hears a command (`telnyx::reject`); the others end it by the
+    /// webhook's answer.
+    pub fn parks_calls(self) -> bool {
+        self == Carrier::Telnyx
+    }
+
     /// The webhook's path on the edge.
     pub fn path(self) -> String {
         ringproof_api::paths::carrier(self.name())

@@ -13,6 +13,11 @@ use serde::Deserialize;
 pub const SIGNATURE_HEADER: &str = "telnyx-signature-ed25519";
 pub const TIMESTAMP_HEADER: &str = "telnyx-timestamp";
 
+/// Telnyx's API, unless the deployment names another (`TELNYX_BASE_URL`, the tests' fake).
+pub const DEFAULT_BASE_URL: &str = "https://api.telnyx.com";
+/// The reject command is sent after the webhook is answered; a call rings for seconds only.
+pub const REJECT_DEADLINE_SECS: u64 = 5;
+
 /// Where the reject command goes, and the API key it is sent with.
 #[derive(Debug, Clone)]
 pub struct Api {

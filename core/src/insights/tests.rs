@@ -196,3 +196,27 @@ fn the_operator_sees_every_site_and_an_owner_only_theirs() {
         .sql
         .contains("GROUP BY site_key"));
 }
+
+#[test]
+fn a_period_out_of_range_or_a_long_search_is_refused_not_changed() {
+    assert_eq!(
+        Period::asked(None, NOW).unwrap(),
+        Period::last(DEFAULT_DAYS, NOW)
+    );
+    assert_eq!(Period::asked(Some("7"), NOW).unwrap(), Period::last(7, NOW));
+    let max = MAX_DAYS.to_string();
+    assert_eq!(
+        Period::asked(Some(&max), NOW).unwrap(),
+        Period::last(MAX_DAYS, NOW)
+    );
+    let over = (MAX_DAYS + 1).to_string();
+    for bad in ["0", "-1", "seven", "", over.as_str()] {
+        let e = Period::asked(Some(bad), NOW).unwrap_err();
+        assert_eq!(e.code(), "invalid_request", "{bad:?}");
+    }
+    let period = Period::last(7, NOW);
+    let longest = "x".repeat(SEARCH_MAX);
+    assert!(log_query("s", period, NOW, &longest).is_ok());
+    let refused = log_query("s", period, NOW, &format!("{longest}x")).err();
+    assert_eq!(refused.map(|e| e.code()), Some("invalid_request"));
+}

@@ -127,6 +127,9 @@ pub fn fails_over(reason: FailureReason) -> bool {
     )
 }
 
+/// A provider that has not answered in this long will not: the next one is tried.
+pub const DEADLINE_SECS: u64 = 5;
+
 /// A request to a provider, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {

@@ -29,6 +29,11 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// A call comes from a number: a Messaging Service (`MG…`) cannot place one.
+    pub fn places_calls(&self) -> bool {
+        self.from.starts_with('+')
+    }
+
     fn url(&self, resource: &str) -> String {
         format!(
             "{}/2010-04-01/Accounts/{}/{resource}",

@@ -760,6 +760,46 @@ fn finished_record_names_the_failure() {
     assert_eq!(r.status, VerificationStatus::Failed);
     assert_eq!(r.failure, Some(FailureReason::ProviderBilling));
     assert_eq!(r.attempts, 1);
+    assert_eq!(s.record_to_keep(T0.plus_secs(1000)), Some(r));
+    s.test = true;
+    assert_eq!(
+        s.record_to_keep(T0.plus_secs(1000)),
+        None,
+        "a test key's keeps none"
+    );
+}
+
+#[test]
+fn a_repeated_or_late_call_changes_nothing_to_save() {
+    let (mut s, _) = start(Channel::MissedCall);
+    let at = T0.plus_secs(30);
+    let before = s.clone();
+    assert_eq!(
+        s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at),
+        CallOutcome::Verified
+    );
+    assert_ne!(s, before);
+    let verified = s.clone();
+    assert_eq!(
+        s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at),
+        CallOutcome::Repeat
+    );
+    assert_eq!(s, verified, "a repeat is not saved");
+    let (mut late, _) = start(Channel::MissedCall);
+    let before = late.clone();
+    let after_end = T0.plus_secs(100_000);
+    assert_eq!(
+        late.on_missed_call(&n("447400123456"), &n("442079460001"), after_end, after_end),
+        CallOutcome::TooLate
+    );
+    assert_eq!(late, before, "a late call is not saved");
+    let (mut wrong, _) = start(Channel::MissedCall);
+    let before = wrong.clone();
+    assert_eq!(
+        wrong.on_missed_call(&n("447400999999"), &n("442079460001"), at, at),
+        CallOutcome::Unmatched
+    );
+    assert_ne!(wrong, before, "an unmatched call is counted, so saved");
 }
 
 #[test]
@@ -870,4 +910,25 @@ fn a_test_session_takes_the_documented_code() {
     ));
     let t = s.view(KEY, "e", T0).token.unwrap();
     assert!(s.redeem(KEY, &t, T0).unwrap().test);
+}
+
+#[test]
+fn only_leaving_a_missed_call_frees_its_line_and_only_a_code_not_verified_was_wrong() {
+    let (call, _) = start(Channel::MissedCall);
+    let summary = call.summary_at(T0);
+    assert!(summary.leaves_line(Channel::Sms));
+    assert!(summary.leaves_line(Channel::VoiceCall));
+    assert!(
+        !summary.leaves_line(Channel::MissedCall),
+        "a new call keeps a line"
+    );
+    let (sms, _) = start(Channel::Sms);
+    assert!(!sms.summary_at(T0).leaves_line(Channel::MissedCall));
+    let result = |status| CheckResult {
+        status,
+        checks_left: 2,
+    };
+    assert!(!compared_wrong(&result(VerificationStatus::Verified)));
+    assert!(compared_wrong(&result(VerificationStatus::Pending)));
+    assert!(compared_wrong(&result(VerificationStatus::Failed)));
 }

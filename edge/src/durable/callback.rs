@@ -8,9 +8,9 @@ use super::{wake_at, Alarm};
 use crate::env::{callback_schedule, callback_timeout, now, site_secret_key};
 use crate::error::{Internal, Outcome};
 use crate::kv;
-use crate::outbound::{self, Redirects, SendError};
+use crate::outbound;
 use ringproof_api::{CallbackState, ProviderCost};
-use ringproof_core::callback::{self, AttemptResult, Callback, Event};
+use ringproof_core::callback::{self, AttemptResult, Callback, Event, Unsent};
 use ringproof_core::events;
 use ringproof_core::keys::SiteByKey;
 
@@ -136,30 +136,19 @@ impl CallbackObject {
                 return AttemptResult::ConnectionFailed;
             }
         };
-        let Some((site, url)) = site.and_then(|s| {
-            let url = s.callback_url.clone()?;
-            callback::carries(s.callback_format, event.kind).then_some((s, url))
-        }) else {
-            return AttemptResult::NoCallback;
-        };
-        let Some(secret) = site_secret_key(&self.env)
-            .ok()
-            .and_then(|master| site.secret(&master))
-        else {
-            worker::console_error!(
-                "callback {}: site {} cannot be signed for (no SITE_SECRET_KEY, or a site made \
-                 before signing: rotate its secret)",
-                event.id,
-                site.site_key
-            );
-            return AttemptResult::ConnectionFailed;
-        };
-        let out = callback::request(event, site.callback_format, &url, secret.as_bytes(), now());
-        match outbound::send(out, callback_timeout(&self.env), Redirects::Refuse).await {
-            Ok(answer) => AttemptResult::Answered(answer.status),
-            Err(SendError::TimedOut) => AttemptResult::TimedOut,
-            Err(SendError::ConnectionFailed | SendError::Unsendable) => {
-                AttemptResult::ConnectionFailed
+        let master = site_secret_key(&self.env).ok();
+        match callback::address(event, site.as_ref(), master.as_deref(), now()) {
+            Ok(out) => outbound::deliver(out, callback_timeout(&self.env)).await.0,
+            Err(unsent) => {
+                if unsent == Unsent::Unsigned {
+                    worker::console_error!(
+                        "callback {}: site {} cannot be signed for (no SITE_SECRET_KEY, or a \
+                         site made before signing: rotate its secret)",
+                        event.id,
+                        event.site_key
+                    );
+                }
+                unsent.attempt()
             }
         }
     }

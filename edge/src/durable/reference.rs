@@ -17,11 +17,6 @@ messages! {
     }
 }
 
-/// The object's name for a provider's reference.
-pub fn name(provider: &str, reference: &str) -> String {
-    format!("{provider}:{reference}")
-}
-
 const KEY: &str = "reference";
 
 #[derive(Serialize, Deserialize)]

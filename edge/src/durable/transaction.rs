@@ -17,11 +17,6 @@ messages! {
     }
 }
 
-/// The object's name for a site's ClientTransactionId.
-pub fn name(site_key: &str, client_transaction_id: &str) -> String {
-    format!("{site_key}:{client_transaction_id}")
-}
-
 const KEY: &str = "verification_id";
 
 object!(TransactionObject, TransactionMessage);

@@ -176,7 +176,8 @@ impl VerificationHandler for VerificationObject {
         let mut session = self.loaded().await?;
         let before = session.clone();
         let outcome = session.on_missed_call(&caller, &inbound_number, call_time, now());
-        if outcome == CallOutcome::Verified || outcome == CallOutcome::Unmatched {
+        // Whatever core changed is kept; a repeat or a late call changes nothing.
+        if session != before {
             self.save(Some(&before), &session).await?;
         }
         if outcome == CallOutcome::Verified {
@@ -412,18 +413,11 @@ impl VerificationObject {
     }
 
     async fn record(&self, session: &Session) -> Outcome<()> {
-        // A test key's verification proves nothing and reports to no one: a script starting
-        // thousands of them must not make the deployment keep a record of each for a month.
-        if session.test {
+        let Some(record) = session.record_to_keep(now()) else {
             return Ok(());
-        }
+        };
         let id = session.id.clone();
-        kv::put(
-            &self.env,
-            &FinishedVerification(&id),
-            &session.finished_record(now()),
-        )
-        .await
+        kv::put(&self.env, &FinishedVerification(&id), &record).await
     }
 
     /// The live state is the truth; the KV record is for reporting, and the alarm writes it

@@ -12,7 +12,7 @@ use crate::error::Outcome;
 use crate::history;
 use crate::http::{self, parse_json};
 use crate::kv;
-use crate::outbound::{self, Redirects, SendError};
+use crate::outbound;
 use crate::request::{query, Ctx};
 use crate::routes::admin::inbound_pool;
 use crate::sites;
@@ -23,6 +23,7 @@ use ringproof_api::console::{
 };
 use ringproof_api::{SiteInput, SiteUpdate};
 use ringproof_core::accounts::{self, Account};
+use ringproof_core::callback::Unsent;
 use ringproof_core::events::{self, Value};
 use ringproof_core::insights::{self, Period};
 use ringproof_core::keys::SiteByKey;
@@ -90,7 +91,7 @@ pub async fn handle(
         (Patch, ["activities", _, "limits"]) => Err(ApiError::OperatorOnly),
         (Patch, ["activities", key]) => {
             let owned = owned(ctx, &account, key).await?;
-            writable(&account)?;
+            account.writable()?;
             // What a suspended activity offers is the operator's to change back.
             if owned.suspended {
                 return Err(ApiError::ActivitySuspended);
@@ -135,7 +136,7 @@ pub async fn handle(
         }
         (Post, ["activities", key, "rotate-secret"]) => {
             let mut site = owned(ctx, &account, key).await?.site;
-            writable(&account)?;
+            account.writable()?;
             Ok(http::json(200, &sites::rotate(ctx.env, &mut site).await?))
         }
         (Get, ["activities", key, "insights"]) => {
@@ -145,7 +146,7 @@ pub async fn handle(
         }
         (Post, ["activities", key, "test-callback"]) => {
             let site = owned(ctx, &account, key).await?.site;
-            writable(&account)?;
+            account.writable()?;
             let (counter, rule) = accounts::test_callback_counter(&account.id);
             if let Err(wait) = crate::limits::take_one(ctx.env, counter, rule).await? {
                 return Err(ApiError::TooManyTestCallbacks(wait));
@@ -154,7 +155,7 @@ pub async fn handle(
         }
         (Post, ["activities", key, "callbacks", verification, "again"]) => {
             let site = owned(ctx, &account, key).await?.site;
-            writable(&account)?;
+            account.writable()?;
             let stub = CallbackStub::named(ctx.env, *verification);
             // Another site's delivery reads as none at all.
             let theirs = stub
@@ -269,7 +270,7 @@ async fn sign_in(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
         .ok_or(ApiError::Unauthorized)?;
     let key = token_key(ctx.env)?;
     let mark = events::mark(&key, &number);
-    let fresh_id = format!("rp_acct_{}", CryptoRng.token(16));
+    let fresh_id = accounts::new_id(&mut CryptoRng);
     history::run(
         ctx.env,
         &[(
@@ -292,14 +293,6 @@ async fn sign_in(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
     view.may_elevate = accounts::is_operator(&account, &key, &operators(ctx));
     let cookie = accounts::set_cookie(&accounts::session_cookie(&key, &account, false, now()));
     Ok(with_cookie(http::json(200, &view), &cookie))
-}
-
-fn writable(account: &Account) -> Outcome<()> {
-    if account.is_suspended() {
-        Err(ApiError::AccountSuspended)
-    } else {
-        Ok(())
-    }
 }
 
 /// Counts one heavy read of the history against the account's minute.
@@ -393,7 +386,7 @@ async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<
     if input.limits != Default::default() {
         return Err(ApiError::OperatorOnly);
     }
-    writable(account)?;
+    account.writable()?;
     let channels = input.channels.get_or_insert_with(|| account.channels());
     account.may_offer(channels)?;
     let master = site_secret_key(ctx.env)?;
@@ -405,24 +398,9 @@ async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<
         deployment(ctx.env),
     )?;
     site.owner = Some(account.id.clone());
-    // The activity's row first, and only while the account is under its limit, in one
-    // statement: concurrent requests cannot all pass a count taken before any of them wrote.
-    let max = u32::try_from(account.max_activities).unwrap_or(0);
-    let taken = history::changes(
-        ctx.env,
-        "INSERT INTO activities (site_key, account_id, created_at) SELECT ?1, ?2, ?3 \
-         WHERE (SELECT COUNT(*) FROM activities WHERE account_id = ?2) < ?4",
-        &[
-            Value::Text(site.site_key.clone()),
-            Value::Text(account.id.clone()),
-            Value::Int(now().millis() as i64),
-            Value::Int(i64::from(max)),
-        ],
-    )
-    .await?;
-    if taken == 0 {
-        return Err(ApiError::TooManyActivities(max));
-    }
+    // The activity's row first, and only while the account is under its limit.
+    let (sql, values) = account.add_activity(&site.site_key, now())?;
+    account.activity_added(history::changes(ctx.env, sql, &values).await?)?;
     if let Err(e) = sites::add(ctx.env, &site).await {
         forget_activity(ctx, &site.site_key).await;
         return Err(e);
@@ -448,22 +426,14 @@ async fn forget_activity(ctx: &Ctx<'_>, site_key: &str) {
     }
 }
 
-fn days(ctx: &Ctx<'_>) -> Outcome<u64> {
-    match query(ctx.url, "days") {
-        None => Ok(30),
-        Some(d) => d
-            .parse::<u64>()
-            .ok()
-            .filter(|d| (1..=insights::MAX_DAYS).contains(d))
-            .ok_or_else(|| {
-                ApiError::InvalidRequest(format!("days must be 1 to {}", insights::MAX_DAYS))
-            }),
-    }
+/// The period the console asked for.
+fn period(ctx: &Ctx<'_>, t: ringproof_core::Timestamp) -> Outcome<Period> {
+    Period::asked(query(ctx.url, "days").as_deref(), t)
 }
 
 async fn insights(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
     let t = now();
-    let period = Period::last(days(ctx)?, t);
+    let period = period(ctx, t)?;
     Ok(http::json(
         200,
         &figures(ctx, &site.site_key, period, t).await?,
@@ -510,7 +480,7 @@ async fn figures(
 /// whole deployment's figures and the providers' health.
 async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
     let t = now();
-    let period = Period::last(days(ctx)?, t);
+    let period = period(ctx, t)?;
     let insights = figures(ctx, insights::ALL_SITES, period, t).await?;
     let per_site: Vec<insights::SiteRow> =
         history::query(ctx.env, &insights::per_site_query(period, t)).await?;
@@ -673,14 +643,9 @@ async fn suspend(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Respons
 
 async fn log(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
     let t = now();
-    let period = Period::last(days(ctx)?, t);
+    let period = period(ctx, t)?;
     let search = query(ctx.url, "q").unwrap_or_default();
-    if search.len() > 64 {
-        return Err(ApiError::InvalidRequest(
-            "q is at most 64 characters".into(),
-        ));
-    }
-    let q = insights::log_query(&site.site_key, period, t, &search);
+    let q = insights::log_query(&site.site_key, period, t, &search)?;
     let lines: Vec<LoggedVerification> = history::query::<insights::LogRow>(ctx.env, &q)
         .await?
         .into_iter()
@@ -707,37 +672,26 @@ async fn log(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
 /// Sends the site a verified outcome that never happened, signed and shaped as a real one,
 /// and shows both sides.
 async fn test_callback(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
-    let url = site
-        .callback_url
-        .clone()
-        .ok_or_else(|| ApiError::InvalidRequest("this activity has no callback URL".into()))?;
     let master = site_secret_key(ctx.env)?;
-    let secret = site.secret(&master).ok_or_else(|| {
-        ApiError::InvalidRequest("rotate the secret once to sign callbacks".into())
-    })?;
     let t = now();
     let event = callback::test_event(&site.site_key, &CryptoRng.token(12), t);
-    let out = callback::request(&event, site.callback_format, &url, secret.as_bytes(), t);
+    let out = callback::address(&event, Some(site), Some(&master), t).map_err(Unsent::error)?;
     let request = SentRequest {
         method: out.method.to_owned(),
         url: out.url.clone(),
         headers: out.headers.clone(),
         body: out.body.clone(),
     };
-    let sent = outbound::send(out, callback_timeout(ctx.env), Redirects::Refuse).await;
+    let (result, answer) = outbound::deliver(out, callback_timeout(ctx.env)).await;
     let duration_ms = now().millis().saturating_sub(t.millis());
-    let (status, error, answer) = match sent {
-        Ok(a) => (Some(a.status), None, a.body.chars().take(2000).collect()),
-        Err(SendError::TimedOut) => (None, Some("timeout".to_owned()), String::new()),
-        Err(_) => (None, Some("unreachable".to_owned()), String::new()),
-    };
+    let status = result.status();
     Ok(http::json(
         200,
         &TestCallback {
             request,
-            delivered: status.is_some_and(|s| (200..300).contains(&s)),
+            delivered: result.delivered(),
             status,
-            error,
+            error: status.is_none().then(|| result.outcome()).flatten(),
             answer,
             duration_ms,
         },

@@ -2,7 +2,7 @@
 //! transactions by ClientTransactionId, and the log of a verification's callback.
 
 use crate::durable::callback::CallbackStub;
-use crate::durable::transaction::{self, TransactionStub};
+use crate::durable::transaction::TransactionStub;
 use crate::durable::verification::VerificationStub;
 use crate::error::Outcome;
 use crate::http;
@@ -63,20 +63,21 @@ async fn redeem_test(
     test: test_keys::Secret,
     token: &str,
 ) -> Outcome<Result<ringproof_api::SiteverifyResponse, SiteverifyError>> {
-    let id = match (test, siteverify::verification_of(token)) {
-        (test_keys::Secret::Fails, _) => return Ok(Err(SiteverifyError::InvalidInputResponse)),
-        (test_keys::Secret::Spent, _) => return Ok(Err(SiteverifyError::TimeoutOrDuplicate)),
-        (test_keys::Secret::Verifies, Ok(id)) => id,
-        (test_keys::Secret::Verifies, Err(e)) => return Ok(Err(e)),
+    let id = match siteverify::with_test_secret(test, token) {
+        Ok(id) => id,
+        Err(e) => return Ok(Err(e)),
     };
     let stub = VerificationStub::named(env, id);
     let site_key = match stub.summary().await {
-        Ok(s) if test_keys::is_test_site(&s.site_key) => s.site_key,
-        Ok(_) | Err(ApiError::VerificationNotFound) => {
+        Ok(s) => s.site_key,
+        Err(ApiError::VerificationNotFound) => {
             return Ok(Err(SiteverifyError::InvalidInputResponse))
         }
         Err(e) => return Err(e),
     };
+    if let Err(e) = siteverify::test_secret_redeems(&site_key) {
+        return Ok(Err(e));
+    }
     Ok(Ok(stub.redeem(token.to_owned(), site_key).await?))
 }
 
@@ -88,9 +89,12 @@ pub async fn transaction(req: &Request, ctx: &Ctx<'_>, ctid: &str) -> Outcome<Re
     let ctid = http::decode_segment(ctid)
         .filter(|c| ids::is_client_transaction_id(c))
         .ok_or(ApiError::TransactionNotFound)?;
-    let held = TransactionStub::named(env, transaction::name(&site_key, &ctid))
-        .get()
-        .await?;
+    let held = TransactionStub::named(
+        env,
+        ringproof_core::keys::transaction_object(&site_key, &ctid),
+    )
+    .get()
+    .await?;
     let id = held.ok_or(ApiError::TransactionNotFound)?;
     let view = match VerificationStub::named(env, &id).transaction().await {
         Ok(view) => view,

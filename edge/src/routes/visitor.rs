@@ -173,12 +173,9 @@ pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
     }
     // Each verification takes a few sockets (`live::MAX_FOLLOWERS`); one client may open only
     // so many over every verification, so it cannot hold hundreds of objects awake.
-    // A local edge's own machine (the tests' browsers and sockets) is not counted: in
-    // production no client is loopback.
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
-    let client = ringproof_core::client::Client::from_ip(ip.as_deref().unwrap_or("unknown"));
-    let local = crate::env::deployment(env) == ringproof_core::admin::Deployment::LocalDevelopment;
-    if !(local && (ip.is_none() || client.is_loopback())) {
+    if crate::env::deployment(env).counts_sockets_of(ip.as_deref()) {
+        let client = ringproof_core::client::Client::from_ip(ip.as_deref().unwrap_or("unknown"));
         let (name, rule) = ringproof_core::limits::socket_counter(&client);
         crate::limits::take_one(env, name, rule)
             .await?

@@ -17,9 +17,6 @@ use serde::Serialize;
 use std::time::Duration;
 use worker::{Headers, Request, Response};
 
-/// The reject command is sent after Telnyx's webhook is answered; a call rings for seconds only.
-const REJECT_DEADLINE: Duration = Duration::from_secs(5);
-
 #[derive(Serialize)]
 struct Reported<T> {
     outcome: T,
@@ -56,7 +53,7 @@ pub async fn carrier(req: &mut Request, ctx: &Ctx<'_>, name: &str) -> Outcome<Re
         }
         None => Ok(CallOutcome::Unmatched),
     };
-    if carrier == Carrier::Telnyx {
+    if carrier.parks_calls() {
         reject_on_telnyx(ctx, &call);
     }
     match outcome {
@@ -136,7 +133,13 @@ fn reject_on_telnyx(ctx: &Ctx<'_>, call: &InboundCall) {
         return;
     };
     ctx.background.wait_until(async move {
-        match outbound::send(out, REJECT_DEADLINE, Redirects::Refuse).await {
+        match outbound::send(
+            out,
+            Duration::from_secs(carriers::telnyx::REJECT_DEADLINE_SECS),
+            Redirects::Refuse,
+        )
+        .await
+        {
             Ok(a) if (200..300).contains(&a.status) => {}
             Ok(a) => worker::console_warn!("carrier telnyx: reject answered {}", a.status),
             Err(e) => worker::console_warn!("carrier telnyx: reject failed: {e:?}"),

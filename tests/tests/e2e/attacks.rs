@@ -716,8 +716,22 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
         verification: Some(&id),
     };
     let for_it = proof::solved_by(&ctx.edge.base_url, &site.site_key, ORIGIN, asker);
-    let r = switch(for_it);
+    let r = switch(for_it.clone());
     assert_eq!(r.status, 200, "{}", r.body);
+    // The switch spent it: past the cool-down, the same proof buys no resend.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let again = http::post_json(
+        &ctx.url(&format!("/v1/verifications/{id}/resend")),
+        &json!({"proof": for_it}),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap();
+    assert_eq!(
+        (again.status, again.error_code().as_str()),
+        (403, "proof_invalid"),
+        "{}",
+        again.body
+    );
     // A proof pays only for the client that fetched it.
     let elsewhere = proof::Asker {
         client_ip: Some("192.0.2.200"),
@@ -744,7 +758,7 @@ fn no_paid_send_without_a_fresh_proof_of_work(ctx: &Ctx) {
     // Every refusal is counted for the operator, by its code.
     let counted = refusals(ctx, &site);
     assert_eq!(counted["proof_required"], 4, "{counted}");
-    assert_eq!(counted["proof_invalid"], 6, "{counted}");
+    assert_eq!(counted["proof_invalid"], 7, "{counted}");
 }
 
 /// The numbering-plan endpoints answer only the site's own pages, only for its countries, and
