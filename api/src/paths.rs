@@ -17,6 +17,12 @@ pub const SANDBOX_MISSED_CALL: &str = "missed-call";
 /// (`/v1/providers/{provider}/…`).
 pub const CARRIERS: &str = "carriers";
 pub const PROVIDERS: &str = "providers";
+/// The providers whose webhooks the edge takes: MCN's CDR and TeleSign's delivery callback
+/// (each followed by the deployment's webhook secret), and Twilio's status callback.
+pub const MCN: &str = "mcn";
+pub const TELESIGN: &str = "telesign";
+pub const TWILIO: &str = "twilio";
+pub const TWILIO_STATUS: &str = "status";
 
 /// What follows a verification's id.
 pub const NUMBER_IMAGE: &str = "number.svg";

@@ -15,7 +15,7 @@ use crate::signature::{equal, hex, hmac};
 use crate::site::Site;
 use crate::{ApiError, Timestamp};
 use ringproof_api::console::AccountView;
-use ringproof_api::{CallbackFormat, Channel, SiteLimits};
+use ringproof_api::{CallbackFormat, Channel, SiteInput, SiteLimits, SiteUpdate};
 use serde::Deserialize;
 
 /// The console's own site, on every deployment: its pages are the edge's own.
@@ -76,6 +76,34 @@ impl Account {
         Ok(())
     }
 
+    /// Whether the owner may make the activity `input`: never with limits of its own (they
+    /// decide what the operator pays for: theirs to grant), and only with granted channels;
+    /// none named means every granted one.
+    pub fn may_create(&self, input: &mut SiteInput) -> Result<(), ApiError> {
+        if input.limits != SiteLimits::default() {
+            return Err(ApiError::OperatorOnly);
+        }
+        self.writable()?;
+        let channels = input.channels.get_or_insert_with(|| self.channels());
+        self.may_offer(channels)
+    }
+
+    /// Whether the owner may apply `change` to an activity of theirs (`suspended`: the
+    /// operator suspended it, and what it offers is the operator's to change back).
+    pub fn may_change(&self, suspended: bool, change: &SiteUpdate) -> Result<(), ApiError> {
+        self.writable()?;
+        if suspended {
+            return Err(ApiError::ActivitySuspended);
+        }
+        if let Some(channels) = &change.channels {
+            self.may_offer(channels)?;
+        }
+        if change.limits.is_some() {
+            return Err(ApiError::OperatorOnly);
+        }
+        Ok(())
+    }
+
     fn max_activities(&self) -> u32 {
         u32::try_from(self.max_activities).unwrap_or(0)
     }
@@ -123,6 +151,27 @@ impl Account {
             operator,
             may_elevate: false,
             new,
+        }
+    }
+}
+
+/// What a signed-in account may do beyond its own activities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Powers {
+    /// Suspend activities and set their limits.
+    pub operator: bool,
+    /// Become the operator by showing the admin token.
+    pub may_elevate: bool,
+}
+
+impl Powers {
+    /// `listed`: the account's number is an operator's; `elevated`: this session has shown the
+    /// admin token. An operator's number proves only the number: the operator's powers need
+    /// the admin token too, once per session.
+    pub fn of(listed: bool, elevated: bool) -> Powers {
+        Powers {
+            operator: listed && elevated,
+            may_elevate: listed && !elevated,
         }
     }
 }
@@ -236,6 +285,35 @@ pub fn snippets(base: &str, site_key: &str) -> ringproof_api::console::Snippets 
     }
 }
 
+/// Which site a key names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Named {
+    /// A test key's, built in (`test_keys`).
+    TestKey(Box<Site>),
+    /// The console's own ([`console_site`]), made from the deployment.
+    Console,
+    /// Any other: stored in KV, if it exists.
+    Stored,
+}
+
+impl Named {
+    /// Whether the operator manages it (the admin API): the built-in sites are no one's to
+    /// change (a change would write a record, a rotation mint a real secret for a public key).
+    pub fn is_managed(&self) -> bool {
+        *self == Named::Stored
+    }
+}
+
+pub fn site_named(site_key: &str) -> Named {
+    if let Some(test) = crate::test_keys::site(site_key) {
+        return Named::TestKey(Box::new(test));
+    }
+    if site_key == SITE_KEY {
+        return Named::Console;
+    }
+    Named::Stored
+}
+
 /// The console's own site at `base` (the edge's origin): the missed call only, since signing
 /// in must not cost anyone money, and no callback (the console redeems its tokens itself).
 pub fn console_site(base: &str, inbound_numbers: Vec<String>) -> Site {
@@ -269,6 +347,29 @@ pub struct Claim {
     /// The session proved the deployment's `ADMIN_TOKEN` too: an operator's number alone
     /// (a caller id can be spoofed) never carries the operator's powers.
     pub elevated: bool,
+}
+
+impl Claim {
+    /// The account this session is of, if it still is: "sign out everywhere" moved the
+    /// account's epoch on past every cookie made before.
+    pub fn holds(&self, account: Option<Account>) -> Result<Account, ApiError> {
+        account
+            .filter(|a| a.id == self.account_id && a.epoch == self.epoch)
+            .ok_or(ApiError::SignInRequired)
+    }
+}
+
+/// The number a console sign-in proved: a token the console's site redeemed, read from its
+/// siteverify answer. Anything else signs no one in.
+pub fn signed_in_number(
+    answer: &ringproof_api::SiteverifyResponse,
+) -> Result<crate::phone::E164, ApiError> {
+    answer
+        .phone
+        .as_deref()
+        .filter(|_| answer.success)
+        .and_then(|p| crate::phone::normalise(p, None).ok())
+        .ok_or(ApiError::Unauthorized)
 }
 
 fn session_key(token_key: &[u8]) -> [u8; 32] {
@@ -349,6 +450,8 @@ pub fn cookie_in(header: &str) -> Option<&str> {
         (name == COOKIE).then_some(value)
     })
 }
+
+pub mod tables;
 
 #[cfg(test)]
 mod tests;

@@ -298,10 +298,19 @@ pub fn insert(alert: &Alert, now: Timestamp, told: &str) -> (&'static str, Vec<V
     )
 }
 
-/// The site's alerts seen in `[from, to)`, newest first.
-pub const FOR_SITE: &str = "SELECT kind, key, summary, opened_at, last_seen_at, told FROM alerts \
-    WHERE (site_key = ?1 OR ?1 = '*') AND last_seen_at >= ?2 AND opened_at < ?3 \
-    ORDER BY opened_at DESC LIMIT 50";
+/// The alerts of `site_key` (or of every site, `*`) seen in `[from, to)`, newest first.
+pub fn for_site(site_key: &str, from: Timestamp, to: Timestamp) -> (&'static str, Vec<Value>) {
+    (
+        "SELECT kind, key, summary, opened_at, last_seen_at, told FROM alerts \
+         WHERE (site_key = ?1 OR ?1 = '*') AND last_seen_at >= ?2 AND opened_at < ?3 \
+         ORDER BY opened_at DESC LIMIT 50",
+        vec![
+            Value::Text(site_key.to_owned()),
+            Value::Int(from.millis() as i64),
+            Value::Int(to.millis() as i64),
+        ],
+    )
+}
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AlertRow {

@@ -97,8 +97,9 @@ pub const TEST_PHONE: &str = "+442079460000";
 
 /// A verified outcome that never happened, for the owner's "send a test callback": the same
 /// shape, signature and format as a real one, its ids marked `test_` and its number
-/// [`TEST_PHONE`]. `nonce` keeps two tests apart.
-pub fn test_event(site_key: &str, nonce: &str, now: Timestamp) -> Event {
+/// [`TEST_PHONE`]. A random nonce keeps two tests apart.
+pub fn test_event(site_key: &str, rng: &mut impl crate::Randomness, now: Timestamp) -> Event {
+    let nonce = rng.token(12);
     let at = now.to_rfc3339();
     Event {
         id: format!("evt_test_{nonce}"),
@@ -131,6 +132,12 @@ pub fn costs(session: &Session) -> Vec<ProviderCost> {
 /// verified numbers, so a OneRing-style site is not sent failures.
 pub fn carries(format: CallbackFormat, kind: CallbackType) -> bool {
     format == CallbackFormat::Json || kind == CallbackType::Verified
+}
+
+/// Whether `site` wants events of `kind` at all: it has a callback URL, and its format carries
+/// them. A delivery is started only for a site that does.
+pub fn wants(site: &crate::site::Site, kind: CallbackType) -> bool {
+    site.callback_url.is_some() && carries(site.callback_format, kind)
 }
 
 /// Why a site is not sent an event or an alert.
@@ -318,6 +325,14 @@ pub enum AttemptResult {
 }
 
 impl AttemptResult {
+    /// An attempt that got no answer.
+    pub fn unanswered(e: crate::providers::SendError) -> AttemptResult {
+        match e {
+            crate::providers::SendError::TimedOut => AttemptResult::TimedOut,
+            _ => AttemptResult::ConnectionFailed,
+        }
+    }
+
     /// A 2xx: the site has it.
     pub fn delivered(&self) -> bool {
         matches!(self, AttemptResult::Answered(s) if (200..300).contains(s))
@@ -421,6 +436,28 @@ impl Callback {
         true
     }
 
+    /// The delivery, if it is to `site_key`: another site's reads as none at all.
+    pub fn of_site(self, site_key: &str) -> Option<Callback> {
+        (self.event.site_key == site_key).then_some(self)
+    }
+
+    /// Whether a finished delivery's record has been kept long enough ([`KEEP_SECS`]) and
+    /// its object may forget it.
+    pub fn may_forget(&self, now: Timestamp) -> bool {
+        self.state != CallbackState::Pending && now >= self.wake_at()
+    }
+
+    /// Providers' reported costs, to carry in the event: only while it is still to be sent
+    /// (the site can always read them from its transaction lookup). Answers whether it took
+    /// them.
+    pub fn take_costs(&mut self, costs: Vec<ProviderCost>) -> bool {
+        if self.state != CallbackState::Pending {
+            return false;
+        }
+        self.event.outcome.costs = costs;
+        true
+    }
+
     /// When its object should wake next: for the next attempt, or to forget a finished one.
     pub fn wake_at(&self) -> Timestamp {
         match self.next_at {
@@ -460,6 +497,14 @@ impl Callback {
             next_attempt_at: self.next_at.map(Timestamp::to_rfc3339),
         }
     }
+}
+
+/// How long a site's callback URL may take to answer: `configured`
+/// (`CALLBACK_TIMEOUT_SECS`, which tests shorten), or [`TIMEOUT_SECS`].
+pub fn timeout_secs(configured: Option<&str>) -> u64 {
+    configured
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(TIMEOUT_SECS)
 }
 
 /// The retry schedule: [`RETRY_SECS`], or a deployment's `CALLBACK_RETRY_SECS` (seconds,

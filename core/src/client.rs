@@ -19,6 +19,19 @@ pub struct Client {
 /// wide: it stops one machine rotating /64s, not a carrier's customers.
 pub const NETWORKS_PER_ALLOCATION: u32 = 16;
 
+/// A client whose address is not known (only possible outside Cloudflare).
+pub const UNKNOWN: &str = "unknown";
+
+/// The address in a request's `CF-Connecting-IP` (Cloudflare sets it from the connection; a
+/// client cannot choose it in production), as the edge keeps it: none, or anything longer
+/// than an address can be, is [`UNKNOWN`].
+pub fn connecting_ip(header: Option<&str>) -> String {
+    header
+        .filter(|ip| ip.len() <= 64)
+        .unwrap_or(UNKNOWN)
+        .to_owned()
+}
+
 impl Client {
     /// The client behind `ip`, the address Cloudflare saw the connection from. Anything that
     /// is not an address (only possible outside Cloudflare) is one client, `unknown`.
@@ -32,7 +45,7 @@ impl Client {
                     allocation: Some(prefix(&v6, 3, 48)),
                 },
             },
-            Err(_) => Client::v4("unknown".to_owned()),
+            Err(_) => Client::v4(UNKNOWN.to_owned()),
         }
     }
 
@@ -101,6 +114,9 @@ mod tests {
         );
         assert_eq!(Client::from_ip("198.51.100.7").allocation, None);
         assert_eq!(Client::from_ip("not an address").network, "unknown");
+        assert_eq!(connecting_ip(Some("203.0.113.7")), "203.0.113.7");
+        assert_eq!(connecting_ip(None), UNKNOWN);
+        assert_eq!(connecting_ip(Some(&"1".repeat(65))), UNKNOWN);
         assert!(Client::from_ip("127.0.0.1").is_loopback());
         assert!(Client::from_ip("::1").is_loopback());
         assert!(!Client::from_ip("198.51.100.7").is_loopback());

@@ -431,5 +431,31 @@ pub fn retention(now: Timestamp) -> Vec<(&'static str, Vec<Value>)> {
     ]
 }
 
+/// The deployment's scheduled jobs, each by the cron `edge/wrangler.toml` gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Every 15 minutes: the alerts (`crate::alerts`).
+    Alerts,
+    /// Daily: the history's rollups and retention ([`keep`]).
+    Keep,
+}
+
+impl Job {
+    pub const ALL: [Job; 2] = [Job::Alerts, Job::Keep];
+
+    pub fn cron(self) -> &'static str {
+        match self {
+            Job::Alerts => "*/15 * * * *",
+            Job::Keep => "17 3 * * *",
+        }
+    }
+
+    /// The job a cron trigger runs; none for a cron this code does not know (a
+    /// `wrangler.toml` changed without it), which runs nothing rather than the wrong job.
+    pub fn of(cron: &str) -> Option<Job> {
+        Job::ALL.into_iter().find(|j| j.cron() == cron)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,11 @@ pub const REFERENCE_MAX: usize = 200;
 /// A site secret as presented; the real ones are 43 characters.
 pub const SECRET_MAX: usize = 200;
 
+/// A new verification's id: 16 random bytes, unguessable, as every id of ours.
+pub fn new_verification_id(rng: &mut impl crate::Randomness) -> String {
+    rng.token(16)
+}
+
 /// A verification id as it may appear in a path: one of our own ids.
 pub fn is_verification_id(s: &str) -> bool {
     crate::keys::is_id(s)
@@ -67,6 +72,14 @@ pub fn is_secret(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_verification_id_is_one_of_ours_and_random() {
+        use crate::random::testing::Seeded;
+        let id = new_verification_id(&mut Seeded(1));
+        assert!(is_verification_id(&id), "{id}");
+        assert_ne!(id, new_verification_id(&mut Seeded(2)));
+    }
 
     #[test]
     fn action_and_cdata_take_turnstiles_characters_and_lengths() {

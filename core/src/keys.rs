@@ -29,10 +29,20 @@ fn is_sha256_hex(s: &str) -> bool {
 /// A site's configuration, by its public site key.
 pub struct SiteByKey<'a>(pub &'a str);
 
+impl<'a> SiteByKey<'a> {
+    /// What every site's KV key starts with, for listing them all.
+    pub const PREFIX: &'static str = "site:";
+
+    /// The site named by a KV key listed under [`SiteByKey::PREFIX`].
+    pub fn listed(kv_key: &'a str) -> Option<SiteByKey<'a>> {
+        kv_key.strip_prefix(Self::PREFIX).map(SiteByKey)
+    }
+}
+
 impl KvKey for SiteByKey<'_> {
     type Value = Site;
     fn key(&self) -> String {
-        format!("site:{}", self.0)
+        format!("{}{}", Self::PREFIX, self.0)
     }
     fn ttl_secs(&self) -> Option<u64> {
         None
@@ -132,6 +142,9 @@ mod tests {
     #[test]
     fn prefixes_keep_kinds_apart() {
         assert_eq!(SiteByKey("rp_site_x").key(), "site:rp_site_x");
+        let key = SiteByKey("rp_site_x").key();
+        assert_eq!(SiteByKey::listed(&key).map(|s| s.0), Some("rp_site_x"));
+        assert!(SiteByKey::listed("activity:x").is_none());
         assert_eq!(FinishedVerification("abc").key(), "verification:abc");
         assert_eq!(SiteByActivity("rp_act_x").key(), "activity:rp_act_x");
         assert!(FinishedVerification("abc").ttl_secs().unwrap() >= 60);

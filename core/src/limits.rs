@@ -355,6 +355,17 @@ pub fn verdict(takes: &[Take], answers: &[Answer]) -> Verdict {
 /// A site's own object: what its paid sends are counted against (its hour and day, each
 /// number's and each range's sends on it, its pressure) and its spend. They are decided
 /// together at each paid send, so one call takes them all.
+/// Names the estimate of a verification's first send in the site's day of spend.
+pub fn first_send_key(verification_id: &str) -> String {
+    format!("{verification_id}/1")
+}
+
+/// Names the estimate of a later send (a resend or a switch): random, so two sends of one
+/// verification are never one estimate.
+pub fn later_send_key(verification_id: &str, rng: &mut impl crate::Randomness) -> String {
+    format!("{verification_id}/{}", rng.token(6))
+}
+
 pub fn site_object(site_key: &str) -> String {
     format!("site:{site_key}")
 }
@@ -833,6 +844,15 @@ mod tests {
             verdict(&takes, &answers),
             Verdict::Refused(Refusal::Limit(FailureReason::ClientRateLimited, 5))
         );
+    }
+
+    #[test]
+    fn each_send_of_a_verification_names_its_own_estimate() {
+        use crate::random::testing::Seeded;
+        assert_eq!(first_send_key("v1"), "v1/1");
+        let later = later_send_key("v1", &mut Seeded(1));
+        assert!(later.starts_with("v1/") && later != "v1/1", "{later}");
+        assert_ne!(later, later_send_key("v1", &mut Seeded(2)));
     }
 
     #[test]

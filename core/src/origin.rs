@@ -176,6 +176,32 @@ impl Follower {
     pub fn sees_token(self, started_on: &str, edge_base: &str) -> bool {
         self == Follower::OwnPage || started_on == edge_base
     }
+
+    /// Whether it may have a fresh token: only one that would see it.
+    pub fn may_renew(self, started_on: &str, edge_base: &str) -> Result<(), crate::ApiError> {
+        if self.sees_token(started_on, edge_base) {
+            Ok(())
+        } else {
+            Err(crate::ApiError::OriginNotAllowed)
+        }
+    }
+}
+
+/// A verification's view for a follower that does not see its token (`Follower::sees_token`):
+/// the token and when it expires are left out, the rest is the same.
+pub fn without_token(mut view: ringproof_api::VerificationView) -> ringproof_api::VerificationView {
+    view.token = None;
+    view.token_expires_at = None;
+    view
+}
+
+/// Whether a change to the console came from the console's own page at `edge_base`: its
+/// cookie is `SameSite=Strict` already; this also refuses a page that says it is another's.
+pub fn console_page(page: Option<&str>, edge_base: &str) -> Result<(), crate::ApiError> {
+    match page {
+        Some(p) if p == edge_base => Ok(()),
+        _ => Err(crate::ApiError::OriginNotAllowed),
+    }
 }
 
 #[cfg(test)]
@@ -279,5 +305,34 @@ mod tests {
             Follower::Unnamed.sees_token(edge, edge),
             "the demo's own page"
         );
+        assert_eq!(Follower::OwnPage.may_renew(page, edge), Ok(()));
+        assert_eq!(
+            Follower::Unnamed.may_renew(page, edge),
+            Err(crate::ApiError::OriginNotAllowed)
+        );
+        let (session, _) = crate::session::tests::start(ringproof_api::Channel::MissedCall);
+        let mut view = session.view(b"key", edge, crate::session::tests::T0);
+        view.token = Some("tok".into());
+        view.token_expires_at = Some("2026-12-07T10:00:00Z".into());
+        let hidden = without_token(view.clone());
+        assert_eq!((hidden.token, hidden.token_expires_at), (None, None));
+        assert_eq!(hidden.verification_id, view.verification_id);
+    }
+
+    #[test]
+    fn the_console_is_changed_from_its_own_page_only() {
+        let edge = "https://edge.example";
+        assert_eq!(console_page(Some(edge), edge), Ok(()));
+        for page in [
+            None,
+            Some("https://evil.example"),
+            Some("https://edge.example:8443"),
+        ] {
+            assert_eq!(
+                console_page(page, edge),
+                Err(crate::ApiError::OriginNotAllowed),
+                "{page:?}"
+            );
+        }
     }
 }

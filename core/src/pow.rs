@@ -20,6 +20,8 @@ pub const CHALLENGE_TTL_SECS: u64 = 600;
 /// Why a solution is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProofError {
+    /// None came (or an empty one).
+    Missing,
     /// Not base64 JSON of a solution, or another algorithm.
     Malformed,
     /// Not signed by this deployment, or for another site.
@@ -27,6 +29,16 @@ pub enum ProofError {
     Expired,
     /// The number does not solve the challenge.
     Wrong,
+}
+
+impl ProofError {
+    /// What the page is told: to fetch a challenge, or that this proof buys nothing.
+    pub fn error(self) -> crate::ApiError {
+        match self {
+            ProofError::Missing => crate::ApiError::ProofRequired,
+            _ => crate::ApiError::ProofInvalid,
+        }
+    }
 }
 
 /// What a challenge is bound to: a solution is accepted only where all of it matches, so
@@ -156,6 +168,19 @@ pub fn issue(
 
 /// Checks `payload` (base64 JSON of a [`PowSolution`], as ALTCHA's widget submits it) for
 /// what it is presented for, at `now`.
+/// A page's proof as it came with its request (`None` or empty: none), checked as [`verify`].
+pub fn check(
+    key: &[u8],
+    presented: Option<&str>,
+    to: Binding<'_>,
+    now: Timestamp,
+) -> Result<Proof, ProofError> {
+    let payload = presented
+        .filter(|p| !p.is_empty())
+        .ok_or(ProofError::Missing)?;
+    verify(key, payload, to, now)
+}
+
 pub fn verify(
     key: &[u8],
     payload: &str,
@@ -348,6 +373,27 @@ mod tests {
         };
         assert_eq!(verify(KEY, &resend, other, T0), Err(ProofError::Forged));
         assert_eq!(verify(KEY, &resend, to("s"), T0), Err(ProofError::Forged));
+    }
+
+    #[test]
+    fn a_missing_proof_asks_for_a_challenge_and_a_bad_one_buys_nothing() {
+        assert_eq!(check(KEY, None, to("s"), T0), Err(ProofError::Missing));
+        assert_eq!(check(KEY, Some(""), to("s"), T0), Err(ProofError::Missing));
+        assert_eq!(ProofError::Missing.error(), crate::ApiError::ProofRequired);
+        for refused in [
+            ProofError::Malformed,
+            ProofError::Forged,
+            ProofError::Expired,
+            ProofError::Wrong,
+        ] {
+            assert_eq!(refused.error(), crate::ApiError::ProofInvalid);
+        }
+        let (_, proof) = solved("s", 2_000);
+        assert!(check(KEY, Some(&proof), to("s"), T0).is_ok());
+        assert_eq!(
+            check(KEY, Some("garbage"), to("s"), T0),
+            Err(ProofError::Malformed)
+        );
     }
 
     #[test]

@@ -67,6 +67,25 @@ impl Default for Policy {
     }
 }
 
+impl Policy {
+    /// The deployment's policy: each setting it names (`var(name)`: `RESEND_COOLDOWN_SECS`,
+    /// `TOKEN_TTL_SECS`, `ATTEMPT_SECS`, which tests shorten) replaces the default; one that
+    /// is not a number of seconds is ignored.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Policy {
+        let secs = |name: &str, default: u64| {
+            var(name)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(default)
+        };
+        let d = Policy::default();
+        Policy {
+            resend_cooldown_secs: secs("RESEND_COOLDOWN_SECS", d.resend_cooldown_secs),
+            token_ttl_secs: secs("TOKEN_TTL_SECS", d.token_ttl_secs),
+            attempt_secs: secs("ATTEMPT_SECS", d.attempt_secs),
+        }
+    }
+}
+
 /// Digits and allowed checks for a channel's code. The flash-call code is the caller number's
 /// last four digits: 13 bits, below the 20 NIST SP 800-63B asks for, so it gets fewer checks.
 fn code_shape(channel: Channel) -> Option<(u8, u32)> {
@@ -194,6 +213,12 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
+    /// Whether the caller's line is released: once the call verified, the caller's allowance
+    /// is free for their next verification (the line still routes repeats here for a while).
+    pub fn releases_line(self) -> bool {
+        self == CallOutcome::Verified
+    }
+
     /// As its serde name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -786,6 +811,21 @@ impl Session {
                 .filter(|_| self.test)
                 .map(|c| code::test_code(c.length)),
         }
+    }
+
+    /// Spends the token for the site `site_key`, whose secret the caller has already checked:
+    /// another site's token reads as no token at all.
+    pub fn redeem_for(
+        &mut self,
+        site_key: &str,
+        token_key: &[u8],
+        presented: &str,
+        now: Timestamp,
+    ) -> Result<SiteverifyResponse, SiteverifyError> {
+        if self.site_key != site_key {
+            return Err(SiteverifyError::InvalidInputResponse);
+        }
+        self.redeem(token_key, presented, now)
     }
 
     /// Spends the token. The caller has already checked the site secret.

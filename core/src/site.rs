@@ -115,6 +115,15 @@ impl Site {
         Some(secret::derive_site_secret(master, &self.site_key, salt))
     }
 
+    /// The numbering plan of `country` for the widget's phone field, if this site accepts it.
+    pub fn plan(&self, country: &str) -> Result<ringproof_api::PhoneCountry, crate::ApiError> {
+        let country = country.to_ascii_uppercase();
+        if !self.accepts_region(Some(&country)) {
+            return Err(crate::ApiError::CountryNotAllowed);
+        }
+        crate::phone::country_plan(&country).ok_or(crate::ApiError::CountryNotAllowed)
+    }
+
     /// Whether a number of `region` may verify here.
     pub fn accepts_region(&self, region: Option<&str>) -> bool {
         self.allowed_countries.is_empty()
@@ -201,6 +210,16 @@ mod tests {
             owner: None,
             test: None,
         }
+    }
+
+    #[test]
+    fn a_plan_is_given_only_for_the_sites_countries() {
+        let mut s = site(&["https://shop.example"]);
+        assert_eq!(s.plan("fr").map(|p| p.country), Ok("FR".to_owned()));
+        assert_eq!(s.plan("XX"), Err(crate::ApiError::CountryNotAllowed));
+        s.allowed_countries = vec!["SK".into()];
+        assert_eq!(s.plan("sk").map(|p| p.country), Ok("SK".to_owned()));
+        assert_eq!(s.plan("FR"), Err(crate::ApiError::CountryNotAllowed));
     }
 
     #[test]

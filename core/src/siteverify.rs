@@ -40,10 +40,15 @@ impl SiteverifyError {
     }
 }
 
-/// Reads the request, JSON or form-encoded as its `Content-Type` says, and refuses one
-/// without a secret. The secret is checked before the token is looked at, as Turnstile does:
-/// a caller without it learns nothing about the token.
-pub fn read(body: &str, is_json: bool) -> Result<SiteverifyRequest, SiteverifyError> {
+/// Reads the request, JSON or form-encoded as its `content_type` says (form unless it says
+/// JSON), and refuses one without a secret. The secret is checked before the token is looked
+/// at, as Turnstile does: a caller without it learns nothing about the token.
+pub fn read(body: &str, content_type: Option<&str>) -> Result<SiteverifyRequest, SiteverifyError> {
+    let is_json = content_type.is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
     let input: SiteverifyRequest = if is_json {
         serde_json::from_str(body).map_err(|_| SiteverifyError::BadRequest)?
     } else {
@@ -120,13 +125,21 @@ mod tests {
 
     #[test]
     fn reads_json_and_forms_and_names_what_is_missing() {
-        let r = read(r#"{"secret":"s","response":"t"}"#, true).unwrap();
+        let json = Some("Application/JSON; charset=utf-8");
+        let form = Some("application/x-www-form-urlencoded");
+        let r = read(r#"{"secret":"s","response":"t"}"#, json).unwrap();
         assert_eq!((r.secret.as_str(), r.response.as_str()), ("s", "t"));
-        let r = read("secret=s&response=t", false).unwrap();
+        let r = read("secret=s&response=t", form).unwrap();
         assert_eq!(r.response, "t");
-        assert_eq!(read("{", true), Err(SiteverifyError::BadRequest));
+        assert_eq!(read("secret=s&response=t", None).unwrap().secret, "s");
+        assert_eq!(read("{", json), Err(SiteverifyError::BadRequest));
         assert_eq!(
-            read("response=t", false),
+            read(r#"{"secret":"s","response":"t"}"#, form),
+            Err(SiteverifyError::MissingInputSecret),
+            "JSON sent as a form is read as a form, which names no secret"
+        );
+        assert_eq!(
+            read("response=t", form),
             Err(SiteverifyError::MissingInputSecret)
         );
         assert_eq!(

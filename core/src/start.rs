@@ -2,9 +2,90 @@
 //! what it does when a number is locked or the lines are busy. The edge asks these in order and
 //! runs what each round needs at once (`edge/src/flow.rs`); it decides none of it.
 
+use crate::phone::{self, E164};
 use crate::site::Site;
-use crate::ApiError;
+use crate::{ids, ApiError};
 use ringproof_api::Channel;
+
+/// What a caller asks to start, whichever API it came through.
+pub struct Start<'a> {
+    pub phone: &'a str,
+    pub country: Option<&'a str>,
+    /// The site's first channel when `None`.
+    pub channel: Option<Channel>,
+    pub client_transaction_id: Option<String>,
+    /// Proves the site's server chose the id (the edge's `flow::transaction_bound`).
+    pub client_transaction_signature: Option<&'a str>,
+    /// The caller has already established that the site's server chose the id.
+    pub ctid_trusted: bool,
+    /// The page's solved challenge, required before any attempt a page asks for.
+    pub proof: Option<&'a str>,
+    /// The site's own server asks (with its secret): it pays no proof of work.
+    pub from_server: bool,
+    /// What texts are written in, when the caller named a language we have.
+    pub language: Option<crate::texts::Language>,
+    /// The page's labels, echoed by siteverify (checked here).
+    pub action: Option<String>,
+    pub cdata: Option<String>,
+}
+
+/// A start checked against its site, before anything is counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub phone: E164,
+    pub offer: Offer,
+    /// The channel it starts on.
+    pub channel: Channel,
+}
+
+impl Start<'_> {
+    /// What the start asks, checked against `site` before anything is read or counted: a
+    /// channel it names must be one the site has, the page's labels well formed, the number
+    /// readable and of a country the site accepts.
+    pub fn checked(&self, site: &Site) -> Result<Checked, ApiError> {
+        Offer::check_named(site, self.channel)?;
+        for (name, label) in [("action", &self.action), ("cdata", &self.cdata)] {
+            if let Some(label) = label {
+                ids::page_label(name, label)?;
+            }
+        }
+        let phone = phone::normalise(self.phone, self.country)?;
+        let region = phone.region();
+        if !site.accepts_region(region.as_deref()) {
+            return Err(ApiError::CountryNotAllowed);
+        }
+        let offer = Offer::new(site, self.channel, region.as_deref());
+        let channel = offer.channel()?;
+        Ok(Checked {
+            phone,
+            offer,
+            channel,
+        })
+    }
+
+    /// The ClientTransactionId the start binds, if any: well formed, and chosen by the site's
+    /// server (so no page can squat the site's ids): trusted by the API it came through, or
+    /// carrying the server's signature, which `signed(id, signature)` checks.
+    pub fn transaction_id(
+        &self,
+        signed: impl FnOnce(&str, Option<&str>) -> bool,
+    ) -> Result<Option<&str>, ApiError> {
+        let Some(id) = self.client_transaction_id.as_deref() else {
+            return Ok(None);
+        };
+        ids::client_transaction_id(id)?;
+        if !self.ctid_trusted && !signed(id, self.client_transaction_signature) {
+            return Err(ApiError::TransactionUnsigned);
+        }
+        Ok(Some(id))
+    }
+
+    /// Every attempt a page asks for pays a proof of work, the free missed call too (its lines
+    /// are scarce); the site's own server, which carries its secret, pays none.
+    pub fn pays_proof(&self) -> bool {
+        !self.from_server
+    }
+}
 
 /// What a start may use: the site's channels that the number's country allows, in the
 /// site's order. Paid channels only where the site pays for the country (Geo Permissions);

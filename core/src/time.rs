@@ -37,6 +37,11 @@ impl Timestamp {
         self.utc().to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 
+    /// The UTC day, `2026-11-23`.
+    pub fn date(self) -> String {
+        self.utc().format("%Y-%m-%d").to_string()
+    }
+
     /// RFC 2616 (HTTP) date, e.g. `Mon, 23 Nov 2026 06:05:08 GMT`: what TeleSign signs.
     pub fn to_rfc2616(self) -> String {
         self.utc().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
@@ -65,6 +70,7 @@ mod tests {
             Timestamp::from_secs(1_795_413_908).to_rfc3339(),
             "2026-11-23T06:05:08Z"
         );
+        assert_eq!(Timestamp::from_secs(1_795_413_908).date(), "2026-11-23");
         assert_eq!(
             Timestamp::from_secs(951_782_400).to_rfc3339(),
             "2000-02-29T00:00:00Z"

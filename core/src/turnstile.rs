@@ -53,16 +53,19 @@ struct Verdict {
 
 /// The form-encoded POST Turnstile documents: `secret`, `response`, `remoteip` and an
 /// `idempotency_key`, so a retried request cannot spend the token twice.
+/// `client_ip` goes as `remoteip` only when it is an address (a local edge may know none).
 pub fn siteverify(
     url: &str,
     secret: &str,
     token: &str,
-    remote_ip: Option<&str>,
-    idempotency_key: &str,
+    client_ip: &str,
+    rng: &mut impl crate::Randomness,
 ) -> Outgoing {
+    let idempotency_key = rng.token(16);
+    let idempotency_key = idempotency_key.as_str();
     let mut fields = vec![("secret", secret), ("response", token)];
-    if let Some(ip) = remote_ip {
-        fields.push(("remoteip", ip));
+    if client_ip.parse::<std::net::IpAddr>().is_ok() {
+        fields.push(("remoteip", client_ip));
     }
     fields.push(("idempotency_key", idempotency_key));
     Outgoing {
@@ -74,6 +77,13 @@ pub fn siteverify(
         )],
         body: Some(serde_urlencoded::to_string(&fields).unwrap_or_default()),
     }
+}
+
+/// The host a page at `page_origin` is on, which Turnstile's answer must name.
+pub fn host_of(page_origin: &str) -> String {
+    crate::origin::Origin::parse(page_origin)
+        .map(|o| o.host().to_owned())
+        .unwrap_or_default()
 }
 
 /// Reads siteverify's answer for a page on `host`.
@@ -125,12 +135,33 @@ mod tests {
 
     #[test]
     fn the_request_is_turnstiles_form() {
-        let out = siteverify(SITEVERIFY_URL, "0x4AAA", "tok", Some("203.0.113.1"), "k1");
+        use crate::random::testing::Seeded;
+        use crate::Randomness;
+        let key = Seeded(1).token(16);
+        let out = siteverify(
+            SITEVERIFY_URL,
+            "0x4AAA",
+            "tok",
+            "203.0.113.1",
+            &mut Seeded(1),
+        );
         assert_eq!(out.method, "POST");
         assert_eq!(
-            out.body.as_deref(),
-            Some("secret=0x4AAA&response=tok&remoteip=203.0.113.1&idempotency_key=k1")
+            out.body,
+            Some(format!(
+                "secret=0x4AAA&response=tok&remoteip=203.0.113.1&idempotency_key={key}"
+            ))
         );
+        // No address known: no remoteip, rather than a word Turnstile would refuse.
+        let out = siteverify(SITEVERIFY_URL, "0x4AAA", "tok", "unknown", &mut Seeded(1));
+        assert_eq!(
+            out.body,
+            Some(format!("secret=0x4AAA&response=tok&idempotency_key={key}"))
+        );
+        let again = siteverify(SITEVERIFY_URL, "0x4AAA", "tok", "unknown", &mut Seeded(2));
+        assert_ne!(again.body, out.body, "each call its own idempotency key");
+        assert_eq!(host_of("https://shop.example:8443"), "shop.example");
+        assert_eq!(host_of("not an origin"), "");
     }
 
     #[test]

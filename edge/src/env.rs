@@ -106,10 +106,10 @@ pub fn callback_schedule(env: &Env) -> Vec<u64> {
 /// How long a site's callback URL may take to answer: `CALLBACK_TIMEOUT_SECS` shortens
 /// `callback::TIMEOUT_SECS` for tests.
 pub fn callback_timeout(env: &Env) -> std::time::Duration {
-    let secs = optional(env, "CALLBACK_TIMEOUT_SECS")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(ringproof_core::callback::TIMEOUT_SECS);
-    std::time::Duration::from_secs(secs)
+    let configured = optional(env, "CALLBACK_TIMEOUT_SECS");
+    std::time::Duration::from_secs(ringproof_core::callback::timeout_secs(
+        configured.as_deref(),
+    ))
 }
 
 /// The sandbox provider answers only where the configuration switches it on: the local
@@ -128,17 +128,7 @@ pub fn code_key(env: &Env) -> Result<Vec<u8>, ApiError> {
 /// `RESEND_COOLDOWN_SECS` and `TOKEN_TTL_SECS` shorten the cool-down and the token's life for
 /// tests; production keeps the defaults.
 pub fn policy(env: &Env) -> Policy {
-    let mut p = Policy::default();
-    if let Some(secs) = optional(env, "RESEND_COOLDOWN_SECS").and_then(|v| v.parse().ok()) {
-        p.resend_cooldown_secs = secs;
-    }
-    if let Some(secs) = optional(env, "TOKEN_TTL_SECS").and_then(|v| v.parse().ok()) {
-        p.token_ttl_secs = secs;
-    }
-    if let Some(secs) = optional(env, "ATTEMPT_SECS").and_then(|v| v.parse().ok()) {
-        p.attempt_secs = secs;
-    }
-    p
+    Policy::from_vars(|name| optional(env, name))
 }
 
 /// A provider is configured when its base URL (a variable) and its credentials (secrets) are

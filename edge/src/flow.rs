@@ -23,32 +23,9 @@ use ringproof_core::session::{
     found_wrong, CallOutcome, CheckStep, DeliveryOutcome, NewSession, Summary,
 };
 use ringproof_core::site::{Page, Site};
-use ringproof_core::start::{Offer, RoundOne};
-use ringproof_core::texts::Language;
-use ringproof_core::{ids, pow, signature, test_keys, ApiError, Randomness};
+use ringproof_core::start::{Checked, Offer, RoundOne, Start};
+use ringproof_core::{ids, pow, signature, test_keys, ApiError};
 use worker::{Context, Env};
-
-/// What a caller asks to start, whichever API it came through.
-pub struct Start<'a> {
-    pub phone: &'a str,
-    pub country: Option<&'a str>,
-    /// The site's first channel when `None`.
-    pub channel: Option<Channel>,
-    pub client_transaction_id: Option<String>,
-    /// Proves the site's server chose the id (see [`transaction_bound`]).
-    pub client_transaction_signature: Option<&'a str>,
-    /// The caller has already established that the site's server chose the id.
-    pub ctid_trusted: bool,
-    /// The page's solved challenge, required before any attempt a page asks for.
-    pub proof: Option<&'a str>,
-    /// The site's own server asks (with its secret): it pays no proof of work.
-    pub from_server: bool,
-    /// What texts are written in, when the caller named a language we have.
-    pub language: Option<Language>,
-    /// The page's labels, echoed by siteverify (checked here).
-    pub action: Option<String>,
-    pub cdata: Option<String>,
-}
 
 /// Who asks for another attempt, and what they brought to pay for it.
 pub struct Asker<'a> {
@@ -73,36 +50,19 @@ pub async fn start(
     (base, background): (&str, &Context),
     input: Start<'_>,
 ) -> Outcome<VerificationView> {
-    Offer::check_named(site, input.channel)?;
-    for (name, label) in [("action", &input.action), ("cdata", &input.cdata)] {
-        if let Some(label) = label {
-            ids::page_label(name, label)?;
-        }
-    }
-    let phone = phone::normalise(input.phone, input.country)?;
-    let region = phone.region();
-    if !site.accepts_region(region.as_deref()) {
-        return Err(ApiError::CountryNotAllowed);
-    }
-    let offer = Offer::new(site, input.channel, region.as_deref());
-    let channel = offer.channel()?;
-    // Every attempt a page asks for pays a proof of work, the free missed call too: its
-    // lines are scarce. It is checked here, before anything is counted, so a forged proof
-    // costs no one anything.
-    let proof = match input.from_server {
-        true => None,
-        false => Some(checked_proof(env, site, client, None, input.proof)?),
+    let Checked {
+        phone,
+        offer,
+        channel,
+    } = input.checked(site)?;
+    // The proof is checked here, before anything is counted, so a forged one costs no one
+    // anything.
+    let proof = match input.pays_proof() {
+        true => Some(checked_proof(env, site, client, None, input.proof)?),
+        false => None,
     };
-    if let Some(id) = &input.client_transaction_id {
-        ids::client_transaction_id(id)?;
-        // Only the site's server binds an id, so no page can squat the site's ids.
-        if !input.ctid_trusted
-            && !transaction_bound(env, site, id, input.client_transaction_signature)
-        {
-            return Err(ApiError::TransactionUnsigned);
-        }
-    }
-    let id = CryptoRng.token(16);
+    input.transaction_id(|id, signature| transaction_bound(env, site, id, signature))?;
+    let id = ids::new_verification_id(&mut CryptoRng);
     let test = site.test.is_some();
     // Round one. The proof is spent and the client's starts counted, in one call to the
     // client's own object (a replayed proof counts nothing), the number's locks looked at,
@@ -179,8 +139,8 @@ pub async fn start(
             // Never a dead end: with another way for this number, the verification starts
             // with its missed call failed as `no_free_line`, and the visitor is offered the
             // others.
-            Err(ApiError::LinesBusy(_)) if offer.starts_without_line() => {
-                limits::count_refusal(env, &site.site_key, "lines_busy").await;
+            Err(e @ ApiError::LinesBusy(_)) if offer.starts_without_line() => {
+                limits::count_refusal(env, &site.site_key, e.code()).await;
                 None
             }
             Err(e) => {
@@ -204,7 +164,7 @@ pub async fn start(
     let paid = PaidSend {
         phone: &phone,
         channel,
-        key: format!("{id}/1"),
+        key: ringproof_core::limits::first_send_key(&id),
     };
     let attempt = session.start(new, channel, None, base.to_owned());
     match paid_attempt(env, site, &paid, client, attempt).await {
@@ -274,7 +234,7 @@ pub async fn begin(
     let paid = PaidSend {
         phone: &summary.phone,
         channel,
-        key: format!("{}/{}", summary.id, CryptoRng.token(6)),
+        key: ringproof_core::limits::later_send_key(&summary.id, &mut CryptoRng),
     };
     let attempt = session.begin(channel, None, base.to_owned());
     let (begun, gate) = paid_attempt(env, site, &paid, client, attempt).await?;
@@ -394,7 +354,7 @@ pub async fn check(
 /// A provider's report on the call or message it knows as `reference`.
 pub async fn report_delivery(
     (env, background): (&Env, &Context),
-    provider: &str,
+    provider: ProviderId,
     reference: &str,
     event: DeliveryEvent,
     cost: Option<Cost>,
@@ -404,23 +364,21 @@ pub async fn report_delivery(
     }
     let bound = ReferenceStub::named(
         env,
-        ringproof_core::keys::reference_object(provider, reference),
+        ringproof_core::keys::reference_object(provider.name(), reference),
     )
     .resolve()
     .await?;
     let Some(id) = bound else {
         return Ok(DeliveryOutcome::UnknownReference);
     };
-    if let Some(provider) = ProviderId::from_name(provider) {
-        // The provider is reporting: its breaker hears it (after the answer), so silence is
-        // noticed.
-        providers::tell_health(
-            env,
-            background,
-            provider,
-            Told::Reported(reference.to_owned()),
-        );
-    }
+    // The provider is reporting: its breaker hears it (after the answer), so silence is
+    // noticed.
+    providers::tell_health(
+        env,
+        background,
+        provider,
+        Told::Reported(reference.to_owned()),
+    );
     let delivered = VerificationStub::named(env, &id)
         .delivery(reference.to_owned(), event, cost.clone())
         .await?;
@@ -457,7 +415,7 @@ pub async fn report_missed_call(
     let outcome = VerificationStub::named(env, &id)
         .call(caller.clone(), inbound_number, call_time)
         .await?;
-    if outcome == CallOutcome::Verified {
+    if outcome.releases_line() {
         release(env, &caller, &id, test).await;
     }
     Ok(outcome)
@@ -483,18 +441,17 @@ fn checked_proof(
     verification: Option<&str>,
     proof: Option<&str>,
 ) -> Outcome<Proof> {
-    let proof = proof
-        .filter(|p| !p.is_empty())
-        .ok_or(ApiError::ProofRequired)?;
     let key = pow::key(&token_key(env)?);
     let to = pow::Binding {
         site_key: &site.site_key,
         client: &client.network,
         verification,
     };
-    pow::verify(&key, proof, to, now()).map_err(|e| {
-        worker::console_warn!("proof refused for site {}: {e:?}", site.site_key);
-        ApiError::ProofInvalid
+    pow::check(&key, proof, to, now()).map_err(|e| {
+        if e != pow::ProofError::Missing {
+            worker::console_warn!("proof refused for site {}: {e:?}", site.site_key);
+        }
+        e.error()
     })
 }
 

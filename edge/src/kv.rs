@@ -43,18 +43,19 @@ pub async fn delete<K: KvKey>(env: &Env, key: &K) -> Outcome<()> {
 /// The site with this key; `unknown_site` when there is none. `base` is the edge's own
 /// origin, the only page of the console's site.
 pub async fn site(env: &Env, site_key: &str, base: &str) -> Outcome<Site> {
-    if let Some(test) = ringproof_core::test_keys::site(site_key) {
-        return Ok(test);
+    use ringproof_core::accounts::{console_site, site_named, Named};
+    match site_named(site_key) {
+        Named::TestKey(test) => Ok(*test),
+        Named::Console => {
+            let pool = crate::env::inbound_numbers(env)
+                .into_iter()
+                .map(|n| n.number);
+            Ok(console_site(base, pool.collect()))
+        }
+        Named::Stored => get(env, &SiteByKey(site_key))
+            .await?
+            .ok_or(ApiError::UnknownSite),
     }
-    if site_key == ringproof_core::accounts::SITE_KEY {
-        let pool = crate::env::inbound_numbers(env)
-            .into_iter()
-            .map(|n| n.number);
-        return Ok(ringproof_core::accounts::console_site(base, pool.collect()));
-    }
-    get(env, &SiteByKey(site_key))
-        .await?
-        .ok_or(ApiError::UnknownSite)
 }
 
 /// Every key under `prefix`, page by page.

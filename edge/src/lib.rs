@@ -51,12 +51,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// retention.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if event.cron() == ALERTS_CRON {
-        alerts::watch(&env).await;
-    } else {
-        history::keep(&env).await;
+    use ringproof_core::events::Job;
+    match Job::of(&event.cron()) {
+        Some(Job::Alerts) => alerts::watch(&env).await,
+        Some(Job::Keep) => history::keep(&env).await,
+        None => worker::console_error!("no job runs on the cron {:?}", event.cron()),
     }
 }
-
-/// The alert job's schedule, as wrangler.toml writes it.
-const ALERTS_CRON: &str = "*/15 * * * *";

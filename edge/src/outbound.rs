@@ -3,21 +3,11 @@
 
 use futures_util::future::{select, Either};
 use ringproof_core::callback::{AttemptResult, ANSWER_EXCERPT_CHARS};
-use ringproof_core::providers::{Answer, Outgoing};
+use ringproof_core::providers::{Answer, Outgoing, SendError};
 use std::time::Duration;
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendError {
-    /// The request could not be built (a header or URL the runtime refuses).
-    Unsendable,
-    /// No connection, or it broke.
-    ConnectionFailed,
-    /// No complete answer before the deadline.
-    TimedOut,
-}
 
 /// Whether a 3xx is followed or is the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,9 +71,6 @@ pub async fn deliver(out: Outgoing, deadline: Duration) -> (AttemptResult, Strin
             AttemptResult::Answered(answer.status),
             answer.body.chars().take(ANSWER_EXCERPT_CHARS).collect(),
         ),
-        Err(SendError::TimedOut) => (AttemptResult::TimedOut, String::new()),
-        Err(SendError::ConnectionFailed | SendError::Unsendable) => {
-            (AttemptResult::ConnectionFailed, String::new())
-        }
+        Err(e) => (AttemptResult::unanswered(e), String::new()),
     }
 }

@@ -6,15 +6,14 @@
 
 use crate::durable::health::{self, HealthStub};
 use crate::env::{self, now, CryptoRng};
-use crate::outbound::{self, Redirects, SendError};
+use crate::outbound::{self, Redirects};
 use ringproof_api::Channel;
 use ringproof_core::failure::FailureReason;
 use ringproof_core::phone::E164;
-use ringproof_core::providers::health::Event;
+use ringproof_core::providers::health::{Event, TroubleSeen};
 use ringproof_core::providers::{
-    self, phone_confirm, twilio, Answer, CodeSend, Config, Dispatch, Outgoing, ProviderId, Sent,
+    self, phone_confirm, Answer, CodeSend, Config, Dispatch, Outgoing, ProviderId, Sent,
 };
-use ringproof_core::Randomness;
 use std::cell::RefCell;
 use std::time::Duration;
 use worker::{Context, Env};
@@ -30,7 +29,7 @@ pub struct Route {
 /// heard lately): known before the send, so the flow asks beside the attempt's other work.
 pub async fn route(env: &Env, channel: Channel, phone: &E164) -> Result<Route, FailureReason> {
     let config = env::providers(env);
-    let country = phone.region().unwrap_or_else(|| "*".to_owned());
+    let country = ringproof_core::providers::routes::country_of(phone);
     let configured: Vec<ProviderId> = env::provider_routes(env)
         .order(channel, Some(&country))
         .iter()
@@ -60,13 +59,7 @@ pub async fn send_code(
 ) -> Result<Sent, FailureReason> {
     let config = env::providers(env);
     let Route { order, country } = route;
-    let send = CodeSend {
-        dispatch,
-        code,
-        date: now().to_rfc2616(),
-        nonce: CryptoRng.token(18),
-        status_callback: format!("{}{}", base.trim_end_matches('/'), twilio::status_path()),
-    };
+    let send = CodeSend::new(dispatch, code, now(), &mut CryptoRng, base);
     let mut last = FailureReason::ProviderUnavailable;
     for id in order {
         let Some(provider) = config.provider(id) else {
@@ -91,8 +84,7 @@ pub async fn send_code(
                 if !providers::fails_over(reason) {
                     return Err(reason);
                 }
-                // The next send in this isolate asks the health object again.
-                TROUBLED.with(|t| t.borrow_mut().0 = 0.0);
+                TROUBLED.with(|seen| seen.borrow_mut().failed());
                 let event = Event::Failed { reason };
                 tell_health(env, background, id, Told::Sent(country.clone(), event));
                 last = reason;
@@ -126,25 +118,16 @@ pub fn tell_health(env: &Env, background: &Context, provider: ProviderId, told: 
 }
 
 thread_local! {
-    /// When this isolate last heard from the health object, and the (provider, country) pairs
-    /// whose breaker was then open or half open. A route with none of them is tried in its
-    /// own order without asking: a healthy send waits on no object (an isolate is shared by
+    /// What this isolate last heard from the health object (an isolate is shared by
     /// concurrent requests, and this is the deployment's state, not a request's).
-    static TROUBLED: RefCell<(f64, Vec<(ProviderId, String)>)> = const { RefCell::new((0.0, Vec::new())) };
+    static TROUBLED: RefCell<TroubleSeen> = RefCell::default();
 }
 
 /// The order to try `candidates` for `country` in: theirs, unless a breaker of one of them is
 /// open (or this isolate has not heard lately), when the health object says.
 async fn ordered(env: &Env, candidates: Vec<ProviderId>, country: &str) -> Vec<ProviderId> {
-    let now_ms = worker::Date::now().as_millis() as f64;
-    let healthy = TROUBLED.with(|t| {
-        let (heard_at, troubled) = &*t.borrow();
-        now_ms - heard_at < (ringproof_core::providers::health::TROUBLE_FRESH_SECS * 1000) as f64
-            && !troubled
-                .iter()
-                .any(|(p, c)| c == country && candidates.contains(p))
-    });
-    if healthy {
+    let t = now();
+    if TROUBLED.with(|seen| seen.borrow().lets_pass(&candidates, country, t)) {
         return candidates;
     }
     match HealthStub::named(env, health::NAME)
@@ -152,7 +135,7 @@ async fn ordered(env: &Env, candidates: Vec<ProviderId>, country: &str) -> Vec<P
         .await
     {
         Ok(o) => {
-            TROUBLED.with(|t| *t.borrow_mut() = (now_ms, o.troubled));
+            TROUBLED.with(|seen| seen.borrow_mut().heard(o.troubled, t));
             o.order
         }
         // Health that cannot be read must not stop a send: the route's own order is tried.
@@ -202,8 +185,5 @@ async fn fetch(out: Outgoing) -> Result<Answer, FailureReason> {
     let deadline = Duration::from_secs(ringproof_core::providers::DEADLINE_SECS);
     outbound::send(out, deadline, Redirects::Follow)
         .await
-        .map_err(|e| match e {
-            SendError::Unsendable => FailureReason::ProviderError,
-            SendError::ConnectionFailed | SendError::TimedOut => FailureReason::ProviderUnavailable,
-        })
+        .map_err(ringproof_core::providers::SendError::failure)
 }

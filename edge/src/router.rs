@@ -51,14 +51,8 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
         let granted = preflight_grant(env, &segs, &url, origin.as_deref()).await;
         return preflight(granted.as_deref());
     }
-    // Cloudflare sets it from the connection; a client cannot choose it in production.
-    let client_ip = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .filter(|ip| ip.len() <= 64)
-        .unwrap_or_else(|| "unknown".to_owned());
+    let header = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let client_ip = ringproof_core::client::connecting_ip(header.as_deref());
     let mut visitor = Visitor::new(origin, client_ip);
     let ctx = Ctx {
         env,
@@ -127,9 +121,9 @@ async fn route(
         }
         // Telephony providers.
         (Post, [V1, CARRIERS, carrier]) => webhooks::carrier(req, ctx, carrier).await,
-        (Post, [V1, PROVIDERS, "mcn", given]) => webhooks::mcn(req, ctx, given).await,
-        (Post, [V1, PROVIDERS, "telesign", given]) => webhooks::telesign(req, ctx, given).await,
-        (Post, [V1, PROVIDERS, "twilio", "status"]) => webhooks::twilio_status(req, ctx).await,
+        (Post, [V1, PROVIDERS, MCN, given]) => webhooks::mcn(req, ctx, given).await,
+        (Post, [V1, PROVIDERS, TELESIGN, given]) => webhooks::telesign(req, ctx, given).await,
+        (Post, [V1, PROVIDERS, TWILIO, TWILIO_STATUS]) => webhooks::twilio_status(req, ctx).await,
         // Sites' servers, with the site secret.
         (Post, [V1, SITEVERIFY]) => site_server::siteverify(req, ctx).await,
         (Get, [V1, TRANSACTIONS, ctid]) => site_server::transaction(req, ctx, ctid).await,
@@ -160,7 +154,8 @@ async fn preflight_grant(
     let origin = origin?;
     let allowed = match segs {
         [paths::V1, paths::VERIFICATIONS, id, ..] => {
-            visitor::summary(env, id).await.ok()?.origin == origin
+            let started_on = visitor::summary(env, id).await.ok()?.origin;
+            ringproof_core::origin::follower(Some(origin), &started_on).is_ok()
         }
         [paths::V1, paths::VERIFICATIONS] => {
             let key = query(url, "site_key")?;

@@ -4,10 +4,9 @@
 use crate::env::{secret, site_secret_key, CryptoRng};
 use crate::error::Outcome;
 use crate::outbound::{self, Redirects};
-use ringproof_core::origin::Origin;
 use ringproof_core::site::Site;
 use ringproof_core::turnstile::{self, SITEVERIFY_URL};
-use ringproof_core::{ApiError, Randomness};
+use ringproof_core::ApiError;
 use std::time::Duration;
 use worker::Env;
 
@@ -31,12 +30,9 @@ pub async fn check(
             ))
         })?;
     let token = turnstile::presented(token).ok_or(ApiError::TurnstileRequired)?;
-    let host = Origin::parse(page_origin)
-        .map(|o| o.host().to_owned())
-        .unwrap_or_default();
+    let host = turnstile::host_of(page_origin);
     let url = secret(env, "TURNSTILE_SITEVERIFY_URL").unwrap_or_else(|_| SITEVERIFY_URL.into());
-    let ip = Some(client_ip).filter(|ip| *ip != "unknown");
-    let out = turnstile::siteverify(&url, &site_secret, token, ip, &CryptoRng.token(16));
+    let out = turnstile::siteverify(&url, &site_secret, token, client_ip, &mut CryptoRng);
     let answer = outbound::send(
         out,
         Duration::from_secs(turnstile::DEADLINE_SECS),

@@ -34,6 +34,48 @@ fn a_session_names_its_account_until_it_runs_out() {
     assert!(read_session(b"another key", &value, T0).is_none());
     let elevated = session_cookie(KEY, &a, true, T0);
     assert!(read_session(KEY, &elevated, T0).unwrap().elevated);
+    // The account as it is now: signed out everywhere, or gone, it holds no session.
+    assert_eq!(claim.holds(Some(a.clone())), Ok(a.clone()));
+    let moved_on = Account {
+        epoch: 1,
+        ..a.clone()
+    };
+    assert_eq!(claim.holds(Some(moved_on)), Err(ApiError::SignInRequired));
+    assert_eq!(claim.holds(None), Err(ApiError::SignInRequired));
+    let other = Account {
+        id: "rp_acct_other".into(),
+        ..a
+    };
+    assert_eq!(claim.holds(Some(other)), Err(ApiError::SignInRequired));
+}
+
+#[test]
+fn only_a_redeemed_token_signs_a_number_in() {
+    let redeemed = ringproof_api::SiteverifyResponse {
+        success: true,
+        phone: Some("+447400123456".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        signed_in_number(&redeemed).map(|n| n.as_str().to_owned()),
+        Ok("+447400123456".to_owned())
+    );
+    let refused = ringproof_api::SiteverifyResponse {
+        success: false,
+        ..redeemed.clone()
+    };
+    assert_eq!(
+        signed_in_number(&refused).err(),
+        Some(ApiError::Unauthorized)
+    );
+    let no_number = ringproof_api::SiteverifyResponse {
+        phone: None,
+        ..redeemed
+    };
+    assert_eq!(
+        signed_in_number(&no_number).err(),
+        Some(ApiError::Unauthorized)
+    );
 }
 
 #[test]
@@ -212,4 +254,111 @@ fn test_callbacks_are_counted_per_account() {
         (rule.limit, rule.span_secs),
         (TEST_CALLBACKS_PER_HOUR, 3600)
     );
+}
+
+#[test]
+fn operators_powers_need_the_admin_token_once_per_session() {
+    assert_eq!(
+        Powers::of(true, true),
+        Powers {
+            operator: true,
+            may_elevate: false
+        }
+    );
+    assert_eq!(
+        Powers::of(true, false),
+        Powers {
+            operator: false,
+            may_elevate: true
+        }
+    );
+    for elevated in [true, false] {
+        assert_eq!(
+            Powers::of(false, elevated),
+            Powers {
+                operator: false,
+                may_elevate: false
+            },
+            "a token without an operator's number is nothing"
+        );
+    }
+}
+
+#[test]
+fn an_owner_makes_and_changes_activities_within_their_grant() {
+    let a = account();
+    let mut input = ringproof_api::SiteInput {
+        title: "Shop".into(),
+        domains: vec!["shop.example".into()],
+        callback_url: None,
+        callback_format: CallbackFormat::Json,
+        channels: None,
+        allowed_countries: vec![],
+        limits: Default::default(),
+        turnstile_secret: None,
+    };
+    assert!(a.may_create(&mut input).is_ok());
+    assert_eq!(
+        input.channels,
+        Some(a.channels()),
+        "none named: every granted one"
+    );
+    let mut sms = ringproof_api::SiteInput {
+        channels: Some(vec![Channel::Sms]),
+        ..input.clone()
+    };
+    assert_eq!(
+        a.may_create(&mut sms),
+        Err(ApiError::ChannelNotGranted(Channel::Sms))
+    );
+    let mut own_limits = input.clone();
+    own_limits.limits.starts_per_client_per_hour = Some(1000);
+    assert_eq!(a.may_create(&mut own_limits), Err(ApiError::OperatorOnly));
+    let suspended = Account {
+        suspended: 1,
+        ..a.clone()
+    };
+    assert_eq!(
+        suspended.may_create(&mut input.clone()),
+        Err(ApiError::AccountSuspended)
+    );
+
+    let rename = ringproof_api::SiteUpdate {
+        title: Some("New".into()),
+        ..Default::default()
+    };
+    assert!(a.may_change(false, &rename).is_ok());
+    assert_eq!(
+        a.may_change(true, &rename),
+        Err(ApiError::ActivitySuspended),
+        "what a suspended activity offers is the operator's to change back"
+    );
+    assert_eq!(
+        suspended.may_change(false, &rename),
+        Err(ApiError::AccountSuspended)
+    );
+    let more = ringproof_api::SiteUpdate {
+        channels: Some(vec![Channel::Sms]),
+        ..Default::default()
+    };
+    assert_eq!(
+        a.may_change(false, &more),
+        Err(ApiError::ChannelNotGranted(Channel::Sms))
+    );
+    let limits = ringproof_api::SiteUpdate {
+        limits: Some(Default::default()),
+        ..Default::default()
+    };
+    assert_eq!(a.may_change(false, &limits), Err(ApiError::OperatorOnly));
+}
+
+#[test]
+fn test_keys_and_the_console_are_built_in_and_no_ones_to_manage() {
+    let test = site_named(crate::test_keys::SITE_MISSED_CALL);
+    assert!(matches!(&test, Named::TestKey(s) if s.site_key == crate::test_keys::SITE_MISSED_CALL));
+    assert!(!test.is_managed());
+    assert_eq!(site_named(SITE_KEY), Named::Console);
+    assert!(!Named::Console.is_managed());
+    assert_eq!(site_named("rp_site_abc"), Named::Stored);
+    assert!(Named::Stored.is_managed());
 }

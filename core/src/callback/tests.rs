@@ -281,9 +281,12 @@ fn the_schedule_can_be_shortened_but_not_broken() {
 
 #[test]
 fn a_test_callback_is_signed_as_a_real_one_and_says_it_is_a_test() {
-    let e = test_event("rp_site_x", "abc", T0);
-    assert_eq!(e.id, "evt_test_abc");
-    assert!(e.outcome.verification_id.starts_with("test_"));
+    let e = test_event("rp_site_x", &mut crate::random::testing::Seeded(5), T0);
+    let nonce = e.id.strip_prefix("evt_test_").unwrap();
+    assert_eq!(nonce.len(), 16, "12 random bytes");
+    assert_eq!(e.outcome.verification_id, format!("test_{nonce}"));
+    let another = test_event("rp_site_x", &mut crate::random::testing::Seeded(6), T0);
+    assert_ne!(another.id, e.id, "two tests are kept apart");
     assert_eq!(e.outcome.phone, TEST_PHONE);
     assert!(
         crate::phone::normalise(TEST_PHONE, None).is_ok(),
@@ -361,4 +364,175 @@ fn send_again_revives_only_a_delivery_that_gave_up() {
     );
     assert_eq!(d.state, CallbackState::Delivered);
     assert!(!d.again(T0.plus_secs(99)), "delivered stays delivered");
+}
+
+#[test]
+fn an_event_goes_signed_to_the_sites_url_or_says_why_not() {
+    let master = b"the deployment's master key";
+    let creds = crate::site::Credentials::for_site(
+        "rp_site_x".into(),
+        &mut crate::random::testing::Seeded(9),
+        master,
+    );
+    let mut site = crate::test_keys::site(crate::test_keys::SITE_MISSED_CALL).unwrap();
+    site.site_key = creds.site_key.clone();
+    site.secret_salt = Some(creds.salt.clone());
+    site.callback_url = Some("https://shop.example/hook".into());
+    site.callback_format = CallbackFormat::Json;
+    let event = verified_by_call();
+    let out = address(&event, Some(&site), Some(master), T0).unwrap();
+    assert_eq!(out.url, "https://shop.example/hook");
+    let header = |name: &str| {
+        out.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    // Signed with the site's own secret, as its owner was shown it.
+    assert_eq!(
+        verify_webhook(
+            creds.secret.as_bytes(),
+            header("webhook-id"),
+            header("webhook-timestamp"),
+            header("webhook-signature"),
+            out.body.as_deref().unwrap(),
+            T0.secs()
+        ),
+        Ok(())
+    );
+    assert_eq!(address(&event, None, Some(master), T0), Err(Unsent::NoSite));
+    assert_eq!(
+        address(&event, Some(&site), None, T0),
+        Err(Unsent::Unsigned)
+    );
+    let unsalted = crate::site::Site {
+        secret_salt: None,
+        ..site.clone()
+    };
+    assert_eq!(
+        address(&event, Some(&unsalted), Some(master), T0),
+        Err(Unsent::Unsigned)
+    );
+    let no_url = crate::site::Site {
+        callback_url: None,
+        ..site.clone()
+    };
+    assert_eq!(
+        address(&event, Some(&no_url), Some(master), T0),
+        Err(Unsent::NoCallbackUrl)
+    );
+    // OneRing's form carries verified numbers only, and no alerts.
+    let onering = crate::site::Site {
+        callback_format: CallbackFormat::OneringGet,
+        ..site.clone()
+    };
+    assert!(address(&event, Some(&onering), Some(master), T0).is_ok());
+    assert_eq!(
+        recipient(Some(&onering), None, Some(master)),
+        Err(Unsent::NotCarried)
+    );
+    assert_eq!(
+        recipient(Some(&onering), Some(CallbackType::Failed), Some(master)),
+        Err(Unsent::NotCarried)
+    );
+    // Ours to fix is retried; what the site does not want ends the delivery.
+    assert_eq!(Unsent::Unsigned.attempt(), AttemptResult::ConnectionFailed);
+    for wants_none in [Unsent::NoSite, Unsent::NoCallbackUrl, Unsent::NotCarried] {
+        assert_eq!(wants_none.attempt(), AttemptResult::NoCallback);
+    }
+    assert_eq!(Unsent::NotCarried.code(), "format_without_alerts");
+    assert_eq!(Unsent::NoCallbackUrl.error().code(), "invalid_request");
+}
+
+#[test]
+fn attempts_are_named_as_the_console_shows_them() {
+    use crate::providers::SendError;
+    let named = |r: AttemptResult| r.outcome();
+    assert_eq!(
+        named(AttemptResult::Answered(204)).as_deref(),
+        Some("delivered")
+    );
+    assert_eq!(
+        named(AttemptResult::Answered(302)).as_deref(),
+        Some("http_302")
+    );
+    assert_eq!(named(AttemptResult::TimedOut).as_deref(), Some("timeout"));
+    assert_eq!(
+        named(AttemptResult::ConnectionFailed).as_deref(),
+        Some("unreachable")
+    );
+    assert_eq!(named(AttemptResult::NoCallback), None);
+    assert!(AttemptResult::Answered(200).delivered());
+    assert!(!AttemptResult::Answered(500).delivered());
+    assert_eq!(AttemptResult::Answered(500).status(), Some(500));
+    assert_eq!(AttemptResult::TimedOut.status(), None);
+    assert_eq!(
+        AttemptResult::unanswered(SendError::TimedOut),
+        AttemptResult::TimedOut
+    );
+    for e in [SendError::ConnectionFailed, SendError::Unsendable] {
+        assert_eq!(
+            AttemptResult::unanswered(e),
+            AttemptResult::ConnectionFailed
+        );
+    }
+    assert_eq!(
+        SendError::Unsendable.failure(),
+        FailureReason::ProviderError
+    );
+    for e in [SendError::ConnectionFailed, SendError::TimedOut] {
+        assert_eq!(e.failure(), FailureReason::ProviderUnavailable);
+        assert!(crate::providers::fails_over(e.failure()));
+    }
+}
+
+#[test]
+fn a_delivery_takes_costs_while_pending_and_is_forgotten_after_it_is_kept() {
+    let mut d = Callback::new(verified_by_call(), CallbackFormat::Json, T0);
+    let cost = ProviderCost {
+        reference: "ref".into(),
+        price: Some("0.05".into()),
+        currency: Some("USD".into()),
+    };
+    assert!(d.take_costs(vec![cost.clone()]));
+    assert_eq!(d.event.outcome.costs, std::slice::from_ref(&cost));
+    assert!(!d.may_forget(T0.plus_secs(KEEP_SECS * 2)), "pending: never");
+    d.record(
+        AttemptResult::Answered(200),
+        T0,
+        T0.plus_secs(1),
+        &RETRY_SECS,
+    );
+    assert!(!d.take_costs(vec![]), "sent: the costs it carried stay");
+    assert_eq!(d.event.outcome.costs, [cost]);
+    let kept_until = d.wake_at();
+    assert!(!d.may_forget(
+        kept_until
+            .plus_secs(0)
+            .millis()
+            .checked_sub(1)
+            .map(Timestamp)
+            .unwrap()
+    ));
+    assert!(d.may_forget(kept_until));
+}
+
+#[test]
+fn only_a_site_with_a_url_and_a_format_that_carries_the_kind_wants_it() {
+    let mut site = crate::test_keys::site(crate::test_keys::SITE_MISSED_CALL).unwrap();
+    site.callback_url = None;
+    assert!(!wants(&site, CallbackType::Verified));
+    site.callback_url = Some("https://shop.example/hook".into());
+    site.callback_format = CallbackFormat::OneringGet;
+    assert!(wants(&site, CallbackType::Verified));
+    assert!(!wants(&site, CallbackType::Failed));
+    site.callback_format = CallbackFormat::Json;
+    assert!(wants(&site, CallbackType::Failed));
+}
+
+#[test]
+fn a_deployment_may_shorten_the_callback_timeout_only_with_a_number() {
+    assert_eq!(timeout_secs(None), TIMEOUT_SECS);
+    assert_eq!(timeout_secs(Some(" 2 ")), 2);
+    assert_eq!(timeout_secs(Some("soon")), TIMEOUT_SECS);
 }

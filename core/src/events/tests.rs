@@ -229,3 +229,25 @@ fn a_numbers_block_leaves_out_its_last_six_digits() {
         assert!(b.len() >= 2 && b.len() < n.as_str().len(), "{b}");
     }
 }
+
+#[test]
+fn every_job_has_its_cron_in_wrangler_toml_and_each_cron_its_job() {
+    let toml = include_str!("../../../edge/wrangler.toml");
+    let line = toml
+        .lines()
+        .find(|l| l.trim_start().starts_with("crons"))
+        .expect("wrangler.toml names its crons");
+    for job in Job::ALL {
+        assert!(
+            line.contains(&format!("\"{}\"", job.cron())),
+            "{job:?} in {line}"
+        );
+        assert_eq!(Job::of(job.cron()), Some(job));
+    }
+    assert_eq!(
+        line.matches('"').count(),
+        2 * Job::ALL.len(),
+        "no cron without a job: {line}"
+    );
+    assert_eq!(Job::of("0 * * * *"), None);
+}

@@ -301,6 +301,27 @@ fn region_rules(plan: metadata::Plan) -> RegionRules {
     }
 }
 
+/// How long a page's browser may keep a site's country list: the same for every visit of
+/// this visitor, and nothing secret. A plan changes only with a deploy, so it keeps longer.
+pub const COUNTRIES_CACHE_SECS: u32 = 600;
+pub const PLAN_CACHE_SECS: u32 = 3600;
+
+/// The widget's picker for a site accepting `allowed`: its countries, and the visitor's own
+/// (`seen`, as Cloudflare saw the connection) chosen with its plan when the site accepts it,
+/// so the widget carries no metadata of its own.
+pub fn picker(allowed: &[String], seen: Option<&str>) -> ringproof_api::PhoneCountries {
+    let countries = dial_codes(allowed);
+    let default_country = seen
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| countries.iter().any(|d| &d.country == c));
+    let plan = default_country.as_deref().and_then(country_plan);
+    ringproof_api::PhoneCountries {
+        default_country,
+        countries,
+        plan,
+    }
+}
+
 /// The countries a site accepts with their calling codes, in its order; every country, by
 /// code, when it accepts all (`allowed` empty). A picker needs no more until one is chosen.
 pub fn dial_codes(allowed: &[String]) -> Vec<DialCode> {
@@ -331,6 +352,23 @@ pub fn dial_codes(allowed: &[String]) -> Vec<DialCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_picker_chooses_the_visitors_country_only_when_the_site_takes_it() {
+        let sites = vec!["SK".to_owned(), "GB".to_owned()];
+        let p = picker(&sites, Some("gb"));
+        assert_eq!(p.default_country.as_deref(), Some("GB"));
+        assert_eq!(p.plan.map(|plan| plan.country), Some("GB".to_owned()));
+        let ids: Vec<_> = p.countries.iter().map(|d| d.country.as_str()).collect();
+        assert_eq!(ids, ["SK", "GB"]);
+        let elsewhere = picker(&sites, Some("FR"));
+        assert_eq!((elsewhere.default_country, elsewhere.plan), (None, None));
+        assert_eq!(picker(&sites, None).default_country, None);
+        assert_eq!(
+            picker(&[], Some("FR")).default_country.as_deref(),
+            Some("FR")
+        );
+    }
 
     #[test]
     fn international_and_national_forms_agree() {

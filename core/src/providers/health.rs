@@ -48,6 +48,41 @@ struct Awaited {
     at: Timestamp,
 }
 
+/// What an isolate last heard of the breakers that are not closed, so that a healthy send
+/// waits on no object: a route with none of them is tried in its own order without asking.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TroubleSeen {
+    heard_at: Option<Timestamp>,
+    troubled: Vec<(ProviderId, String)>,
+}
+
+impl TroubleSeen {
+    /// Whether `candidates` for `country` may be tried in their own order at `now` without
+    /// asking the health object: heard less than [`TROUBLE_FRESH_SECS`] ago, and none of them
+    /// troubled there.
+    pub fn lets_pass(&self, candidates: &[ProviderId], country: &str, now: Timestamp) -> bool {
+        self.heard_at
+            .is_some_and(|at| now < at.plus_secs(TROUBLE_FRESH_SECS))
+            && !self
+                .troubled
+                .iter()
+                .any(|(p, c)| c == country && candidates.contains(p))
+    }
+
+    /// A send failed over: the next send in this isolate asks the health object again.
+    pub fn failed(&mut self) {
+        self.heard_at = None;
+    }
+
+    /// The health object said, at `now`, which (provider, country) pairs are troubled.
+    pub fn heard(&mut self, troubled: Vec<(ProviderId, String)>, now: Timestamp) {
+        *self = TroubleSeen {
+            heard_at: Some(now),
+            troubled,
+        };
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breaker {
     pub provider: ProviderId,

@@ -93,6 +93,26 @@ pub struct CodeSend<'a> {
     pub status_callback: String,
 }
 
+impl<'a> CodeSend<'a> {
+    /// The send of `code` for `dispatch` at `now`, with a fresh nonce; `base` is the edge's
+    /// origin, where Twilio reports its deliveries.
+    pub fn new(
+        dispatch: &'a Dispatch,
+        code: &'a str,
+        now: crate::Timestamp,
+        rng: &mut impl crate::Randomness,
+        base: &str,
+    ) -> CodeSend<'a> {
+        CodeSend {
+            dispatch,
+            code,
+            date: now.to_rfc2616(),
+            nonce: rng.token(18),
+            status_callback: format!("{}{}", base.trim_end_matches('/'), twilio::status_path()),
+        }
+    }
+}
+
 /// **The interface a code provider implements**: the request for a send, and what its answer
 /// means. The flow never names a provider: a new one implements this, gets a [`ProviderId`] and
 /// a place in [`Config::provider`], and the operator lists it in `PROVIDER_ROUTES`.
@@ -129,6 +149,28 @@ pub fn fails_over(reason: FailureReason) -> bool {
 
 /// A provider that has not answered in this long will not: the next one is tried.
 pub const DEADLINE_SECS: u64 = 5;
+
+/// Why an [`Outgoing`] request got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// The request could not be built (a header or URL the runtime refuses).
+    Unsendable,
+    /// No connection, or it broke.
+    ConnectionFailed,
+    /// No complete answer before the deadline.
+    TimedOut,
+}
+
+impl SendError {
+    /// As a provider's send fails: a provider we could not reach is unavailable, and the next
+    /// one is tried (`fails_over`); a request we could not build is ours.
+    pub fn failure(self) -> FailureReason {
+        match self {
+            SendError::Unsendable => FailureReason::ProviderError,
+            SendError::ConnectionFailed | SendError::TimedOut => FailureReason::ProviderUnavailable,
+        }
+    }
+}
 
 /// A request to a provider, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,6 +7,15 @@ use super::ProviderId;
 use ringproof_api::Channel;
 use std::collections::BTreeMap;
 
+/// The list for every country without one of its own, and the country of a number that has
+/// none (a non-geographic range).
+pub const ANY_COUNTRY: &str = "*";
+
+/// The country a send to `phone` is routed, and its providers' health kept, by.
+pub fn country_of(phone: &crate::phone::E164) -> String {
+    phone.region().unwrap_or_else(|| ANY_COUNTRY.to_owned())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routes {
     by_channel: BTreeMap<&'static str, BTreeMap<String, Vec<ProviderId>>>,
@@ -24,7 +33,10 @@ impl Default for Routes {
                 .into_iter()
                 .filter(|p| p.channel() == channel)
                 .collect();
-            by_channel.insert(channel.as_str(), BTreeMap::from([("*".to_owned(), order)]));
+            by_channel.insert(
+                channel.as_str(),
+                BTreeMap::from([(ANY_COUNTRY.to_owned(), order)]),
+            );
         }
         Routes { by_channel }
     }
@@ -49,7 +61,7 @@ impl Routes {
             let mut lists = BTreeMap::new();
             for (country, names) in countries {
                 let country = country.trim().to_ascii_uppercase();
-                if country != "*"
+                if country != ANY_COUNTRY
                     && (country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()))
                 {
                     return Err(format!(
@@ -71,9 +83,9 @@ impl Routes {
                 }
                 lists.insert(country, order);
             }
-            if !lists.contains_key("*") {
-                let default = routes.by_channel[channel.as_str()]["*"].clone();
-                lists.insert("*".to_owned(), default);
+            if !lists.contains_key(ANY_COUNTRY) {
+                let default = routes.by_channel[channel.as_str()][ANY_COUNTRY].clone();
+                lists.insert(ANY_COUNTRY.to_owned(), default);
             }
             routes.by_channel.insert(channel.as_str(), lists);
         }
@@ -87,7 +99,7 @@ impl Routes {
         };
         country
             .and_then(|c| lists.get(c))
-            .or_else(|| lists.get("*"))
+            .or_else(|| lists.get(ANY_COUNTRY))
             .map_or(&[], Vec::as_slice)
     }
 }
@@ -96,6 +108,21 @@ impl Routes {
 mod tests {
     use super::*;
     use ProviderId::*;
+
+    #[test]
+    fn a_number_without_a_country_takes_the_list_for_any() {
+        let gb = crate::phone::normalise("+447400123456", None).unwrap();
+        assert_eq!(country_of(&gb), "GB");
+        // A non-geographic range (Inmarsat's +870) has no country of its own.
+        if let Ok(sea) = crate::phone::normalise("+870773111632", None) {
+            assert_eq!(country_of(&sea), ANY_COUNTRY);
+        }
+        let r = Routes::default();
+        assert_eq!(
+            r.order(Channel::Sms, Some(ANY_COUNTRY)),
+            r.order(Channel::Sms, None)
+        );
+    }
 
     #[test]
     fn the_default_order_is_the_seeds_provider_then_twilio() {

@@ -16,7 +16,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
 
 /// The webhook both APIs report to: `StatusCallback`.
 pub fn status_path() -> String {
-    ringproof_api::paths::provider("twilio", "status")
+    use ringproof_api::paths::{provider, TWILIO, TWILIO_STATUS};
+    provider(TWILIO, TWILIO_STATUS)
 }
 
 #[derive(Debug, Clone)]

@@ -643,7 +643,14 @@ fn token_redeems_once_within_five_minutes() {
     s.on_missed_call(&n("447400123456"), &n("442079460001"), at, at);
     let t = s.view(KEY, "e", at).token.unwrap();
     let mut late = s.clone();
-    let ok = s.redeem(KEY, &t, at.plus_secs(10)).unwrap();
+    assert_eq!(
+        s.clone()
+            .redeem_for("rp_other_site", KEY, &t, at.plus_secs(10)),
+        Err(SiteverifyError::InvalidInputResponse),
+        "another site's secret redeems nothing"
+    );
+    let site_key = s.site_key.clone();
+    let ok = s.redeem_for(&site_key, KEY, &t, at.plus_secs(10)).unwrap();
     assert!(ok.success);
     assert_eq!(ok.phone.as_deref(), Some("+447400123456"));
     assert_eq!(ok.channel, Some(Channel::MissedCall));
@@ -785,6 +792,14 @@ fn a_repeated_or_late_call_changes_nothing_to_save() {
         CallOutcome::Repeat
     );
     assert_eq!(s, verified, "a repeat is not saved");
+    assert!(CallOutcome::Verified.releases_line());
+    for other in [
+        CallOutcome::Repeat,
+        CallOutcome::Unmatched,
+        CallOutcome::TooLate,
+    ] {
+        assert!(!other.releases_line(), "{other:?}");
+    }
     let (mut late, _) = start(Channel::MissedCall);
     let before = late.clone();
     let after_end = T0.plus_secs(100_000);
@@ -931,4 +946,20 @@ fn only_leaving_a_missed_call_frees_its_line_and_only_a_code_not_verified_was_wr
     assert!(!compared_wrong(&result(VerificationStatus::Verified)));
     assert!(compared_wrong(&result(VerificationStatus::Pending)));
     assert!(compared_wrong(&result(VerificationStatus::Failed)));
+}
+
+#[test]
+fn a_deployment_policy_replaces_only_the_numbers_it_names() {
+    assert_eq!(Policy::from_vars(|_| None), Policy::default());
+    let p = Policy::from_vars(|name| match name {
+        "TOKEN_TTL_SECS" => Some("5".into()),
+        "ATTEMPT_SECS" => Some("later".into()),
+        _ => None,
+    });
+    assert_eq!(p.token_ttl_secs, 5);
+    assert_eq!(p.attempt_secs, Policy::default().attempt_secs);
+    assert_eq!(
+        p.resend_cooldown_secs,
+        Policy::default().resend_cooldown_secs
+    );
 }

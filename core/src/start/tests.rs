@@ -106,3 +106,105 @@ fn round_one_is_refused_in_the_order_its_steps_were_once_taken() {
         Ok(Sms)
     );
 }
+
+fn asked(phone: &str) -> super::Start<'_> {
+    super::Start {
+        phone,
+        country: None,
+        channel: None,
+        client_transaction_id: None,
+        client_transaction_signature: None,
+        ctid_trusted: false,
+        proof: None,
+        from_server: false,
+        language: None,
+        action: None,
+        cdata: None,
+    }
+}
+
+fn gb_site() -> crate::site::Site {
+    let mut site = crate::test_keys::site(crate::test_keys::SITE_MISSED_CALL).unwrap();
+    site.allowed_countries = vec!["GB".into()];
+    site
+}
+
+#[test]
+fn a_start_is_checked_against_its_site_before_anything_is_counted() {
+    let site = gb_site();
+    let ok = asked("+447400123456").checked(&site).unwrap();
+    assert_eq!(ok.phone.as_str(), "+447400123456");
+    assert_eq!(ok.channel, MissedCall);
+    let national = super::Start {
+        country: Some("GB"),
+        ..asked("07400 123456")
+    };
+    assert_eq!(national.checked(&site).unwrap().phone, ok.phone);
+    assert_eq!(
+        asked("+33612345678").checked(&site).err(),
+        Some(ApiError::CountryNotAllowed)
+    );
+    assert_eq!(
+        asked("not a number")
+            .checked(&site)
+            .map(|_| ())
+            .unwrap_err()
+            .code(),
+        "invalid_phone"
+    );
+    let named = super::Start {
+        channel: Some(Sms),
+        ..asked("+447400123456")
+    };
+    assert_eq!(
+        named.checked(&site).err(),
+        Some(ApiError::ChannelNotAvailable(Sms)),
+        "a channel the site does not have is refused first"
+    );
+    let labelled = super::Start {
+        action: Some("x".repeat(1000)),
+        ..asked("+447400123456")
+    };
+    assert_eq!(
+        labelled.checked(&site).map(|_| ()).unwrap_err().code(),
+        "invalid_request"
+    );
+}
+
+#[test]
+fn only_the_sites_server_binds_a_transaction_id() {
+    let none = asked("+447400123456");
+    assert_eq!(none.transaction_id(|_, _| false), Ok(None));
+    let unsigned = super::Start {
+        client_transaction_id: Some("order-1".into()),
+        ..asked("+447400123456")
+    };
+    assert_eq!(
+        unsigned.transaction_id(|_, _| false),
+        Err(ApiError::TransactionUnsigned)
+    );
+    assert_eq!(
+        unsigned.transaction_id(|id, _| id == "order-1"),
+        Ok(Some("order-1"))
+    );
+    let trusted = super::Start {
+        ctid_trusted: true,
+        ..unsigned
+    };
+    assert_eq!(
+        trusted.transaction_id(|_, _| panic!("a trusted id is not checked again")),
+        Ok(Some("order-1"))
+    );
+    let malformed = super::Start {
+        client_transaction_id: Some("x".repeat(crate::ids::CLIENT_TRANSACTION_ID_MAX + 1)),
+        ctid_trusted: true,
+        ..asked("+447400123456")
+    };
+    assert!(malformed.transaction_id(|_, _| true).is_err());
+    assert!(asked("+447400123456").pays_proof());
+    let server = super::Start {
+        from_server: true,
+        ..asked("+447400123456")
+    };
+    assert!(!server.pays_proof());
+}

@@ -65,7 +65,7 @@ impl Alarm for CallbackObject {
                 );
             }
             storage.put(KEY, &delivery).await?;
-        } else if delivery.state != CallbackState::Pending && t >= delivery.wake_at() {
+        } else if delivery.may_forget(t) {
             return storage.delete_all().await;
         }
         wake_at(&storage, delivery.wake_at()).await
@@ -79,9 +79,7 @@ impl CallbackHandler for CallbackObject {
             return Ok(true);
         }
         let site = kv::get(&self.env, &SiteByKey(&event.site_key)).await?;
-        let Some(site) = site.filter(|s| {
-            s.callback_url.is_some() && callback::carries(s.callback_format, event.kind)
-        }) else {
+        let Some(site) = site.filter(|s| callback::wants(s, event.kind)) else {
             return Ok(false);
         };
         let t = now();
@@ -96,10 +94,7 @@ impl CallbackHandler for CallbackObject {
     async fn costs(&self, costs: Vec<ProviderCost>) -> Outcome<()> {
         let storage = self.state.storage();
         if let Some(mut delivery) = storage.get::<Callback>(KEY).await.internal()? {
-            // Only what is still to be sent can carry them; the site can always read them
-            // from its transaction lookup.
-            if delivery.state == CallbackState::Pending {
-                delivery.event.outcome.costs = costs;
+            if delivery.take_costs(costs) {
                 storage.put(KEY, &delivery).await.internal()?;
             }
         }

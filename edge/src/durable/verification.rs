@@ -189,12 +189,11 @@ impl VerificationHandler for VerificationObject {
     /// The caller has already proved it holds `site_key`'s secret. Another site's token reads
     /// as no token at all.
     async fn redeem(&self, token: String, site_key: String) -> Outcome<SiteverifyResponse> {
-        let loaded = self.load().await.internal()?;
-        let Some(mut session) = loaded.filter(|s| s.site_key == site_key) else {
+        let Some(mut session) = self.load().await.internal()? else {
             return Ok(SiteverifyError::InvalidInputResponse.answer());
         };
         let before = session.clone();
-        match session.redeem(&token_key(&self.env)?, &token, now()) {
+        match session.redeem_for(&site_key, &token_key(&self.env)?, &token, now()) {
             Ok(answer) => {
                 self.save(Some(&before), &session).await?;
                 Ok(answer)
@@ -265,9 +264,7 @@ impl VerificationHandler for VerificationObject {
         // Spent and saved before anything else can run: a concurrent check sees it.
         let mut session = self.loaded().await?;
         let before = session.clone();
-        if origin.is_some_and(|o| o != session.origin) {
-            return Err(ApiError::OriginNotAllowed);
-        }
+        ringproof_core::origin::follower(origin.as_deref(), &session.origin)?;
         let step = session.check_code(&code, &code_key(&self.env)?, now())?;
         self.save(Some(&before), &session).await?;
         Ok(step)
@@ -276,9 +273,7 @@ impl VerificationHandler for VerificationObject {
     async fn renew(&self, origin: Option<String>, base: String) -> Outcome<VerificationView> {
         let mut session = self.loaded().await?;
         let before = session.clone();
-        if origin.is_some_and(|o| o != session.origin) {
-            return Err(ApiError::OriginNotAllowed);
-        }
+        ringproof_core::origin::follower(origin.as_deref(), &session.origin)?;
         session.renew_token(now())?;
         self.save(Some(&before), &session).await?;
         Ok(session.view(&token_key(&self.env)?, &base, now()))

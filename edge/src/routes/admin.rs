@@ -37,14 +37,8 @@ pub async fn handle(
             let site = load(env, key).await?;
             sites::remove(env, &site).await?;
             // An owner's activity leaves their console too.
-            crate::history::run(
-                env,
-                &[(
-                    "DELETE FROM activities WHERE site_key = ?1",
-                    vec![ringproof_core::events::Value::Text(site.site_key.clone())],
-                )],
-            )
-            .await?;
+            let forget = ringproof_core::accounts::tables::forget_activity(&site.site_key);
+            crate::history::run(env, &[forget]).await?;
             Ok(http::json(
                 200,
                 &serde_json::json!({ "deleted": site.site_key }),
@@ -52,12 +46,13 @@ pub async fn handle(
         }
         (Method::Get, [key, "refusals"]) => {
             let site = load(env, key).await?;
-            let day = ringproof_core::throttle::day_of(crate::env::now());
+            let t = crate::env::now();
+            let day = ringproof_core::throttle::day_of(t);
             let counted = crate::limits::refusals(env, &site.site_key, day).await?;
             Ok(http::json(
                 200,
                 &serde_json::json!({
-                    "day": ringproof_core::Timestamp(day * 86_400_000).to_rfc3339()[..10],
+                    "day": t.date(),
                     "refusals": counted.by_code,
                 }),
             ))
@@ -86,7 +81,7 @@ fn authorise(req: &Request, env: &Env) -> Outcome<()> {
 /// A site the operator manages: test keys are built in, not stored, so the admin API knows
 /// none of them (a change would write a record, a rotation mint a real secret for a public key).
 async fn load(env: &Env, key: &str) -> Outcome<Site> {
-    if ringproof_core::test_keys::is_test_site(key) || key == ringproof_core::accounts::SITE_KEY {
+    if !ringproof_core::accounts::site_named(key).is_managed() {
         return Err(ApiError::UnknownSite);
     }
     kv::get(env, &SiteByKey(key))
@@ -110,8 +105,11 @@ async fn create(req: &mut Request, env: &Env) -> Outcome<Response> {
 
 async fn list(env: &Env) -> Outcome<Response> {
     let mut sites: Vec<SiteView> = Vec::new();
-    for key in kv::keys_with_prefix(env, "site:").await? {
-        if let Some(site) = kv::get(env, &SiteByKey(&key["site:".len()..])).await? {
+    for key in kv::keys_with_prefix(env, SiteByKey::PREFIX).await? {
+        let Some(listed) = SiteByKey::listed(&key) else {
+            continue;
+        };
+        if let Some(site) = kv::get(env, &listed).await? {
             sites.push(admin::view(&site));
         }
     }

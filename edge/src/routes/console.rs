@@ -22,14 +22,15 @@ use ringproof_api::console::{
     Insights, LoggedVerification, ProviderStatus, SentRequest, SignIn, Suspension, TestCallback,
 };
 use ringproof_api::{SiteInput, SiteUpdate};
+use ringproof_core::accounts::tables::{self, ActivityRow};
 use ringproof_core::accounts::{self, Account};
 use ringproof_core::callback::Unsent;
-use ringproof_core::events::{self, Value};
+use ringproof_core::events;
 use ringproof_core::insights::{self, Period};
 use ringproof_core::keys::SiteByKey;
 use ringproof_core::providers::ProviderId;
 use ringproof_core::site::Site;
-use ringproof_core::{admin, alerts, callback, phone, siteverify, ApiError, Randomness};
+use ringproof_core::{admin, alerts, callback, siteverify, ApiError};
 use worker::{Method, Request, Response};
 
 /// Routes a console request; `rest` is the path after `/console/api`.
@@ -53,26 +54,18 @@ pub async fn handle(
         ));
     }
     let (account, listed, elevated) = signed_in(req, ctx).await?;
-    // An operator's number proves only the number: the operator's powers need the admin
-    // token too, once per session.
-    let operator = listed && elevated;
+    let powers = accounts::Powers::of(listed, elevated);
+    let operator = powers.operator;
     match (method, rest) {
         (Get, ["me"]) => {
             let mut view = account.view(operator, false);
-            view.may_elevate = listed && !elevated;
+            view.may_elevate = powers.may_elevate;
             Ok(http::json(200, &view))
         }
         (Post, ["elevate"]) if listed => elevate(req, ctx, &account).await,
         (Post, ["elevate"]) => Err(ApiError::OperatorOnly),
         (Post, ["sign-out-everywhere"]) => {
-            history::run(
-                ctx.env,
-                &[(
-                    "UPDATE accounts SET epoch = epoch + 1 WHERE id = ?1",
-                    vec![Value::Text(account.id.clone())],
-                )],
-            )
-            .await?;
+            history::run(ctx.env, &[tables::sign_out_everywhere(&account.id)]).await?;
             let body = http::json(200, &serde_json::json!({}));
             Ok(with_cookie(body, &accounts::clear_cookie()))
         }
@@ -91,20 +84,9 @@ pub async fn handle(
         (Patch, ["activities", _, "limits"]) => Err(ApiError::OperatorOnly),
         (Patch, ["activities", key]) => {
             let owned = owned(ctx, &account, key).await?;
-            account.writable()?;
-            // What a suspended activity offers is the operator's to change back.
-            if owned.suspended {
-                return Err(ApiError::ActivitySuspended);
-            }
-            let current = owned.site;
             let change: SiteUpdate = parse_json(&http::body_text(req).await?)?;
-            if let Some(channels) = &change.channels {
-                account.may_offer(channels)?;
-            }
-            // Limits decide what the operator pays for: theirs to grant.
-            if change.limits.is_some() {
-                return Err(ApiError::OperatorOnly);
-            }
+            account.may_change(owned.suspended, &change)?;
+            let current = owned.site;
             let master = site_secret_key(ctx.env)?;
             let mut site = admin::update(
                 &current,
@@ -121,14 +103,7 @@ pub async fn handle(
         (Delete, ["activities", key]) => {
             let site = owned(ctx, &account, key).await?.site;
             sites::remove(ctx.env, &site).await?;
-            history::run(
-                ctx.env,
-                &[(
-                    "DELETE FROM activities WHERE site_key = ?1",
-                    vec![Value::Text(site.site_key.clone())],
-                )],
-            )
-            .await?;
+            history::run(ctx.env, &[tables::forget_activity(&site.site_key)]).await?;
             Ok(http::json(
                 200,
                 &serde_json::json!({ "deleted": site.site_key }),
@@ -147,21 +122,13 @@ pub async fn handle(
         (Post, ["activities", key, "test-callback"]) => {
             let site = owned(ctx, &account, key).await?.site;
             account.writable()?;
-            let (counter, rule) = accounts::test_callback_counter(&account.id);
-            if let Err(wait) = crate::limits::take_one(ctx.env, counter, rule).await? {
-                return Err(ApiError::TooManyTestCallbacks(wait));
-            }
-            test_callback(ctx, &site).await
+            test_callback(ctx, &site, &account).await
         }
         (Post, ["activities", key, "callbacks", verification, "again"]) => {
             let site = owned(ctx, &account, key).await?.site;
             account.writable()?;
             let stub = CallbackStub::named(ctx.env, *verification);
-            // Another site's delivery reads as none at all.
-            let theirs = stub
-                .get()
-                .await?
-                .filter(|d| d.event.site_key == site.site_key);
+            let theirs = stub.get().await?.and_then(|d| d.of_site(&site.site_key));
             if theirs.is_none() {
                 return Err(ApiError::NotFound);
             }
@@ -179,8 +146,7 @@ pub async fn handle(
         }
         (Get, ["deployment"]) => Err(ApiError::OperatorOnly),
         (Get, ["accounts"]) if operator => {
-            let all: Vec<Account> =
-                history::rows(ctx.env, "SELECT * FROM accounts ORDER BY created_at", &[]).await?;
+            let all: Vec<Account> = history::rows(ctx.env, tables::ALL_ACCOUNTS, &[]).await?;
             let views: Vec<_> = all.iter().map(|a| a.view(false, false)).collect();
             Ok(http::json(200, &views))
         }
@@ -190,13 +156,10 @@ pub async fn handle(
     }
 }
 
-/// A change must come from the console's own page. The cookie is `SameSite=Strict` already;
-/// this also refuses a request whose page says it is another site's.
+/// A change must come from the console's own page (`origin::console_page`).
 fn same_origin(req: &Request, ctx: &Ctx<'_>) -> Outcome<()> {
-    match req.headers().get("Origin").ok().flatten() {
-        Some(o) if o == ctx.base => Ok(()),
-        _ => Err(ApiError::OriginNotAllowed),
-    }
+    let page = req.headers().get("Origin").ok().flatten();
+    ringproof_core::origin::console_page(page.as_deref(), &ctx.base)
 }
 
 fn with_cookie(r: Response, cookie: &str) -> Response {
@@ -217,10 +180,7 @@ async fn signed_in(req: &Request, ctx: &Ctx<'_>) -> Outcome<(Account, bool, bool
     let claim = accounts::cookie_in(&header)
         .and_then(|v| accounts::read_session(&key, v, now()))
         .ok_or(ApiError::SignInRequired)?;
-    let account = load_account(ctx, &claim.account_id)
-        .await?
-        .filter(|a| a.epoch == claim.epoch)
-        .ok_or(ApiError::SignInRequired)?;
+    let account = claim.holds(load_account(ctx, &claim.account_id).await?)?;
     let listed = accounts::is_operator(&account, &key, &operators(ctx));
     Ok((account, listed, claim.elevated))
 }
@@ -246,13 +206,16 @@ fn operators(ctx: &Ctx<'_>) -> String {
 }
 
 async fn load_account(ctx: &Ctx<'_>, id: &str) -> Outcome<Option<Account>> {
-    let found: Vec<Account> = history::rows(
-        ctx.env,
-        "SELECT * FROM accounts WHERE id = ?1",
-        &[Value::Text(id.to_owned())],
-    )
-    .await?;
-    Ok(found.into_iter().next())
+    first(ctx, tables::account(id)).await
+}
+
+/// The first row `statement` reads, if any.
+async fn first<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx<'_>,
+    (sql, values): tables::Statement,
+) -> Outcome<Option<T>> {
+    let rows: Vec<T> = history::rows(ctx.env, sql, &values).await?;
+    Ok(rows.into_iter().next())
 }
 
 /// `POST /console/api/session {token}`: the token of a verification on the console's own site,
@@ -263,11 +226,7 @@ async fn sign_in(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
     let answer = VerificationStub::named(ctx.env, id)
         .redeem(input.token.clone(), accounts::SITE_KEY.to_owned())
         .await?;
-    let number = answer
-        .phone
-        .filter(|_| answer.success)
-        .and_then(|p| phone::normalise(&p, None).ok())
-        .ok_or(ApiError::Unauthorized)?;
+    let number = accounts::signed_in_number(&answer)?;
     let key = token_key(ctx.env)?;
     let mark = events::mark(&key, &number);
     let fresh_id = accounts::new_id(&mut CryptoRng);
@@ -279,15 +238,8 @@ async fn sign_in(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
         )],
     )
     .await?;
-    let found: Vec<Account> = history::rows(
-        ctx.env,
-        "SELECT * FROM accounts WHERE number_hash = ?1",
-        &[Value::Text(mark.hash.clone())],
-    )
-    .await?;
-    let account = found
-        .into_iter()
-        .next()
+    let account: Account = first(ctx, tables::account_of_number(&mark.hash))
+        .await?
         .ok_or_else(|| ApiError::Internal("an account just written cannot be read".into()))?;
     let mut view = account.view(false, account.id == fresh_id);
     view.may_elevate = accounts::is_operator(&account, &key, &operators(ctx));
@@ -319,18 +271,11 @@ async fn owned(ctx: &Ctx<'_>, account: &Account, key: &str) -> Outcome<Owned> {
         .ok_or(ApiError::NotFound)?;
     // D1 is the record of who owns what: a site the operator deleted, still in a location's
     // KV for a minute, is gone, and a change must not bring it back.
-    let rows: Vec<ActivityRow> = history::rows(
-        ctx.env,
-        "SELECT site_key, suspended FROM activities WHERE site_key = ?1 AND account_id = ?2",
-        &[
-            Value::Text(site.site_key.clone()),
-            Value::Text(account.id.clone()),
-        ],
-    )
-    .await?;
-    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let row: ActivityRow = first(ctx, tables::owned_activity(&site.site_key, &account.id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Owned {
-        suspended: row.suspended != 0,
+        suspended: row.is_suspended(),
         site,
     })
 }
@@ -344,20 +289,9 @@ fn activity(ctx: &Ctx<'_>, site: &Site, suspended: bool) -> ActivityView {
 }
 
 /// A row of `activities`, as the console reads it.
-#[derive(serde::Deserialize)]
-struct ActivityRow {
-    site_key: String,
-    #[serde(default)]
-    suspended: i64,
-}
-
 async fn owned_rows(ctx: &Ctx<'_>, account: &Account) -> Outcome<Vec<ActivityRow>> {
-    history::rows(
-        ctx.env,
-        "SELECT site_key, suspended FROM activities WHERE account_id = ?1 ORDER BY created_at",
-        &[Value::Text(account.id.clone())],
-    )
-    .await
+    let (sql, values) = tables::owned_activities(&account.id);
+    history::rows(ctx.env, sql, &values).await
 }
 
 async fn list(ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
@@ -376,19 +310,14 @@ async fn list(ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
         // A site deleted by the operator leaves its row behind: it is simply not listed.
         .filter_map(|(row, site)| Some((row, site?)))
         .filter(|(_, site)| site.owner.as_deref() == Some(account.id.as_str()))
-        .map(|(row, site)| activity(ctx, &site, row.suspended != 0))
+        .map(|(row, site)| activity(ctx, &site, row.is_suspended()))
         .collect();
     Ok(http::json(200, &views))
 }
 
 async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<Response> {
     let mut input: SiteInput = parse_json(&http::body_text(req).await?)?;
-    if input.limits != Default::default() {
-        return Err(ApiError::OperatorOnly);
-    }
-    account.writable()?;
-    let channels = input.channels.get_or_insert_with(|| account.channels());
-    account.may_offer(channels)?;
+    account.may_create(&mut input)?;
     let master = site_secret_key(ctx.env)?;
     let (mut site, created) = admin::create(
         input,
@@ -413,14 +342,7 @@ async fn create(req: &mut Request, ctx: &Ctx<'_>, account: &Account) -> Outcome<
 }
 
 async fn forget_activity(ctx: &Ctx<'_>, site_key: &str) {
-    let gone = history::run(
-        ctx.env,
-        &[(
-            "DELETE FROM activities WHERE site_key = ?1",
-            vec![Value::Text(site_key.to_owned())],
-        )],
-    )
-    .await;
+    let gone = history::run(ctx.env, &[tables::forget_activity(site_key)]).await;
     if gone.is_err() {
         worker::console_error!("an activity's row outlived its site");
     }
@@ -462,16 +384,8 @@ async fn figures(
         days: history::query(ctx.env, &days).await?,
     };
     let mut shaped = insights::shape(site_key, period, rows);
-    let alerts: Vec<alerts::AlertRow> = history::rows(
-        ctx.env,
-        alerts::FOR_SITE,
-        &[
-            Value::Text(site_key.to_owned()),
-            Value::Int(period.from.millis() as i64),
-            Value::Int(period.to.millis() as i64),
-        ],
-    )
-    .await?;
+    let (sql, values) = alerts::for_site(site_key, period.from, period.to);
+    let alerts: Vec<alerts::AlertRow> = history::rows(ctx.env, sql, &values).await?;
     shaped.alerts = alerts.into_iter().map(|a| a.view(t)).collect();
     Ok(shaped)
 }
@@ -484,13 +398,8 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
     let insights = figures(ctx, insights::ALL_SITES, period, t).await?;
     let per_site: Vec<insights::SiteRow> =
         history::query(ctx.env, &insights::per_site_query(period, t)).await?;
-    let owners: Vec<Owner> = history::rows(
-        ctx.env,
-        "SELECT site_key, account_id, suspended FROM activities",
-        &[],
-    )
-    .await?;
-    let owners: std::collections::BTreeMap<&str, &Owner> =
+    let owners: Vec<ActivityRow> = history::rows(ctx.env, tables::ALL_ACTIVITIES, &[]).await?;
+    let owners: std::collections::BTreeMap<&str, &ActivityRow> =
         owners.iter().map(|o| (o.site_key.as_str(), o)).collect();
     let sites = join_all(
         per_site
@@ -511,7 +420,7 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
                 .map(|o| o.account_id.clone()),
             suspended: owners
                 .get(row.site_key.as_str())
-                .is_some_and(|o| o.suspended != 0),
+                .is_some_and(|o| o.is_suspended()),
             started: row.started,
             verified: row.verified,
             cost: insights::money(row.cost_micros.unwrap_or(0)),
@@ -525,8 +434,7 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
             site_key: row.site_key,
         });
     }
-    let all: Vec<Account> =
-        history::rows(ctx.env, "SELECT * FROM accounts ORDER BY created_at", &[]).await?;
+    let all: Vec<Account> = history::rows(ctx.env, tables::ALL_ACCOUNTS, &[]).await?;
     let config = crate::env::providers(ctx.env);
     let providers = ProviderId::ALL
         .into_iter()
@@ -564,28 +472,16 @@ async fn whole_deployment(ctx: &Ctx<'_>) -> Outcome<Response> {
     ))
 }
 
-#[derive(serde::Deserialize)]
-struct Owner {
-    site_key: String,
-    account_id: String,
-    #[serde(default)]
-    suspended: i64,
-}
-
 /// The self-service activity `key` (its site, and whether the operator suspended it): 404
 /// for the operator's own sites, which are changed through the admin API.
 async fn self_service(ctx: &Ctx<'_>, key: &str) -> Outcome<(Site, bool)> {
-    let rows: Vec<ActivityRow> = history::rows(
-        ctx.env,
-        "SELECT site_key, suspended FROM activities WHERE site_key = ?1",
-        &[Value::Text(key.to_owned())],
-    )
-    .await?;
-    let row = rows.first().ok_or(ApiError::NotFound)?;
+    let row: ActivityRow = first(ctx, tables::activity(key))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let site = kv::get(ctx.env, &SiteByKey(key))
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((site, row.suspended != 0))
+    Ok((site, row.is_suspended()))
 }
 
 /// `PATCH /console/api/activities/{key}/limits` `{paid_countries?, daily_spend_cap?, ...}`:
@@ -623,17 +519,7 @@ async fn set_limits(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Resp
 async fn suspend(req: &mut Request, ctx: &Ctx<'_>, key: &str) -> Outcome<Response> {
     let change: Suspension = parse_json(&http::body_text(req).await?)?;
     let (mut site, _) = self_service(ctx, key).await?;
-    history::run(
-        ctx.env,
-        &[(
-            "UPDATE activities SET suspended = ?2 WHERE site_key = ?1",
-            vec![
-                Value::Text(key.to_owned()),
-                Value::Int(i64::from(change.suspended)),
-            ],
-        )],
-    )
-    .await?;
+    history::run(ctx.env, &[tables::suspend_activity(key, change.suspended)]).await?;
     if change.suspended {
         site.channels = accounts::SUSPENDED_CHANNELS.to_vec();
         sites::save(ctx.env, &site).await?;
@@ -670,20 +556,25 @@ async fn log(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
 }
 
 /// Sends the site a verified outcome that never happened, signed and shaped as a real one,
-/// and shows both sides.
-async fn test_callback(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
+/// and shows both sides. Only a request that can be sent counts against the account's hour.
+async fn test_callback(ctx: &Ctx<'_>, site: &Site, account: &Account) -> Outcome<Response> {
     let master = site_secret_key(ctx.env)?;
     let t = now();
-    let event = callback::test_event(&site.site_key, &CryptoRng.token(12), t);
+    let event = callback::test_event(&site.site_key, &mut CryptoRng, t);
     let out = callback::address(&event, Some(site), Some(&master), t).map_err(Unsent::error)?;
+    let (counter, rule) = accounts::test_callback_counter(&account.id);
+    if let Err(wait) = crate::limits::take_one(ctx.env, counter, rule).await? {
+        return Err(ApiError::TooManyTestCallbacks(wait));
+    }
     let request = SentRequest {
         method: out.method.to_owned(),
         url: out.url.clone(),
         headers: out.headers.clone(),
         body: out.body.clone(),
     };
+    let sent_at = now();
     let (result, answer) = outbound::deliver(out, callback_timeout(ctx.env)).await;
-    let duration_ms = now().millis().saturating_sub(t.millis());
+    let duration_ms = now().millis().saturating_sub(sent_at.millis());
     let status = result.status();
     Ok(http::json(
         200,
@@ -702,34 +593,8 @@ async fn test_callback(ctx: &Ctx<'_>, site: &Site) -> Outcome<Response> {
 /// suspends an account.
 async fn grant(req: &mut Request, ctx: &Ctx<'_>, id: &str) -> Outcome<Response> {
     let change: Grant = parse_json(&http::body_text(req).await?)?;
-    if change.channels.as_ref().is_some_and(Vec::is_empty) {
-        return Err(ApiError::InvalidRequest(
-            "an account offers at least one channel: suspend it instead".into(),
-        ));
-    }
     let account = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
-    let channels = change
-        .channels
-        .map(|c| accounts::channel_list(&c))
-        .unwrap_or_else(|| account.channels.clone());
-    let max = change
-        .max_activities
-        .map(i64::from)
-        .unwrap_or(account.max_activities);
-    let suspended = change.suspended.map(i64::from).unwrap_or(account.suspended);
-    history::run(
-        ctx.env,
-        &[(
-            "UPDATE accounts SET channels = ?2, max_activities = ?3, suspended = ?4 WHERE id = ?1",
-            vec![
-                Value::Text(account.id.clone()),
-                Value::Text(channels),
-                Value::Int(max),
-                Value::Int(suspended),
-            ],
-        )],
-    )
-    .await?;
+    history::run(ctx.env, &[tables::grant(&account, &change)?]).await?;
     let updated = load_account(ctx, id).await?.ok_or(ApiError::NotFound)?;
     // A channel taken back, or a suspension, leaves every activity of the account at once:
     // a suspended account's activities keep only the free missed call.

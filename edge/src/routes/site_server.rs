@@ -16,14 +16,9 @@ use worker::{Env, Request, Response};
 
 /// `POST /v1/siteverify`, JSON or form-encoded, always answered 200 like Turnstile's.
 pub async fn siteverify(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
-    let is_json = req
-        .headers()
-        .get("Content-Type")
-        .ok()
-        .flatten()
-        .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/json"));
+    let content_type = req.headers().get("Content-Type").ok().flatten();
     let text = http::body_text(req).await?;
-    let answer = match redeem(ctx.env, &text, is_json).await? {
+    let answer = match redeem(ctx.env, &text, content_type.as_deref()).await? {
         Ok(answer) => answer,
         Err(refused) => refused.answer(),
     };
@@ -33,9 +28,9 @@ pub async fn siteverify(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response> {
 async fn redeem(
     env: &Env,
     text: &str,
-    is_json: bool,
+    content_type: Option<&str>,
 ) -> Outcome<Result<ringproof_api::SiteverifyResponse, SiteverifyError>> {
-    let input = match siteverify::read(text, is_json) {
+    let input = match siteverify::read(text, content_type) {
         Ok(input) => input,
         Err(e) => return Ok(Err(e)),
     };
@@ -116,7 +111,7 @@ pub async fn callbacks(req: &Request, ctx: &Ctx<'_>, id: &str) -> Outcome<Respon
     }
     let callback = CallbackStub::named(ctx.env, id).get().await?;
     let deliveries = callback
-        .filter(|c| c.event.site_key == site_key)
+        .and_then(|c| c.of_site(&site_key))
         .map(|c| c.view())
         .into_iter()
         .collect();

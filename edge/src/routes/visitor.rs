@@ -5,15 +5,14 @@
 use crate::durable::verification::VerificationStub;
 use crate::env::{now, token_key, CryptoRng};
 use crate::error::Outcome;
-use crate::flow::{self, Start};
+use crate::flow;
 use crate::http::{self, parse_json};
 use crate::kv;
 use crate::request::{query, Ctx, Visitor};
-use ringproof_api::{
-    CheckCode, CreateVerification, PhoneCountries, Resend, SwitchChannel, VerificationView,
-};
+use ringproof_api::{CheckCode, CreateVerification, Resend, SwitchChannel, VerificationView};
 use ringproof_core::origin::{self, Follower};
 use ringproof_core::session::Summary;
+use ringproof_core::start::Start;
 use ringproof_core::texts::Language;
 use ringproof_core::{ids, image, phone, pow, qr, ApiError};
 use worker::{Env, Request, Response};
@@ -86,29 +85,18 @@ pub async fn challenge(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response
 /// carries no metadata of its own.
 pub async fn countries(req: &Request, ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<Response> {
     let site = page_site(ctx, visitor).await?;
-    let countries = phone::dial_codes(&site.allowed_countries);
     let seen = req.cf().and_then(|cf| cf.country());
-    let default_country = seen
-        .map(|c| c.to_ascii_uppercase())
-        .filter(|c| countries.iter().any(|d| &d.country == c));
-    let plan = default_country.as_deref().and_then(phone::country_plan);
-    let answer = PhoneCountries {
-        default_country,
-        countries,
-        plan,
-    };
-    Ok(http::json_cached(&answer, 600))
+    let answer = phone::picker(&site.allowed_countries, seen.as_deref());
+    Ok(http::json_cached(&answer, phone::COUNTRIES_CACHE_SECS))
 }
 
 /// `GET /v1/countries/{country}?site_key=`: one accepted country's numbering plan.
 pub async fn country(ctx: &Ctx<'_>, country: &str, visitor: &mut Visitor) -> Outcome<Response> {
     let site = page_site(ctx, visitor).await?;
-    let country = country.to_ascii_uppercase();
-    if !site.accepts_region(Some(&country)) {
-        return Err(ApiError::CountryNotAllowed);
-    }
-    let plan = phone::country_plan(&country).ok_or(ApiError::CountryNotAllowed)?;
-    Ok(http::json_cached(&plan, 3600))
+    Ok(http::json_cached(
+        &site.plan(country)?,
+        phone::PLAN_CACHE_SECS,
+    ))
 }
 
 /// The site named by `?site_key=`, for a page it allows. Same-origin GETs carry no Origin:
@@ -135,11 +123,9 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
         .await?;
     let follower = check_page(&read.site_key, &read.origin, visitor)?;
     if !follower.sees_token(&read.origin, &ctx.base) {
-        let mut view: VerificationView = serde_json::from_str(read.view.get())
+        let view: VerificationView = serde_json::from_str(read.view.get())
             .map_err(|e| ApiError::Internal(format!("a view did not read back: {e}")))?;
-        view.token = None;
-        view.token_expires_at = None;
-        return Ok(http::json(200, &view));
+        return Ok(http::json(200, &origin::without_token(view)));
     }
     // The view as its object wrote it: read by no one on the way.
     Ok(http::json_text(200, read.view.get().to_owned()))
@@ -150,10 +136,7 @@ pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<R
 pub async fn renew(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Response> {
     let summary = summary(ctx.env, id).await?;
     let follower = check_page(&summary.site_key, &summary.origin, visitor)?;
-    // As for the status: a token goes only to the verification's own page.
-    if !follower.sees_token(&summary.origin, &ctx.base) {
-        return Err(ApiError::OriginNotAllowed);
-    }
+    follower.may_renew(&summary.origin, &ctx.base)?;
     let view = VerificationStub::named(ctx.env, &summary.id)
         .renew(visitor.origin().map(str::to_owned), ctx.base.clone())
         .await?;
@@ -175,7 +158,8 @@ pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
     // so many over every verification, so it cannot hold hundreds of objects awake.
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     if crate::env::deployment(env).counts_sockets_of(ip.as_deref()) {
-        let client = ringproof_core::client::Client::from_ip(ip.as_deref().unwrap_or("unknown"));
+        let ip = ringproof_core::client::connecting_ip(ip.as_deref());
+        let client = ringproof_core::client::Client::from_ip(&ip);
         let (name, rule) = ringproof_core::limits::socket_counter(&client);
         crate::limits::take_one(env, name, rule)
             .await?

@@ -10,7 +10,7 @@ use crate::http::{self, parse_json};
 use crate::outbound::{self, Redirects};
 use crate::request::Ctx;
 use ringproof_core::carriers::{self, Carrier, Delivered, InboundCall, Refusal};
-use ringproof_core::providers::{mcn, telesign, twilio};
+use ringproof_core::providers::{mcn, telesign, twilio, ProviderId};
 use ringproof_core::session::CallOutcome;
 use ringproof_core::{secret as secrets, ApiError};
 use serde::Serialize;
@@ -177,7 +177,7 @@ pub async fn twilio_status(req: &mut Request, ctx: &Ctx<'_>) -> Outcome<Response
     };
     let outcome = flow::report_delivery(
         (ctx.env, ctx.background),
-        report.provider.name(),
+        report.provider,
         &report.reference,
         report.event,
         None,
@@ -193,7 +193,7 @@ pub async fn mcn(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<Respo
     let event = cdr.result().event();
     let outcome = flow::report_delivery(
         (ctx.env, ctx.background),
-        "mcn",
+        ProviderId::Mcn,
         &cdr.verification_call_uuid,
         event,
         None,
@@ -220,7 +220,7 @@ pub async fn telesign(req: &mut Request, ctx: &Ctx<'_>, given: &str) -> Outcome<
     let cb: telesign::Callback = parse_json(&body)?;
     let outcome = flow::report_delivery(
         (ctx.env, ctx.background),
-        "telesign",
+        ProviderId::Telesign,
         &cb.reference_id,
         cb.event(),
         cb.cost(),

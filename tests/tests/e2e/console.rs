@@ -915,6 +915,19 @@ fn an_owner_tests_their_callback_and_sends_a_failed_one_again(ctx: &Ctx) {
         json!({"title": "Relay", "domains": ["http://localhost:*"], "callback_url": ctx.receiver.url(&elsewhere)}),
     );
     let relay = r.json()["site"]["site_key"].as_str().unwrap().to_owned();
+    // One that cannot be sent (no callback URL) is refused, and takes nothing of the hour.
+    let r = stranger.post(
+        "/activities",
+        json!({"title": "Silent", "domains": ["http://localhost:*"]}),
+    );
+    let silent = r.json()["site"]["site_key"].as_str().unwrap().to_owned();
+    let unsent = stranger.post(&format!("/activities/{silent}/test-callback"), json!({}));
+    assert_eq!(
+        (unsent.status, unsent.error_code().as_str()),
+        (400, "invalid_request"),
+        "{}",
+        unsent.body
+    );
     for _ in 0..10 {
         let t = stranger.post(&format!("/activities/{relay}/test-callback"), json!({}));
         assert_eq!(t.status, 200, "{}", t.body);

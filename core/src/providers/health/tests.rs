@@ -186,3 +186,24 @@ fn a_provider_opened_three_times_in_an_hour_keeps_failing() {
     h.prune(at.plus_secs(HOUR_SECS + 1));
     assert!(h.views(at.plus_secs(HOUR_SECS + 1)).is_empty());
 }
+
+#[test]
+fn an_isolate_asks_again_when_what_it_heard_is_stale_troubled_or_failed() {
+    let mut seen = TroubleSeen::default();
+    assert!(!seen.lets_pass(&ROUTE, "GB", T0), "heard nothing yet");
+    seen.heard(vec![], T0);
+    assert!(seen.lets_pass(&ROUTE, "GB", T0.plus_secs(1)));
+    assert!(
+        !seen.lets_pass(&ROUTE, "GB", T0.plus_secs(TROUBLE_FRESH_SECS)),
+        "stale"
+    );
+    seen.heard(vec![(W, "IN".to_owned())], T0);
+    assert!(
+        !seen.lets_pass(&ROUTE, "IN", T0),
+        "a candidate troubled there"
+    );
+    assert!(seen.lets_pass(&ROUTE, "GB", T0), "troubled elsewhere only");
+    assert!(seen.lets_pass(&[T], "IN", T0), "another provider's trouble");
+    seen.failed();
+    assert!(!seen.lets_pass(&ROUTE, "GB", T0));
+}
