@@ -4,12 +4,12 @@ use ringproof_api::{Channel, VerificationStatus};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Every error the public API answers with. The `code` is stable; the message is for humans.
-/// It crosses between the Worker and its Durable Objects as itself (serde), so an object's
-/// refusal reaches the caller unchanged.
 /// The largest request body any endpoint reads; larger ones get 413 before they are read whole.
 pub const BODY_MAX: usize = 16 * 1024;
 
+/// Every error the public API answers with. The `code` is stable; the message is for humans.
+/// It crosses between the Worker and its Durable Objects as itself (serde), so an object's
+/// refusal reaches the caller unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum ApiError {

@@ -352,9 +352,6 @@ pub fn verdict(takes: &[Take], answers: &[Answer]) -> Verdict {
     }
 }
 
-/// A site's own object: what its paid sends are counted against (its hour and day, each
-/// number's and each range's sends on it, its pressure) and its spend. They are decided
-/// together at each paid send, so one call takes them all.
 /// Names the estimate of a verification's first send in the site's day of spend.
 pub fn first_send_key(verification_id: &str) -> String {
     format!("{verification_id}/1")
@@ -366,6 +363,9 @@ pub fn later_send_key(verification_id: &str, rng: &mut impl crate::Randomness) -
     format!("{verification_id}/{}", rng.token(6))
 }
 
+/// A site's own object: what its paid sends are counted against (its hour and day, each
+/// number's and each range's sends on it, its pressure) and its spend. They are decided
+/// together at each paid send, so one call takes them all.
 pub fn site_object(site_key: &str) -> String {
     format!("site:{site_key}")
 }

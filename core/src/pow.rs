@@ -166,8 +166,6 @@ pub fn issue(
     }
 }
 
-/// Checks `payload` (base64 JSON of a [`PowSolution`], as ALTCHA's widget submits it) for
-/// what it is presented for, at `now`.
 /// A page's proof as it came with its request (`None` or empty: none), checked as [`verify`].
 pub fn check(
     key: &[u8],
@@ -181,6 +179,8 @@ pub fn check(
     verify(key, payload, to, now)
 }
 
+/// Checks `payload` (base64 JSON of a [`PowSolution`], as ALTCHA's widget submits it) for
+/// what it is presented for, at `now`.
 pub fn verify(
     key: &[u8],
     payload: &str,

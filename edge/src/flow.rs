@@ -144,7 +144,7 @@ pub async fn start(
                 None
             }
             Err(e) => {
-                undo_round_one(env, &id, transaction.as_ref(), counted.ok()).await;
+                release_claim(transaction.as_ref(), &id).await;
                 return Err(e);
             }
         };
@@ -155,7 +155,7 @@ pub async fn start(
             Ok(begun) => carry_out(env, site, (base, background), begun, None).await,
             Err(e) => {
                 cancel_line(env, site, &phone, &id, line.as_ref()).await;
-                undo_round_one(env, &id, transaction.as_ref(), counted.ok()).await;
+                release_claim(transaction.as_ref(), &id).await;
                 Err(e)
             }
         };
@@ -170,7 +170,7 @@ pub async fn start(
     match paid_attempt(env, site, &paid, client, attempt).await {
         Ok((begun, gate)) => carry_out(env, site, (base, background), begun, gate).await,
         Err(e) => {
-            undo_round_one(env, &id, transaction.as_ref(), counted.ok()).await;
+            release_claim(transaction.as_ref(), &id).await;
             Err(e)
         }
     }
@@ -301,9 +301,10 @@ async fn paid_send(env: &Env, site: &Site, send: &PaidSend<'_>, client: &Client)
     })
 }
 
-/// What the first round of a start took, given back when the start does not go ahead,
-/// whatever round refused it: a refused start takes nothing from its client but its proof, so
-/// a stranger who holds a caller's lines cannot spend that caller's starts.
+/// What the first round of a start took, given back when round one refused it. A start
+/// refused in a later round (no line free, say) keeps its count: given back, it would let a
+/// client ask again and again for a number's lines, paying only a proof (and a site's server
+/// not even that).
 async fn undo_round_one(
     env: &Env,
     id: &str,
@@ -491,8 +492,6 @@ async fn reserve_line(
     }
 }
 
-/// Gives back the allowance `verification_id` holds for `caller`; a failure only delays its
-/// expiry, so it is logged, not answered.
 /// Takes back `number`, reserved for `verification_id` and never shown (its attempt was
 /// refused): the pair is free at once. A failure only delays its expiry.
 async fn cancel_line(
@@ -517,6 +516,8 @@ async fn release_line(env: &Env, site: &Site, caller: &E164, verification_id: &s
     release(env, caller, verification_id, site.test.is_some()).await;
 }
 
+/// Gives back the allowance `verification_id` holds for `caller`; a failure only delays its
+/// expiry, so it is logged, not answered.
 async fn release(env: &Env, caller: &E164, verification_id: &str, test: bool) {
     let released = lines(env, caller, test)
         .release(verification_id.to_owned())

@@ -288,7 +288,7 @@ fn activity(ctx: &Ctx<'_>, site: &Site, suspended: bool) -> ActivityView {
     }
 }
 
-/// A row of `activities`, as the console reads it.
+/// The account's activities, oldest first.
 async fn owned_rows(ctx: &Ctx<'_>, account: &Account) -> Outcome<Vec<ActivityRow>> {
     let (sql, values) = tables::owned_activities(&account.id);
     history::rows(ctx.env, sql, &values).await
