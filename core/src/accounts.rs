@@ -115,7 +115,7 @@ impl Account {
         &self,
         site_key: &str,
         now: Timestamp,
-    ) -> Result<(&'static str, Vec<crate::events::Value>), ApiError> {
+    ) -> Result<crate::events::Statement, ApiError> {
         use crate::events::Value;
         self.writable()?;
         Ok((

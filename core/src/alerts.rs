@@ -22,7 +22,7 @@
 //! country, block or channel) and is told to the owner on the console and as a signed event to the
 //! activity's callback URL.
 
-use crate::events::Value;
+use crate::events::{Statement, Value};
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,7 +81,7 @@ pub struct Alert {
 /// The queries the alert job runs at `now`, each answering [`WindowRow`]s: code sends per
 /// country over the last day and the week before, per code channel over the last hour and the
 /// week before, and per number block as per country.
-pub fn queries(now: Timestamp) -> [(&'static str, Vec<Value>); 3] {
+pub fn queries(now: Timestamp) -> [Statement; 3] {
     let day = now.millis().saturating_sub(86_400_000);
     let hour = now.millis().saturating_sub(3_600_000);
     let week_before = |start: u64| start.saturating_sub(BASELINE_DAYS * 86_400_000);
@@ -246,7 +246,7 @@ pub struct OpenAlert {
     pub key: String,
 }
 
-pub fn open_query(now: Timestamp) -> (&'static str, Vec<Value>) {
+pub fn open_query(now: Timestamp) -> Statement {
     (
         "SELECT site_key, kind, key FROM alerts WHERE last_seen_at >= ?1",
         vec![Value::Int(now.millis().saturating_sub(OPEN_MS) as i64)],
@@ -263,7 +263,7 @@ pub fn sort(judged: Vec<Alert>, open: &[OpenAlert]) -> (Vec<Alert>, Vec<Alert>) 
     })
 }
 
-pub fn seen_statements(seen: &[Alert], now: Timestamp) -> Vec<(&'static str, Vec<Value>)> {
+pub fn seen_statements(seen: &[Alert], now: Timestamp) -> Vec<Statement> {
     seen.iter()
         .map(|a| {
             (
@@ -283,7 +283,7 @@ pub fn seen_statements(seen: &[Alert], now: Timestamp) -> Vec<(&'static str, Vec
 }
 
 /// A new alert's row; `told` is what came of telling the site.
-pub fn insert(alert: &Alert, now: Timestamp, told: &str) -> (&'static str, Vec<Value>) {
+pub fn insert(alert: &Alert, now: Timestamp, told: &str) -> Statement {
     (
         "INSERT INTO alerts (site_key, kind, key, opened_at, last_seen_at, summary, told) \
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
@@ -299,7 +299,7 @@ pub fn insert(alert: &Alert, now: Timestamp, told: &str) -> (&'static str, Vec<V
 }
 
 /// The alerts of `site_key` (or of every site, `*`) seen in `[from, to)`, newest first.
-pub fn for_site(site_key: &str, from: Timestamp, to: Timestamp) -> (&'static str, Vec<Value>) {
+pub fn for_site(site_key: &str, from: Timestamp, to: Timestamp) -> Statement {
     (
         "SELECT kind, key, summary, opened_at, last_seen_at, told FROM alerts \
          WHERE (site_key = ?1 OR ?1 = '*') AND last_seen_at >= ?2 AND opened_at < ?3 \

@@ -129,6 +129,9 @@ pub struct Event {
     pub secs: Option<u64>,
 }
 
+/// A statement and the values it binds, as the edge runs it on the history.
+pub type Statement = (&'static str, Vec<Value>);
+
 /// A column's value, as the database binds it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -399,7 +402,7 @@ pub fn day_of(at: Timestamp) -> u64 {
 /// The statements the daily job runs at `now`, in order: roll up every whole day that has raw
 /// events and no rollup yet (and the last two again, for their late events: a callback retries for 27 hours), then drop raw events
 /// older than [`RAW_RETENTION_DAYS`] and rollups older than [`ROLLUP_RETENTION_DAYS`].
-pub fn retention(now: Timestamp) -> Vec<(&'static str, Vec<Value>)> {
+pub fn retention(now: Timestamp) -> Vec<Statement> {
     let today = day_of(now) as i64;
     let raw_cutoff = (today - RAW_RETENTION_DAYS as i64) * DAY_MS as i64;
     vec![

@@ -2,13 +2,11 @@
 //! on them, and the rows it reads back. D1 is the record of who owns what; KV holds the sites.
 
 use super::{channel_list, Account};
+pub use crate::events::Statement;
 use crate::events::Value;
 use crate::ApiError;
 use ringproof_api::console::Grant;
 use serde::Deserialize;
-
-/// A statement and the values it binds, as the edge runs it.
-pub type Statement = (&'static str, Vec<Value>);
 
 /// Every account, oldest first (the operator's list).
 pub const ALL_ACCOUNTS: &str = "SELECT * FROM accounts ORDER BY created_at";

@@ -236,7 +236,9 @@ fn missed_call_lines_cannot_be_hoarded_or_rerouted(ctx: &Ctx) {
     assert_eq!(shown, line);
 
     // One client holds two lines of a caller at most, whatever the sites.
-    let big = site(ctx, &[Channel::MissedCall], |_| {});
+    let big = site(ctx, &[Channel::MissedCall], |s| {
+        s.limits.starts_per_client_per_hour = Some(2)
+    });
     let other = site(ctx, &[Channel::MissedCall], |_| {});
     let hoarder = "203.0.113.75";
     let caller = "+447400555704";
@@ -249,6 +251,14 @@ fn missed_call_lines_cannot_be_hoarded_or_rerouted(ctx: &Ctx) {
     assert_eq!(
         (r.status, r.error_code().as_str()),
         (429, "lines_busy"),
+        "{}",
+        r.body
+    );
+    // That refused start still counts: a client cannot ask for a caller's lines without end.
+    let r = start(ctx, &big, "+447400555705", "missed_call", hoarder);
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (429, "too_many_starts"),
         "{}",
         r.body
     );
