@@ -374,11 +374,15 @@ pub struct CheckCode {
     pub code: String,
 }
 
-/// The answer to a check: `verified`, or still `pending` with fewer checks left.
+/// The answer to a check: `verified`, or still `pending` with fewer checks left, and the
+/// verification as its status read would show it to the same caller (a verified page gets its
+/// token here, without another request).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub status: VerificationStatus,
     pub checks_left: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<Box<VerificationView>>,
 }
 
 /// `POST /v1/verifications/{id}/switch`

@@ -505,9 +505,11 @@ pub fn paid_send_counters(
             Rule::per(sends_per_number_per_hour, WINDOW_SECS),
             FailureReason::NumberRateLimited,
         ),
+        // The number's shared window lives in its range's object: both are counted over
+        // every site at each send, so one call takes them.
         counter(
+            &format!("range:{range}"),
             &format!("number:{phone}"),
-            "sends",
             Rule::per(shared.sends_per_number_per_hour, WINDOW_SECS),
             FailureReason::NumberRateLimited,
         ),
@@ -605,21 +607,26 @@ pub fn guesses_count(test: bool) -> bool {
     !test
 }
 
-/// Wrong codes for one number on one site, and by one client over every site: a lock on one
-/// site never refuses another site's visitor, and one client cannot buy guesses by moving
-/// between sites. Only a code compared and found wrong counts.
-pub fn check_counters(
-    site_key: &str,
-    limits: &Limits,
-    client: &Client,
-    phone: &E164,
-) -> [(String, Rule); 2] {
+/// A number's locks: its wrong codes on one site, and by one client over every site, as two
+/// windows of the number's own object. A lock on one site never refuses another site's
+/// visitor, and one client cannot buy guesses by moving between sites. Only a code compared
+/// and found wrong counts. One object holds both, so a look or a count is one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Locks {
+    pub object: String,
+    /// The site's window, then the client's.
+    pub windows: Vec<(String, Rule)>,
+}
+
+pub fn locks(site_key: &str, limits: &Limits, client: &Client, phone: &E164) -> Locks {
     let rule = Rule::per(limits.failed_checks_per_number_per_day, DAY_SECS);
-    let phone = phone.as_str();
-    [
-        (format!("checks:{site_key}:{phone}"), rule),
-        (format!("checks:{}:{phone}", client.network), rule),
-    ]
+    Locks {
+        object: format!("checks:{}", phone.as_str()),
+        windows: vec![
+            (format!("site:{site_key}"), rule),
+            (format!("client:{}", client.network), rule),
+        ],
+    }
 }
 
 /// What a paid send is expected to cost before its provider reports (most never do: only
@@ -710,6 +717,7 @@ mod tests {
             currency: "USD".into(),
             micros: 100,
             cap_micros: 1_000,
+            replaceable: false,
         }
     }
 
@@ -727,7 +735,7 @@ mod tests {
             names,
             [
                 "site:site1 number:+447400123456",
-                "number:+447400123456 sends",
+                "range:+447400123 number:+447400123456",
                 "client:site1:198.51.100.7 sends",
                 "site:site1 hour",
                 "site:site1 day",
@@ -750,10 +758,13 @@ mod tests {
         assert_eq!(c6[2].object, "client:site1:2001:db8:1:2::/64");
         assert_eq!(c6[3].object, "client:site1:2001:db8:1::/48");
         assert_eq!(c6[3].rule.limit, 10 * NETWORKS_PER_ALLOCATION);
-        let checks = check_counters("site1", &l, &v4, &phone);
-        assert_eq!(checks[0].0, "checks:site1:+447400123456");
-        assert_eq!(checks[1].0, "checks:198.51.100.7:+447400123456");
-        assert_eq!(checks[0].1, Rule::per(10, 86_400));
+        let locks = locks("site1", &l, &v4, &phone);
+        assert_eq!(locks.object, "checks:+447400123456");
+        assert_eq!(locks.windows[0].0, "site:site1");
+        assert_eq!(locks.windows[1].0, "client:198.51.100.7");
+        assert_eq!(locks.windows[0].1, Rule::per(10, 86_400));
+        let locks6 = super::locks("site1", &l, &v6, &phone);
+        assert_eq!(locks6.windows[1].0, "client:2001:db8:1:2::/64");
         assert_eq!(forget_day_at(1).millis(), 3 * 86_400_000);
     }
 
@@ -770,12 +781,21 @@ mod tests {
             objects,
             [
                 "site:s",
-                "number:+447400123456",
+                "range:+447400123",
                 "client:s:2001:db8:1:2::/64",
                 "client:s:2001:db8:1::/48",
-                "range:+447400123"
             ],
-            "8 counters, the estimate and the pressure in 5 calls"
+            "8 counters, the estimate and the pressure in 4 calls"
+        );
+        assert_eq!(
+            takes[1]
+                .batch
+                .windows
+                .iter()
+                .map(|(w, _)| w.as_str())
+                .collect::<Vec<_>>(),
+            ["number:+447400123456", "sends"],
+            "the number's shared window rides with its range's"
         );
         let site = &takes[0];
         assert_eq!(site.batch.windows.len(), 4);
@@ -804,7 +824,14 @@ mod tests {
             verdict(&takes, &answers),
             Verdict::Refused(Refusal::Limit(FailureReason::RangeBlocked, 60))
         );
-        answers[4] = Answer::Refused(Refused::SpendCap);
+        answers[0] = Answer::Took;
+        answers[1] = Answer::Refused(Refused::Window { index: 1, wait: 30 });
+        assert_eq!(
+            verdict(&takes, &answers),
+            Verdict::Refused(Refusal::Limit(FailureReason::RangeBlocked, 30)),
+            "the shared range, in the range's object after the number"
+        );
+        answers[3] = Answer::Refused(Refused::SpendCap);
         assert_eq!(
             verdict(&takes, &answers),
             Verdict::Refused(Refusal::Limit(FailureReason::SpendCapReached, 0)),

@@ -204,8 +204,59 @@ pub fn console_page(page: Option<&str>, edge_base: &str) -> Result<(), crate::Ap
     }
 }
 
+/// Whether a path (as segments) is one a page in a browser calls, so it answers CORS and a
+/// preflight: the verification API, the challenge, the countries, the sandbox and OneRing's
+/// plugin path. The console, the site server's and the providers' paths are not.
+pub fn browser_facing(segments: &[&str]) -> bool {
+    use ringproof_api::paths;
+    matches!(
+        segments,
+        [paths::V1, paths::VERIFICATIONS, ..]
+            | [paths::V1, paths::CHALLENGE]
+            | [paths::V1, paths::COUNTRIES, ..]
+            | [paths::V1, paths::SANDBOX, ..]
+            | ["Apps", "Plugin", ..]
+    )
+}
+
+/// A preflight's grant beyond the origin: the widget sends simple requests (`text/plain`
+/// JSON), so only a page calling the API by hand needs one, and its browser may keep it ten
+/// minutes.
+pub const PREFLIGHT: [(&str, &str); 3] = [
+    ("Access-Control-Allow-Methods", "GET, POST"),
+    ("Access-Control-Allow-Headers", "Content-Type"),
+    ("Access-Control-Max-Age", "600"),
+];
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_paths_a_page_calls_answer_a_preflight() {
+        for path in [
+            "v1/verifications",
+            "v1/verifications/abc/check",
+            "v1/challenge",
+            "v1/countries/GB",
+            "v1/sandbox/missed-call",
+            "Apps/Plugin/NewMobileRecorded",
+        ] {
+            let segs: Vec<&str> = path.split('/').collect();
+            assert!(browser_facing(&segs), "{path}");
+        }
+        for path in [
+            "v1/siteverify",
+            "v1/transactions/t1",
+            "v1/providers/telesign",
+            "v1/carriers/telnyx",
+            "console/api/me",
+            "v1/admin/sites",
+            "v1/challenge/extra",
+        ] {
+            let segs: Vec<&str> = path.split('/').collect();
+            assert!(!browser_facing(&segs), "{path}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -9,6 +9,7 @@
 use crate::code::{self, StoredCode};
 use crate::error::ApiError;
 use crate::failure::FailureReason;
+use crate::origin::Follower;
 use crate::phone::E164;
 use crate::providers::{Cost, DeliveryEvent, Dispatch, Payload, ProviderId, Sent};
 use crate::random::Randomness;
@@ -639,6 +640,27 @@ impl Session {
         }
     }
 
+    /// A check's answer for `follower`: the result, with the view a status read would give the
+    /// same caller (its token only if it may see it, `Follower::sees_token`), so a verified
+    /// page needs no other request for it.
+    pub fn answer_check(
+        &self,
+        result: CheckResult,
+        follower: Follower,
+        (token_key, base): (&[u8], &str),
+        now: Timestamp,
+    ) -> CheckResult {
+        let view = self.view(token_key, base, now);
+        let view = match follower.sees_token(&self.origin, base) {
+            true => view,
+            false => crate::origin::without_token(view),
+        };
+        CheckResult {
+            view: Some(Box::new(view)),
+            ..result
+        }
+    }
+
     /// A code the visitor typed. A check is spent before the code is compared, so concurrent
     /// checks can never try more codes than allowed.
     pub fn check_code(
@@ -718,6 +740,7 @@ impl Session {
         CheckResult {
             status: self.status(now),
             checks_left: self.checks_left(),
+            view: None,
         }
     }
 
@@ -742,6 +765,7 @@ impl Session {
         CheckResult {
             status: self.status(now),
             checks_left: self.checks_left(),
+            view: None,
         }
     }
 

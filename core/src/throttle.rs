@@ -130,8 +130,13 @@ pub struct Spend {
 struct Estimate {
     /// The attempt it was reserved for (`{verification}/{attempt}`).
     key: String,
-    /// The provider's reference, once the send went out.
+    /// The provider's reference: only estimates kept before the reference's binding named
+    /// them carry one.
+    #[serde(default)]
     reference: Option<String>,
+    /// Whether a provider's report may replace it (see [`Reserve::replaceable`]).
+    #[serde(default)]
+    replaceable: bool,
     currency: String,
     micros: u64,
 }
@@ -145,8 +150,9 @@ const ESTIMATES_KEPT: usize = 500;
 const COUNTED_KEPT: usize = 1000;
 
 impl Spend {
-    /// A provider's reported price for `reference`: it replaces the send's estimate.
-    pub fn add(&mut self, reference: &str, currency: &str, micros: u64) {
+    /// A provider's reported price for `reference`, the send whose estimate was reserved as
+    /// `estimate` (the reference's binding keeps it): it replaces that estimate.
+    pub fn add(&mut self, reference: &str, estimate: Option<&str>, currency: &str, micros: u64) {
         if self.counted.iter().any(|r| r == reference) {
             return;
         }
@@ -154,10 +160,9 @@ impl Spend {
             self.counted.remove(0);
         }
         self.counted.push(reference.to_owned());
-        let estimated = self
-            .estimates
-            .iter()
-            .position(|e| e.reference.as_deref() == Some(reference));
+        let estimated = self.estimates.iter().position(|e| {
+            Some(e.key.as_str()) == estimate || e.reference.as_deref() == Some(reference)
+        });
         if let Some(i) = estimated {
             let e = self.estimates.remove(i);
             self.take_off(&e.currency, e.micros);
@@ -166,35 +171,32 @@ impl Spend {
         *total = total.saturating_add(micros);
     }
 
-    /// Reserves `micros` for the attempt `key` if the day's spend in `currency` is still under
-    /// the cap: checked and counted at once, so concurrent sends cannot all pass a nearly full
-    /// cap.
-    pub fn reserve(&mut self, key: &str, currency: &str, micros: u64, cap_micros: u64) -> bool {
-        if !self.under(cap_micros, currency) {
+    /// Reserves `r.micros` for the attempt `r.key` if the day's spend in `r.currency` is still
+    /// under the cap: checked and counted at once, so concurrent sends cannot all pass a nearly
+    /// full cap.
+    pub fn reserve(&mut self, r: &Reserve) -> bool {
+        if !self.under(r.cap_micros, &r.currency) {
             return false;
         }
         if self.estimates.len() >= ESTIMATES_KEPT {
             // The oldest that no report can replace goes first (a call's estimate is its
             // price): evicting one a report would replace would count that send twice.
-            let unnamed = self.estimates.iter().position(|e| e.reference.is_none());
-            self.estimates.remove(unnamed.unwrap_or(0));
+            let fixed = self
+                .estimates
+                .iter()
+                .position(|e| !e.replaceable && e.reference.is_none());
+            self.estimates.remove(fixed.unwrap_or(0));
         }
         self.estimates.push(Estimate {
-            key: key.to_owned(),
+            key: r.key.clone(),
             reference: None,
-            currency: currency.to_owned(),
-            micros,
+            replaceable: r.replaceable,
+            currency: r.currency.clone(),
+            micros: r.micros,
         });
-        let total = self.by_currency.entry(currency.to_owned()).or_default();
-        *total = total.saturating_add(micros);
+        let total = self.by_currency.entry(r.currency.clone()).or_default();
+        *total = total.saturating_add(r.micros);
         true
-    }
-
-    /// The attempt `key` went out as `reference`, whose price the provider may report.
-    pub fn attach(&mut self, key: &str, reference: &str) {
-        if let Some(e) = self.estimates.iter_mut().find(|e| e.key == key) {
-            e.reference = Some(reference.to_owned());
-        }
     }
 
     /// The attempt `key` was refused before anything was sent: its estimate is given back.
@@ -265,6 +267,27 @@ pub fn take_all(
     Err((refused, taken[refused].err().unwrap_or(1)))
 }
 
+/// Whether a take of every window would pass now, counting nothing: otherwise the seconds until
+/// all of them would (a lock is looked at before a code is sent or compared).
+pub fn room_in_all(windows: &[Window], rules: &[Rule], now: Timestamp) -> Result<(), u64> {
+    let waits = windows
+        .iter()
+        .zip(rules)
+        .filter_map(|(w, rule)| w.room(*rule, now).err());
+    match waits.max() {
+        Some(wait) => Err(wait),
+        None => Ok(()),
+    }
+}
+
+/// Takes a hit from each window that has room, each on its own: a code found wrong counts
+/// wherever it still can.
+pub fn take_each(windows: &mut [Window], rules: &[Rule], now: Timestamp) {
+    for (w, rule) in windows.iter_mut().zip(rules) {
+        let _ = w.take(*rule, now);
+    }
+}
+
 /// What one request takes from one throttle object: the counts that object keeps and that are
 /// decided together, so they cost one call and pass or fail as one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,6 +321,10 @@ pub struct Reserve {
     pub currency: String,
     pub micros: u64,
     pub cap_micros: u64,
+    /// Whether a provider that may carry the send reports its price, which then replaces the
+    /// estimate (`providers::price_reported_for`).
+    #[serde(default)]
+    pub replaceable: bool,
 }
 
 /// Why an object refused a [`Batch`].
@@ -352,7 +379,7 @@ pub fn take_batch(
     let rules: Vec<Rule> = batch.windows.iter().map(|(_, r)| *r).collect();
     let reserved = match (spend, &batch.reserve) {
         (Some(s), Some(r)) => {
-            if !s.reserve(&r.key, &r.currency, r.micros, r.cap_micros) {
+            if !s.reserve(r) {
                 return Err(Refused::SpendCap);
             }
             Some((s, r))
@@ -484,6 +511,29 @@ mod tests {
     }
 
     #[test]
+    fn locks_are_looked_at_together_and_counted_each_alone() {
+        let rule = Rule::per(1, 600);
+        let rules = [rule, rule];
+        let mut ws = [Window::default(), Window::default()];
+        assert_eq!(room_in_all(&ws, &rules, T0), Ok(()));
+        ws[1].take(rule, T0).unwrap();
+        assert_eq!(
+            room_in_all(&ws, &rules, T0.plus_secs(10)),
+            Err(590),
+            "one full window locks"
+        );
+        // The full one stays full; the other still counts.
+        take_each(&mut ws, &rules, T0.plus_secs(20));
+        assert_eq!(ws[0].recent(600, T0.plus_secs(20)), 1);
+        assert_eq!(ws[1].recent(600, T0.plus_secs(20)), 1);
+        assert_eq!(
+            room_in_all(&ws, &rules, T0.plus_secs(30)),
+            Err(590),
+            "the longer wait is the one that holds"
+        );
+    }
+
+    #[test]
     fn a_right_check_is_given_back() {
         let mut w = Window::default();
         let rule = Rule::per(1, 86_400);
@@ -520,12 +570,23 @@ mod tests {
 
     #[test]
     fn estimates_are_reserved_then_replaced_or_given_back() {
+        let usd = |key: &str, micros, cap_micros, replaceable| Reserve {
+            day: 0,
+            key: key.to_owned(),
+            currency: "USD".to_owned(),
+            micros,
+            cap_micros,
+            replaceable,
+        };
         let mut s = Spend::default();
-        assert!(s.reserve("v1/1", "USD", 100_000, 250_000));
-        assert!(s.reserve("v2/1", "USD", 100_000, 250_000));
-        assert!(s.reserve("v3/1", "USD", 100_000, 250_000), "0.20 < 0.25");
+        assert!(s.reserve(&usd("v1/1", 100_000, 250_000, true)));
+        assert!(s.reserve(&usd("v2/1", 100_000, 250_000, true)));
         assert!(
-            !s.reserve("v4/1", "USD", 100_000, 250_000),
+            s.reserve(&usd("v3/1", 100_000, 250_000, true)),
+            "0.20 < 0.25"
+        );
+        assert!(
+            !s.reserve(&usd("v4/1", 100_000, 250_000, true)),
             "the cap is reached"
         );
         assert_eq!(s.total("USD"), 300_000);
@@ -533,37 +594,46 @@ mod tests {
         s.release("v3/1");
         assert_eq!(s.total("USD"), 200_000);
         // A reported price replaces the estimate of the send it names, once.
-        s.attach("v1/1", "REF1");
-        s.add("REF1", "USD", 7_500);
-        s.add("REF1", "USD", 7_500);
+        s.add("REF1", Some("v1/1"), "USD", 7_500);
+        s.add("REF1", Some("v1/1"), "USD", 7_500);
         assert_eq!(s.total("USD"), 107_500);
         // A report with no estimate (another day's send) is simply added.
-        s.add("REF9", "USD", 1_000);
-        assert_eq!(s.total("USD"), 108_500);
-        s.attach("v2/1", "REF2");
+        s.add("REF9", Some("v9/1"), "USD", 1_000);
+        s.add("REF8", None, "USD", 1_000);
+        assert_eq!(s.total("USD"), 109_500);
         for i in 0..(ESTIMATES_KEPT + 10) {
-            s.reserve(&format!("k{i}"), "USD", 1, u64::MAX);
+            s.reserve(&usd(&format!("k{i}"), 1, u64::MAX, false));
         }
         assert_eq!(s.estimates.len(), ESTIMATES_KEPT);
         let before = s.total("USD");
-        s.add("REF2", "USD", 5_000);
+        s.add("REF2", Some("v2/1"), "USD", 5_000);
         assert_eq!(
             s.total("USD"),
             before - 100_000 + 5_000,
-            "a named estimate outlives unnamed ones and is still replaced"
+            "a replaceable estimate outlives fixed ones and is still replaced"
         );
         assert!(serde_json::to_string(&s).unwrap().len() < 100 * 1024);
     }
 
     #[test]
+    fn an_estimate_named_by_reference_before_is_still_replaced() {
+        // As an object kept it when the site's object was told each send's reference.
+        let kept = r#"{"by_currency":{"USD":100000},"counted":[],
+            "estimates":[{"key":"v1/1","reference":"REF1","currency":"USD","micros":100000}]}"#;
+        let mut s: Spend = serde_json::from_str(kept).unwrap();
+        s.add("REF1", None, "USD", 7_500);
+        assert_eq!(s.total("USD"), 7_500);
+    }
+
+    #[test]
     fn spend_counts_each_reference_once_per_currency() {
         let mut s = Spend::default();
-        s.add("r1", "USD", 7_500);
-        s.add("r1", "USD", 7_500);
-        s.add("r2", "EUR", 1_000_000);
+        s.add("r1", None, "USD", 7_500);
+        s.add("r1", None, "USD", 7_500);
+        s.add("r2", None, "EUR", 1_000_000);
         assert_eq!(s.total("USD"), 7_500);
         assert!(s.under(10_000, "USD"));
-        s.add("r3", "USD", 2_500);
+        s.add("r3", None, "USD", 2_500);
         assert!(!s.under(10_000, "USD"));
         assert!(s.under(10_000, "GBP"), "another currency is not capped");
         assert_eq!(day_of(Timestamp(86_400_000 * 3 + 5)), 3);
@@ -637,6 +707,7 @@ mod tests {
                 currency: "USD".into(),
                 micros,
                 cap_micros: 100,
+                replaceable: false,
             }),
             press: Some(("pressure".into(), Rule::per(HITS_MAX, 600))),
             once: None,
@@ -676,7 +747,13 @@ mod tests {
             "the refused send's estimate is released"
         );
         let mut fresh = vec![Window::default()];
-        spend.reserve("other", "USD", 40, u64::MAX);
+        let other = Reserve {
+            key: "other".into(),
+            micros: 40,
+            cap_micros: u64::MAX,
+            ..batch(40).reserve.unwrap()
+        };
+        spend.reserve(&other);
         let b = batch(10);
         assert_eq!(
             take_batch(

@@ -184,9 +184,11 @@ pub fn provider_routes(env: &Env) -> Routes {
     })
 }
 
-/// `PROVIDER_COOL_DOWN_SECS` shortens a failing provider's first cool-down for tests.
-pub fn provider_cool_down(env: &Env) -> Option<u64> {
-    optional(env, "PROVIDER_COOL_DOWN_SECS").and_then(|v| v.parse().ok())
+/// A failing provider's first cool-down (`PROVIDER_COOL_DOWN_SECS`, which tests shorten).
+pub fn provider_cool_down(env: &Env) -> u64 {
+    ringproof_core::providers::health::cool_down_from_var(
+        optional(env, "PROVIDER_COOL_DOWN_SECS").as_deref(),
+    )
 }
 
 /// The deployment's missed-call numbers and their carriers (`INBOUND_NUMBERS`). An entry that

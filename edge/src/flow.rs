@@ -4,7 +4,7 @@
 //! followed from top to bottom here.
 
 use crate::durable::line::LineStub;
-use crate::durable::reference::ReferenceStub;
+use crate::durable::reference::{Binding, ReferenceStub};
 use crate::durable::transaction::TransactionStub;
 use crate::durable::verification::{Begun, VerificationStub};
 use crate::env::{now, site_secret_key, token_key, CryptoRng};
@@ -338,14 +338,14 @@ pub async fn check(
     site: &Site,
     summary: &Summary,
     code: String,
-    origin: Option<String>,
+    (origin, base): (Option<String>, &str),
     client: &Client,
 ) -> Outcome<CheckResult> {
     let counts = ringproof_core::limits::guesses_count(site.test.is_some());
     if counts {
         limits::check_unlocked(env, site, client, &summary.phone).await?;
     }
-    let (result, wrong) = compare(env, &summary.id, code, origin).await?;
+    let (result, wrong) = compare(env, &summary.id, code, (origin, base)).await?;
     if counts && wrong {
         limits::count_wrong_code(env, site, client, &summary.phone).await;
     }
@@ -369,7 +369,11 @@ pub async fn report_delivery(
     )
     .resolve()
     .await?;
-    let Some(id) = bound else {
+    let Some(Binding {
+        verification_id: id,
+        estimate,
+    }) = bound
+    else {
         return Ok(DeliveryOutcome::UnknownReference);
     };
     // The provider is reporting: its breaker hears it (after the answer), so silence is
@@ -384,7 +388,7 @@ pub async fn report_delivery(
         .delivery(reference.to_owned(), event, cost.clone())
         .await?;
     if let Some(cost) = &cost {
-        limits::record_spend(env, &delivered.site_key, cost).await?;
+        limits::record_spend(env, &delivered.site_key, cost, estimate).await?;
     }
     Ok(if delivered.changed {
         DeliveryOutcome::Applied
@@ -575,30 +579,32 @@ async fn carry_out(
     };
     // A webhook may find the reference before the session is told of the send: the session
     // keeps such a report until it is (`Session::on_delivery`).
-    let (bound, (), told) = futures_util::join!(
-        bind_reference(env, &dispatch, sent),
-        async {
-            if let Some(key) =
-                spend_key.filter(|_| sent.provider.is_some_and(ProviderId::reports_price))
-            {
-                // The provider's reported price then replaces the estimate.
-                limits::sent_as(env, &site.site_key, key, sent.reference.clone()).await;
-            }
-        },
+    let (bound, told) = futures_util::join!(
+        bind_reference(env, &dispatch, sent, spend_key),
         session.sent(dispatch.attempt, result.clone(), base.to_owned()),
     );
     bound?;
     told
 }
 
-/// Only providers that report delivery have their reference bound.
-async fn bind_reference(env: &Env, dispatch: &Dispatch, sent: &Sent) -> Outcome<()> {
+/// Only providers that report delivery have their reference bound; one that reports its
+/// price also keeps the name of the send's estimate, which that price replaces.
+async fn bind_reference(
+    env: &Env,
+    dispatch: &Dispatch,
+    sent: &Sent,
+    spend_key: Option<String>,
+) -> Outcome<()> {
     let Some(provider) = sent.provider.filter(|p| p.reports_delivery()) else {
         return Ok(());
     };
     let name = ringproof_core::keys::reference_object(provider.name(), &sent.reference);
+    let binding = Binding {
+        verification_id: dispatch.verification_id.clone(),
+        estimate: spend_key.filter(|_| provider.reports_price()),
+    };
     ReferenceStub::named(env, name)
-        .bind(dispatch.verification_id.clone(), dispatch.expires_at)
+        .bind(binding, dispatch.expires_at)
         .await
 }
 
@@ -608,11 +614,11 @@ async fn compare(
     env: &Env,
     id: &str,
     code: String,
-    origin: Option<String>,
+    (origin, base): (Option<String>, &str),
 ) -> Outcome<(CheckResult, bool)> {
     let stub = VerificationStub::named(env, id);
     // The origin travels with the check, so the object checks it in the same round trip.
-    match stub.check(code, origin).await? {
+    match stub.check(code, origin.clone(), base.to_owned()).await? {
         CheckStep::Done(result) => {
             let wrong = ringproof_core::session::compared_wrong(&result);
             Ok((result, wrong))
@@ -626,7 +632,10 @@ async fn compare(
             let provider = providers::verify_voice_code(env, &reference, &code).await;
             let verdict = CheckStep::verdict(local_match, provider);
             let wrong = found_wrong(&verdict);
-            Ok((stub.verdict(attempt, verdict).await?, wrong))
+            let result = stub
+                .verdict(attempt, verdict, origin, base.to_owned())
+                .await?;
+            Ok((result, wrong))
         }
     }
 }

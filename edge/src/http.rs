@@ -148,15 +148,14 @@ pub fn allow_origin(r: Response, granted: Option<&str>) -> Response {
     r
 }
 
-/// Preflight for the browser-facing endpoints, granted to `granted` only. The widget sends
-/// simple requests (`text/plain` JSON), so it never needs one.
+/// Preflight for the browser-facing endpoints (`origin::PREFLIGHT`), granted to `granted` only.
 pub fn preflight(granted: Option<&str>) -> Response {
     let r = Response::empty()
         .expect("an empty response")
         .with_status(204);
     let h = r.headers();
-    let _ = h.set("Access-Control-Allow-Methods", "GET, POST");
-    let _ = h.set("Access-Control-Allow-Headers", "Content-Type");
-    let _ = h.set("Access-Control-Max-Age", "600");
+    for (name, value) in ringproof_core::origin::PREFLIGHT {
+        let _ = h.set(name, value);
+    }
     allow_origin(r, granted)
 }

@@ -213,6 +213,7 @@ pub async fn before_paid_send(
         currency: l.spend_currency.clone(),
         micros: prices(env).estimate(send.channel, send.phone.region().as_deref()),
         cap_micros: l.daily_spend_cap_micros,
+        replaceable: ringproof_core::providers::price_reported_for(send.channel),
     };
     let takes = limits::paid_send_takes(&counters, key, reserve, ringproof_core::pow::pressure());
     match take(env, &takes).await? {
@@ -228,15 +229,6 @@ pub async fn before_paid_send(
         }
         // A paid send spends nothing single-use.
         Err(Refusal::Spent) => Err(ApiError::Internal("a paid send was a replay".into())),
-    }
-}
-
-/// The send `key` of `site_key` went out as `reference`: a price its provider reports replaces
-/// the estimate. A failure leaves the estimate counted, which errs on the side of the cap.
-pub async fn sent_as(env: &Env, site_key: &str, key: String, reference: String) {
-    let stub = ThrottleStub::named(env, limits::site_object(site_key));
-    if let Err(e) = stub.attach_spend(day_of(now()), key, reference).await {
-        worker::console_warn!("naming an estimate failed: {e:?}");
     }
 }
 
@@ -268,43 +260,46 @@ pub async fn refusals(env: &Env, site_key: &str, day: u64) -> Outcome<Refusals> 
         .await
 }
 
-/// Adds a provider's reported charge (`Cost::charged`) to the site's spend for today.
-pub async fn record_spend(env: &Env, site_key: &str, cost: &Cost) -> Outcome<()> {
+/// Adds a provider's reported charge (`Cost::charged`) to the site's spend for today, in place
+/// of the send's `estimate` (the key its reference's binding kept).
+pub async fn record_spend(
+    env: &Env,
+    site_key: &str,
+    cost: &Cost,
+    estimate: Option<String>,
+) -> Outcome<()> {
     let Some((currency, micros)) = cost.charged() else {
         return Ok(());
     };
     ThrottleStub::named(env, limits::site_object(site_key))
-        .add_spend(day_of(now()), cost.reference.clone(), currency, micros)
+        .add_spend(
+            day_of(now()),
+            cost.reference.clone(),
+            estimate,
+            currency,
+            micros,
+        )
         .await
 }
 
 /// Refuses a check, or a code's send, to `phone` while it is locked on this site or for this
 /// client: nothing is counted here (see [`count_wrong_code`]).
 pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E164) -> Outcome<()> {
-    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
-    let rooms = join_all(counters.iter().map(|(name, rule)| async {
-        ThrottleStub::named(env, name.clone())
-            .room(HITS.to_owned(), *rule)
-            .await
-    }))
-    .await;
-    for room in rooms {
-        room?.map_err(ApiError::NumberLocked)?;
-    }
-    Ok(())
+    let locks = limits::locks(&site.site_key, &site.limits(), client, phone);
+    ThrottleStub::named(env, locks.object)
+        .room(locks.windows)
+        .await?
+        .map_err(ApiError::NumberLocked)
 }
 
 /// A code compared and found wrong: counted against the number on this site and for this
 /// client. A failure to count is logged; the verification's own cap still holds.
 pub async fn count_wrong_code(env: &Env, site: &Site, client: &Client, phone: &E164) {
-    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
-    let taken = join_all(
-        counters
-            .into_iter()
-            .map(|(name, rule)| take_one(env, name, rule)),
-    )
-    .await;
-    for e in taken.into_iter().filter_map(Result::err) {
+    let locks = limits::locks(&site.site_key, &site.limits(), client, phone);
+    if let Err(e) = ThrottleStub::named(env, locks.object)
+        .hit(locks.windows)
+        .await
+    {
         worker::console_warn!("counting a wrong code failed: {e:?}");
     }
 }

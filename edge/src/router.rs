@@ -39,14 +39,7 @@ pub async fn handle(mut req: Request, env: &Env, background: &worker::Context) -
             .unwrap_or_else(http::failure);
     }
     let origin = req.headers().get("Origin").ok().flatten();
-    let browser_facing = matches!(
-        segs.as_slice(),
-        [paths::V1, paths::VERIFICATIONS, ..]
-            | [paths::V1, paths::CHALLENGE]
-            | [paths::V1, paths::COUNTRIES, ..]
-            | [paths::V1, paths::SANDBOX, ..]
-            | ["Apps", "Plugin", ..]
-    );
+    let browser_facing = ringproof_core::origin::browser_facing(&segs);
     if req.method() == Method::Options && browser_facing {
         let granted = preflight_grant(env, &segs, &url, origin.as_deref()).await;
         return preflight(granted.as_deref());

@@ -39,8 +39,8 @@ impl Calls {
 }
 
 /// A whole verification on one channel, as the widget and the site's server make it: the
-/// challenge, the start, one status read, the call or the code, the status read that gives
-/// the token, and siteverify.
+/// challenge, the start, one status read, then the code's check (whose answer gives the token)
+/// or the call and the status read that gives it, and siteverify.
 pub struct Whole {
     /// Requests to the Worker: the page's, the carrier's and the site server's.
     pub worker_requests: u64,
@@ -126,20 +126,22 @@ pub fn whole(
         .to_owned();
     let status_url = run.url(&paths::verification(&id));
     run.step("status", http::get_with(&status_url, &h))?;
-    if channel == Channel::MissedCall {
+    let verified = if channel == Channel::MissedCall {
         let called = view["call_to_uri"]
             .as_str()
             .and_then(|u| u.strip_prefix("tel:"))
             .ok_or("no number to call")?
             .to_owned();
         run.step("carrier's call report", edge.call(phone, &called))?;
+        run.step("status", http::get_with(&status_url, &h))?.json()
     } else {
         let code = edge
             .fakes
             .last_message(phone)
             .ok_or("the fake phone received nothing")?
             .code;
-        run.step(
+        // The check's answer carries the view, token and all: no status read follows.
+        let checked = run.step(
             "check",
             http::post_json(
                 &run.url(&paths::of_verification(&id, paths::CHECK)),
@@ -147,11 +149,11 @@ pub fn whole(
                 &h,
             ),
         )?;
-    }
-    let verified = run.step("status", http::get_with(&status_url, &h))?;
-    let token = verified.json()["token"]
+        checked.json()["view"].clone()
+    };
+    let token = verified["token"]
         .as_str()
-        .ok_or_else(|| format!("not verified: {}", verified.body))?
+        .ok_or_else(|| format!("not verified: {verified}"))?
         .to_owned();
     run.step(
         "siteverify",

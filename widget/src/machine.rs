@@ -434,9 +434,12 @@ pub fn update(s: &mut State, msg: Msg) -> Vec<Effect> {
                     if let Some(c) = s.current.as_mut() {
                         c.checks_left = Some(r.checks_left);
                     }
-                    // The token and the final state come with the full view: pushed over the
-                    // socket, else asked for.
-                    poll(s, &mut fx);
+                    // The token and the final state come with the full view: in the answer,
+                    // else pushed over the socket, else asked for.
+                    match r.view {
+                        Some(view) => show(s, *view, &mut fx),
+                        None => poll(s, &mut fx),
+                    }
                 }
                 Err(e) => fail(s, e, &mut fx),
             }

@@ -73,6 +73,7 @@ pub fn check_result<J: Json>(v: &J) -> Option<CheckResult> {
     Some(CheckResult {
         status: VerificationStatus::parse(&v.text("status")?)?,
         checks_left: v.field("checks_left").number()? as u32,
+        view: view(&v.field("view")).map(Box::new),
     })
 }
 

@@ -101,6 +101,12 @@ pub fn read(
     }))
 }
 
+/// Whether Telnyx took the reject: any 2xx (Telnyx answers 200 with the call's command
+/// result); anything else is logged, and the call ends on the caller's side anyway.
+pub fn reject_taken(answer: &crate::providers::Answer) -> bool {
+    crate::providers::status_failure(answer.status).is_none()
+}
+
 /// `POST /v2/calls/{call_control_id}/actions/reject`: the parked call is refused, unanswered.
 pub fn reject(api: &Api, call_control_id: &str) -> Option<Outgoing> {
     let mut url = url::Url::parse(&api.base_url).ok()?;

@@ -206,6 +206,14 @@ fn telnyx_is_told_to_reject_the_call() {
     );
     assert_eq!(out.body.as_deref(), Some(r#"{"cause":"USER_BUSY"}"#));
     assert!(out.headers.contains(&h("Authorization", "Bearer KEY")));
+    let answer = |status| crate::providers::Answer {
+        status,
+        body: String::new(),
+    };
+    assert!(telnyx::reject_taken(&answer(200)));
+    assert!(telnyx::reject_taken(&answer(204)));
+    assert!(!telnyx::reject_taken(&answer(422)), "a call already gone");
+    assert!(!telnyx::reject_taken(&answer(302)));
 }
 
 #[test]

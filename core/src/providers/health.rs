@@ -221,6 +221,14 @@ fn cool_down() -> u64 {
     COOL_DOWN_SECS
 }
 
+/// The first cool-down a deployment asks for (`PROVIDER_COOL_DOWN_SECS`, which tests set
+/// short): whole seconds from 1 to [`COOL_DOWN_MAX_SECS`]; anything else keeps the default.
+pub fn cool_down_from_var(var: Option<&str>) -> u64 {
+    var.and_then(|v| v.trim().parse().ok())
+        .filter(|secs| (1..=COOL_DOWN_MAX_SECS).contains(secs))
+        .unwrap_or(COOL_DOWN_SECS)
+}
+
 impl Default for Health {
     fn default() -> Self {
         Health {

@@ -81,6 +81,14 @@ impl ProviderId {
     }
 }
 
+/// Whether a send on `channel` may be carried by a provider that reports its price: its
+/// estimate is then kept for the report to replace (`throttle::Reserve::replaceable`).
+pub fn price_reported_for(channel: Channel) -> bool {
+    ProviderId::ALL
+        .iter()
+        .any(|p| p.channel() == channel && p.reports_price())
+}
+
 /// What one send needs, whichever provider carries it.
 pub struct CodeSend<'a> {
     pub dispatch: &'a Dispatch,
@@ -310,6 +318,17 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_sms_estimate_waits_for_a_reported_price() {
+        assert!(
+            price_reported_for(Channel::Sms),
+            "TeleSign reports its price"
+        );
+        assert!(!price_reported_for(Channel::VoiceCall));
+        assert!(!price_reported_for(Channel::FlashCall));
+        assert!(!price_reported_for(Channel::MissedCall));
+    }
 
     #[test]
     fn statuses_map_to_who_is_at_fault() {

@@ -942,6 +942,7 @@ fn only_leaving_a_missed_call_frees_its_line_and_only_a_code_not_verified_was_wr
     let result = |status| CheckResult {
         status,
         checks_left: 2,
+        view: None,
     };
     assert!(!compared_wrong(&result(VerificationStatus::Verified)));
     assert!(compared_wrong(&result(VerificationStatus::Pending)));
@@ -961,5 +962,29 @@ fn a_deployment_policy_replaces_only_the_numbers_it_names() {
     assert_eq!(
         p.resend_cooldown_secs,
         Policy::default().resend_cooldown_secs
+    );
+}
+
+#[test]
+fn a_checks_answer_shows_the_view_with_the_token_only_to_its_own_page() {
+    let (mut s, d) = start(Channel::Sms);
+    sent(&mut s, "r1");
+    let right = done(s.check_code(&code_of(&d), CODE_KEY, T0).unwrap());
+    assert_eq!(right.view, None, "the object adds the view");
+    let own = s.answer_check(right.clone(), Follower::OwnPage, (KEY, "https://edge"), T0);
+    let view = own.view.as_deref().unwrap();
+    assert_eq!(view.status, VerificationStatus::Verified);
+    assert_eq!(view.token, s.view(KEY, "https://edge", T0).token);
+    assert!(view.token.is_some());
+    let unnamed = s.answer_check(right.clone(), Follower::Unnamed, (KEY, "https://edge"), T0);
+    assert_eq!(
+        unnamed.view.as_deref().unwrap().token,
+        None,
+        "a server sees no token"
+    );
+    let demo = s.answer_check(right, Follower::Unnamed, (KEY, "https://shop.example"), T0);
+    assert!(
+        demo.view.unwrap().token.is_some(),
+        "the edge's own demo page reads without an Origin"
     );
 }

@@ -55,9 +55,7 @@ impl HealthObject {
     }
 
     fn configured(&self, mut h: Health) -> Health {
-        if let Some(secs) = crate::env::provider_cool_down(&self.env) {
-            h.cool_down_secs = secs;
-        }
+        h.cool_down_secs = crate::env::provider_cool_down(&self.env);
         h
     }
 

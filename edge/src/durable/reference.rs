@@ -11,17 +11,22 @@ messages! {
     /// To the Durable Object of one provider reference.
     "REFERENCES": ReferenceMessage, ReferenceStub, ReferenceHandler {
         /// The reference is `verification_id`'s, until a day past `until`.
-        Bind => fn bind(verification_id: String, until: Timestamp) -> ();
-        /// The verification the reference is bound to, if any.
-        Resolve => fn resolve() -> Option<String>;
+        Bind => fn bind(binding: Binding, until: Timestamp) -> ();
+        /// What the reference is bound to, if anything.
+        Resolve => fn resolve() -> Option<Binding>;
     }
 }
 
 const KEY: &str = "reference";
 
-#[derive(Serialize, Deserialize)]
-struct Binding {
-    verification_id: String,
+/// The verification a provider's reference belongs to, and the name of its send's estimate in
+/// the site's spend, which the price the provider reports replaces (so the site's object need
+/// not be told the reference when the send goes out).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Binding {
+    pub verification_id: String,
+    #[serde(default)]
+    pub estimate: Option<String>,
 }
 
 object!(ReferenceObject, ReferenceMessage);
@@ -34,12 +39,9 @@ impl Alarm for ReferenceObject {
 }
 
 impl ReferenceHandler for ReferenceObject {
-    async fn bind(&self, verification_id: String, until: Timestamp) -> Outcome<()> {
+    async fn bind(&self, binding: Binding, until: Timestamp) -> Outcome<()> {
         let storage = self.state.storage();
-        storage
-            .put(KEY, &Binding { verification_id })
-            .await
-            .internal()?;
+        storage.put(KEY, &binding).await.internal()?;
         wake_at(
             &storage,
             until.plus_secs(ringproof_core::keys::REFERENCE_AFTER_ATTEMPT_SECS),
@@ -48,8 +50,7 @@ impl ReferenceHandler for ReferenceObject {
         .internal()
     }
 
-    async fn resolve(&self) -> Outcome<Option<String>> {
-        let b = self.state.storage().get::<Binding>(KEY).await.internal()?;
-        Ok(b.map(|b| b.verification_id))
+    async fn resolve(&self) -> Outcome<Option<Binding>> {
+        self.state.storage().get::<Binding>(KEY).await.internal()
     }
 }

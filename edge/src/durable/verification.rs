@@ -43,9 +43,9 @@ messages! {
         /// A provider's delivery report on `reference`.
         Delivery => fn delivery(reference: String, event: DeliveryEvent, cost: Option<Cost>) -> Delivered;
         /// A typed code, from a page at `origin`: checked in the same round trip.
-        Check => fn check(code: String, origin: Option<String>) -> CheckStep;
-        /// Phone Confirm's verdict on a voice code.
-        Verdict => fn verdict(attempt: u32, verdict: Result<bool, FailureReason>) -> CheckResult;
+        Check => fn check(code: String, origin: Option<String>, base: String) -> CheckStep;
+        /// Phone Confirm's verdict on a voice code typed on the page at `origin`.
+        Verdict => fn verdict(attempt: u32, verdict: Result<bool, FailureReason>, origin: Option<String>, base: String) -> CheckResult;
         /// A fresh token for one that expired unspent, from a page at `origin`.
         Renew => fn renew(origin: Option<String>, base: String) -> VerificationView;
     }
@@ -260,14 +260,25 @@ impl VerificationHandler for VerificationObject {
         })
     }
 
-    async fn check(&self, code: String, origin: Option<String>) -> Outcome<CheckStep> {
+    async fn check(
+        &self,
+        code: String,
+        origin: Option<String>,
+        base: String,
+    ) -> Outcome<CheckStep> {
         // Spent and saved before anything else can run: a concurrent check sees it.
         let mut session = self.loaded().await?;
         let before = session.clone();
-        ringproof_core::origin::follower(origin.as_deref(), &session.origin)?;
+        let follower = ringproof_core::origin::follower(origin.as_deref(), &session.origin)?;
         let step = session.check_code(&code, &code_key(&self.env)?, now())?;
         self.save(Some(&before), &session).await?;
-        Ok(step)
+        Ok(match step {
+            CheckStep::Done(result) => {
+                let key = token_key(&self.env)?;
+                CheckStep::Done(session.answer_check(result, follower, (&key, &base), now()))
+            }
+            ask => ask,
+        })
     }
 
     async fn renew(&self, origin: Option<String>, base: String) -> Outcome<VerificationView> {
@@ -283,12 +294,16 @@ impl VerificationHandler for VerificationObject {
         &self,
         attempt: u32,
         verdict: Result<bool, FailureReason>,
+        origin: Option<String>,
+        base: String,
     ) -> Outcome<CheckResult> {
         let mut session = self.loaded().await?;
         let before = session.clone();
+        let follower = ringproof_core::origin::follower(origin.as_deref(), &session.origin)?;
         let result = session.on_verdict(attempt, verdict, now());
         self.save(Some(&before), &session).await?;
-        Ok(result)
+        let key = token_key(&self.env)?;
+        Ok(session.answer_check(result, follower, (&key, &base), now()))
     }
 }
 

@@ -202,7 +202,15 @@ pub async fn check(
     let site = kv::site(ctx.env, &summary.site_key, &ctx.base).await?;
     let origin = visitor.origin().map(str::to_owned);
     let client = visitor.client();
-    let result = flow::check(ctx.env, &site, &summary, input.code, origin, client).await?;
+    let result = flow::check(
+        ctx.env,
+        &site,
+        &summary,
+        input.code,
+        (origin, &ctx.base),
+        client,
+    )
+    .await?;
     Ok(http::json(200, &result))
 }
 

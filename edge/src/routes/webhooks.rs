@@ -140,7 +140,7 @@ fn reject_on_telnyx(ctx: &Ctx<'_>, call: &InboundCall) {
         )
         .await
         {
-            Ok(a) if (200..300).contains(&a.status) => {}
+            Ok(a) if carriers::telnyx::reject_taken(&a) => {}
             Ok(a) => worker::console_warn!("carrier telnyx: reject answered {}", a.status),
             Err(e) => worker::console_warn!("carrier telnyx: reject failed: {e:?}"),
         }

@@ -525,9 +525,10 @@ fn the_daily_spend_cap_stops_paid_sends(ctx: &Ctx) {
     use ringproof_tests::fake_providers::SmsOutcome;
     let site = site_limited(ctx, &[Channel::Sms], |l| {
         l.paid_countries = Some(vec!["*".into()]);
-        l.daily_spend_cap = Some("1.00".into());
+        l.daily_spend_cap = Some("1.10".into());
     });
-    // The fake reports 0.5112 USD per SMS, as TeleSign's callback does.
+    // The fake reports 0.5112 USD per SMS, as TeleSign's callback does; each report replaces
+    // its send's estimate (0.10), which the reference's binding names.
     for n in 1..=2 {
         let phone = format!("+44740077700{n}");
         let r = start_with(ctx, &site, &phone, "sms", "203.0.113.8");
@@ -545,7 +546,10 @@ fn the_daily_spend_cap_stops_paid_sends(ctx: &Ctx) {
             .fire_sms(&reference, SmsOutcome::Delivered)
             .unwrap();
     }
+    // 1.0224 spent: room for one more estimate (estimates left in place would make it 1.2224).
     let r = start_with(ctx, &site, "+447400777003", "sms", "203.0.113.8");
+    assert_eq!(send_outcome(&r), "sent", "{}", r.body);
+    let r = start_with(ctx, &site, "+447400777004", "sms", "203.0.113.8");
     assert_eq!(send_outcome(&r), "spend_cap_reached");
 }
 

@@ -40,6 +40,15 @@ fn verified(id: &str, token: &str) -> VerificationView {
     v
 }
 
+/// What the page is told of `verified(id, token)`.
+fn told_verified(id: &str, token: &str) -> Told {
+    Told::Verified {
+        token: token.into(),
+        id: id.into(),
+        expires_at: Some((T0 + 300_000.0).to_string()),
+    }
+}
+
 fn plan(country: &str) -> PhoneCountry {
     serde_json::from_value(
         json!({"country": country, "dial_code": 44, "regions": [], "formats": []}),
@@ -341,6 +350,7 @@ fn a_wrong_code_says_the_tries_left_clears_the_field_and_waits_for_the_view() {
         Msg::Checked(Ok(CheckResult {
             status: VerificationStatus::Pending,
             checks_left: 2,
+            view: None,
         }))
     };
     let mut s = pending_sms();
@@ -359,6 +369,30 @@ fn a_wrong_code_says_the_tries_left_clears_the_field_and_waits_for_the_view() {
 }
 
 #[test]
+fn a_right_codes_answer_brings_the_token_with_no_other_request() {
+    let mut s = pending_sms();
+    // No socket: the view would otherwise be asked for.
+    update(&mut s, Msg::SocketClosed);
+    update(&mut s, Msg::Polled(Err(error("network"))));
+    update(&mut s, Msg::CodeTyped("123456".into()));
+    let fx = update(
+        &mut s,
+        Msg::Checked(Ok(CheckResult {
+            status: VerificationStatus::Verified,
+            checks_left: 4,
+            view: Some(Box::new(verified("v1", "tok"))),
+        })),
+    );
+    assert_eq!(polls(&fx), 0, "the answer carried the view");
+    assert_eq!(told(&fx), [&told_verified("v1", "tok")]);
+    assert_eq!(
+        s.current.as_ref().map(|v| v.status),
+        Some(VerificationStatus::Verified)
+    );
+    assert!(!s.busy);
+}
+
+#[test]
 fn a_code_field_takes_nothing_before_there_is_a_code() {
     let mut s = state();
     update(&mut s, Msg::Submit);
@@ -374,14 +408,7 @@ fn a_code_field_takes_nothing_before_there_is_a_code() {
 fn the_token_is_told_once_and_again_only_after_a_renewal() {
     let mut s = pending_sms();
     let fx = update(&mut s, Msg::SocketView(verified("v1", "tok")));
-    assert_eq!(
-        told(&fx),
-        [&Told::Verified {
-            token: "tok".into(),
-            id: "v1".into(),
-            expires_at: Some((T0 + 300_000.0).to_string())
-        }]
-    );
+    assert_eq!(told(&fx), [&told_verified("v1", "tok")]);
     assert!(fx.contains(&Effect::CloseSocket), "nothing left to follow");
     assert!(told(&update(&mut s, Msg::Polled(Ok(verified("v1", "tok"))))).is_empty());
     // The token's end passes unspent: the page is told once, and a renewal tells it again.

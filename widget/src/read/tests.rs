@@ -128,9 +128,20 @@ fn an_error_a_check_and_a_challenge_read_back() {
         let r = CheckResult {
             status,
             checks_left: 2,
+            view: None,
         };
         assert_eq!(check_result(&sent(&r)), Some(r));
     }
+    let with_view = CheckResult {
+        status: VerificationStatus::Verified,
+        checks_left: 1,
+        view: Some(Box::new(full_view(
+            VerificationStatus::Verified,
+            Channel::Sms,
+            Delivery::Delivered,
+        ))),
+    };
+    assert_eq!(check_result(&sent(&with_view)), Some(with_view));
     let c = PowChallenge {
         algorithm: "SHA-256".into(),
         challenge: "ab".repeat(32),

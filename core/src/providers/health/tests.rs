@@ -207,3 +207,16 @@ fn an_isolate_asks_again_when_what_it_heard_is_stale_troubled_or_failed() {
     seen.failed();
     assert!(!seen.lets_pass(&ROUTE, "GB", T0));
 }
+
+#[test]
+fn a_deployment_may_shorten_the_first_cool_down_within_bounds() {
+    assert_eq!(cool_down_from_var(None), COOL_DOWN_SECS);
+    assert_eq!(cool_down_from_var(Some(" 2 ")), 2);
+    assert_eq!(cool_down_from_var(Some("0")), COOL_DOWN_SECS, "never none");
+    assert_eq!(cool_down_from_var(Some("soon")), COOL_DOWN_SECS);
+    assert_eq!(
+        cool_down_from_var(Some("86400")),
+        COOL_DOWN_SECS,
+        "no longer than a breaker's longest"
+    );
+}
