@@ -18,6 +18,7 @@ pub mod ids;
 pub mod image;
 pub mod insights;
 pub mod keys;
+pub mod known;
 pub mod limits;
 pub mod line;
 pub mod live;

@@ -607,26 +607,23 @@ pub fn guesses_count(test: bool) -> bool {
     !test
 }
 
-/// A number's locks: its wrong codes on one site, and by one client over every site, as two
-/// windows of the number's own object. A lock on one site never refuses another site's
-/// visitor, and one client cannot buy guesses by moving between sites. Only a code compared
-/// and found wrong counts. One object holds both, so a look or a count is one call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Locks {
-    pub object: String,
-    /// The site's window, then the client's.
-    pub windows: Vec<(String, Rule)>,
-}
-
-pub fn locks(site_key: &str, limits: &Limits, client: &Client, phone: &E164) -> Locks {
+/// Wrong codes for one number on one site, and by one client over every site: a lock on one
+/// site never refuses another site's visitor, and one client cannot buy guesses by moving
+/// between sites. Only a code compared and found wrong counts. **Each scope has an object of
+/// its own**: a stranger's looks and counts, on their own site or from their own address,
+/// never queue in an object another site's visitors use.
+pub fn check_counters(
+    site_key: &str,
+    limits: &Limits,
+    client: &Client,
+    phone: &E164,
+) -> [(String, Rule); 2] {
     let rule = Rule::per(limits.failed_checks_per_number_per_day, DAY_SECS);
-    Locks {
-        object: format!("checks:{}", phone.as_str()),
-        windows: vec![
-            (format!("site:{site_key}"), rule),
-            (format!("client:{}", client.network), rule),
-        ],
-    }
+    let phone = phone.as_str();
+    [
+        (format!("checks:{site_key}:{phone}"), rule),
+        (format!("checks:{}:{phone}", client.network), rule),
+    ]
 }
 
 /// What a paid send is expected to cost before its provider reports (most never do: only
@@ -758,13 +755,10 @@ mod tests {
         assert_eq!(c6[2].object, "client:site1:2001:db8:1:2::/64");
         assert_eq!(c6[3].object, "client:site1:2001:db8:1::/48");
         assert_eq!(c6[3].rule.limit, 10 * NETWORKS_PER_ALLOCATION);
-        let locks = locks("site1", &l, &v4, &phone);
-        assert_eq!(locks.object, "checks:+447400123456");
-        assert_eq!(locks.windows[0].0, "site:site1");
-        assert_eq!(locks.windows[1].0, "client:198.51.100.7");
-        assert_eq!(locks.windows[0].1, Rule::per(10, 86_400));
-        let locks6 = super::locks("site1", &l, &v6, &phone);
-        assert_eq!(locks6.windows[1].0, "client:2001:db8:1:2::/64");
+        let checks = check_counters("site1", &l, &v4, &phone);
+        assert_eq!(checks[0].0, "checks:site1:+447400123456");
+        assert_eq!(checks[1].0, "checks:198.51.100.7:+447400123456");
+        assert_eq!(checks[0].1, Rule::per(10, 86_400));
         assert_eq!(forget_day_at(1).millis(), 3 * 86_400_000);
     }
 

@@ -225,7 +225,13 @@ impl Lines {
     /// say "too late". A call the carrier names by `call_id` is routed once: its repeated
     /// reports go where the first went, whatever was reserved since, and a call that matched
     /// nothing matches nothing when reported again (a captured report of a call made before
-    /// a verification cannot verify it).
+    /// a verification cannot verify it). **A routed call releases its verification's
+    /// allowance** ([`Lines::release`]): the call came, so the caller may start again at once,
+    /// and the route needs no second call to this object. Only a call from the caller's own
+    /// number frees it, which a stranger holding that number's lines cannot make. A call its
+    /// verification then turns down (placed before the attempt began) has freed it too: the
+    /// verification still takes a later call on the pair, and shows another number if it
+    /// asks for a call again.
     pub fn route(&mut self, number: &str, call_id: Option<&str>, now: Timestamp) -> Option<String> {
         self.prune(now);
         if let Some(id) = call_id {
@@ -234,6 +240,9 @@ impl Lines {
             }
         }
         let routed = self.route_number(number, now);
+        if let Some(verification_id) = &routed {
+            self.release(verification_id, now);
+        }
         if let Some(call_id) = call_id {
             if self.calls.len() >= CALLS_KEPT {
                 self.calls.remove(0);
@@ -339,7 +348,14 @@ mod tests {
     fn a_call_routes_to_the_verification_that_showed_the_number() {
         let mut l = Lines::default();
         let n = reserve(&mut l, &pool(), "v1", T).unwrap();
+        assert!(!l.held[0].released);
         assert_eq!(l.route(&n, None, T.plus_secs(5)).as_deref(), Some("v1"));
+        assert!(l.held[0].released, "the call frees the caller's allowance");
+        assert_eq!(
+            l.route(&n, None, T.plus_secs(6)).as_deref(),
+            Some("v1"),
+            "and a repeat still finds it"
+        );
         let other = pool().into_iter().find(|p| *p != n).unwrap();
         assert_eq!(l.route(&other, None, T.plus_secs(5)), None);
         assert_eq!(l.unmatched.len(), 1);

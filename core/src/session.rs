@@ -214,12 +214,6 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
-    /// Whether the caller's line is released: once the call verified, the caller's allowance
-    /// is free for their next verification (the line still routes repeats here for a while).
-    pub fn releases_line(self) -> bool {
-        self == CallOutcome::Verified
-    }
-
     /// As its serde name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -269,6 +263,15 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// What never changes of it, which an isolate may remember (`known::Known`).
+    pub fn facts(&self) -> crate::known::Facts {
+        crate::known::Facts {
+            site_key: self.site_key.clone(),
+            phone: self.phone.clone(),
+            origin: self.origin.clone(),
+        }
+    }
+
     /// Whether an attempt on `channel` frees the line the current one holds: no longer
     /// waiting for a call, the caller's allowance is free for its next one.
     pub fn leaves_line(&self, channel: Channel) -> bool {

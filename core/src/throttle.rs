@@ -267,27 +267,6 @@ pub fn take_all(
     Err((refused, taken[refused].err().unwrap_or(1)))
 }
 
-/// Whether a take of every window would pass now, counting nothing: otherwise the seconds until
-/// all of them would (a lock is looked at before a code is sent or compared).
-pub fn room_in_all(windows: &[Window], rules: &[Rule], now: Timestamp) -> Result<(), u64> {
-    let waits = windows
-        .iter()
-        .zip(rules)
-        .filter_map(|(w, rule)| w.room(*rule, now).err());
-    match waits.max() {
-        Some(wait) => Err(wait),
-        None => Ok(()),
-    }
-}
-
-/// Takes a hit from each window that has room, each on its own: a code found wrong counts
-/// wherever it still can.
-pub fn take_each(windows: &mut [Window], rules: &[Rule], now: Timestamp) {
-    for (w, rule) in windows.iter_mut().zip(rules) {
-        let _ = w.take(*rule, now);
-    }
-}
-
 /// What one request takes from one throttle object: the counts that object keeps and that are
 /// decided together, so they cost one call and pass or fail as one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -507,29 +486,6 @@ mod tests {
             b.room(burst, T0.plus_secs(700)),
             Err(2900),
             "the block holds"
-        );
-    }
-
-    #[test]
-    fn locks_are_looked_at_together_and_counted_each_alone() {
-        let rule = Rule::per(1, 600);
-        let rules = [rule, rule];
-        let mut ws = [Window::default(), Window::default()];
-        assert_eq!(room_in_all(&ws, &rules, T0), Ok(()));
-        ws[1].take(rule, T0).unwrap();
-        assert_eq!(
-            room_in_all(&ws, &rules, T0.plus_secs(10)),
-            Err(590),
-            "one full window locks"
-        );
-        // The full one stays full; the other still counts.
-        take_each(&mut ws, &rules, T0.plus_secs(20));
-        assert_eq!(ws[0].recent(600, T0.plus_secs(20)), 1);
-        assert_eq!(ws[1].recent(600, T0.plus_secs(20)), 1);
-        assert_eq!(
-            room_in_all(&ws, &rules, T0.plus_secs(30)),
-            Err(590),
-            "the longer wait is the one that holds"
         );
     }
 

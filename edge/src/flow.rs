@@ -16,6 +16,7 @@ use ringproof_api::{Channel, CheckResult, VerificationView};
 use ringproof_core::carriers::InboundCall;
 use ringproof_core::client::Client;
 use ringproof_core::failure::FailureReason;
+use ringproof_core::known::{Facts, Known};
 use ringproof_core::phone::{self, E164};
 use ringproof_core::pow::Proof;
 use ringproof_core::providers::{Cost, DeliveryEvent, Dispatch, Payload, ProviderId, Sent};
@@ -131,6 +132,11 @@ pub async fn start(
         action: input.action,
         cdata: input.cdata,
     };
+    let facts = Facts {
+        site_key: site.site_key.clone(),
+        phone: phone.clone(),
+        origin: page.origin.clone(),
+    };
     let session = VerificationStub::named(env, &id);
     if channel == Channel::MissedCall {
         // Round two: the line the visitor will call. Round three: the session.
@@ -152,7 +158,10 @@ pub async fn start(
             .start(new, channel, line.clone(), base.to_owned())
             .await;
         return match begun {
-            Ok(begun) => carry_out(env, site, (base, background), begun, None).await,
+            Ok(begun) => {
+                remember(&id, facts);
+                carry_out(env, site, (base, background), begun, None).await
+            }
             Err(e) => {
                 cancel_line(env, site, &phone, &id, line.as_ref()).await;
                 release_claim(transaction.as_ref(), &id).await;
@@ -168,7 +177,10 @@ pub async fn start(
     };
     let attempt = session.start(new, channel, None, base.to_owned());
     match paid_attempt(env, site, &paid, client, attempt).await {
-        Ok((begun, gate)) => carry_out(env, site, (base, background), begun, gate).await,
+        Ok((begun, gate)) => {
+            remember(&id, facts);
+            carry_out(env, site, (base, background), begun, gate).await
+        }
         Err(e) => {
             release_claim(transaction.as_ref(), &id).await;
             Err(e)
@@ -336,20 +348,43 @@ async fn release_claim(transaction: Option<&TransactionStub<'_>>, id: &str) {
 pub async fn check(
     env: &Env,
     site: &Site,
-    summary: &Summary,
+    (id, facts): (&str, &Facts),
     code: String,
     (origin, base): (Option<String>, &str),
     client: &Client,
 ) -> Outcome<CheckResult> {
     let counts = ringproof_core::limits::guesses_count(site.test.is_some());
     if counts {
-        limits::check_unlocked(env, site, client, &summary.phone).await?;
+        limits::check_unlocked(env, site, client, &facts.phone).await?;
     }
-    let (result, wrong) = compare(env, &summary.id, code, (origin, base)).await?;
+    let (result, wrong) = compare(env, id, code, (origin, base)).await?;
     if counts && wrong {
-        limits::count_wrong_code(env, site, client, &summary.phone).await;
+        limits::count_wrong_code(env, site, client, &facts.phone).await;
     }
     Ok(result)
+}
+
+/// What never changes of verification `id` (`known::Facts`): remembered by this isolate since
+/// it started or first read it, else read from its object.
+pub async fn facts(env: &Env, id: &str) -> Outcome<Facts> {
+    if !ids::is_verification_id(id) {
+        return Err(ApiError::VerificationNotFound);
+    }
+    if let Some(facts) = KNOWN.with(|k| k.borrow().get(id).cloned()) {
+        return Ok(facts);
+    }
+    let facts = VerificationStub::named(env, id).summary().await?.facts();
+    remember(id, facts.clone());
+    Ok(facts)
+}
+
+fn remember(id: &str, facts: Facts) {
+    KNOWN.with(|k| k.borrow_mut().remember(id, facts));
+}
+
+thread_local! {
+    /// The isolate's, shared by its requests: what it remembers holds for every caller.
+    static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::default();
 }
 
 /// A provider's report on the call or message it knows as `reference`.
@@ -398,8 +433,9 @@ pub async fn report_delivery(
 }
 
 /// A reported missed call, from a real provider or from the sandbox: the caller's lines say
-/// which verification waits for it. `test`: the call of a test key's verification, which only
-/// the sandbox reports, in lines of their own.
+/// which verification waits for it, and free the caller's allowance as they route it
+/// (`Lines::route`). `test`: the call of a test key's verification, which only the sandbox
+/// reports, in lines of their own.
 pub async fn report_missed_call(
     env: &Env,
     reported: &InboundCall,
@@ -417,13 +453,9 @@ pub async fn report_missed_call(
     let Some(id) = routed else {
         return Ok(CallOutcome::Unmatched);
     };
-    let outcome = VerificationStub::named(env, &id)
-        .call(caller.clone(), inbound_number, call_time)
-        .await?;
-    if outcome.releases_line() {
-        release(env, &caller, &id, test).await;
-    }
-    Ok(outcome)
+    VerificationStub::named(env, &id)
+        .call(caller, inbound_number, call_time)
+        .await
 }
 
 /// Whether the site's server chose `ctid`: `signature` is its HMAC under the site secret.
@@ -567,7 +599,7 @@ async fn carry_out(
         ),
         Some(Ok((gate, route))) => (
             providers::send_code(env, background, route, &dispatch, code, base).await,
-            Some(gate.key().to_owned()),
+            Some(gate.estimate().clone()),
         ),
         Some(Err(reason)) => (Err(reason), None),
     };
@@ -593,7 +625,7 @@ async fn bind_reference(
     env: &Env,
     dispatch: &Dispatch,
     sent: &Sent,
-    spend_key: Option<String>,
+    spend_key: Option<(u64, String)>,
 ) -> Outcome<()> {
     let Some(provider) = sent.provider.filter(|p| p.reports_delivery()) else {
         return Ok(());

@@ -170,14 +170,15 @@ pub struct PaidSend<'a> {
 
 /// What a paid send took: given back whole when its attempt does not go ahead.
 pub struct PaidGate {
-    key: String,
+    /// The day its estimate was reserved in, and its name there.
+    estimate: (u64, String),
     taken: Taken,
 }
 
 impl PaidGate {
-    /// The send's name in the day's spend.
-    pub fn key(&self) -> &str {
-        &self.key
+    /// The day the send's estimate was reserved in, and its name in that day's spend.
+    pub fn estimate(&self) -> &(u64, String) {
+        &self.estimate
     }
 
     /// Gives back the estimate and every count: the attempt never began.
@@ -207,8 +208,9 @@ pub async fn before_paid_send(
         send.phone,
         client,
     );
+    let day = day_of(now());
     let reserve = Reserve {
-        day: day_of(now()),
+        day,
         key: send.key.clone(),
         currency: l.spend_currency.clone(),
         micros: prices(env).estimate(send.channel, send.phone.region().as_deref()),
@@ -218,7 +220,7 @@ pub async fn before_paid_send(
     let takes = limits::paid_send_takes(&counters, key, reserve, ringproof_core::pow::pressure());
     match take(env, &takes).await? {
         Ok(taken) => Ok(Ok(PaidGate {
-            key: send.key.clone(),
+            estimate: (day, send.key.clone()),
             taken,
         })),
         Err(Refusal::Limit(refusal, _)) => {
@@ -260,46 +262,54 @@ pub async fn refusals(env: &Env, site_key: &str, day: u64) -> Outcome<Refusals> 
         .await
 }
 
-/// Adds a provider's reported charge (`Cost::charged`) to the site's spend for today, in place
-/// of the send's `estimate` (the key its reference's binding kept).
+/// Adds a provider's reported charge (`Cost::charged`) to the site's spend, in place of the
+/// send's `estimate` (the day and the name its reference's binding kept), on that day: a
+/// report after midnight replaces the estimate it belongs to. Without one, to today's.
 pub async fn record_spend(
     env: &Env,
     site_key: &str,
     cost: &Cost,
-    estimate: Option<String>,
+    estimate: Option<(u64, String)>,
 ) -> Outcome<()> {
     let Some((currency, micros)) = cost.charged() else {
         return Ok(());
     };
+    let (day, key) = match estimate {
+        Some((day, key)) => (day, Some(key)),
+        None => (day_of(now()), None),
+    };
     ThrottleStub::named(env, limits::site_object(site_key))
-        .add_spend(
-            day_of(now()),
-            cost.reference.clone(),
-            estimate,
-            currency,
-            micros,
-        )
+        .add_spend(day, cost.reference.clone(), key, currency, micros)
         .await
 }
 
 /// Refuses a check, or a code's send, to `phone` while it is locked on this site or for this
 /// client: nothing is counted here (see [`count_wrong_code`]).
 pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E164) -> Outcome<()> {
-    let locks = limits::locks(&site.site_key, &site.limits(), client, phone);
-    ThrottleStub::named(env, locks.object)
-        .room(locks.windows)
-        .await?
-        .map_err(ApiError::NumberLocked)
+    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
+    let rooms = join_all(counters.iter().map(|(name, rule)| async {
+        ThrottleStub::named(env, name.clone())
+            .room(HITS.to_owned(), *rule)
+            .await
+    }))
+    .await;
+    for room in rooms {
+        room?.map_err(ApiError::NumberLocked)?;
+    }
+    Ok(())
 }
 
 /// A code compared and found wrong: counted against the number on this site and for this
 /// client. A failure to count is logged; the verification's own cap still holds.
 pub async fn count_wrong_code(env: &Env, site: &Site, client: &Client, phone: &E164) {
-    let locks = limits::locks(&site.site_key, &site.limits(), client, phone);
-    if let Err(e) = ThrottleStub::named(env, locks.object)
-        .hit(locks.windows)
-        .await
-    {
+    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
+    let taken = join_all(
+        counters
+            .into_iter()
+            .map(|(name, rule)| take_one(env, name, rule)),
+    )
+    .await;
+    for e in taken.into_iter().filter_map(Result::err) {
         worker::console_warn!("counting a wrong code failed: {e:?}");
     }
 }

@@ -19,14 +19,14 @@ messages! {
 
 const KEY: &str = "reference";
 
-/// The verification a provider's reference belongs to, and the name of its send's estimate in
-/// the site's spend, which the price the provider reports replaces (so the site's object need
-/// not be told the reference when the send goes out).
+/// The verification a provider's reference belongs to, and the day and name of its send's
+/// estimate in the site's spend, which the price the provider reports replaces (so the site's
+/// object need not be told the reference when the send goes out).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Binding {
     pub verification_id: String,
     #[serde(default)]
-    pub estimate: Option<String>,
+    pub estimate: Option<(u64, String)>,
 }
 
 object!(ReferenceObject, ReferenceMessage);

@@ -27,10 +27,8 @@ messages! {
         Take => fn take(batch: Batch) -> Result<(), Refused>;
         /// Gives back what a batch took, for a request that did not go ahead.
         GiveBack => fn give_back(undo: Undo) -> ();
-        /// Whether a take of every window would pass, counting nothing.
-        Room => fn room(windows: Vec<(String, Rule)>) -> Result<(), u64>;
-        /// A hit of each window that has room, each on its own.
-        Hit => fn hit(windows: Vec<(String, Rule)>) -> ();
+        /// Whether a take of `window` would pass, counting nothing.
+        Room => fn room(window: String, rule: Rule) -> Result<(), u64>;
         /// Hits of `window` in the last `span_secs`.
         Recent => fn recent(window: String, span_secs: u64) -> u32;
         /// A provider's reported charge, once per reference, in place of its send's estimate.
@@ -72,18 +70,6 @@ async fn load<T: DeserializeOwned + Default>(storage: &Storage, key: String) -> 
             value: T::default(),
         },
     })
-}
-
-/// The records of `windows`, in their order, and their rules.
-async fn load_windows(
-    storage: &Storage,
-    windows: &[(String, Rule)],
-) -> Outcome<(Vec<Loaded<Window>>, Vec<Rule>)> {
-    let mut records = Vec::with_capacity(windows.len());
-    for (name, _) in windows {
-        records.push(load::<Window>(storage, window_key(name)).await?);
-    }
-    Ok((records, windows.iter().map(|(_, r)| *r).collect()))
 }
 
 /// Writes records, each with the time it may go, for one message: the object's alarm is read
@@ -185,7 +171,10 @@ impl ThrottleHandler for ThrottleObject {
     async fn take(&self, batch: Batch) -> Outcome<Result<(), Refused>> {
         let storage = self.state.storage();
         let now = now();
-        let (mut windows, _) = load_windows(&storage, &batch.windows).await?;
+        let mut windows = Vec::with_capacity(batch.windows.len());
+        for (name, _) in &batch.windows {
+            windows.push(load::<Window>(&storage, window_key(name)).await?);
+        }
         let mut spend = match &batch.reserve {
             Some(r) => Some(load::<Spend>(&storage, spend_key(r.day)).await?),
             None => None,
@@ -244,26 +233,9 @@ impl ThrottleHandler for ThrottleObject {
         Ok(())
     }
 
-    async fn room(&self, windows: Vec<(String, Rule)>) -> Outcome<Result<(), u64>> {
-        let storage = self.state.storage();
-        let (records, rules) = load_windows(&storage, &windows).await?;
-        let values: Vec<Window> = records.into_iter().map(|r| r.value).collect();
-        Ok(throttle::room_in_all(&values, &rules, now()))
-    }
-
-    async fn hit(&self, windows: Vec<(String, Rule)>) -> Outcome<()> {
-        let storage = self.state.storage();
-        let (mut records, rules) = load_windows(&storage, &windows).await?;
-        let mut values: Vec<Window> = records.iter().map(|r| r.value.clone()).collect();
-        throttle::take_each(&mut values, &rules, now());
-        let mut keeper = Keeper::new(&storage);
-        for ((record, value), rule) in records.iter_mut().zip(values).zip(&rules) {
-            if record.value != value {
-                record.value = value;
-                keeper.keep(record, window_due(&record.value, rule)).await?;
-            }
-        }
-        Ok(())
+    async fn room(&self, window: String, rule: Rule) -> Outcome<Result<(), u64>> {
+        let record = load::<Window>(&self.state.storage(), window_key(&window)).await?;
+        Ok(record.value.room(rule, now()))
     }
 
     async fn recent(&self, window: String, span_secs: u64) -> Outcome<u32> {

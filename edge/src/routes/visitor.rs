@@ -198,14 +198,15 @@ pub async fn check(
     visitor: &mut Visitor,
 ) -> Outcome<Response> {
     let input: CheckCode = parse_json(&http::body_text(req).await?)?;
-    let summary = followed(ctx.env, id, visitor).await?;
-    let site = kv::site(ctx.env, &summary.site_key, &ctx.base).await?;
+    let facts = flow::facts(ctx.env, id).await?;
+    check_page(&facts.site_key, &facts.origin, visitor)?;
+    let site = kv::site(ctx.env, &facts.site_key, &ctx.base).await?;
     let origin = visitor.origin().map(str::to_owned);
     let client = visitor.client();
     let result = flow::check(
         ctx.env,
         &site,
-        &summary,
+        (id, &facts),
         input.code,
         (origin, &ctx.base),
         client,

@@ -1035,12 +1035,34 @@ fn a_lost_connection_is_an_error_event(ctx: &Ctx) {
         sentence.as_str().is_some_and(|s| !s.is_empty()),
         "the visitor is told too: {sentence}"
     );
-    // Back online, the same widget carries on.
+    // Back online, the same widget carries on, even when a request then stalls: the first
+    // challenge it asks for never answers, and it is asked again after ten seconds.
     offline(false);
+    js(
+        &b,
+        r#"window.challenges = 0;
+var realFetch = window.fetch;
+window.fetch = function (req) {
+  var url = typeof req === 'string' ? req : req.url;
+  if (url.indexOf('/v1/challenge') >= 0 && window.challenges++ === 0) return new Promise(function () {});
+  return realFetch.apply(this, arguments);
+};
+return null;"#,
+    );
     b.in_shadow(HOST, "[data-testid=submit]")
         .unwrap()
         .click()
         .unwrap();
     type_code(&b, "123456");
     wait_token(&b);
+    assert_eq!(
+        js(&b, "return window.challenges"),
+        json!(2),
+        "the stalled challenge was asked again"
+    );
+    assert_eq!(
+        js(&b, "return window.errors"),
+        json!(["network"]),
+        "and the visitor was not told of it"
+    );
 }
