@@ -4,6 +4,7 @@
 //! made it usually ran here.
 
 use crate::phone::E164;
+use std::collections::{HashMap, VecDeque};
 
 /// A verification's facts fixed at its start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,26 +19,30 @@ pub struct Facts {
 /// its object again if it comes back). About 200 bytes each.
 pub const KNOWN_KEPT: usize = 2000;
 
-/// The facts of the verifications an isolate saw last, by id.
+/// The facts of the verifications an isolate saw last, by id, and the order it saw them in.
 #[derive(Debug, Default)]
 pub struct Known {
-    kept: std::collections::VecDeque<(String, Facts)>,
+    kept: HashMap<String, Facts>,
+    order: VecDeque<String>,
 }
 
 impl Known {
     pub fn get(&self, id: &str) -> Option<&Facts> {
-        self.kept.iter().find(|(k, _)| k == id).map(|(_, f)| f)
+        self.kept.get(id)
     }
 
     /// Remembers `facts` of `id`, forgetting the oldest when [`KNOWN_KEPT`] are kept.
     pub fn remember(&mut self, id: &str, facts: Facts) {
-        if self.get(id).is_some() {
+        if self.kept.contains_key(id) {
             return;
         }
-        if self.kept.len() >= KNOWN_KEPT {
-            self.kept.pop_front();
+        if self.order.len() >= KNOWN_KEPT {
+            if let Some(oldest) = self.order.pop_front() {
+                self.kept.remove(&oldest);
+            }
         }
-        self.kept.push_back((id.to_owned(), facts));
+        self.order.push_back(id.to_owned());
+        self.kept.insert(id.to_owned(), facts);
     }
 }
 
@@ -63,7 +68,11 @@ mod tests {
         for i in 0..KNOWN_KEPT {
             k.remember(&format!("w{i}"), facts("s2"));
         }
-        assert_eq!(k.kept.len(), KNOWN_KEPT, "bounded");
+        assert_eq!(
+            (k.kept.len(), k.order.len()),
+            (KNOWN_KEPT, KNOWN_KEPT),
+            "bounded"
+        );
         assert_eq!(k.get("v1"), None, "the oldest went");
         assert_eq!(k.get("w1"), Some(&facts("s2")));
     }

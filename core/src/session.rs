@@ -299,6 +299,12 @@ impl Summary {
     }
 }
 
+/// A check spent on a typed code (normalised), not yet compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentCheck {
+    typed: String,
+}
+
 /// What a code check needs next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
@@ -672,25 +678,19 @@ impl Session {
         code_key: &[u8],
         now: Timestamp,
     ) -> Result<CheckStep, ApiError> {
-        match self.state {
-            State::Verified { .. } => {
-                return Err(ApiError::NotPending(VerificationStatus::Verified))
-            }
-            State::Failed {
-                reason: FailureReason::TooManyAttempts,
-                ..
-            } => return Err(ApiError::TooManyAttempts),
-            State::Failed { .. } => return Err(ApiError::NotPending(VerificationStatus::Failed)),
-            State::Pending => {}
-        }
+        let spent = self.spend_check(typed, now)?;
+        self.compare(spent, code_key, now)
+    }
+
+    /// The first half of [`Session::check_code`]: every refusal the session itself can give,
+    /// then one check spent. Alone, it pays for a check that found the number locked, so a
+    /// number's locks can be looked at only as often as codes can be guessed.
+    pub fn spend_check(&mut self, typed: &str, now: Timestamp) -> Result<SpentCheck, ApiError> {
+        self.refuse_check(now)?;
         let channel = self.attempt.channel;
-        let binding = format!("{}/{}", self.id, self.attempt.ordinal);
         let Some(stored) = self.attempt.code.as_mut() else {
             return Err(ApiError::CodeNotExpected(channel));
         };
-        if now >= self.attempt.expires_at {
-            return Err(ApiError::Expired);
-        }
         if stored.checks_left == 0 {
             return Err(ApiError::TooManyAttempts);
         }
@@ -701,7 +701,37 @@ impl Session {
             )));
         };
         stored.checks_left -= 1;
-        let local_match = stored.matches(code_key, &binding, &typed);
+        Ok(SpentCheck { typed })
+    }
+
+    /// The refusals of a check by the session's state alone.
+    fn refuse_check(&self, now: Timestamp) -> Result<(), ApiError> {
+        match self.state {
+            State::Verified { .. } => Err(ApiError::NotPending(VerificationStatus::Verified)),
+            State::Failed {
+                reason: FailureReason::TooManyAttempts,
+                ..
+            } => Err(ApiError::TooManyAttempts),
+            State::Failed { .. } => Err(ApiError::NotPending(VerificationStatus::Failed)),
+            State::Pending if now >= self.attempt.expires_at => Err(ApiError::Expired),
+            State::Pending => Ok(()),
+        }
+    }
+
+    /// The second half of [`Session::check_code`], straight after the first: the spent
+    /// check's code compared.
+    fn compare(
+        &mut self,
+        spent: SpentCheck,
+        code_key: &[u8],
+        now: Timestamp,
+    ) -> Result<CheckStep, ApiError> {
+        let channel = self.attempt.channel;
+        let binding = format!("{}/{}", self.id, self.attempt.ordinal);
+        let Some(stored) = self.attempt.code.as_ref() else {
+            return Err(ApiError::CodeNotExpected(channel));
+        };
+        let local_match = stored.matches(code_key, &binding, &spent.typed);
         let confirms = self
             .attempt
             .provider
@@ -718,7 +748,7 @@ impl Session {
             return Ok(CheckStep::AskProvider {
                 attempt: self.attempt.ordinal,
                 reference,
-                code: typed,
+                code: spent.typed,
                 local_match,
             });
         }

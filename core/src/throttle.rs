@@ -306,6 +306,15 @@ pub struct Reserve {
     pub replaceable: bool,
 }
 
+impl Reserve {
+    pub fn name(&self) -> EstimateName {
+        EstimateName {
+            day: self.day,
+            key: self.key.clone(),
+        }
+    }
+}
+
 /// Why an object refused a [`Batch`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refused {
@@ -317,20 +326,47 @@ pub enum Refused {
     Window { index: usize, wait: u64 },
 }
 
+/// Where a paid send's estimate was reserved: its UTC day (`day_of`) and its name in that
+/// day's spend (`{verification}/{attempt}`). Kept as `[day, key]`, as before it had a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u64, String)", into = "(u64, String)")]
+pub struct EstimateName {
+    pub day: u64,
+    pub key: String,
+}
+
+impl From<(u64, String)> for EstimateName {
+    fn from((day, key): (u64, String)) -> Self {
+        EstimateName { day, key }
+    }
+}
+
+impl From<EstimateName> for (u64, String) {
+    fn from(e: EstimateName) -> Self {
+        (e.day, e.key)
+    }
+}
+
+/// The day a reported price goes on: its estimate's, so a report after midnight replaces the
+/// estimate it belongs to; a price with no estimate goes on today's.
+pub fn spend_day(estimate: Option<&EstimateName>, now: Timestamp) -> u64 {
+    estimate.map_or_else(|| day_of(now), |e| e.day)
+}
+
 /// What a batch took, to give back when the request does not go ahead after all (its pressure
 /// stays: the attempt was made).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undo {
     pub windows: Vec<String>,
-    /// The day and the key of a reserved estimate.
-    pub spend: Option<(u64, String)>,
+    /// A reserved estimate.
+    pub spend: Option<EstimateName>,
 }
 
 impl Batch {
     pub fn undo(&self) -> Undo {
         Undo {
             windows: self.windows.iter().map(|(w, _)| w.clone()).collect(),
-            spend: self.reserve.as_ref().map(|r| (r.day, r.key.clone())),
+            spend: self.reserve.as_ref().map(Reserve::name),
         }
     }
 }
@@ -522,6 +558,28 @@ mod tests {
             r.add(&format!("c{i}"));
         }
         assert_eq!(r.by_code.len(), CODES_KEPT);
+    }
+
+    #[test]
+    fn a_price_goes_on_its_estimates_day_and_reads_as_before() {
+        let estimate = EstimateName {
+            day: 20_000,
+            key: "v/1".into(),
+        };
+        let after_midnight = Timestamp(20_001 * 86_400_000 + 5_000);
+        assert_eq!(spend_day(Some(&estimate), after_midnight), 20_000);
+        assert_eq!(
+            spend_day(None, after_midnight),
+            20_001,
+            "no estimate: today"
+        );
+        // Bindings written before the name existed hold `[day, key]`.
+        let kept: EstimateName = serde_json::from_str(r#"[20000,"v/1"]"#).unwrap();
+        assert_eq!(kept, estimate);
+        assert_eq!(
+            serde_json::to_string(&estimate).unwrap(),
+            r#"[20000,"v/1"]"#
+        );
     }
 
     #[test]
@@ -732,7 +790,10 @@ mod tests {
             batch(5).undo(),
             Undo {
                 windows: vec!["a".into()],
-                spend: Some((1, "v/5".into()))
+                spend: Some(EstimateName {
+                    day: 1,
+                    key: "v/5".into()
+                })
             }
         );
     }

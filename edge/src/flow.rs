@@ -25,6 +25,7 @@ use ringproof_core::session::{
 };
 use ringproof_core::site::{Page, Site};
 use ringproof_core::start::{Checked, Offer, RoundOne, Start};
+use ringproof_core::throttle::{EstimateName, Rule};
 use ringproof_core::{ids, pow, signature, test_keys, ApiError};
 use worker::{Context, Env};
 
@@ -341,10 +342,12 @@ async fn release_claim(transaction: Option<&TransactionStub<'_>>, id: &str) {
 }
 
 /// A code typed on the page at `origin` by `client`. A number locked on this site, or for this
-/// client, is refused before the code is compared; only a code compared and found wrong is
-/// counted, so restarting verifications does not buy more guesses and nothing else does
-/// either. The verification's own cap is what bounds guesses under concurrency: its object
-/// spends a check before it compares.
+/// client, is refused before the code is compared; the verification's object looks at the
+/// locks only for a check it would compare, and spends that check when it finds a lock, so
+/// looking costs what guessing costs. Only a code
+/// compared and found wrong is counted, so restarting verifications does not buy more guesses
+/// and nothing else does either. The verification's own cap is what bounds guesses under
+/// concurrency: its object spends a check before it compares.
 pub async fn check(
     env: &Env,
     site: &Site,
@@ -354,12 +357,15 @@ pub async fn check(
     client: &Client,
 ) -> Outcome<CheckResult> {
     let counts = ringproof_core::limits::guesses_count(site.test.is_some());
-    if counts {
-        limits::check_unlocked(env, site, client, &facts.phone).await?;
-    }
-    let (result, wrong) = compare(env, id, code, (origin, base)).await?;
-    if counts && wrong {
-        limits::count_wrong_code(env, site, client, &facts.phone).await;
+    let locks = if counts {
+        ringproof_core::limits::check_counters(&site.site_key, &site.limits(), client, &facts.phone)
+            .to_vec()
+    } else {
+        Vec::new()
+    };
+    let (result, wrong) = compare(env, id, code, (origin, base), locks.clone()).await?;
+    if wrong {
+        limits::count_wrong_code(env, locks).await;
     }
     Ok(result)
 }
@@ -367,13 +373,11 @@ pub async fn check(
 /// What never changes of verification `id` (`known::Facts`): remembered by this isolate since
 /// it started or first read it, else read from its object.
 pub async fn facts(env: &Env, id: &str) -> Outcome<Facts> {
-    if !ids::is_verification_id(id) {
-        return Err(ApiError::VerificationNotFound);
-    }
+    let object = VerificationStub::of(env, id)?;
     if let Some(facts) = KNOWN.with(|k| k.borrow().get(id).cloned()) {
         return Ok(facts);
     }
-    let facts = VerificationStub::named(env, id).summary().await?.facts();
+    let facts = object.summary().await?.facts();
     remember(id, facts.clone());
     Ok(facts)
 }
@@ -588,7 +592,7 @@ async fn carry_out(
             "a missed call has nothing to send".into(),
         ));
     };
-    let (result, spend_key) = match gate {
+    let (result, estimate) = match gate {
         // A test key's send reaches no provider, costs nothing and so counts against nothing.
         None => (
             site.test
@@ -612,7 +616,7 @@ async fn carry_out(
     // A webhook may find the reference before the session is told of the send: the session
     // keeps such a report until it is (`Session::on_delivery`).
     let (bound, told) = futures_util::join!(
-        bind_reference(env, &dispatch, sent, spend_key),
+        bind_reference(env, &dispatch, sent, estimate),
         session.sent(dispatch.attempt, result.clone(), base.to_owned()),
     );
     bound?;
@@ -625,7 +629,7 @@ async fn bind_reference(
     env: &Env,
     dispatch: &Dispatch,
     sent: &Sent,
-    spend_key: Option<(u64, String)>,
+    estimate: Option<EstimateName>,
 ) -> Outcome<()> {
     let Some(provider) = sent.provider.filter(|p| p.reports_delivery()) else {
         return Ok(());
@@ -633,7 +637,7 @@ async fn bind_reference(
     let name = ringproof_core::keys::reference_object(provider.name(), &sent.reference);
     let binding = Binding {
         verification_id: dispatch.verification_id.clone(),
-        estimate: spend_key.filter(|_| provider.reports_price()),
+        estimate: estimate.filter(|_| provider.reports_price()),
     };
     ReferenceStub::named(env, name)
         .bind(binding, dispatch.expires_at)
@@ -647,10 +651,15 @@ async fn compare(
     id: &str,
     code: String,
     (origin, base): (Option<String>, &str),
+    locks: Vec<(String, Rule)>,
 ) -> Outcome<(CheckResult, bool)> {
     let stub = VerificationStub::named(env, id);
-    // The origin travels with the check, so the object checks it in the same round trip.
-    match stub.check(code, origin.clone(), base.to_owned()).await? {
+    // The origin and the locks travel with the check, so the object checks both in the same
+    // round trip.
+    match stub
+        .check(code, origin.clone(), base.to_owned(), locks)
+        .await?
+    {
         CheckStep::Done(result) => {
             let wrong = ringproof_core::session::compared_wrong(&result);
             Ok((result, wrong))

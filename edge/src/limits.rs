@@ -13,7 +13,9 @@ use ringproof_core::phone::E164;
 use ringproof_core::pow::Proof;
 use ringproof_core::providers::Cost;
 use ringproof_core::site::Site;
-use ringproof_core::throttle::{day_of, Batch, Refusals, Refused, Reserve, Rule, Undo, HITS};
+use ringproof_core::throttle::{
+    day_of, spend_day, Batch, EstimateName, Refusals, Refused, Reserve, Rule, Undo, HITS,
+};
 use ringproof_core::ApiError;
 use worker::Env;
 
@@ -170,14 +172,13 @@ pub struct PaidSend<'a> {
 
 /// What a paid send took: given back whole when its attempt does not go ahead.
 pub struct PaidGate {
-    /// The day its estimate was reserved in, and its name there.
-    estimate: (u64, String),
+    estimate: EstimateName,
     taken: Taken,
 }
 
 impl PaidGate {
-    /// The day the send's estimate was reserved in, and its name in that day's spend.
-    pub fn estimate(&self) -> &(u64, String) {
+    /// Where the send's estimate was reserved.
+    pub fn estimate(&self) -> &EstimateName {
         &self.estimate
     }
 
@@ -208,21 +209,18 @@ pub async fn before_paid_send(
         send.phone,
         client,
     );
-    let day = day_of(now());
     let reserve = Reserve {
-        day,
+        day: day_of(now()),
         key: send.key.clone(),
         currency: l.spend_currency.clone(),
         micros: prices(env).estimate(send.channel, send.phone.region().as_deref()),
         cap_micros: l.daily_spend_cap_micros,
         replaceable: ringproof_core::providers::price_reported_for(send.channel),
     };
+    let estimate = reserve.name();
     let takes = limits::paid_send_takes(&counters, key, reserve, ringproof_core::pow::pressure());
     match take(env, &takes).await? {
-        Ok(taken) => Ok(Ok(PaidGate {
-            estimate: (day, send.key.clone()),
-            taken,
-        })),
+        Ok(taken) => Ok(Ok(PaidGate { estimate, taken })),
         Err(Refusal::Limit(refusal, _)) => {
             let code = refusal.code();
             worker::console_warn!("paid send refused for site {key}: {code}");
@@ -269,25 +267,37 @@ pub async fn record_spend(
     env: &Env,
     site_key: &str,
     cost: &Cost,
-    estimate: Option<(u64, String)>,
+    estimate: Option<EstimateName>,
 ) -> Outcome<()> {
     let Some((currency, micros)) = cost.charged() else {
         return Ok(());
     };
-    let (day, key) = match estimate {
-        Some((day, key)) => (day, Some(key)),
-        None => (day_of(now()), None),
-    };
+    let day = spend_day(estimate.as_ref(), now());
     ThrottleStub::named(env, limits::site_object(site_key))
-        .add_spend(day, cost.reference.clone(), key, currency, micros)
+        .add_spend(
+            day,
+            cost.reference.clone(),
+            estimate.map(|e| e.key),
+            currency,
+            micros,
+        )
         .await
 }
 
-/// Refuses a check, or a code's send, to `phone` while it is locked on this site or for this
-/// client: nothing is counted here (see [`count_wrong_code`]).
+/// Refuses a code's send to `phone` while it is locked on this site or for this client:
+/// nothing is counted here (see [`count_wrong_code`]).
 pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E164) -> Outcome<()> {
-    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
-    let rooms = join_all(counters.iter().map(|(name, rule)| async {
+    look_at_locks(
+        env,
+        &limits::check_counters(&site.site_key, &site.limits(), client, phone),
+    )
+    .await
+}
+
+/// Refuses while any of `locks` (from `limits::check_counters`) is full. A check's locks are
+/// looked at by the verification's object, once it has spent the check.
+pub async fn look_at_locks(env: &Env, locks: &[(String, Rule)]) -> Outcome<()> {
+    let rooms = join_all(locks.iter().map(|(name, rule)| async {
         ThrottleStub::named(env, name.clone())
             .room(HITS.to_owned(), *rule)
             .await
@@ -299,12 +309,11 @@ pub async fn check_unlocked(env: &Env, site: &Site, client: &Client, phone: &E16
     Ok(())
 }
 
-/// A code compared and found wrong: counted against the number on this site and for this
-/// client. A failure to count is logged; the verification's own cap still holds.
-pub async fn count_wrong_code(env: &Env, site: &Site, client: &Client, phone: &E164) {
-    let counters = limits::check_counters(&site.site_key, &site.limits(), client, phone);
+/// A code compared and found wrong: counted in each of its `locks`. A failure to count is
+/// logged; the verification's own cap still holds.
+pub async fn count_wrong_code(env: &Env, locks: Vec<(String, Rule)>) {
     let taken = join_all(
-        counters
+        locks
             .into_iter()
             .map(|(name, rule)| take_one(env, name, rule)),
     )

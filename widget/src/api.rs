@@ -2,6 +2,7 @@
 
 use crate::{read, wire};
 use ringproof_api::ErrorDetail;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, AbortSignal, Request, RequestInit, Response};
@@ -46,17 +47,8 @@ pub async fn post<R>(
     body: &JsValue,
     read: fn(&JsValue) -> Option<R>,
 ) -> Result<R, ErrorDetail> {
-    let init = RequestInit::new();
-    init.set_signal(Some(&edge.signal));
-    init.set_method("POST");
-    init.set_body(&wire::stringify(body).ok_or_else(network_error)?.into());
-    let req = Request::new_with_str_and_init(url, &init).map_err(|_| network_error())?;
-    // A simple request: no preflight round trip before every call, and the edge answers CORS
-    // only to the pages it allows.
-    req.headers()
-        .set("Content-Type", "text/plain;charset=UTF-8")
-        .map_err(|_| network_error())?;
-    let answer = exchange(req, POST_DEADLINE_MS)
+    let body = wire::stringify(body).ok_or_else(network_error)?;
+    let answer = exchange(edge, url, Some(&body), POST_DEADLINE_MS)
         .await
         .map_err(Failed::detail)?;
     read(&answer).ok_or_else(network_error)
@@ -73,13 +65,8 @@ pub async fn get<R>(
 /// A GET's answer as `JSON.parse` gives it. A GET changes nothing, so one that stalls is
 /// asked once more before the visitor is told.
 pub async fn get_js(edge: &Edge, url: &str) -> Result<JsValue, ErrorDetail> {
-    let get = || {
-        let init = RequestInit::new();
-        init.set_signal(Some(&edge.signal));
-        Request::new_with_str_and_init(url, &init).map_err(|_| network_error())
-    };
-    match exchange(get()?, GET_DEADLINE_MS).await {
-        Err(Failed::Stalled) if !edge.stopped() => exchange(get()?, GET_DEADLINE_MS).await,
+    match exchange(edge, url, None, GET_DEADLINE_MS).await {
+        Err(Failed::Stalled) if !edge.stopped() => exchange(edge, url, None, GET_DEADLINE_MS).await,
         other => other,
     }
     .map_err(Failed::detail)
@@ -108,35 +95,101 @@ impl Failed {
     }
 }
 
-/// `promise`'s value, unless `ms` pass first.
-async fn within(promise: js_sys::Promise, ms: i32) -> Result<JsValue, Failed> {
-    let timer = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+/// One request's own stop: the widget's, or its deadline's, whichever comes first. A stalled
+/// connection is closed rather than left open behind the visitor's back. Dropped when the
+/// exchange is over, which clears the timer and leaves the widget's signal as it was.
+struct Deadline {
+    controller: AbortController,
+    widget: AbortSignal,
+    abort: Closure<dyn FnMut()>,
+    timer: Option<i32>,
+}
+
+impl Deadline {
+    fn start(edge: &Edge, ms: i32) -> Option<Deadline> {
+        let controller = AbortController::new().ok()?;
+        let stop = controller.clone();
+        let abort = Closure::<dyn FnMut()>::new(move || stop.abort());
+        let call = abort.as_ref().unchecked_ref();
+        let timer = web_sys::window()?
+            .set_timeout_with_callback_and_timeout_and_arguments_0(call, ms)
+            .ok();
+        edge.signal
+            .add_event_listener_with_callback("abort", call)
+            .ok()?;
+        if edge.stopped() {
+            controller.abort();
         }
-    });
-    let first = js_sys::Promise::race(&js_sys::Array::of2(&promise, &timer));
-    match JsFuture::from(first).await {
-        // The timer resolves with nothing; every answer is an object.
-        Ok(v) if v.is_undefined() => Err(Failed::Stalled),
-        Ok(v) => Ok(v),
-        Err(_) => Err(Failed::Refused(network_error())),
+        Some(Deadline {
+            controller,
+            widget: edge.signal.clone(),
+            abort,
+            timer,
+        })
+    }
+
+    fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+
+    /// Why a request that failed failed: its deadline passed (the widget is still on the page),
+    /// or anything else.
+    fn failure(&self) -> Failed {
+        if self.controller.signal().aborted() && !self.widget.aborted() {
+            Failed::Stalled
+        } else {
+            Failed::Refused(network_error())
+        }
     }
 }
 
-/// The answer when it is 2xx, its error otherwise; the same code for every answer type. The
-/// whole exchange, headers and body, has `deadline_ms`: a stalled connection never leaves the
-/// visitor waiting. What stalled is left to the browser (and to the widget's own stop).
-async fn exchange(req: Request, deadline_ms: i32) -> Result<JsValue, Failed> {
-    let refused = |_| Failed::Refused(network_error());
-    let began = js_sys::Date::now();
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let (Some(window), Some(timer)) = (web_sys::window(), self.timer) {
+            window.clear_timeout_with_handle(timer);
+        }
+        let call = self.abort.as_ref().unchecked_ref();
+        let _ = self
+            .widget
+            .remove_event_listener_with_callback("abort", call);
+    }
+}
+
+/// The answer when it is 2xx, its error otherwise; the same code for every answer type. A
+/// `body` makes it a POST. The whole exchange, headers and body, has `deadline_ms`: a stalled
+/// connection never leaves the visitor waiting.
+async fn exchange(
+    edge: &Edge,
+    url: &str,
+    body: Option<&str>,
+    deadline_ms: i32,
+) -> Result<JsValue, Failed> {
+    let refused = |_: JsValue| Failed::Refused(network_error());
+    let deadline =
+        Deadline::start(edge, deadline_ms).ok_or_else(|| Failed::Refused(network_error()))?;
+    let init = RequestInit::new();
+    init.set_signal(Some(&deadline.signal()));
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&body.into());
+    }
+    let req = Request::new_with_str_and_init(url, &init).map_err(refused)?;
+    if body.is_some() {
+        // A simple request: no preflight round trip before every call, and the edge answers
+        // CORS only to the pages it allows.
+        req.headers()
+            .set("Content-Type", "text/plain;charset=UTF-8")
+            .map_err(refused)?;
+    }
     let window = web_sys::window().ok_or_else(|| Failed::Refused(network_error()))?;
-    let res: Response = within(window.fetch_with_request(&req), deadline_ms)
-        .await?
+    let res: Response = JsFuture::from(window.fetch_with_request(&req))
+        .await
+        .map_err(|_| deadline.failure())?
         .dyn_into()
         .map_err(refused)?;
-    let left = (f64::from(deadline_ms) - (js_sys::Date::now() - began)).max(0.0) as i32;
-    let json = within(res.json().map_err(refused)?, left).await?;
+    let json = JsFuture::from(res.json().map_err(refused)?)
+        .await
+        .map_err(|_| deadline.failure())?;
     if res.ok() {
         Ok(json)
     } else {

@@ -38,6 +38,7 @@ struct Drawn {
     clock: Option<(Option<f64>, Option<f64>, bool, bool)>,
     expired: Option<bool>,
     code: Option<String>,
+    wrong_code: Option<bool>,
 }
 
 /// Whether `now` differs from what `last` holds; `last` then holds it.
@@ -145,6 +146,7 @@ impl Ui {
             d.clock = None;
             d.expired = None;
             d.code = None;
+            d.wrong_code = None;
         }
         let Some(step) = &self.step else { return };
         let clock = (s.time_left_ms(), s.cool_down_ms(), s.late(), s.busy);
@@ -156,6 +158,9 @@ impl Ui {
         }
         if changed(&mut d.code, s.code.clone()) {
             step.show_code(&s.code);
+        }
+        if changed(&mut d.wrong_code, s.wrong_code.is_some()) {
+            step.show_checks_left(s.wrong_code.is_none());
         }
     }
 }

@@ -327,7 +327,7 @@ impl Step {
     /// What a poll or a check changes while the attempt stands: its delivery and tries left.
     pub fn update(&self, v: &VerificationView, cat: &Catalog) {
         self.delivery
-            .set_text_content(Some(&text::delivery(cat, v.channel, v.delivery)));
+            .set_text_content(Some(&text::delivery(cat, v)));
         if let Some(e) = &self.checks_left {
             let left = v
                 .checks_left
@@ -380,6 +380,14 @@ impl Step {
         }
         if let Some(e) = &self.check {
             flag(e, "disabled", busy);
+        }
+    }
+
+    /// Whether the tries left are said under the code field: not while the wrong-code error
+    /// says them, so they are read once.
+    pub fn show_checks_left(&self, shown: bool) {
+        if let Some(e) = &self.checks_left {
+            flag(e, "hidden", !shown);
         }
     }
 

@@ -28,16 +28,25 @@ pub fn instructions(cat: &Catalog, v: &VerificationView) -> String {
 }
 
 /// How far the code or call has got, as the provider reports it.
-pub fn delivery(cat: &Catalog, channel: Channel, d: Option<Delivery>) -> String {
-    let id = match (channel, d) {
-        (Channel::MissedCall, _) | (_, None) => return String::new(),
-        (Channel::Sms, Some(Delivery::Sent)) => "delivery.sms_sent",
-        (Channel::Sms, Some(_)) => "delivery.sms_delivered",
-        (_, Some(Delivery::Sent)) => "delivery.calling",
-        (_, Some(Delivery::Delivered)) => "delivery.call_reached",
-        (_, Some(Delivery::NotAnswered)) => "delivery.not_answered",
-    };
-    cat.t(id)
+/// How the send is going, in words (see [`delivery_said`]).
+pub fn delivery(cat: &Catalog, v: &VerificationView) -> String {
+    delivery_said(v).map(|id| cat.t(id)).unwrap_or_default()
+}
+
+/// Which sentence says how the send is going, while there is still a code to wait for: once
+/// the verification is over, what its call or text did no longer matters to the visitor.
+fn delivery_said(v: &VerificationView) -> Option<&'static str> {
+    if v.status != VerificationStatus::Pending {
+        return None;
+    }
+    Some(match (v.channel, v.delivery?) {
+        (Channel::MissedCall, _) => return None,
+        (Channel::Sms, Delivery::Sent) => "delivery.sms_sent",
+        (Channel::Sms, _) => "delivery.sms_delivered",
+        (_, Delivery::Sent) => "delivery.calling",
+        (_, Delivery::Delivered) => "delivery.call_reached",
+        (_, Delivery::NotAnswered) => "delivery.not_answered",
+    })
 }
 
 pub fn status(cat: &Catalog, v: &VerificationView) -> String {
@@ -93,4 +102,28 @@ pub fn spoken_digits(call_to_uri: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delivery_is_said_only_while_a_code_is_awaited() {
+        let mut v: VerificationView = serde_json::from_value(serde_json::json!({
+            "verification_id": "v1", "status": "pending", "channel": "voice_call",
+            "delivery": "sent", "expires_at": "2026-12-08T00:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(delivery_said(&v), Some("delivery.calling"));
+        v.status = VerificationStatus::Verified;
+        assert_eq!(
+            delivery_said(&v),
+            None,
+            "a verified call is not still calling"
+        );
+        v.status = VerificationStatus::Pending;
+        v.channel = Channel::MissedCall;
+        assert_eq!(delivery_said(&v), None);
+    }
 }

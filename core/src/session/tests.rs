@@ -311,6 +311,27 @@ fn missed_call_takes_no_code() {
 }
 
 #[test]
+fn what_the_session_refuses_by_itself_spends_nothing() {
+    let (mut s, _) = start(Channel::MissedCall);
+    assert_eq!(
+        s.spend_check("123456", T0),
+        Err(ApiError::CodeNotExpected(Channel::MissedCall))
+    );
+    let (mut s, d) = start(Channel::Sms);
+    let late = T0.plus_secs(ATTEMPT_SECS);
+    assert_eq!(s.spend_check(&code_of(&d), late), Err(ApiError::Expired));
+    assert_eq!(s.attempt.code.as_ref().unwrap().checks_left, 5);
+    // A check spent on a locked number is gone, and the last one spent leaves none to guess.
+    for _ in 0..5 {
+        s.spend_check(&code_of(&d), T0).unwrap();
+    }
+    assert_eq!(
+        s.check_code(&code_of(&d), CODE_KEY, T0),
+        Err(ApiError::TooManyAttempts)
+    );
+}
+
+#[test]
 fn voice_codes_go_to_the_provider_after_spending_a_check() {
     let (mut s, d) = start(Channel::VoiceCall);
     sent(&mut s, "778899");

@@ -128,11 +128,15 @@ macro_rules! object {
             /// when the runtime evicts the object, so always read again from storage then.
             #[allow(dead_code)]
             memory: std::cell::RefCell<$Memory>,
+            /// Held by a step that awaits something else in its middle and must not interleave
+            /// with another of its kind (a check's look at the number's locks and its compare).
+            #[allow(dead_code)]
+            turn: futures_util::lock::Mutex<()>,
         }
 
         impl worker::DurableObject for $Object {
             fn new(state: worker::State, env: worker::Env) -> Self {
-                Self { state, env, memory: Default::default() }
+                Self { state, env, memory: Default::default(), turn: Default::default() }
             }
 
             async fn fetch(&self, $req: worker::Request) -> worker::Result<worker::Response> {

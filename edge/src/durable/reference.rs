@@ -4,6 +4,7 @@
 
 use super::{wake_at, Alarm};
 use crate::error::{Internal, Outcome};
+use ringproof_core::throttle::EstimateName;
 use ringproof_core::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +27,7 @@ const KEY: &str = "reference";
 pub struct Binding {
     pub verification_id: String,
     #[serde(default)]
-    pub estimate: Option<(u64, String)>,
+    pub estimate: Option<EstimateName>,
 }
 
 object!(ReferenceObject, ReferenceMessage);

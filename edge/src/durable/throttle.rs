@@ -227,8 +227,9 @@ impl ThrottleHandler for ThrottleObject {
                 keeper.keep(&record, due).await?;
             }
         }
-        if let Some((day, key)) = undo.spend {
-            self.change_spend(day, |s| s.release(&key)).await?;
+        if let Some(estimate) = undo.spend {
+            self.change_spend(estimate.day, |s| s.release(&estimate.key))
+                .await?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use super::callback::CallbackStub;
 use super::{wake_at, Alarm, Followed};
 use crate::env::{code_key, now, policy, token_key, CryptoRng};
 use crate::error::{Internal, Outcome};
-use crate::{http, kv};
+use crate::{http, kv, limits};
 use ringproof_api::live as api_live;
 use ringproof_api::{Channel, CheckResult, SiteverifyResponse, TransactionView, VerificationView};
 use ringproof_core::failure::FailureReason;
@@ -16,6 +16,7 @@ use ringproof_core::phone::E164;
 use ringproof_core::providers::{Cost, DeliveryEvent, Dispatch, Payload, Sent};
 use ringproof_core::session::{CallOutcome, CheckStep, Issuer, NewSession, Session, Summary};
 use ringproof_core::siteverify::SiteverifyError;
+use ringproof_core::throttle::Rule;
 use ringproof_core::{callback, events, live};
 use ringproof_core::{ApiError, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -43,11 +44,23 @@ messages! {
         /// A provider's delivery report on `reference`.
         Delivery => fn delivery(reference: String, event: DeliveryEvent, cost: Option<Cost>) -> Delivered;
         /// A typed code, from a page at `origin`: checked in the same round trip.
-        Check => fn check(code: String, origin: Option<String>, base: String) -> CheckStep;
+        /// Locks named in `locks` are looked at after a check is spent, before it compares.
+        Check => fn check(code: String, origin: Option<String>, base: String, locks: Vec<(String, Rule)>) -> CheckStep;
         /// Phone Confirm's verdict on a voice code typed on the page at `origin`.
         Verdict => fn verdict(attempt: u32, verdict: Result<bool, FailureReason>, origin: Option<String>, base: String) -> CheckResult;
         /// A fresh token for one that expired unspent, from a page at `origin`.
         Renew => fn renew(origin: Option<String>, base: String) -> VerificationView;
+    }
+}
+
+impl<'e> VerificationStub<'e> {
+    /// The object of verification `id`. An id never issued is refused before any object is
+    /// named, so a guessed id makes no object.
+    pub fn of(env: &'e worker::Env, id: &str) -> Outcome<Self> {
+        if !ringproof_core::ids::is_verification_id(id) {
+            return Err(ringproof_core::ApiError::VerificationNotFound);
+        }
+        Ok(Self::named(env, id))
     }
 }
 
@@ -265,11 +278,30 @@ impl VerificationHandler for VerificationObject {
         code: String,
         origin: Option<String>,
         base: String,
+        locks: Vec<(String, Rule)>,
     ) -> Outcome<CheckStep> {
-        // Spent and saved before anything else can run: a concurrent check sees it.
+        // One check at a time: a check's look at the locks and its compare are one step to
+        // every other check, so a check spent is a code compared (or a lock found).
+        let _turn = self.turn.lock().await;
         let mut session = self.loaded().await?;
-        let before = session.clone();
         let follower = ringproof_core::origin::follower(origin.as_deref(), &session.origin)?;
+        if !locks.is_empty() {
+            // What the session refuses by itself is refused before any lock is looked at.
+            session.clone().spend_check(&code, now())?;
+            let looked = limits::look_at_locks(&self.env, &locks).await;
+            session = self.loaded().await?;
+            if let Err(locked @ ApiError::NumberLocked(_)) = looked {
+                // A locked number's check is spent: looking costs what guessing costs.
+                let before = session.clone();
+                if session.spend_check(&code, now()).is_ok() {
+                    self.save(Some(&before), &session).await?;
+                }
+                return Err(locked);
+            }
+            looked?;
+        }
+        // Spent and saved before anything else can run: a concurrent request sees it.
+        let before = session.clone();
         let step = session.check_code(&code, &code_key(&self.env)?, now())?;
         self.save(Some(&before), &session).await?;
         Ok(match step {

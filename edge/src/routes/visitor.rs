@@ -14,7 +14,7 @@ use ringproof_core::origin::{self, Follower};
 use ringproof_core::session::Summary;
 use ringproof_core::start::Start;
 use ringproof_core::texts::Language;
-use ringproof_core::{ids, image, phone, pow, qr, ApiError};
+use ringproof_core::{image, phone, pow, qr, ApiError};
 use worker::{Env, Request, Response};
 
 /// `POST /v1/verifications`
@@ -115,10 +115,7 @@ async fn page_site(ctx: &Ctx<'_>, visitor: &mut Visitor) -> Outcome<ringproof_co
 
 /// `GET /v1/verifications/{id}`
 pub async fn status(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Response> {
-    if !ids::is_verification_id(id) {
-        return Err(ApiError::VerificationNotFound);
-    }
-    let read = VerificationStub::named(ctx.env, id)
+    let read = VerificationStub::of(ctx.env, id)?
         .status(ctx.base.clone())
         .await?;
     let follower = check_page(&read.site_key, &read.origin, visitor)?;
@@ -146,9 +143,7 @@ pub async fn renew(ctx: &Ctx<'_>, id: &str, visitor: &mut Visitor) -> Outcome<Re
 /// `GET /v1/verifications/{id}/live`: the verification's changes as they happen, over a
 /// WebSocket its object holds (see `ringproof_api::live`).
 pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
-    if !ids::is_verification_id(id) {
-        return Err(ApiError::VerificationNotFound);
-    }
+    let object = VerificationStub::of(env, id)?;
     if !crate::durable::is_upgrade(&req) {
         return Err(ApiError::InvalidRequest(
             "this address takes a WebSocket upgrade".into(),
@@ -165,7 +160,7 @@ pub async fn live(req: Request, env: &Env, id: &str) -> Outcome<Response> {
             .await?
             .map_err(|_| ApiError::TooManyFollowers)?;
     }
-    VerificationStub::named(env, id).follow(req).await
+    object.follow(req).await
 }
 
 /// `GET /v1/verifications/{id}/number.svg`: the number to call, drawn, never sent as text.
@@ -287,10 +282,7 @@ async fn begin(
 /// What the Worker may know of verification `id`; not found for anything that is not one of
 /// our ids.
 pub async fn summary(env: &Env, id: &str) -> Outcome<Summary> {
-    if !ids::is_verification_id(id) {
-        return Err(ApiError::VerificationNotFound);
-    }
-    VerificationStub::named(env, id).summary().await
+    VerificationStub::of(env, id)?.summary().await
 }
 
 /// Verification `id`, for a request its own page (or no page) sent.

@@ -601,6 +601,17 @@ fn wrong_codes_are_counted_per_number_across_verifications(ctx: &Ctx) {
             .contains("wrong codes"),
         "the visitor is told why"
     );
+    // Each look at the locks is paid for with one of the verification's checks (it had five,
+    // three went on wrong codes): looking is bounded as guessing is.
+    let looked = wrong(&id, bad, "203.0.113.10");
+    assert_eq!(looked.error_code(), "number_locked", "{}", looked.body);
+    let spent = wrong(&id, bad, "203.0.113.10");
+    assert_eq!(
+        (spent.status, spent.error_code().as_str()),
+        (429, "too_many_attempts"),
+        "{}",
+        spent.body
+    );
     // Right codes are not failures: another number verifies and leaves its count alone.
     let other = "+447400888002";
     let v = start_with(ctx, &site, other, "sms", "203.0.113.9").json();

@@ -90,6 +90,7 @@ fn type_code(b: &Browser, code: &str) {
 /// The token in the page's form, checked once with the site's secret.
 fn token_checks_out(ctx: &Ctx, b: &Browser, secret: &str, channel: &str) {
     wait_text(b, "status", "verified", |t| t.starts_with("Verified"));
+    wait_text(b, "delivery", "no word on the finished send", str::is_empty);
     crate::accessible(b, &format!("verified by {channel}"));
     let token = crate::form_token(b).unwrap().expect("token in the form");
     let ok = ctx.siteverify(secret, &token);
@@ -201,6 +202,7 @@ fn sms_in_the_browser(ctx: &Ctx) {
     wait_text(&b, "error", "wrong code message", |t| {
         t.contains("4 tries left")
     });
+    wait_text(&b, "checks-left", "the tries left said once", str::is_empty);
     crate::accessible(&b, "a wrong code");
     // Pasted as people copy it from the text: words and spaces around the digits.
     let c = &got.code;
@@ -576,6 +578,25 @@ fn wrong_codes_are_limited(ctx: &Ctx) {
     )
     .unwrap();
     assert_eq!(r.status, 403, "another page may not check codes");
+
+    // A right code sent by no page at all (a server, a script) verifies, and its answer shows
+    // the view, but the token goes only to the verification's own page.
+    let v = ctx.start_on(&site, Channel::Sms);
+    let id = v["verification_id"].as_str().unwrap();
+    let right = phone_got(ctx, "sms").code;
+    let r = http::post_json(
+        &ctx.url(&format!("/v1/verifications/{id}/check")),
+        &json!({ "code": right }),
+        &[],
+    )
+    .unwrap();
+    let j = r.json();
+    assert_eq!(
+        (r.status, &j["view"]["status"]),
+        (200, &json!("verified")),
+        "{j}"
+    );
+    assert_eq!(j["view"]["token"], Value::Null, "{j}");
 }
 
 /// 50 wrong codes at once against one verification: exactly the limit is evaluated. For the

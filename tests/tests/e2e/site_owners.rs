@@ -1036,15 +1036,20 @@ fn a_lost_connection_is_an_error_event(ctx: &Ctx) {
         "the visitor is told too: {sentence}"
     );
     // Back online, the same widget carries on, even when a request then stalls: the first
-    // challenge it asks for never answers, and it is asked again after ten seconds.
+    // challenge it asks for never answers (until its signal closes it), and it is asked again
+    // after ten seconds.
     offline(false);
     js(
         &b,
-        r#"window.challenges = 0;
+        r#"window.challenges = 0; window.stallsClosed = 0;
 var realFetch = window.fetch;
 window.fetch = function (req) {
   var url = typeof req === 'string' ? req : req.url;
-  if (url.indexOf('/v1/challenge') >= 0 && window.challenges++ === 0) return new Promise(function () {});
+  if (url.indexOf('/v1/challenge') >= 0 && window.challenges++ === 0) {
+    return new Promise(function (_, reject) {
+      req.signal.addEventListener('abort', function () { window.stallsClosed++; reject(req.signal.reason); });
+    });
+  }
   return realFetch.apply(this, arguments);
 };
 return null;"#,
@@ -1059,6 +1064,11 @@ return null;"#,
         js(&b, "return window.challenges"),
         json!(2),
         "the stalled challenge was asked again"
+    );
+    assert_eq!(
+        js(&b, "return window.stallsClosed"),
+        json!(1),
+        "the stalled connection was closed, not left open"
     );
     assert_eq!(
         js(&b, "return window.errors"),
