@@ -14,7 +14,18 @@ pub struct BareWorker {
 }
 
 impl BareWorker {
-    pub fn start() -> Result<BareWorker, String> {
+    /// The Worker and its object alone.
+    pub fn plain() -> Result<BareWorker, String> {
+        BareWorker::start("wrangler.toml")
+    }
+
+    /// The same, with static assets beside it as the edge has (the widget's files): each
+    /// request passes wrangler's assets layer first.
+    pub fn serving_assets() -> Result<BareWorker, String> {
+        BareWorker::start("wrangler.assets.toml")
+    }
+
+    fn start(config: &str) -> Result<BareWorker, String> {
         let wrangler = std::env::var_os("RINGPROOF_WRANGLER")
             .map(PathBuf::from)
             .ok_or("RINGPROOF_WRANGLER is not set: run through `cargo xtask bench`")?;
@@ -23,7 +34,10 @@ impl BareWorker {
         let persist = std::env::temp_dir().join(format!("ringproof-bare-{port}"));
         let child = Command::new(wrangler)
             .current_dir(&dir)
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["dev", "--config", config])
+            .args(["--ip", "127.0.0.1", "--port", &port.to_string()])
+            // Two baselines run beside the edge: each its own debugger port.
+            .args(["--inspector-port", &free_port().to_string()])
             .arg("--persist-to")
             .arg(&persist)
             .arg("--show-interactive-dev-session=false")

@@ -44,7 +44,8 @@ messages! {
         /// A provider's delivery report on `reference`.
         Delivery => fn delivery(reference: String, event: DeliveryEvent, cost: Option<Cost>) -> Delivered;
         /// A typed code, from a page at `origin`: checked in the same round trip.
-        /// Locks named in `locks` are looked at after a check is spent, before it compares.
+        /// The number's `locks` are looked at once the session would compare; a check that
+        /// finds one is spent.
         Check => fn check(code: String, origin: Option<String>, base: String, locks: Vec<(String, Rule)>) -> CheckStep;
         /// Phone Confirm's verdict on a voice code typed on the page at `origin`.
         Verdict => fn verdict(attempt: u32, verdict: Result<bool, FailureReason>, origin: Option<String>, base: String) -> CheckResult;
