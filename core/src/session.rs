@@ -683,8 +683,7 @@ impl Session {
     }
 
     /// The first half of [`Session::check_code`]: every refusal the session itself can give,
-    /// then one check spent. Alone, it pays for a check that found the number locked, so a
-    /// number's locks can be looked at only as often as codes can be guessed.
+    /// then one check spent (see [`Session::spend_locked_check`]).
     pub fn spend_check(&mut self, typed: &str, now: Timestamp) -> Result<SpentCheck, ApiError> {
         self.refuse_check(now)?;
         let channel = self.attempt.channel;
@@ -702,6 +701,14 @@ impl Session {
         };
         stored.checks_left -= 1;
         Ok(SpentCheck { typed })
+    }
+
+    /// A check that found the number locked: spent as a wrong code is (the last one fails the
+    /// verification, so its page and its site hear the end), but nothing was compared.
+    pub fn spend_locked_check(&mut self, typed: &str, now: Timestamp) -> Result<(), ApiError> {
+        self.spend_check(typed, now)?;
+        self.settle(false, now);
+        Ok(())
     }
 
     /// The refusals of a check by the session's state alone.

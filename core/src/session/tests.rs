@@ -321,10 +321,18 @@ fn what_the_session_refuses_by_itself_spends_nothing() {
     let late = T0.plus_secs(ATTEMPT_SECS);
     assert_eq!(s.spend_check(&code_of(&d), late), Err(ApiError::Expired));
     assert_eq!(s.attempt.code.as_ref().unwrap().checks_left, 5);
-    // A check spent on a locked number is gone, and the last one spent leaves none to guess.
-    for _ in 0..5 {
-        s.spend_check(&code_of(&d), T0).unwrap();
+    // A check spent on a locked number is gone, and the last one fails the verification as
+    // a last wrong code does, so its page and its site hear the end.
+    for _ in 0..4 {
+        s.spend_locked_check(&code_of(&d), T0).unwrap();
+        assert_eq!(s.status(T0), VerificationStatus::Pending);
     }
+    s.spend_locked_check(&code_of(&d), T0).unwrap();
+    assert_eq!(s.status(T0), VerificationStatus::Failed);
+    assert_eq!(
+        s.view(KEY, "https://e", T0).failure.unwrap().code,
+        "too_many_attempts"
+    );
     assert_eq!(
         s.check_code(&code_of(&d), CODE_KEY, T0),
         Err(ApiError::TooManyAttempts)

@@ -55,8 +55,8 @@ messages! {
 }
 
 impl<'e> VerificationStub<'e> {
-    /// The object of verification `id`. An id never issued is refused before any object is
-    /// named, so a guessed id makes no object.
+    /// The object of verification `id`. An id not of the form ids are issued in is refused
+    /// before any object is named.
     pub fn of(env: &'e worker::Env, id: &str) -> Outcome<Self> {
         if !ringproof_core::ids::is_verification_id(id) {
             return Err(ringproof_core::ApiError::VerificationNotFound);
@@ -294,7 +294,7 @@ impl VerificationHandler for VerificationObject {
             if let Err(locked @ ApiError::NumberLocked(_)) = looked {
                 // A locked number's check is spent: looking costs what guessing costs.
                 let before = session.clone();
-                if session.spend_check(&code, now()).is_ok() {
+                if session.spend_locked_check(&code, now()).is_ok() {
                     self.save(Some(&before), &session).await?;
                 }
                 return Err(locked);

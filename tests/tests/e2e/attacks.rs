@@ -612,6 +612,17 @@ fn wrong_codes_are_counted_per_number_across_verifications(ctx: &Ctx) {
         "{}",
         spent.body
     );
+    let view = http::get_with(
+        &ctx.url(&format!("/v1/verifications/{id}")),
+        &[("Origin", ORIGIN)],
+    )
+    .unwrap()
+    .json();
+    assert_eq!(
+        (&view["status"], &view["failure"]["code"]),
+        (&json!("failed"), &json!("too_many_attempts")),
+        "the last check spent on a lock ends the verification: {view}"
+    );
     // Right codes are not failures: another number verifies and leaves its count alone.
     let other = "+447400888002";
     let v = start_with(ctx, &site, other, "sms", "203.0.113.9").json();
